@@ -1,0 +1,125 @@
+/*
+ * culoss: fused loss kernels for CUDA. The public C API.
+ *
+ * Conventions (cuDNN/cuBLAS style):
+ *  - Every entry point returns a culossStatus_t; culossGetErrorString names it and
+ *    culossGetLastErrorDetail says, for the calling host thread, which argument was wrong.
+ *  - Tensor arguments are device pointers (host pointers in the emulated build).
+ *    Sizes are int64_t. Logits are fp32 with a row stride in elements; targets are int32.
+ *  - Every call is stream-ordered on the stream it is given (NULL: the legacy default stream):
+ *    no device synchronisation, no allocation, no host read-back. Scratch memory comes from the
+ *    caller, sized by the matching ...WorkspaceSize query. Calls are capture-safe.
+ *  - Host-checkable errors (null pointers, negative sizes, bad options) return a status
+ *    before anything is launched. A target outside [0, C) that is not the ignore index is a
+ *    device-side error: the row is skipped (loss 0, gradient 0, no weight in the mean), nothing
+ *    is written out of bounds, and CULOSS_DEVICE_ERROR_BAD_TARGET is OR-ed into *error_word
+ *    when error_word is not NULL. The caller zeroes the word and reads it when it likes.
+ */
+#ifndef CULOSS_CULOSS_H
+#define CULOSS_CULOSS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define CULOSS_API __declspec(dllexport)
+#else
+#define CULOSS_API __attribute__((visibility("default")))
+#endif
+
+/* cudaStream_t without the CUDA headers, so that C and JNI callers compile without them. */
+typedef struct CUstream_st* culossStream_t;
+
+#define CULOSS_VERSION_MAJOR 0
+#define CULOSS_VERSION_MINOR 1
+#define CULOSS_VERSION_PATCH 0
+/* major * 10000 + minor * 100 + patch */
+#define CULOSS_VERSION (CULOSS_VERSION_MAJOR * 10000 + CULOSS_VERSION_MINOR * 100 + CULOSS_VERSION_PATCH)
+
+typedef enum culossStatus_t {
+    CULOSS_STATUS_SUCCESS = 0,
+    CULOSS_STATUS_INVALID_VALUE = 1,      /* a null pointer, a negative size or a bad option */
+    CULOSS_STATUS_MISALIGNED = 2,         /* a pointer not aligned to its element type */
+    CULOSS_STATUS_WORKSPACE_TOO_SMALL = 3,
+    CULOSS_STATUS_NO_DEVICE = 4,          /* no usable CUDA device or driver, or a build without CUDA */
+    CULOSS_STATUS_LAUNCH_FAILED = 5,      /* the CUDA runtime refused the launch */
+    CULOSS_STATUS_INTERNAL_ERROR = 6
+} culossStatus_t;
+
+typedef enum culossReduction_t {
+    CULOSS_REDUCTION_NONE = 0,
+    CULOSS_REDUCTION_SUM = 1,
+    CULOSS_REDUCTION_MEAN = 2
+} culossReduction_t;
+
+/* Bits a kernel ORs into the caller's error word. */
+#define CULOSS_DEVICE_ERROR_BAD_TARGET 1
+
+/* Pass as ignore_index when no class is ignored: targets are int32, so none equals it. */
+#define CULOSS_NO_IGNORE_INDEX INT64_MIN
+
+CULOSS_API const char* culossGetErrorString(culossStatus_t status);
+/* Which argument the last failed call on this host thread rejected, and why ("" if none). */
+CULOSS_API const char* culossGetLastErrorDetail(void);
+CULOSS_API int culossGetVersion(void);
+/* "cuda", "emulated" (kernels run on the CPU), or "none" (built without nvcc). */
+CULOSS_API const char* culossGetBackendName(void);
+/* Number of usable devices. Without a driver or device: 0 and CULOSS_STATUS_NO_DEVICE. */
+CULOSS_API culossStatus_t culossGetDeviceCount(int* count);
+
+/* Device memory helpers, so that callers without the CUDA runtime (the JVM) can manage buffers.
+ * In the emulated build "device" memory is host memory. */
+CULOSS_API culossStatus_t culossMalloc(void** ptr, size_t bytes);
+CULOSS_API culossStatus_t culossFree(void* ptr);
+/* kind: 0 host->device, 1 device->host, 2 device->device. Stream-ordered. */
+CULOSS_API culossStatus_t culossMemcpyAsync(void* dst, const void* src, size_t bytes, int kind,
+                                            culossStream_t stream);
+CULOSS_API culossStatus_t culossMemsetAsync(void* dst, int value, size_t bytes, culossStream_t stream);
+CULOSS_API culossStatus_t culossStreamSynchronize(culossStream_t stream);
+
+/*
+ * Softmax cross-entropy, torch.nn.functional.cross_entropy semantics:
+ *   loss_i = (1 - e) * w[y_i] * -log p_{i,y_i} + e / C * sum_c w[c] * -log p_{i,c}
+ * with p = softmax(logits row), w = class_weights (NULL: all 1), e = label_smoothing in [0, 1].
+ * Rows whose target equals ignore_index count for nothing. Reduction:
+ *   NONE: loss[i] per row;  SUM: loss[0] = sum_i;  MEAN: loss[0] = sum_i / sum_{counted i} w[y_i]
+ *   (0, with a zero gradient, when no row counts; PyTorch gives NaN there).
+ * grad_output: the upstream gradient; NULL means 1. n values for NONE, else 1 value.
+ * grad_logits: n rows of c, row stride grad_stride (>= c); may alias logits (same stride).
+ *
+ * logits: n rows of c, row stride logits_stride (>= c) elements, so a slice of a bigger buffer works.
+ * The fused call reads the logits once and writes the gradient in the same pass.
+ * Workspace: culossSoftmaxCrossEntropyWorkspaceSize bytes (0 for NONE), 16-byte aligned.
+ */
+CULOSS_API culossStatus_t culossSoftmaxCrossEntropyWorkspaceSize(int64_t n, int64_t c,
+                                                                 culossReduction_t reduction,
+                                                                 size_t* bytes);
+
+CULOSS_API culossStatus_t culossSoftmaxCrossEntropyForward(
+    const float* logits, int64_t logits_stride, const int32_t* targets, int64_t n, int64_t c,
+    const float* class_weights, int64_t ignore_index, float label_smoothing,
+    culossReduction_t reduction, float* loss,
+    void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossSoftmaxCrossEntropyBackward(
+    const float* logits, int64_t logits_stride, const int32_t* targets, int64_t n, int64_t c,
+    const float* class_weights, int64_t ignore_index, float label_smoothing,
+    culossReduction_t reduction, const float* grad_output, float* grad_logits, int64_t grad_stride,
+    void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossSoftmaxCrossEntropyForwardBackward(
+    const float* logits, int64_t logits_stride, const int32_t* targets, int64_t n, int64_t c,
+    const float* class_weights, int64_t ignore_index, float label_smoothing,
+    culossReduction_t reduction, const float* grad_output, float* loss,
+    float* grad_logits, int64_t grad_stride,
+    void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CULOSS_CULOSS_H */

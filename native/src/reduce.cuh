@@ -1,0 +1,49 @@
+// Deterministic sums for the sum/mean reductions: no float atomics, so the same inputs give the
+// same bits on every run. Pass 1: a fixed grid (a function of n only) writes one partial per
+// block; pass 2: one block adds the partials in a fixed tree order and hands the total to a
+// finisher. Partials live in the caller's workspace.
+#pragma once
+
+#include "device.cuh"
+
+namespace culoss {
+
+constexpr int kReduceThreads = 256;
+constexpr int kReduceMaxBlocks = 1024;
+
+// Enough blocks that each thread adds about 16 values, at most kReduceMaxBlocks.
+inline int reduce_blocks(int64_t n) {
+    const int64_t per_block = int64_t(kReduceThreads) * 16;
+    int64_t blocks = (n + per_block - 1) / per_block;
+    if (blocks < 1) blocks = 1;
+    if (blocks > kReduceMaxBlocks) blocks = kReduceMaxBlocks;
+    return int(blocks);
+}
+
+// Load: a functor float operator()(int64_t i) for i in [0, n).
+template <class Load>
+__global__ void __launch_bounds__(kReduceThreads) partial_sums_kernel(Load load, int64_t n, float* partials) {
+    float acc = 0.f;
+    const int64_t step = int64_t(gridDim.x) * blockDim.x;
+    for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += step) acc += load(i);
+    acc = block_reduce(acc, Sum{}, 0.f);
+    if (threadIdx.x == 0) partials[blockIdx.x] = acc;
+}
+
+// Finish: a functor void operator()(float total), called by thread 0 only.
+template <class Finish>
+__global__ void __launch_bounds__(kReduceThreads) final_sum_kernel(const float* partials, int count, Finish finish) {
+    float acc = 0.f;
+    for (int i = threadIdx.x; i < count; i += blockDim.x) acc += partials[i];
+    acc = block_reduce(acc, Sum{}, 0.f);
+    if (threadIdx.x == 0) finish(acc);
+}
+
+template <class Load, class Finish>
+void deterministic_sum(Load load, int64_t n, float* partials, Finish finish, culossStream_t stream) {
+    const int blocks = reduce_blocks(n);
+    CULOSS_LAUNCH(partial_sums_kernel<Load>, blocks, kReduceThreads, stream, load, n, partials);
+    CULOSS_LAUNCH(final_sum_kernel<Finish>, 1, kReduceThreads, stream, partials, blocks, finish);
+}
+
+}  // namespace culoss
