@@ -187,16 +187,16 @@ __global__ void __launch_bounds__(TPR == 32 ? 256 : TPR) ce_rows_kernel(CeArgs a
             scale = g;
         }
     }
-    // d loss / d x_j = scale * (coef * p_j - (1-e) w_y [j == y] - e/C w_j)
-    const float coef = (1.f - e) * wy + (smoothing ? e / float(c) * w_total : 0.f);
+    // d loss / d x_j = scale * ((1-e) w_y (p_j - [j == y]) + e/C (W p_j - w_j)), each bracket
+    // formed on its own so that it is exactly 0 where p_j = 1 (C = 1, or one dominant logit).
+    const float nll_w = (1.f - e) * wy;
     const float smooth_w = smoothing ? e / float(c) : 0.f;
     float* gr = a.grad + row * a.grad_stride;
     auto grad_of = [&](float v, int64_t j) {
         if (scale == 0.f) return 0.f;
         const float p = fast_exp((v - st.m) - log_s);
-        float g = coef * p;
-        if (j == target) g -= (1.f - e) * wy;
-        if (smoothing) g -= smooth_w * (a.weights ? __ldg(a.weights + j) : 1.f);
+        float g = nll_w * (j == target ? p - 1.f : p);
+        if (smoothing) g += smooth_w * (w_total * p - (a.weights ? __ldg(a.weights + j) : 1.f));
         return scale * g;
     };
 #pragma unroll

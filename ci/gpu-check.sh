@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The one prepared check for a lent GPU (DEVELOPERS.md, "The GPU"). Run it there from the repo
+# root with build/gpu-carry carried (ci/prepare-gpu-carry.sh makes it here). It builds for sm_90,
+# runs the native tests on the GPU and under compute-sanitizer (memcheck, racecheck), runs the
+# Java tests on the cuda backend with the carried JRE, and prints a table of what passed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+results=()
+record() { results+=("$(printf '| %-44s | %-6s | %s |' "$1" "$2" "$3")"); }
+run() {  # name, command...
+  local name=$1; shift
+  local start=$SECONDS log
+  log=$(mktemp)
+  if "$@" >"$log" 2>&1; then record "$name" pass "$((SECONDS - start)) s"; else record "$name" FAIL "$((SECONDS - start)) s, see below"; echo "---- $name ----"; tail -40 "$log"; fi
+  tail -3 "$log"
+}
+
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
+run "cmake build (sm_90)" bash -c "cmake -S . -B build/gpu -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_BUILD_TYPE=Release >/dev/null && cmake --build build/gpu -j16"
+test_bin=build/gpu/native/test/cuda_softmax_cross_entropy
+run "native tests on the GPU" "$test_bin"
+if command -v compute-sanitizer >/dev/null; then
+  run "compute-sanitizer memcheck" compute-sanitizer --tool memcheck --error-exitcode 1 "$test_bin"
+  run "compute-sanitizer racecheck" compute-sanitizer --tool racecheck --error-exitcode 1 "$test_bin"
+else
+  record "compute-sanitizer" skip "not installed"
+fi
+
+carry=build/gpu-carry
+if [ -x "$carry/jre/bin/java" ]; then
+  # The carried jar holds the libculoss.so built here (sm_80, sm_90 and PTX).
+  cp_all="$carry/test-classes:$(ls "$carry"/lib/*.jar | tr '\n' ':')"
+  run "java: jar loads libculoss (SelfCheck)" "$carry/jre/bin/java" -cp "$cp_all" -Dculoss.native=cuda org.culoss.internal.SelfCheck
+  run "java: JUnit on the cuda backend" "$carry/jre/bin/java" -Dculoss.native=cuda -jar "$carry"/lib/junit-platform-console-standalone-*.jar \
+    execute --class-path "$cp_all" --scan-class-path "$carry/test-classes" --fail-if-no-tests
+else
+  record "java tests" skip "no carried JRE (run ci/prepare-gpu-carry.sh and carry build/gpu-carry)"
+fi
+
+echo
+echo "| check                                        | result | notes |"
+echo "|----------------------------------------------|--------|-------|"
+printf '%s\n' "${results[@]}"
+printf '\ndate %s, commit %s\n' "$(date -u +%Y-%m-%dT%H:%MZ)" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"

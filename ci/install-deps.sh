@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the build tools a fresh Debian machine lacks: JDK 17, Maven, CMake, g++.
+# nvcc is optional: without it libculoss.so is built as a "no device" library.
+set -euo pipefail
+missing=()
+command -v javac >/dev/null || missing+=(openjdk-17-jdk-headless)
+command -v mvn >/dev/null || missing+=(maven)
+command -v cmake >/dev/null || missing+=(cmake)
+command -v g++ >/dev/null || missing+=(g++)
+command -v make >/dev/null || missing+=(make)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}"
+fi
+echo "java: $(javac -version 2>&1); $(mvn -v 2>/dev/null | head -1); $(cmake --version | head -1); g++ $(g++ -dumpversion)"
+if command -v nvcc >/dev/null; then echo "nvcc: $(nvcc --version | tail -1)"; else echo "nvcc: not found (libculoss.so will be a no-device build)"; fi

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The test command (README): the Maven build and tests (java, emulated, and cuda when a GPU is
+# present), the native tests under AddressSanitizer+UBSan and ThreadSanitizer, and
+# ./culoss verify over the committed reference vectors on the java and emulated backends.
+# Installs what it needs on a fresh Debian machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+step() { printf '\n==== %s ====\n' "$*"; }
+
+step "prerequisites"
+bash ci/install-deps.sh
+
+jobs=$(nproc)
+
+step "maven: build (CMake inside), java + emulated backend tests, jar-alone check"
+mvn -B -ntp verify
+
+step "native tests, AddressSanitizer + UBSan (emulated kernels)"
+cmake -S . -B build/asan -DCULOSS_CUDA=OFF -DCULOSS_SANITIZE=address -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build/asan -j"$jobs"
+(cd build/asan && ctest --output-on-failure)
+
+step "native tests, ThreadSanitizer (emulated kernels; includes the removed-barrier race check)"
+cmake -S . -B build/tsan -DCULOSS_CUDA=OFF -DCULOSS_SANITIZE=thread -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build/tsan -j"$jobs"
+(cd build/tsan && ctest --output-on-failure)
+
+step "./culoss info"
+./culoss info
+
+step "./culoss verify, java backend"
+./culoss verify java/culoss/src/test/vectors --backend java
+
+step "./culoss verify, emulated backend"
+./culoss verify java/culoss/src/test/vectors --backend emulated

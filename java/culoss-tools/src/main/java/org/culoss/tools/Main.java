@@ -1,0 +1,34 @@
+package org.culoss.tools;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** The {@code ./culoss} command: {@code verify DIR [--backend NAME]} and {@code info}. */
+@Command(name = "culoss",
+        description = "Fused loss kernels for Java: verify reference cases, show the backends.",
+        subcommands = {VerifyCommand.class, InfoCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    boolean help;
+
+    @Override
+    public void run() {
+        throw new ParameterException(spec.commandLine(), "a command is needed: verify or info");
+    }
+
+    /** The command line, for the launcher and for tests (which set its out and err). */
+    public static CommandLine commandLine() {
+        return new CommandLine(new Main());
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+}

@@ -1,0 +1,292 @@
+package org.culoss.tools;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.culoss.Backend;
+import org.culoss.Culoss;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import picocli.CommandLine;
+
+/**
+ * The verify runner over the project's reference vectors on every backend this JVM can use, and
+ * the runner's own contract: a wrong case fails, it never passes.
+ */
+class VerifierTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** A real case, copied and altered by the tests below. */
+    private static final String SAMPLE = "softmax_cross_entropy/ce_mean_plain_c5.json";
+
+    @TempDir
+    Path tmp;
+
+    static Path vectors() {
+        String p = System.getProperty("culoss.vectors");
+        return Path.of(p != null ? p : "../culoss/src/test/vectors");
+    }
+
+    // ------------------------------------------------------------ the reference vectors
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"java", "emulated", "cuda"})
+    void everyReferenceCasePasses(String name) throws IOException {
+        Throwable cause = Culoss.unavailabilityCause(name);
+        if (name.equals("emulated") && "emulated".equals(System.getProperty("culoss.native"))) {
+            // This JVM was started for the emulated backend: it must load, not be skipped.
+            assertNull(cause, () -> "emulated backend does not load in the emulated JVM: " + cause);
+        }
+        assumeTrue(cause == null, () -> name + " is not usable in this JVM: " + cause.getMessage());
+        Backend backend = Culoss.backend(name);
+        Verifier.Summary s = Verifier.verify(vectors(), backend, r -> { });
+        String failures = s.results().stream().filter(r -> !r.passed()).map(Verifier.CaseResult::line)
+                .collect(Collectors.joining("\n"));
+        assertEquals(0, s.failed(), () -> name + ": " + s.line() + "\n" + failures);
+        assertTrue(s.passed() >= 40, () -> "only " + s.passed() + " cases under " + vectors());
+    }
+
+    // ------------------------------------------------------------ the runner fails what is wrong
+
+    @Test
+    void unalteredSamplePasses() throws IOException {
+        Verifier.CaseResult r = run(sample());
+        assertTrue(r.passed(), r.line());
+    }
+
+    @Test
+    void perturbedExpectedValueFails() throws IOException {
+        ObjectNode c = sample();
+        ArrayNode grad = (ArrayNode) obj(obj(c, "expected"), "grad_logits").get("data");
+        grad.set(3, JSON.getNodeFactory().numberNode(grad.get(3).asDouble() * 1.001 + 1e-3));
+        Verifier.CaseResult r = run(c);
+        assertFalse(r.passed(), r.line());
+        assertTrue(r.detail().contains("grad_logits") && r.detail().contains("relative error"), r.detail());
+    }
+
+    @Test
+    void perturbedLossFails() throws IOException {
+        ObjectNode c = sample();
+        ArrayNode loss = (ArrayNode) obj(obj(c, "expected"), "loss").get("data");
+        loss.set(0, JSON.getNodeFactory().numberNode(loss.get(0).asDouble() * (1 + 1e-4)));
+        Verifier.CaseResult r = run(c);
+        assertFalse(r.passed(), r.line());
+        assertTrue(r.detail().startsWith("loss:"), r.detail());
+    }
+
+    @Test
+    void unknownLossFailsNamingTheFile() throws IOException {
+        ObjectNode c = sample();
+        c.put("loss", "softmax_cross_entropy_v2");
+        Verifier.CaseResult r = run(c);
+        assertFalse(r.passed());
+        assertTrue(r.detail().contains("unknown loss \"softmax_cross_entropy_v2\""), r.detail());
+        assertTrue(r.line().contains("case.json"), r.line());
+    }
+
+    @Test
+    void unknownParamFailsNamingTheFile() throws IOException {
+        ObjectNode c = sample();
+        obj(c, "params").put("labelsmoothing", 0.1);
+        Verifier.CaseResult r = run(c);
+        assertFalse(r.passed());
+        assertTrue(r.detail().contains("unknown param [labelsmoothing]"), r.detail());
+        assertTrue(r.line().contains("case.json"), r.line());
+    }
+
+    @Test
+    void unknownInputFails() throws IOException {
+        ObjectNode c = sample();
+        obj(c, "inputs").set("class_weight", tensor(new int[] {5}, 1, 1, 1, 1, 1));
+        Verifier.CaseResult r = run(c);
+        assertFalse(r.passed());
+        assertTrue(r.detail().contains("unknown input [class_weight]"), r.detail());
+    }
+
+    @Test
+    void missingExpectedTensorFails() throws IOException {
+        ObjectNode c = sample();
+        obj(c, "expected").remove("grad_logits");
+        Verifier.CaseResult r = run(c);
+        assertFalse(r.passed(), r.line());
+        assertTrue(r.detail().contains("[grad_logits] missing"), r.detail());
+    }
+
+    @Test
+    void expectedTensorTheBackendCannotProduceFails() throws IOException {
+        ObjectNode c = sample();
+        obj(c, "expected").set("grad_targets", tensor(new int[] {1}, 0));
+        Verifier.CaseResult r = run(c);
+        assertFalse(r.passed(), r.line());
+        assertTrue(r.detail().contains("grad_targets: the backend cannot produce it"), r.detail());
+    }
+
+    @Test
+    void wrongExpectedShapeFails() throws IOException {
+        ObjectNode c = sample();
+        obj(c, "expected").set("loss", tensor(new int[] {1}, obj(obj(c, "expected"), "loss").get("data").get(0).asDouble()));
+        Verifier.CaseResult r = run(c);
+        assertFalse(r.passed(), r.line());
+        assertTrue(r.detail().contains("shape"), r.detail());
+    }
+
+    @Test
+    void malformedJsonFailsNamingTheFile() throws IOException {
+        Path f = tmp.resolve("broken.json");
+        Files.writeString(f, "{\"loss\": \"softmax_cross_entropy\", ");
+        Verifier.CaseResult r = Verifier.runCase(f, Culoss.java());
+        assertFalse(r.passed());
+        assertTrue(r.line().startsWith("FAIL broken (") && r.line().contains("broken.json"), r.line());
+    }
+
+    @Test
+    void invalidTargetFailsInsteadOfThrowing() throws IOException {
+        ObjectNode c = sample();
+        ((ArrayNode) obj(obj(c, "inputs"), "targets").get("data")).set(0, JSON.getNodeFactory().numberNode(7));
+        Verifier.CaseResult r = run(c);
+        assertFalse(r.passed());
+        assertTrue(r.detail().contains("INVALID_TARGET"), r.detail());
+    }
+
+    // ------------------------------------------------------------ numbers written as strings
+
+    @Test
+    void numbersAsStringsAndInfinities() throws IOException {
+        // Two classes, equal logits: loss ln 2, gradient (p - onehot) = [-0.5, 0.5].
+        String plain = "{\"loss\": \"softmax_cross_entropy\", \"name\": \"strings\","
+                + "\"params\": {\"reduction\": \"sum\", \"label_smoothing\": \"0\", \"ignore_index\": null},"
+                + "\"inputs\": {\"logits\": {\"shape\": [1, 2], \"data\": [\"1e4\", \"10000\"]},"
+                + "               \"targets\": {\"shape\": [1], \"data\": [0]}},"
+                + "\"expected\": {\"loss\": {\"shape\": [], \"data\": [\"0.6931471805599453\"]},"
+                + "               \"grad_logits\": {\"shape\": [1, 2], \"data\": [\"-5e-1\", 0.5]}}}";
+        assertTrue(runText("strings.json", plain).passed(), runText("strings.json", plain).line());
+        // The target's logit is -inf: loss +inf, gradient [1, -1] (p = [1, 0]).
+        String inf = "{\"loss\": \"softmax_cross_entropy\","
+                + "\"params\": {\"reduction\": \"mean\"},"
+                + "\"inputs\": {\"logits\": {\"shape\": [1, 2], \"data\": [0, \"-inf\"]},"
+                + "               \"targets\": {\"shape\": [1], \"data\": [1]}},"
+                + "\"expected\": {\"loss\": {\"shape\": [], \"data\": [\"inf\"]},"
+                + "               \"grad_logits\": {\"shape\": [1, 2], \"data\": [1, -1]}}}";
+        Verifier.CaseResult r = runText("inf_case.json", inf);
+        assertTrue(r.passed(), r.line());
+        assertEquals("inf_case", r.name());
+        // The same with a finite loss expected fails: Inf of the output where the reference is finite.
+        assertFalse(runText("inf_bad.json", inf.replace("[\"inf\"]", "[1.0]")).passed());
+        // A number the format does not know is a failure, not a zero.
+        assertFalse(runText("hex.json", plain.replace("\"-5e-1\"", "\"0x1p-1\"")).passed());
+    }
+
+    // ------------------------------------------------------------ the tolerance rule
+
+    @Test
+    void toleranceRule() {
+        Tensor ref = new Tensor(new int[] {2}, new double[] {1, 0});
+        assertTrue(Tolerance.compare(Tensor.of(new int[] {2}, new float[] {1, 0}), ref, 2).passed());
+        assertFalse(Tolerance.compare(Tensor.of(new int[] {2}, new float[] {1.00002f, 0}), ref, 2).passed());
+        assertTrue(Tolerance.compare(Tensor.of(new int[] {2}, new float[] {1.000015f, 0}), ref, 200_000).passed());
+        assertFalse(Tolerance.compare(Tensor.of(new int[] {2}, new float[] {1.000015f, 0}), ref, 2).passed());
+        // A reference of zeros: the floor 1e-12 makes the test absolute.
+        Tensor zeros = new Tensor(new int[] {2}, new double[] {0, 0});
+        assertTrue(Tolerance.compare(Tensor.of(new int[] {2}, new float[] {0, 0}), zeros, 2).passed());
+        assertFalse(Tolerance.compare(Tensor.of(new int[] {2}, new float[] {1e-15f, 0}), zeros, 2).passed());
+        // NaN/Inf at the same place, and only there.
+        Tensor special = new Tensor(new int[] {3}, new double[] {Double.NaN, Double.POSITIVE_INFINITY, 2});
+        assertTrue(Tolerance.compare(Tensor.of(new int[] {3}, new float[] {Float.NaN, Float.POSITIVE_INFINITY, 2}),
+                special, 3).passed());
+        assertFalse(Tolerance.compare(Tensor.of(new int[] {3}, new float[] {0, Float.POSITIVE_INFINITY, 2}),
+                special, 3).passed());
+        assertFalse(Tolerance.compare(Tensor.of(new int[] {3}, new float[] {Float.NaN, Float.NEGATIVE_INFINITY, 2}),
+                special, 3).passed());
+        assertFalse(Tolerance.compare(Tensor.of(new int[] {3}, new float[] {Float.NaN, Float.POSITIVE_INFINITY,
+                Float.NaN}), special, 3).passed());
+        assertFalse(Tolerance.compare(Tensor.of(new int[] {1, 2}, new float[] {1, 0}), ref, 2).passed());
+    }
+
+    // ------------------------------------------------------------ the command line
+
+    @Test
+    void commandEndsWithSummaryAndExitsNonZeroOnFailure() throws IOException {
+        ObjectNode good = sample();
+        ObjectNode bad = sample();
+        bad.put("loss", "no_such_loss");
+        Files.createDirectories(tmp.resolve("b/sub"));
+        JSON.writeValue(tmp.resolve("b/sub/z_good.json").toFile(), good);
+        JSON.writeValue(tmp.resolve("b/a_bad.json").toFile(), bad);
+        Files.writeString(tmp.resolve("b/notes.txt"), "not a case");
+        StringWriter out = new StringWriter();
+        CommandLine cli = Main.commandLine();
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(new StringWriter()));
+        int code = cli.execute("verify", tmp.resolve("b").toString(), "--backend", "java");
+        List<String> lines = out.toString().lines().collect(Collectors.toList());
+        assertEquals(1, code, out.toString());
+        assertEquals("1 passed, 1 failed", lines.get(lines.size() - 1));
+        assertTrue(lines.get(lines.size() - 3).startsWith("FAIL "), out.toString());  // a_bad.json sorts first
+        assertTrue(lines.get(lines.size() - 2).startsWith("PASS "), out.toString());
+
+        Files.delete(tmp.resolve("b/a_bad.json"));
+        StringWriter out2 = new StringWriter();
+        cli = Main.commandLine();
+        cli.setOut(new PrintWriter(out2));
+        assertEquals(0, cli.execute("verify", tmp.resolve("b").toString()), out2.toString());
+        assertTrue(out2.toString().endsWith("1 passed, 0 failed" + System.lineSeparator()), out2.toString());
+    }
+
+    @Test
+    void infoListsEveryBackend() {
+        StringWriter out = new StringWriter();
+        CommandLine cli = Main.commandLine();
+        cli.setOut(new PrintWriter(out));
+        assertEquals(0, cli.execute("info"));
+        String text = out.toString();
+        for (String prefix : new String[] {"java: available", "emulated: ", "cuda: ", "fastest: ", "culoss.native: ",
+                "native library: "}) {
+            assertTrue(text.contains(prefix), () -> prefix + " missing from\n" + text);
+        }
+    }
+
+    // ------------------------------------------------------------ helpers
+
+    private ObjectNode sample() throws IOException {
+        return (ObjectNode) JSON.readTree(vectors().resolve(SAMPLE).toFile());
+    }
+
+    private Verifier.CaseResult run(ObjectNode c) throws IOException {
+        Path f = tmp.resolve("case.json");
+        JSON.writeValue(f.toFile(), c);
+        return Verifier.runCase(f, Culoss.java());
+    }
+
+    private Verifier.CaseResult runText(String file, String json) throws IOException {
+        Path f = tmp.resolve(file);
+        Files.writeString(f, json);
+        return Verifier.runCase(f, Culoss.java());
+    }
+
+    private static ObjectNode obj(ObjectNode parent, String field) {
+        return (ObjectNode) parent.get(field);
+    }
+
+    private static ObjectNode tensor(int[] shape, double... data) {
+        ObjectNode t = JSON.createObjectNode();
+        ArrayNode s = t.putArray("shape");
+        for (int d : shape) s.add(d);
+        ArrayNode v = t.putArray("data");
+        for (double x : data) v.add(x);
+        return t;
+    }
+}

@@ -1,0 +1,71 @@
+package org.culoss;
+
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+
+/**
+ * One implementation of the losses: {@code java} (pure Java, on the heap or off-heap host
+ * memory), {@code emulated} (the CUDA kernels run on the CPU) or {@code cuda}. Obtain one from
+ * {@link Culoss}. Every backend computes the same results; the tests hold them to each other.
+ */
+public abstract class Backend {
+    private final String name;
+
+    Backend(String name) {
+        this.name = name;
+    }
+
+    /** {@code java}, {@code emulated} or {@code cuda}. */
+    public final String name() {
+        return name;
+    }
+
+    /**
+     * Allocates {@code count} floats of this backend's memory: device memory for {@code cuda},
+     * off-heap host memory otherwise. Allocation may synchronise the device; do it up front.
+     */
+    public DeviceBuffer allocateFloats(long count) {
+        return DeviceBuffer.allocate(this, checkCount(count, "count") * Float.BYTES);
+    }
+
+    /** Allocates {@code count} int32 values of this backend's memory. */
+    public DeviceBuffer allocateInts(long count) {
+        return DeviceBuffer.allocate(this, checkCount(count, "count") * Integer.BYTES);
+    }
+
+    /** Waits until the work queued on {@code stream} (a {@code cudaStream_t} address, 0: default) is done. */
+    public abstract void synchronize(long stream);
+
+    @Override
+    public String toString() {
+        return name;
+    }
+
+    // ---- the service interface the loss classes call; arguments are already checked ----
+
+    abstract long allocate(long bytes);
+
+    abstract void free(long address);
+
+    /** kind: 0 host to device, 1 device to host, 2 device to device, as in culossMemcpyAsync. */
+    abstract void copy(long dst, long src, long bytes, int kind, long stream);
+
+    abstract void fill(long dst, int value, long bytes, long stream);
+
+    /** Host buffers in, host buffers out, synchronous. Returns the first invalid target row or -1. */
+    abstract long softmaxCrossEntropy(SoftmaxCrossEntropy op, FloatBuffer logits, long logitsStride,
+            IntBuffer targets, int n, int c, FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradLogits,
+            long gradStride);
+
+    /** Backend memory in and out, queued on {@code stream}; the error word is set for bad targets. */
+    abstract void softmaxCrossEntropy(SoftmaxCrossEntropy op, long logits, long logitsStride, long targets, long n,
+            long c, long classWeights, long gradOutput, long loss, long gradLogits, long gradStride, long workspace,
+            long workspaceBytes, long errorWord, long stream);
+
+    abstract long softmaxCrossEntropyWorkspaceBytes(long n, long c, Reduction reduction);
+
+    static long checkCount(long count, String name) {
+        if (count < 0) throw new IllegalArgumentException(name + " (" + count + ") is negative");
+        return count;
+    }
+}

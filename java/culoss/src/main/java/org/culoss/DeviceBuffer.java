@@ -1,0 +1,148 @@
+package org.culoss;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
+
+/**
+ * Memory a backend computes on: device memory on {@code cuda}, off-heap host memory on
+ * {@code emulated} and {@code java}. It either owns an allocation ({@link Backend#allocateFloats})
+ * or wraps a pointer that another pipeline owns ({@link #wrap}), optionally with the CUDA stream
+ * that pipeline works on; a loss called on buffers queues its kernels on the stream of its
+ * first input and does not synchronise.
+ *
+ * <p>Closing frees an owned allocation once no call is using it; any use after close throws
+ * {@link IllegalStateException}, never touches freed memory.
+ */
+public final class DeviceBuffer implements AutoCloseable {
+    private final Backend backend;
+    private final long address;
+    private final long bytes;
+    private final long stream;
+    private final boolean owned;
+    // Number of calls in flight plus one while open (zstd-jni's AutoCloseBase idea).
+    private final AtomicInteger references = new AtomicInteger(1);
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private DeviceBuffer(Backend backend, long address, long bytes, long stream, boolean owned) {
+        this.backend = backend;
+        this.address = address;
+        this.bytes = bytes;
+        this.stream = stream;
+        this.owned = owned;
+    }
+
+    static DeviceBuffer allocate(Backend backend, long bytes) {
+        return new DeviceBuffer(backend, backend.allocate(bytes), bytes, 0, true);
+    }
+
+    /**
+     * Wraps memory owned elsewhere: {@code address} must be memory of {@code backend} (a CUDA
+     * device pointer for {@code cuda}) of at least {@code bytes} bytes, and stays valid while this
+     * buffer is used. {@code stream} is the {@code cudaStream_t} to work on (0: the default).
+     */
+    public static DeviceBuffer wrap(Backend backend, long address, long bytes, long stream) {
+        if (backend == null) throw new IllegalArgumentException("backend is null");
+        if (address == 0 && bytes > 0) throw new IllegalArgumentException("address is null");
+        Backend.checkCount(bytes, "bytes");
+        return new DeviceBuffer(backend, address, bytes, stream, false);
+    }
+
+    /** The same memory, not owned, queued on another stream. */
+    public DeviceBuffer onStream(long stream) {
+        return new DeviceBuffer(backend, address(), bytes, stream, false);
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    /** The address, for passing to other native code. Throws once closed. */
+    public long address() {
+        if (closed.get()) throw new IllegalStateException("the buffer is closed");
+        return address;
+    }
+
+    public long bytes() {
+        return bytes;
+    }
+
+    public long stream() {
+        return stream;
+    }
+
+    /** Copies {@code src} to the start of this buffer and waits for the copy. */
+    public void copyFrom(float[] src) {
+        checkFits((long) src.length * Float.BYTES, "src");
+        try (FloatPointer host = new FloatPointer(src)) {
+            copyHost(host.address(), (long) src.length * Float.BYTES, 0);
+        }
+    }
+
+    public void copyFrom(int[] src) {
+        checkFits((long) src.length * Integer.BYTES, "src");
+        try (IntPointer host = new IntPointer(src)) {
+            copyHost(host.address(), (long) src.length * Integer.BYTES, 0);
+        }
+    }
+
+    /** Copies the start of this buffer into {@code dst}, after the work queued on its stream. */
+    public void copyTo(float[] dst) {
+        checkFits((long) dst.length * Float.BYTES, "dst");
+        try (FloatPointer host = new FloatPointer(dst.length)) {
+            copyHost(host.address(), (long) dst.length * Float.BYTES, 1);
+            host.get(dst);
+        }
+    }
+
+    public void copyTo(int[] dst) {
+        checkFits((long) dst.length * Integer.BYTES, "dst");
+        try (IntPointer host = new IntPointer(dst.length)) {
+            copyHost(host.address(), (long) dst.length * Integer.BYTES, 1);
+            host.get(dst);
+        }
+    }
+
+    private void copyHost(long host, long length, int kind) {
+        acquire();
+        try {
+            if (length == 0) return;
+            if (kind == 0) backend.copy(address, host, length, 0, stream);
+            else backend.copy(host, address, length, 1, stream);
+            backend.synchronize(stream);
+        } finally {
+            release();
+        }
+    }
+
+    private void checkFits(long length, String name) {
+        if (length > bytes) {
+            throw new IllegalArgumentException(name + " (" + length + " bytes) does not fit the buffer (" + bytes + " bytes)");
+        }
+    }
+
+    /** Marks the buffer in use by a call; throws if it is closed. */
+    void acquire() {
+        while (true) {
+            int n = references.get();
+            if (n <= 0 || closed.get()) throw new IllegalStateException("the buffer is closed");
+            if (references.compareAndSet(n, n + 1)) return;
+        }
+    }
+
+    void release() {
+        if (references.decrementAndGet() == 0 && owned) backend.free(address);
+    }
+
+    @Override
+    public void close() {
+        // The open mark is dropped once; a call still in flight frees on its release.
+        if (!closed.getAndSet(true)) release();
+    }
+
+    @Override
+    public String toString() {
+        return "DeviceBuffer[" + backend + ", " + bytes + " bytes" + (owned ? "" : ", wrapped") + "]";
+    }
+}

@@ -1,0 +1,51 @@
+package org.culoss;
+
+import java.nio.Buffer;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.Pointer;
+
+/** Addresses of off-heap host memory and NIO views of it, through JavaCPP. */
+final class OffHeap {
+    private OffHeap() {}
+
+    /** The address of a direct buffer's position. */
+    static long address(Buffer direct) {
+        Pointer p = direct instanceof FloatBuffer ? new FloatPointer((FloatBuffer) direct)
+                : new IntPointer((IntBuffer) direct);
+        return p.address() + p.position() * p.sizeof();
+    }
+
+    static FloatBuffer floats(long address, long count) {
+        if (count == 0) return FloatBuffer.allocate(0);
+        FloatPointer p = new FloatPointer(at(address));
+        return p.capacity(count).limit(count).asBuffer();
+    }
+
+    static IntBuffer ints(long address, long count) {
+        if (count == 0) return IntBuffer.allocate(0);
+        IntPointer p = new IntPointer(at(address));
+        return p.capacity(count).limit(count).asBuffer();
+    }
+
+    static long malloc(long bytes) {
+        Pointer p = Pointer.malloc(Math.max(bytes, 1));
+        if (p == null || p.isNull()) throw new OutOfMemoryError("cannot allocate " + bytes + " bytes off-heap");
+        return p.address();
+    }
+
+    static void free(long address) {
+        Pointer.free(at(address));
+    }
+
+    static Pointer at(long target) {
+        // (named target: inside the subclass, "address" is Pointer's own field)
+        return new Pointer() {
+            {
+                address = target;
+            }
+        };
+    }
+}

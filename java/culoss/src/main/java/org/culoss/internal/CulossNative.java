@@ -1,0 +1,76 @@
+package org.culoss.internal;
+
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.SizeTPointer;
+import org.bytedeco.javacpp.annotation.Cast;
+import org.bytedeco.javacpp.annotation.Platform;
+
+/**
+ * The JavaCPP binding of {@code native/include/culoss/culoss.h}, written by hand: one static
+ * native method per C function. Tensor arguments are raw addresses ({@code long}) so that
+ * device memory, foreign device pointers and host memory all pass the same way; callers check
+ * sizes and bounds before they get here. Which native library answers is {@link NativeLoader}'s
+ * choice.
+ */
+@Platform(include = "culoss/culoss.h")
+public final class CulossNative {
+    static {
+        NativeLoader.load();
+    }
+
+    private CulossNative() {}
+
+    /** {@code CULOSS_NO_IGNORE_INDEX}. */
+    public static final long NO_IGNORE_INDEX = Long.MIN_VALUE;
+    /** {@code CULOSS_DEVICE_ERROR_BAD_TARGET}. */
+    public static final int DEVICE_ERROR_BAD_TARGET = 1;
+
+    public static native String culossGetErrorString(@Cast("culossStatus_t") int status);
+
+    public static native String culossGetLastErrorDetail();
+
+    public static native int culossGetVersion();
+
+    public static native String culossGetBackendName();
+
+    public static native int culossGetDeviceCount(IntPointer count);
+
+    public static native int culossMalloc(@Cast("void**") LongPointer ptr, @Cast("size_t") long bytes);
+
+    public static native int culossFree(@Cast("void*") long ptr);
+
+    public static native int culossMemcpyAsync(@Cast("void*") long dst, @Cast("const void*") long src,
+            @Cast("size_t") long bytes, int kind, @Cast("culossStream_t") long stream);
+
+    public static native int culossMemsetAsync(@Cast("void*") long dst, int value, @Cast("size_t") long bytes,
+            @Cast("culossStream_t") long stream);
+
+    public static native int culossStreamSynchronize(@Cast("culossStream_t") long stream);
+
+    public static native int culossSoftmaxCrossEntropyWorkspaceSize(@Cast("int64_t") long n, @Cast("int64_t") long c,
+            @Cast("culossReduction_t") int reduction, SizeTPointer bytes);
+
+    public static native int culossSoftmaxCrossEntropyForward(@Cast("const float*") long logits,
+            @Cast("int64_t") long logitsStride, @Cast("const int32_t*") long targets, @Cast("int64_t") long n,
+            @Cast("int64_t") long c, @Cast("const float*") long classWeights, @Cast("int64_t") long ignoreIndex,
+            float labelSmoothing, @Cast("culossReduction_t") int reduction, @Cast("float*") long loss,
+            @Cast("void*") long workspace, @Cast("size_t") long workspaceBytes, @Cast("int32_t*") long errorWord,
+            @Cast("culossStream_t") long stream);
+
+    public static native int culossSoftmaxCrossEntropyBackward(@Cast("const float*") long logits,
+            @Cast("int64_t") long logitsStride, @Cast("const int32_t*") long targets, @Cast("int64_t") long n,
+            @Cast("int64_t") long c, @Cast("const float*") long classWeights, @Cast("int64_t") long ignoreIndex,
+            float labelSmoothing, @Cast("culossReduction_t") int reduction, @Cast("const float*") long gradOutput,
+            @Cast("float*") long gradLogits, @Cast("int64_t") long gradStride, @Cast("void*") long workspace,
+            @Cast("size_t") long workspaceBytes, @Cast("int32_t*") long errorWord,
+            @Cast("culossStream_t") long stream);
+
+    public static native int culossSoftmaxCrossEntropyForwardBackward(@Cast("const float*") long logits,
+            @Cast("int64_t") long logitsStride, @Cast("const int32_t*") long targets, @Cast("int64_t") long n,
+            @Cast("int64_t") long c, @Cast("const float*") long classWeights, @Cast("int64_t") long ignoreIndex,
+            float labelSmoothing, @Cast("culossReduction_t") int reduction, @Cast("const float*") long gradOutput,
+            @Cast("float*") long loss, @Cast("float*") long gradLogits, @Cast("int64_t") long gradStride,
+            @Cast("void*") long workspace, @Cast("size_t") long workspaceBytes, @Cast("int32_t*") long errorWord,
+            @Cast("culossStream_t") long stream);
+}

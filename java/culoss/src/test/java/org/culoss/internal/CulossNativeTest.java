@@ -1,0 +1,67 @@
+package org.culoss.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+import org.bytedeco.javacpp.IntPointer;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.SizeTPointer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Calls every native method of the binding once. A method whose JNI glue is missing (the javacpp
+ * plugin only warns about types it cannot see) throws UnsatisfiedLinkError here. Runs against the
+ * library this JVM loaded: the CUDA one (no GPU: every call must still answer, with NO_DEVICE)
+ * or the emulated one.
+ */
+class CulossNativeTest {
+    private static final int INVALID_VALUE = 1;
+
+    @Test
+    void everyNativeMethodAnswers() {
+        assumeFalse(Boolean.getBoolean("culoss.skipNative"), "built with -Dculoss.skipNative");
+        assertEquals(100, CulossNative.culossGetVersion());
+        String name = CulossNative.culossGetBackendName();
+        assertEquals(NativeLoader.kind(), name.equals("none") ? "cuda" : name);
+        assertTrue(CulossNative.culossGetErrorString(0).startsWith("CULOSS_STATUS_SUCCESS"));
+        assertTrue(CulossNative.culossGetErrorString(4).startsWith("CULOSS_STATUS_NO_DEVICE"));
+
+        try (IntPointer count = new IntPointer(1); LongPointer ptr = new LongPointer(1);
+                SizeTPointer bytes = new SizeTPointer(1)) {
+            int status = CulossNative.culossGetDeviceCount(count);
+            boolean device = status == 0;
+            assertEquals(device, count.get(0) > 0, "count and status agree");
+            if (!device) assertTrue(CulossNative.culossGetLastErrorDetail().length() > 0, "a reason for no device");
+
+            assertEquals(0, CulossNative.culossSoftmaxCrossEntropyWorkspaceSize(10, 5, 2, bytes));
+            assertTrue(bytes.get(0) > 0, "mean needs a workspace");
+            assertEquals(INVALID_VALUE, CulossNative.culossSoftmaxCrossEntropyWorkspaceSize(-1, 5, 2, bytes));
+            assertTrue(CulossNative.culossGetLastErrorDetail().contains("n (-1)"));
+
+            // Host-checkable errors come back before any launch, with or without a device.
+            assertEquals(INVALID_VALUE, CulossNative.culossSoftmaxCrossEntropyForward(0, 5, 0, 2, 5, 0,
+                    CulossNative.NO_IGNORE_INDEX, 0f, 0, 0, 0, 0, 0, 0));
+            assertEquals(INVALID_VALUE, CulossNative.culossSoftmaxCrossEntropyBackward(0, 5, 0, -2, 5, 0, -100, 0f, 0,
+                    0, 0, 5, 0, 0, 0, 0));
+            assertEquals(INVALID_VALUE, CulossNative.culossSoftmaxCrossEntropyForwardBackward(0, 5, 0, 2, 0, 0, -100,
+                    0f, 0, 0, 0, 0, 5, 0, 0, 0, 0));
+
+            int malloc = CulossNative.culossMalloc(ptr, 64);
+            assertEquals(device ? 0 : 4, malloc, "culossMalloc");
+            if (device) {
+                long p = ptr.get(0);
+                assertEquals(0, CulossNative.culossMemsetAsync(p, 0, 64, 0));
+                assertEquals(0, CulossNative.culossMemcpyAsync(p + 32, p, 32, 2, 0));
+                assertEquals(0, CulossNative.culossStreamSynchronize(0));
+                assertEquals(0, CulossNative.culossFree(p));
+            } else {
+                // No driver (or a build without CUDA): every runtime call says so.
+                assertEquals(4, CulossNative.culossStreamSynchronize(0), "culossStreamSynchronize");
+                assertEquals(4, CulossNative.culossMemsetAsync(0, 0, 0, 0), "culossMemsetAsync");
+                assertEquals(4, CulossNative.culossMemcpyAsync(0, 0, 0, 0, 0), "culossMemcpyAsync");
+                assertEquals(4, CulossNative.culossFree(0), "culossFree");
+            }
+        }
+    }
+}
