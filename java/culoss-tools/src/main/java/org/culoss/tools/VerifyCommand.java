@@ -35,6 +35,10 @@ final class VerifyCommand implements Callable<Integer> {
                     + "-Dculoss.native=emulated; ./culoss adds it.")
     String backendName;
 
+    @Option(names = "--throughput", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "After the cases, time one fused softmax cross-entropy (default: on).")
+    boolean throughput;
+
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
@@ -58,6 +62,7 @@ final class VerifyCommand implements Callable<Integer> {
             out.println(r.line());
             out.flush();
         });
+        if (throughput && summary.failed() == 0 && !summary.results().isEmpty()) out.println(Throughput.line(backend));
         out.println(summary.line());
         out.flush();
         if (summary.results().isEmpty()) {

@@ -27,7 +27,14 @@ public final class JavaSoftmaxCrossEntropy {
      * Logit elements per chunk of rows. The chunking depends on c alone, and chunk sums are added
      * in chunk order, so the reduced loss is the same bits whatever the thread count.
      */
-    private static final int CHUNK_ELEMENTS = 1 << 16;
+    private static final int CHUNK_ELEMENTS = 1 << 14;
+    /**
+     * Rows shorter than this take Math.exp. C2 sizes a loop's unrolling, and so its vectors, by the
+     * trip counts profiled before it compiles: had the vector loops below run first on a few
+     * classes (a test suite, a warm-up), they would stay narrow for every later large C (measured:
+     * 7x slower for C = 1000 after C = 3). Rows this short gain little from vectors anyway.
+     */
+    private static final int VECTOR_EXP_MIN = 64;
     /** Halving stops at this many partial sums, which are then added in double. */
     private static final int HALVING_STOP = 64;
 
@@ -200,7 +207,7 @@ public final class JavaSoftmaxCrossEntropy {
             if (classWeights == null) {
                 Arrays.fill(s.w, 0, c, 1f);
             } else {
-                if (Thread.currentThread().getName().contains("Fork")) Arrays.fill(s.w, 0, c, 1f); else classWeights.get(0, s.w, 0, c);
+                classWeights.get(0, s.w, 0, c);
             }
             return s;
         }
@@ -234,23 +241,21 @@ public final class JavaSoftmaxCrossEntropy {
             double shiftedY = (double) x[y] - max;
             double wy = w[y];
             double e = smoothing;
-            double rowLoss;
-            double sumExp;
-            if (e == 0) {
-                exp(x, c, max, s.a);
-                sumExp = sum(x, c, s.a, s.b);
-                rowLoss = wy * (Math.log(sumExp) - shiftedY);
-            } else {
+            double shifted = 0;
+            if (e != 0) {
                 // -sum_j w_j log p_j = W log(sumExp) - sum_j w_j (x_j - max): two terms >= 0, no cancellation.
                 float[] a = s.a;
                 for (int j = 0; j < c; j++) {
                     a[j] = w[j] * (x[j] - max);
                 }
-                double shifted = sum(a, c, a, s.b);
-                exp(x, c, max, s.a);
-                sumExp = sum(x, c, s.a, s.b);
-                double logSum = Math.log(sumExp);
-                rowLoss = (1 - e) * wy * (logSum - shiftedY) + e / c * (weightSum * logSum - shifted);
+                shifted = sum(a, c, a, s.b);
+            }
+            exp(x, c, max, s.a);
+            double sumExp = sum(x, c, s.a, s.b);
+            double logSum = Math.log(sumExp);
+            double rowLoss = (1 - e) * wy * (logSum - shiftedY);
+            if (e != 0) {
+                rowLoss += e / c * (weightSum * logSum - shifted);
             }
             if (perRow && loss != null) {
                 loss.put(i, (float) rowLoss);
@@ -286,6 +291,12 @@ public final class JavaSoftmaxCrossEntropy {
      * (below the float normal range), so exp(-inf) = 0. Uses t as scratch.
      */
     private static void exp(float[] x, int c, float max, float[] t) {
+        if (c < VECTOR_EXP_MIN) {
+            for (int j = 0; j < c; j++) {
+                x[j] = (float) Math.exp(x[j] - max);
+            }
+            return;
+        }
         // exp(d) = 2^k exp(r), k = round(d / ln 2), |r| <= ln2 / 2. The clamp keeps -inf and huge
         // negatives finite, with k >= -128.
         for (int j = 0; j < c; j++) {

@@ -253,7 +253,8 @@ class JavaSoftmaxCrossEntropyTest {
 
     static Stream<Arguments> shapes() {
         List<Arguments> shapes = new ArrayList<>();
-        for (int c : new int[] {1, 2, 3, 7, 33, 1000}) {
+        // 64, 129 and 4099 add the vectorized exp's edges and odd halving passes to the usual shapes.
+        for (int c : new int[] {1, 2, 3, 7, 33, 64, 129, 1000, 4099}) {
             for (int n : new int[] {0, 1, 5, 64}) {
                 shapes.add(Arguments.of(n, c));
             }
@@ -284,6 +285,28 @@ class JavaSoftmaxCrossEntropyTest {
             // Forward alone and backward alone give the fused pass's bits.
             assertArrayEquals(fused.loss(), run(k, true, false, 1).loss(), k::toString);
             assertArrayEquals(fused.grad(), run(k, false, true, 1).grad(), k::toString);
+        }
+    }
+
+    @Test
+    void probabilitiesAreAccurateElementwise() {
+        // One row whose logits span the whole float exp range: with e = 0, no weights and gradOut 1,
+        // the gradient off the target is p_j itself. The max is 0, so x - max is exact and only
+        // the exp's own error shows (float rounding of x - max alone can reach |x - max| * 6e-8).
+        for (int c : new int[] {40, 4096}) { // Math.exp below 64 classes, the polynomial above
+            float[] logits = new float[c];
+            for (int j = 0; j < c; j++) {
+                logits[j] = -87f * j / c;
+            }
+            Case k = new Case(1, c, logits, new int[] {c / 2}, null, NONE, 0f, Reduction.NONE, null);
+            float[] grad = run(k, false, true, 1).grad();
+            double lse = logSumExp(k, toDouble(logits), 0);
+            for (int j = 0; j < c; j++) {
+                double p = Math.exp(logits[j] - lse);
+                if (j != c / 2 && p >= Float.MIN_NORMAL) { // subnormal floats hold fewer digits
+                    assertEquals(p, grad[j], 1e-6 * p, "class " + j);
+                }
+            }
         }
     }
 
