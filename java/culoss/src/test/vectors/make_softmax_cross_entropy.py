@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Reference vectors for softmax_cross_entropy, in the case format of shared/conformance/FORMAT.md.
 
-Run:  /usr/bin/python3 java/culoss/src/test/vectors/make_vectors.py
+Run:  /usr/bin/python3 java/culoss/src/test/vectors/make_softmax_cross_entropy.py
 Needs Debian's python3-torch (PyTorch 1.13) and numpy; nothing else.
 
 Inputs are float32 values (what the backends under test consume), written so
@@ -16,8 +16,6 @@ where culoss deviates on purpose:
     of non-ignored rows. A mismatch there is accepted only if PyTorch matches
     that quirk exactly (Debian's 1.13.0a0 was checked and does not have it).
 """
-import json
-import math
 import os
 import sys
 import zlib
@@ -26,13 +24,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from case_io import RTOL, check_common, close, int_tensor, num_in, num_out, tensor, write_cases
+
 LOSS = "softmax_cross_entropy"
 OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), LOSS)
-# Expected values are float64, written rounded to this many significant digits
-# (relative error <= 5e-11, far below the 1e-5 pass tolerance) to keep the
-# big-shape files small. Inputs are always written exactly.
-EXPECTED_DIGITS = 10
-RTOL = 1e-12  # agreement required between our formula and F.cross_entropy
 
 torch.set_default_dtype(torch.float64)
 
@@ -119,75 +114,6 @@ def pytorch113_quirk(logits, targets, ignore_index, eps):
     loss = (1 - eps) * nll.sum() / (~ignored).sum() + (eps / c) * smooth.sum() / n
     loss.backward()
     return loss.detach().numpy(), x.grad.numpy()
-
-
-def close(a, b, rtol=RTOL):
-    """Same non-finite values in the same places; finite parts within rtol of ||b||_inf."""
-    a = np.asarray(a, dtype=np.float64).ravel()
-    b = np.asarray(b, dtype=np.float64).ravel()
-    if a.shape != b.shape:
-        return False
-    fa, fb = np.isfinite(a), np.isfinite(b)
-    if not np.array_equal(fa, fb):
-        return False
-    if not np.array_equal(np.isnan(a), np.isnan(b)):
-        return False
-    nf = ~fb & ~np.isnan(b)
-    if not np.array_equal(a[nf], b[nf]):
-        return False
-    if not fb.any():
-        return True
-    scale = np.max(np.abs(b[fb]))
-    return np.max(np.abs(a[fb] - b[fb])) <= rtol * max(scale, 1e-12)
-
-
-# ---------------------------------------------------------------- output
-
-def num_in(v):
-    """A float32 input value, exactly."""
-    v = float(v)
-    if math.isnan(v):
-        return "nan"
-    if math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    return v
-
-
-def num_out(v):
-    v = float(v)
-    if math.isnan(v):
-        return "nan"
-    if math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    return float(f"{v:.{EXPECTED_DIGITS}g}")
-
-
-def tensor(arr, conv):
-    arr = np.asarray(arr)
-    return {"shape": list(arr.shape), "data": [conv(v) for v in arr.ravel()]}
-
-
-def int_tensor(arr):
-    arr = np.asarray(arr)
-    return {"shape": list(arr.shape), "data": [int(v) for v in arr.ravel()]}
-
-
-def dump(case):
-    """Pretty at the top, one line per tensor."""
-    lines = ["{"]
-    lines.append(f'  "loss": {json.dumps(case["loss"])},')
-    lines.append(f'  "name": {json.dumps(case["name"])},')
-    lines.append(f'  "params": {json.dumps(case["params"])},')
-    for sect in ("inputs", "expected"):
-        lines.append(f'  "{sect}": {{')
-        items = list(case[sect].items())
-        for i, (k, t) in enumerate(items):
-            sep = "," if i + 1 < len(items) else ""
-            data = json.dumps(t["data"], allow_nan=False, separators=(",", ":"))
-            lines.append(f'    {json.dumps(k)}: {{"shape": {json.dumps(t["shape"])}, "data": {data}}}{sep}')
-        lines.append("  }" + ("," if sect == "inputs" else ""))
-    lines.append("}")
-    return "\n".join(lines) + "\n"
 
 
 # ---------------------------------------------------------------- cases
@@ -382,16 +308,7 @@ def run_case(spec):
 
 
 def check_file(path):
-    with open(path) as f:
-        d = json.load(f)
-    assert d["loss"] == LOSS and set(d) == {"loss", "name", "params", "inputs", "expected"}, path
-    assert set(d["params"]) == {"reduction", "label_smoothing", "ignore_index"}, path
-    for sect in ("inputs", "expected"):
-        for k, t in d[sect].items():
-            assert set(t) == {"shape", "data"}, (path, k)
-            assert len(t["data"]) == math.prod(t["shape"]), (path, k)
-            for v in t["data"]:
-                assert isinstance(v, (int, float)) or v in ("inf", "-inf", "nan"), (path, k, v)
+    d = check_common(path, LOSS, {"reduction", "label_smoothing", "ignore_index"})
     n, c = d["inputs"]["logits"]["shape"]
     assert d["inputs"]["targets"]["shape"] == [n]
     assert all(isinstance(v, int) for v in d["inputs"]["targets"]["data"])
@@ -406,23 +323,7 @@ def check_file(path):
 
 
 def main():
-    os.makedirs(OUT_DIR, exist_ok=True)
-    names = [s["name"] for s in CASES]
-    assert len(names) == len(set(names)), "duplicate case names"
-    for old in os.listdir(OUT_DIR):
-        if old.endswith(".json") and old[:-5] not in names:
-            os.remove(os.path.join(OUT_DIR, old))
-    total = 0
-    for spec in CASES:
-        out, note = run_case(spec)
-        path = os.path.join(OUT_DIR, spec["name"] + ".json")
-        with open(path, "w") as f:
-            f.write(dump(out))
-        check_file(path)
-        total += os.path.getsize(path)
-        if note:
-            print(f"note: {spec['name']}: {note}")
-    print(f"{len(CASES)} cases, {total} bytes in {OUT_DIR}")
+    write_cases(OUT_DIR, CASES, run_case, check_file)
 
 
 if __name__ == "__main__":
