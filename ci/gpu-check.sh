@@ -17,14 +17,22 @@ run() {  # name, command...
 
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
 run "cmake build (sm_90)" bash -c "cmake -S . -B build/gpu -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_BUILD_TYPE=Release >/dev/null && cmake --build build/gpu -j16"
-test_bin=build/gpu/native/test/cuda_softmax_cross_entropy
-run "native tests on the GPU" "$test_bin"
-if command -v compute-sanitizer >/dev/null; then
-  run "compute-sanitizer memcheck" compute-sanitizer --tool memcheck --error-exitcode 1 "$test_bin"
-  run "compute-sanitizer racecheck" compute-sanitizer --tool racecheck --error-exitcode 1 "$test_bin"
-else
-  record "compute-sanitizer" skip "not installed"
-fi
+# Every native test built for CUDA (one cuda_<loss> binary per kernel family), on the GPU and
+# under compute-sanitizer.
+tests=(build/gpu/native/test/cuda_*)
+[ -x "${tests[0]}" ] || record "native tests" FAIL "no build/gpu/native/test/cuda_* binaries"
+have_sanitizer=0
+command -v compute-sanitizer >/dev/null && have_sanitizer=1
+[ $have_sanitizer = 1 ] || record "compute-sanitizer" skip "not installed"
+for test_bin in "${tests[@]}"; do
+  [ -x "$test_bin" ] || continue
+  t=$(basename "$test_bin")
+  run "$t on the GPU" "$test_bin"
+  if [ $have_sanitizer = 1 ]; then
+    run "$t memcheck" compute-sanitizer --tool memcheck --error-exitcode 1 "$test_bin"
+    run "$t racecheck" compute-sanitizer --tool racecheck --error-exitcode 1 "$test_bin"
+  fi
+done
 
 carry=build/gpu-carry
 if [ -x "$carry/jre/bin/java" ]; then
