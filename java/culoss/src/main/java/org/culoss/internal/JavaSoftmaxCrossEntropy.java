@@ -1,12 +1,8 @@
 package org.culoss.internal;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.util.Arrays;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
 import org.culoss.Reduction;
 
 /**
@@ -97,13 +93,10 @@ public final class JavaSoftmaxCrossEntropy {
 
         Pass pass = new Pass(logits, logitsStride, targets, n, c, classWeights, ignoreIndex, labelSmoothing,
                 weightSum, reduction == Reduction.NONE, gradOutput, gradScale, loss, gradLogits, gradStride);
-        int workers = Math.min(threads, pass.chunks);
-        double total;
-        if (workers <= 1) {
-            total = pass.serial();
-        } else {
-            total = pass.parallel(workers);
-        }
+        double total = Chunked.sum(pass.chunks, threads, () -> {
+            Scratch s = pass.scratch();
+            return k -> pass.chunk(k, s);
+        });
         if (loss != null && reduction != Reduction.NONE) {
             double value = reduction == Reduction.SUM ? total : divisor == 0 ? 0 : total / divisor;
             loss.put(0, (float) value);
@@ -113,16 +106,6 @@ public final class JavaSoftmaxCrossEntropy {
 
     /** The arguments of one call, and the row loop. */
     private static final class Pass {
-        private static final VarHandle NEXT_CHUNK;
-
-        static {
-            try {
-                NEXT_CHUNK = MethodHandles.lookup().findVarHandle(Pass.class, "nextChunk", int.class);
-            } catch (ReflectiveOperationException e) {
-                throw new ExceptionInInitializerError(e);
-            }
-        }
-
         final FloatBuffer logits;
         final long logitsStride;
         final IntBuffer targets;
@@ -140,9 +123,6 @@ public final class JavaSoftmaxCrossEntropy {
         final long gradStride;
         final int rowsPerChunk;
         final int chunks;
-        /** The next chunk a worker may claim, in the parallel case. */
-        @SuppressWarnings("unused")
-        private volatile int nextChunk;
 
         Pass(FloatBuffer logits, long logitsStride, IntBuffer targets, int n, int c, FloatBuffer classWeights,
              long ignoreIndex, double smoothing, double weightSum, boolean perRow, FloatBuffer gradOutput,
@@ -166,43 +146,8 @@ public final class JavaSoftmaxCrossEntropy {
             this.chunks = n == 0 ? 0 : (n - 1) / rowsPerChunk + 1;
         }
 
-        double serial() {
-            Scratch s = scratch();
-            double total = 0;
-            for (int k = 0; k < chunks; k++) {
-                total += chunk(k, s);
-            }
-            return total;
-        }
-
-        /** The caller works too, beside workers - 1 pool tasks; chunks are claimed one at a time. */
-        double parallel(int workers) {
-            double[] partials = new double[chunks];
-            ForkJoinPool pool = Pool.INSTANCE;
-            ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[workers - 1];
-            for (int t = 0; t < tasks.length; t++) {
-                tasks[t] = pool.submit(() -> drain(partials));
-            }
-            drain(partials);
-            for (ForkJoinTask<?> task : tasks) {
-                task.join();
-            }
-            double total = 0;
-            for (double partial : partials) {
-                total += partial;
-            }
-            return total;
-        }
-
-        private void drain(double[] partials) {
-            Scratch s = scratch();
-            for (int k; (k = (int) NEXT_CHUNK.getAndAdd(this, 1)) < chunks; ) {
-                partials[k] = chunk(k, s);
-            }
-        }
-
         /** This thread's scratch, sized for c and holding this call's class weights. */
-        private Scratch scratch() {
+        Scratch scratch() {
             Scratch s = SCRATCH.get().fit(c);
             if (classWeights == null) {
                 Arrays.fill(s.w, 0, c, 1f);
@@ -212,7 +157,7 @@ public final class JavaSoftmaxCrossEntropy {
             return s;
         }
 
-        private double chunk(int k, Scratch s) {
+        double chunk(int k, Scratch s) {
             int end = (int) Math.min(n, (long) (k + 1) * rowsPerChunk);
             double sum = 0;
             for (int i = k * rowsPerChunk; i < end; i++) {
@@ -290,7 +235,7 @@ public final class JavaSoftmaxCrossEntropy {
      * x[j] = exp(x[j] - max) for j < c, to about 1e-7 relative; 0 where x[j] - max < -87.3
      * (below the float normal range), so exp(-inf) = 0. Uses t as scratch.
      */
-    private static void exp(float[] x, int c, float max, float[] t) {
+    static void exp(float[] x, int c, float max, float[] t) {
         if (c < VECTOR_EXP_MIN) {
             for (int j = 0; j < c; j++) {
                 x[j] = (float) Math.exp(x[j] - max);
@@ -343,7 +288,7 @@ public final class JavaSoftmaxCrossEntropy {
      * {@code upper}, because C2 does not vectorize {@code v[j] + v[j + h]}, only equal indices.
      * {@code acc} receives the partial sums; it may be v when v need not survive.
      */
-    private static double sum(float[] v, int len, float[] acc, float[] upper) {
+    static double sum(float[] v, int len, float[] acc, float[] upper) {
         float[] from = v;
         while (len > HALVING_STOP) {
             int h = len >>> 1;
@@ -404,10 +349,5 @@ public final class JavaSoftmaxCrossEntropy {
             }
             return this;
         }
-    }
-
-    /** Created on first parallel use; its workers are daemon threads. */
-    private static final class Pool {
-        static final ForkJoinPool INSTANCE = new ForkJoinPool(Runtime.getRuntime().availableProcessors());
     }
 }
