@@ -10,6 +10,9 @@ public final class LossCases {
 
     static {
         register(new SoftmaxCrossEntropyCase());
+        register(new SigmoidFocalCase());
+        register(new SmoothL1Case());
+        register(new HuberCase());
     }
 
     private LossCases() {}
