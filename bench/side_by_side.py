@@ -115,7 +115,10 @@ def main():
     md += ["", f"![chart]({name}.png)", "", table(pairs, copy_gbps), ""]
     with open(a.out + ".md", "w") as f:
         f.write("\n".join(md))
-    chart(pairs, copy_gbps, a.out + ".png", a.title)
+    try:
+        chart(pairs, copy_gbps, a.out + ".png", a.title)
+    except ImportError:
+        md.append("(no chart: matplotlib is not installed here; run side_by_side.py again where it is)")
     print("\n".join(md))
 
 
