@@ -3,17 +3,19 @@
 # culoss's java backend and on PyTorch's CPU kernels (Debian's python3-torch), on 1 thread and on all
 # cores. Writes bench/results/cpu-DATE.{md,png,jsonl}: the table of ratios and its chart.
 #   bash bench/cpu-side-by-side.sh [--runs N] [--loss all|a,b]
-# The JMH peers (DJL, Deeplearning4j) are separate: mvn -Ppeers -pl bench -am package, then
-# java -jar bench/target/benchmarks.jar PeerBenchmark (see bench/README.md).
+#   --peers also builds bench/ with -Ppeers (DJL with PyTorch 2.7.1, Deeplearning4j; large downloads)
+#   and adds their softmax cross-entropy (JMH PeerBenchmark) to the table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=30
 loss=all
+peers=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
     --loss) loss=$2; shift 2 ;;
-    *) echo "usage: $0 [--runs N] [--loss all|a,b]" >&2; exit 2 ;;
+    --peers) peers=1; shift ;;
+    *) echo "usage: $0 [--runs N] [--loss all|a,b] [--peers]" >&2; exit 2 ;;
   esac
 done
 
@@ -35,7 +37,14 @@ trap 'rm -rf "$tmp"' EXIT
 
 ./culoss bench --loss "$loss" --backend java --threads "$threads" --runs "$runs" --json | tee "$tmp/culoss.jsonl"
 "$python" bench/pytorch_peers.py --device cpu --loss "$loss" --threads "$threads" --runs "$runs" | tee "$tmp/pytorch.jsonl"
-cat "$tmp/culoss.jsonl" "$tmp/pytorch.jsonl" > "$out.jsonl"
+if [ $peers = 1 ]; then
+  mvn -B -q -Ppeers package -DskipTests -pl bench -am
+  java -jar bench/target/benchmarks.jar PeerBenchmark -p threads="$( [ "$cores" -gt 1 ] && echo 1,0 || echo 1)" -rf json -rff "$tmp/jmh.json"
+  "$python" bench/jmh_to_lines.py "$tmp/jmh.json" | tee "$tmp/peers.jsonl"
+  # the default benchmarks jar again, without the peers
+  mvn -B -q package -DskipTests -pl bench -am
+fi
+cat "$tmp"/*.jsonl > "$out.jsonl"
 
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
 "$python" bench/side_by_side.py --out "$out" \
