@@ -4,10 +4,11 @@
 //
 // Threads walk groups of four elements. A group is one 16-byte load per input when every
 // pointer of the call is 16-byte aligned, four scalar loads otherwise (and for the last, partial
-// group); a thread adds its elements' losses in the same order on both paths, so the reduced loss
-// does not depend on the alignment. For SUM/MEAN each block writes one partial sum to the
-// workspace, at a grid that is a function of count only, and reduce.cuh's final_sum_kernel adds
-// the partials in a fixed order: the same inputs give the same bits on every run.
+// group); a thread adds its elements' losses (a compensated sum) in the same order on both
+// paths, so the reduced loss does not depend on the alignment. For SUM/MEAN each block writes
+// one partial sum to the workspace, at a grid that is a function of count only, and reduce.cuh's
+// final_sum_kernel adds the partials in a fixed order: the same inputs give the same bits on
+// every run.
 //
 // A functor Op provides
 //   template <bool LOSS, bool GRAD> __device__ Value eval(float x, float t) const
@@ -26,6 +27,20 @@ namespace elementwise {
 struct Value {
     float loss;
     float grad;
+};
+
+// A thread's running sum with Neumaier's compensation: a thread adds count / (grid threads)
+// values (thousands for 10^9 elements), whose float rounding would otherwise add up. An inf or
+// NaN loss makes the sum inf or NaN, as a plain sum would (the compensation is dropped then).
+struct CompensatedSum {
+    float sum = 0.f;
+    float comp = 0.f;
+    __device__ __forceinline__ void add(float v) {
+        const float t = sum + v;
+        comp += fabsf(sum) >= fabsf(v) ? (sum - t) + v : (v - t) + sum;
+        sum = t;
+    }
+    __device__ __forceinline__ float value() const { return isfinite(sum) ? sum + comp : sum; }
 };
 
 constexpr int kThreads = kReduceThreads;
@@ -54,7 +69,7 @@ __global__ void __launch_bounds__(kThreads) elementwise_kernel(Op op, Args a) {
     if constexpr (GRAD) {
         if (!a.per_element) scalar_upstream = (a.grad_output ? __ldg(a.grad_output) : 1.f) * a.grad_scale;
     }
-    float acc = 0.f;
+    CompensatedSum acc;
     for (int64_t g = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; g < groups; g += step) {
         const int64_t base = g * 4;
         const bool whole = g < full;
@@ -87,7 +102,7 @@ __global__ void __launch_bounds__(kThreads) elementwise_kernel(Op op, Args a) {
             } else {
 #pragma unroll
                 for (int e = 0; e < 4; ++e)
-                    if (e < lanes) acc += v[e].loss;
+                    if (e < lanes) acc.add(v[e].loss);
             }
         }
         if constexpr (GRAD) {
@@ -114,8 +129,8 @@ __global__ void __launch_bounds__(kThreads) elementwise_kernel(Op op, Args a) {
     }
     if constexpr (LOSS) {
         if (a.partials) {  // the same for every thread: all of them reach the block reduction
-            acc = block_reduce(acc, Sum{}, 0.f);
-            if (threadIdx.x == 0) a.partials[blockIdx.x] = acc;
+            const float block_sum = block_reduce(acc.value(), Sum{}, 0.f);
+            if (threadIdx.x == 0) a.partials[blockIdx.x] = block_sum;
         }
     }
 }
