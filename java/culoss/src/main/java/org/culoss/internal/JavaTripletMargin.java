@@ -16,7 +16,8 @@ import org.culoss.Reduction;
  * <p>The per-component work is plain indexed loops over float arrays that C2 vectorizes (the
  * differences u - v + eps, squares or absolute values, the gradient's scaling); sums go through
  * {@link JavaSoftmaxCrossEntropy#sum}'s halving (vectorized, about log2(d) ulps) and end in double.
- * p = 1, 2 and inf have their own loops; any other p takes Math.pow in double.
+ * p = 1, 2 and inf have their own loops; any other p takes Math.pow in double, once per component
+ * and distance (the gradient reuses the powers).
  */
 public final class JavaTripletMargin {
     /**
@@ -311,9 +312,13 @@ public final class JavaTripletMargin {
                     return nan ? Double.NaN : max;
                 }
                 default: {
+                    // |x_j|^p is kept: the gradient's |x_j|^(p-1) is |x_j|^p / |x_j|, no second pow.
+                    double[] powers = s.powers[k];
                     double sum = 0;
                     for (int j = 0; j < d; j++) {
-                        sum += Math.pow(Math.abs(x[j]), p);
+                        double v = Math.pow(Math.abs(x[j]), p);
+                        powers[j] = v;
+                        sum += v;
                     }
                     return Math.pow(sum, 1 / p);
                 }
@@ -349,11 +354,12 @@ public final class JavaTripletMargin {
                     return;
                 }
                 default: {
-                    boolean zero = !(dist > 0);
-                    double pm1 = p - 1;
+                    // (|x_j| / dist)^(p-1) = (|x_j|^p / |x_j|) dist^(1-p), with |x_j|^p from distance().
+                    double[] powers = s.powers[k];
+                    double scale = dist > 0 ? Math.pow(dist, 1 - p) : 0;
                     for (int j = 0; j < d; j++) {
                         float v = x[j];
-                        x[j] = zero || v == 0 ? 0f : (float) Math.copySign(Math.pow(Math.abs(v) / dist, pm1), v);
+                        x[j] = scale == 0 || v == 0 ? 0f : (float) Math.copySign(powers[j] / Math.abs(v) * scale, v);
                     }
                 }
             }
@@ -371,6 +377,8 @@ public final class JavaTripletMargin {
         float[] t = a;
         float[] u = a;
         final int[] count = new int[3];
+        /** |x_j|^p of the three distances (general p). */
+        final double[][] powers = {new double[0], new double[0], new double[0]};
 
         Scratch fit(int d) {
             if (a.length < d) {
@@ -382,6 +390,9 @@ public final class JavaTripletMargin {
                 xpn = new float[d];
                 t = new float[d];
                 u = new float[d];
+                for (int k = 0; k < 3; k++) {
+                    powers[k] = new double[d];
+                }
             }
             return this;
         }
