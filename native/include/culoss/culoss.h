@@ -118,6 +118,52 @@ CULOSS_API culossStatus_t culossSoftmaxCrossEntropyForwardBackward(
     float* grad_logits, int64_t grad_stride,
     void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
 
+/*
+ * Triplet margin loss, torch.nn.functional.triplet_margin_loss semantics. anchor, positive and
+ * negative are n contiguous rows of d floats ([n, d], row-major, no stride). With
+ *   dist(u, v) = || u - v + eps ||_p   (eps added to every component, as pairwise_distance does)
+ * and d_neg = dist(a_i, n_i), or min(dist(a_i, n_i), dist(p_i, n_i)) when swap is non-zero:
+ *   loss_i = max(margin + dist(a_i, p_i) - d_neg, 0)
+ * Reduction: NONE: loss[i] per row;  SUM: loss[0] = sum_i;  MEAN: loss[0] = sum_i / n
+ *   (0 when n = 0; PyTorch gives NaN there).
+ * p: any p > 0, or +INFINITY (the max norm); p <= 0 and NaN are errors (PyTorch accepts them: p = 0
+ * is not differentiable there, p < 0 is no distance). margin and eps: finite, any sign.
+ * Gradients follow PyTorch's autograd rules exactly: a row with margin + d_ap - d_neg >= 0 (loss
+ * exactly 0 included, clamp_min's rule) passes its gradient; a distance of 0 has gradient 0, a
+ * component of 0 has gradient 0 (sign(0) = 0 for p = 1); p = inf splits the gradient equally among
+ * the components of largest magnitude; with swap, a tie dist(a, n) == dist(p, n) splits it half and
+ * half (the rule of torch.min).
+ * grad_output: the upstream gradient; NULL means 1. n values for NONE, else 1 value.
+ * grad_anchor, grad_positive, grad_negative: [n, d] each; any of them may be NULL (not computed),
+ * but not all three. They must not overlap the inputs or each other.
+ *
+ * One group of threads owns a row (a few lanes of a warp for small d, a block for large d) and
+ * keeps the three input rows in registers between the distance and the gradient pass (up to
+ * d = 8192); the fused call reads each input once. 16-byte loads when d % 4 == 0 and every row
+ * pointer is 16-byte aligned, scalar loads otherwise. The sum is deterministic.
+ * Workspace: culossTripletMarginWorkspaceSize bytes (0 for NONE), 16-byte aligned. The backward
+ * needs none (its workspace may be NULL with 0 bytes).
+ */
+CULOSS_API culossStatus_t culossTripletMarginWorkspaceSize(int64_t n, int64_t d, culossReduction_t reduction,
+                                                           size_t* bytes);
+
+CULOSS_API culossStatus_t culossTripletMarginForward(
+    const float* anchor, const float* positive, const float* negative, int64_t n, int64_t d,
+    float margin, float p, float eps, int swap, culossReduction_t reduction, float* loss,
+    void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossTripletMarginBackward(
+    const float* anchor, const float* positive, const float* negative, int64_t n, int64_t d,
+    float margin, float p, float eps, int swap, culossReduction_t reduction, const float* grad_output,
+    float* grad_anchor, float* grad_positive, float* grad_negative,
+    void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossTripletMarginForwardBackward(
+    const float* anchor, const float* positive, const float* negative, int64_t n, int64_t d,
+    float margin, float p, float eps, int swap, culossReduction_t reduction, const float* grad_output,
+    float* loss, float* grad_anchor, float* grad_positive, float* grad_negative,
+    void* workspace, size_t workspace_bytes, culossStream_t stream);
+
 #ifdef __cplusplus
 }
 #endif

@@ -64,6 +64,21 @@ public abstract class Backend {
 
     abstract long softmaxCrossEntropyWorkspaceBytes(long n, long c, Reduction reduction);
 
+    /**
+     * Triplet margin loss. Host buffers in, host buffers out, synchronous; any of the three
+     * gradients may be null (loss null: no forward).
+     */
+    abstract void tripletMargin(TripletMargin op, FloatBuffer anchor, FloatBuffer positive, FloatBuffer negative,
+            int n, int d, FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradAnchor, FloatBuffer gradPositive,
+            FloatBuffer gradNegative);
+
+    /** Triplet margin loss on backend memory, queued on {@code stream}; 0 for an absent output. */
+    abstract void tripletMargin(TripletMargin op, long anchor, long positive, long negative, long n, long d,
+            long gradOutput, long loss, long gradAnchor, long gradPositive, long gradNegative, long workspace,
+            long workspaceBytes, long stream);
+
+    abstract long tripletMarginWorkspaceBytes(long n, long d, Reduction reduction);
+
     static long checkCount(long count, String name) {
         if (count < 0) throw new IllegalArgumentException(name + " (" + count + ") is negative");
         return count;

@@ -108,6 +108,64 @@ final class NativeBackend extends Backend {
         }
     }
 
+    @Override
+    long tripletMarginWorkspaceBytes(long n, long d, Reduction reduction) {
+        try (SizeTPointer bytes = new SizeTPointer(1)) {
+            check(CulossNative.culossTripletMarginWorkspaceSize(n, d, reduction.nativeValue(), bytes),
+                    "culossTripletMarginWorkspaceSize");
+            return bytes.get(0);
+        }
+    }
+
+    @Override
+    void tripletMargin(TripletMargin op, long anchor, long positive, long negative, long n, long d, long gradOutput,
+            long loss, long gradAnchor, long gradPositive, long gradNegative, long workspace, long workspaceBytes,
+            long stream) {
+        int reduction = op.reduction().nativeValue();
+        int swap = op.swap() ? 1 : 0;
+        boolean backward = gradAnchor != 0 || gradPositive != 0 || gradNegative != 0;
+        int status;
+        String call;
+        if (loss != 0 && backward) {
+            call = "culossTripletMarginForwardBackward";
+            status = CulossNative.culossTripletMarginForwardBackward(anchor, positive, negative, n, d, op.margin(),
+                    op.p(), op.eps(), swap, reduction, gradOutput, loss, gradAnchor, gradPositive, gradNegative,
+                    workspace, workspaceBytes, stream);
+        } else if (loss != 0) {
+            call = "culossTripletMarginForward";
+            status = CulossNative.culossTripletMarginForward(anchor, positive, negative, n, d, op.margin(), op.p(),
+                    op.eps(), swap, reduction, loss, workspace, workspaceBytes, stream);
+        } else {
+            call = "culossTripletMarginBackward";
+            status = CulossNative.culossTripletMarginBackward(anchor, positive, negative, n, d, op.margin(), op.p(),
+                    op.eps(), swap, reduction, gradOutput, gradAnchor, gradPositive, gradNegative, workspace,
+                    workspaceBytes, stream);
+        }
+        check(status, call);
+    }
+
+    @Override
+    void tripletMargin(TripletMargin op, FloatBuffer anchor, FloatBuffer positive, FloatBuffer negative, int n, int d,
+            FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradAnchor, FloatBuffer gradPositive,
+            FloatBuffer gradNegative) {
+        long count = (long) n * d;
+        long lossLength = op.reduction() == Reduction.NONE ? n : 1;
+        try (Staging s = staging()) {
+            long a = s.in(anchor, count);
+            long p = s.in(positive, count);
+            long ng = s.in(negative, count);
+            long go = s.in(gradOutput, lossLength);
+            long l = s.out(loss, lossLength);
+            long ga = s.out(gradAnchor, count);
+            long gp = s.out(gradPositive, count);
+            long gn = s.out(gradNegative, count);
+            long wsBytes = loss == null ? 0 : tripletMarginWorkspaceBytes(n, d, op.reduction());
+            long ws = wsBytes == 0 ? 0 : s.scratch(wsBytes);
+            tripletMargin(op, a, p, ng, n, d, go, l, ga, gp, gn, ws, wsBytes, 0);
+            s.copyBack();
+        }
+    }
+
     /** Host buffers staged for this backend's kernels. */
     Staging staging() {
         return new Staging(this, hostIsDevice);

@@ -73,4 +73,28 @@ public final class CulossNative {
             @Cast("float*") long loss, @Cast("float*") long gradLogits, @Cast("int64_t") long gradStride,
             @Cast("void*") long workspace, @Cast("size_t") long workspaceBytes, @Cast("int32_t*") long errorWord,
             @Cast("culossStream_t") long stream);
+
+    public static native int culossTripletMarginWorkspaceSize(@Cast("int64_t") long n, @Cast("int64_t") long d,
+            @Cast("culossReduction_t") int reduction, SizeTPointer bytes);
+
+    public static native int culossTripletMarginForward(@Cast("const float*") long anchor,
+            @Cast("const float*") long positive, @Cast("const float*") long negative, @Cast("int64_t") long n,
+            @Cast("int64_t") long d, float margin, float p, float eps, int swap,
+            @Cast("culossReduction_t") int reduction, @Cast("float*") long loss, @Cast("void*") long workspace,
+            @Cast("size_t") long workspaceBytes, @Cast("culossStream_t") long stream);
+
+    public static native int culossTripletMarginBackward(@Cast("const float*") long anchor,
+            @Cast("const float*") long positive, @Cast("const float*") long negative, @Cast("int64_t") long n,
+            @Cast("int64_t") long d, float margin, float p, float eps, int swap,
+            @Cast("culossReduction_t") int reduction, @Cast("const float*") long gradOutput,
+            @Cast("float*") long gradAnchor, @Cast("float*") long gradPositive, @Cast("float*") long gradNegative,
+            @Cast("void*") long workspace, @Cast("size_t") long workspaceBytes, @Cast("culossStream_t") long stream);
+
+    public static native int culossTripletMarginForwardBackward(@Cast("const float*") long anchor,
+            @Cast("const float*") long positive, @Cast("const float*") long negative, @Cast("int64_t") long n,
+            @Cast("int64_t") long d, float margin, float p, float eps, int swap,
+            @Cast("culossReduction_t") int reduction, @Cast("const float*") long gradOutput,
+            @Cast("float*") long loss, @Cast("float*") long gradAnchor, @Cast("float*") long gradPositive,
+            @Cast("float*") long gradNegative, @Cast("void*") long workspace, @Cast("size_t") long workspaceBytes,
+            @Cast("culossStream_t") long stream);
 }

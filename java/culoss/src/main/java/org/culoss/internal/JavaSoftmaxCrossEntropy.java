@@ -343,7 +343,7 @@ public final class JavaSoftmaxCrossEntropy {
      * {@code upper}, because C2 does not vectorize {@code v[j] + v[j + h]}, only equal indices.
      * {@code acc} receives the partial sums; it may be v when v need not survive.
      */
-    private static double sum(float[] v, int len, float[] acc, float[] upper) {
+    static double sum(float[] v, int len, float[] acc, float[] upper) {
         float[] from = v;
         while (len > HALVING_STOP) {
             int h = len >>> 1;
@@ -407,7 +407,7 @@ public final class JavaSoftmaxCrossEntropy {
     }
 
     /** Created on first parallel use; its workers are daemon threads. */
-    private static final class Pool {
+    static final class Pool {
         static final ForkJoinPool INSTANCE = new ForkJoinPool(Runtime.getRuntime().availableProcessors());
     }
 }
