@@ -355,7 +355,7 @@ struct RowCall {
     int64_t n;
     int64_t c;
     int64_t ignore_index;
-    culossReduction_t reduction;
+    int reduction;  // a culossReduction_t, held as int until checked: loading an enum that holds 7 is undefined
     const float* grad_output;
     float* loss;         // null: no forward
     float* grad_logits;  // null: no backward
@@ -406,7 +406,7 @@ culossStatus_t run_rows(const RowCall& k, const Policy& pol) {
         CULOSS_REQUIRE(k.grad_logits != k.logits || k.grad_stride == k.logits_stride, CULOSS_STATUS_INVALID_VALUE,
                        "grad_logits aliases logits with another stride");
     }
-    const size_t needed = rows_workspace_bytes(k.n, k.reduction);
+    const size_t needed = rows_workspace_bytes(k.n, culossReduction_t(k.reduction));
     CULOSS_REQUIRE(k.workspace_size >= needed && (needed == 0 || k.workspace), CULOSS_STATUS_WORKSPACE_TOO_SMALL,
                    "workspace (%zu bytes) is smaller than %zu bytes", k.workspace_size, needed);
     const culossStatus_t ready = device_ready();
@@ -434,7 +434,7 @@ culossStatus_t run_rows(const RowCall& k, const Policy& pol) {
                           StoreScalar{denominator}, k.stream);
     }
 
-    const RowArgs args{k.logits, k.logits_stride, k.targets, k.n, k.c, k.ignore_index, int(k.reduction),
+    const RowArgs args{k.logits, k.logits_stride, k.targets, k.n, k.c, k.ignore_index, k.reduction,
                        k.grad_output, row_loss, k.grad_logits, k.grad_stride, denominator, k.error_word};
     const bool vec4 =
         reinterpret_cast<uintptr_t>(k.logits) % 16 == 0 && k.logits_stride % 4 == 0 &&
