@@ -74,7 +74,7 @@ struct CePolicy {
 
     __device__ Grad grad(const RowState& st, const RowFacts& f, const Row& r) const {
         const bool smooth = smoothing > 0.f;
-        return Grad{class_weights, f.target,          smooth, st.m, r.log_s, r.w_total, (1.f - smoothing) * r.wy,
+        return Grad{class_weights, f.target, smooth, st.m, r.log_s, r.w_total, (1.f - smoothing) * r.wy,
                     smooth ? smoothing / float(f.c) : 0.f};
     }
 };
@@ -84,9 +84,8 @@ culossStatus_t run(const float* logits, int64_t logits_stride, const int32_t* ta
                    culossReduction_t reduction, const float* grad_output, float* loss, float* grad_logits,
                    int64_t grad_stride, void* workspace, size_t workspace_size, int32_t* error_word,
                    culossStream_t stream) {
-    const RowCall call{logits,   logits_stride, targets,   n,         c,              ignore_index, reduction,
-                       grad_output, loss,       grad_logits, grad_stride, workspace, workspace_size, error_word,
-                       stream};
+    const RowCall call{logits, logits_stride, targets, n, c, ignore_index, reduction, grad_output, loss,
+                       grad_logits, grad_stride, workspace, workspace_size, error_word, stream};
     return run_rows(call, CePolicy{class_weights, label_smoothing});
 }
 

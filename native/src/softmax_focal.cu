@@ -107,9 +107,8 @@ culossStatus_t run(const float* logits, int64_t logits_stride, const int32_t* ta
                    culossReduction_t reduction, const float* grad_output, float* loss, float* grad_logits,
                    int64_t grad_stride, void* workspace, size_t workspace_size, int32_t* error_word,
                    culossStream_t stream) {
-    const RowCall call{logits,   logits_stride, targets,   n,         c,              ignore_index, reduction,
-                       grad_output, loss,       grad_logits, grad_stride, workspace, workspace_size, error_word,
-                       stream};
+    const RowCall call{logits, logits_stride, targets, n, c, ignore_index, reduction, grad_output, loss,
+                       grad_logits, grad_stride, workspace, workspace_size, error_word, stream};
     return run_rows(call, FocalPolicy{class_alpha, alpha, gamma});
 }
 
