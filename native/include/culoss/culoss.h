@@ -164,6 +164,48 @@ CULOSS_API culossStatus_t culossTripletMarginForwardBackward(
     float* loss, float* grad_anchor, float* grad_positive, float* grad_negative,
     void* workspace, size_t workspace_bytes, culossStream_t stream);
 
+/*
+ * Softmax focal loss (Lin et al., "Focal Loss for Dense Object Detection", multi-class form):
+ *   loss_i = -alpha_{y_i} * (1 - p_{i,y_i})^gamma * log p_{i,y_i},   p = softmax(logits row)
+ * alpha_y = class_alpha[y] when class_alpha is not NULL (then `alpha` is ignored), else `alpha`
+ * for every class. gamma >= 0 (finite); gamma = 0 is cross-entropy weighted by alpha_y, row by row.
+ * Rows whose target equals ignore_index count for nothing (CULOSS_NO_IGNORE_INDEX: none).
+ * Reduction:
+ *   NONE: loss[i] per row;  SUM: loss[0] = sum_i;
+ *   MEAN: loss[0] = sum_i / (number of counted rows)  -- the count, not the sum of alpha_y, as the
+ *   common PyTorch implementation (NLLLoss(weight=alpha, reduction='none') * (1-p_y)^gamma, then
+ *   .mean() over the rows that are not ignored) does; 0, with a zero gradient, when no row counts.
+ * Gradient: with q = 1 - p_y and F = alpha_y (q^gamma - gamma p_y q^(gamma-1) log p_y),
+ *   d loss_i / d x_{i,k} = F * (p_k - [k == y_i]).
+ * It is computed so that it stays finite where the formula is 0 * inf: gamma in (0, 1) with
+ * p_y -> 1 (F -> 0), p_y = 0 (a -inf target logit: p_y log p_y = 0), logits of magnitude 1e4.
+ * 1 - p_y is computed without cancellation, so a row with p_y within 1e-7 of 1 keeps its digits.
+ * grad_output, grad_logits, logits strides, aliasing, workspace: as softmax cross-entropy.
+ * A target outside [0, C) that is not ignore_index sets CULOSS_DEVICE_ERROR_BAD_TARGET; its row
+ * counts for nothing (not in the mean's count either).
+ */
+CULOSS_API culossStatus_t culossSoftmaxFocalWorkspaceSize(int64_t n, int64_t c, culossReduction_t reduction,
+                                                          size_t* bytes);
+
+CULOSS_API culossStatus_t culossSoftmaxFocalForward(
+    const float* logits, int64_t logits_stride, const int32_t* targets, int64_t n, int64_t c,
+    const float* class_alpha, float alpha, float gamma, int64_t ignore_index,
+    culossReduction_t reduction, float* loss,
+    void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossSoftmaxFocalBackward(
+    const float* logits, int64_t logits_stride, const int32_t* targets, int64_t n, int64_t c,
+    const float* class_alpha, float alpha, float gamma, int64_t ignore_index,
+    culossReduction_t reduction, const float* grad_output, float* grad_logits, int64_t grad_stride,
+    void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossSoftmaxFocalForwardBackward(
+    const float* logits, int64_t logits_stride, const int32_t* targets, int64_t n, int64_t c,
+    const float* class_alpha, float alpha, float gamma, int64_t ignore_index,
+    culossReduction_t reduction, const float* grad_output, float* loss,
+    float* grad_logits, int64_t grad_stride,
+    void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
+
 #ifdef __cplusplus
 }
 #endif

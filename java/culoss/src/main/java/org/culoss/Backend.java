@@ -79,6 +79,17 @@ public abstract class Backend {
 
     abstract long tripletMarginWorkspaceBytes(long n, long d, Reduction reduction);
 
+    /** Softmax focal: host buffers in, host buffers out, synchronous. Returns the first invalid target row or -1. */
+    abstract long softmaxFocal(SoftmaxFocal op, FloatBuffer logits, long logitsStride, IntBuffer targets, int n,
+            int c, FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradLogits, long gradStride);
+
+    /** Softmax focal, backend memory, queued on {@code stream}; {@code classAlpha} 0: the scalar alpha. */
+    abstract void softmaxFocal(SoftmaxFocal op, long logits, long logitsStride, long targets, long n, long c,
+            long classAlpha, long gradOutput, long loss, long gradLogits, long gradStride, long workspace,
+            long workspaceBytes, long errorWord, long stream);
+
+    abstract long softmaxFocalWorkspaceBytes(long n, long c, Reduction reduction);
+
     static long checkCount(long count, String name) {
         if (count < 0) throw new IllegalArgumentException(name + " (" + count + ") is negative");
         return count;

@@ -3,6 +3,7 @@ package org.culoss;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import org.culoss.internal.JavaSoftmaxCrossEntropy;
+import org.culoss.internal.JavaSoftmaxFocal;
 import org.culoss.internal.JavaTripletMargin;
 
 /** Pure Java, multi-threaded over rows; its "device" memory is off-heap host memory. */
@@ -97,6 +98,34 @@ final class JavaBackend extends Backend {
 
     @Override
     long tripletMarginWorkspaceBytes(long n, long d, Reduction reduction) {
+        return 0;
+    }
+
+    @Override
+    long softmaxFocal(SoftmaxFocal op, FloatBuffer logits, long logitsStride, IntBuffer targets, int n, int c,
+            FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradLogits, long gradStride) {
+        float[] a = op.classAlphaNoCopy();
+        return JavaSoftmaxFocal.run(logits, logitsStride, targets, n, c, a == null ? null : FloatBuffer.wrap(a),
+                op.alpha(), op.gamma(), op.ignoreIndexValue(), op.reduction(), gradOutput, loss, gradLogits,
+                gradStride, threads);
+    }
+
+    @Override
+    void softmaxFocal(SoftmaxFocal op, long logits, long logitsStride, long targets, long n, long c, long classAlpha,
+            long gradOutput, long loss, long gradLogits, long gradStride, long workspace, long workspaceBytes,
+            long errorWord, long stream) {
+        long lossLength = op.reduction() == Reduction.NONE ? n : 1;
+        long bad = softmaxFocal(op, OffHeap.floats(logits, Checks.matrixLength(n, c, logitsStride)), logitsStride,
+                OffHeap.ints(targets, n), Math.toIntExact(n), Math.toIntExact(c),
+                gradOutput == 0 ? null : OffHeap.floats(gradOutput, lossLength),
+                loss == 0 ? null : OffHeap.floats(loss, lossLength),
+                gradLogits == 0 ? null : OffHeap.floats(gradLogits, Checks.matrixLength(n, c, gradStride)),
+                gradStride);
+        if (bad != -1) ErrorWord.setBadTarget(errorWord);
+    }
+
+    @Override
+    long softmaxFocalWorkspaceBytes(long n, long c, Reduction reduction) {
         return 0;
     }
 }

@@ -166,6 +166,60 @@ final class NativeBackend extends Backend {
         }
     }
 
+    @Override
+    long softmaxFocalWorkspaceBytes(long n, long c, Reduction reduction) {
+        try (SizeTPointer bytes = new SizeTPointer(1)) {
+            check(CulossNative.culossSoftmaxFocalWorkspaceSize(n, c, reduction.nativeValue(), bytes),
+                    "culossSoftmaxFocalWorkspaceSize");
+            return bytes.get(0);
+        }
+    }
+
+    @Override
+    void softmaxFocal(SoftmaxFocal op, long logits, long logitsStride, long targets, long n, long c, long classAlpha,
+            long gradOutput, long loss, long gradLogits, long gradStride, long workspace, long workspaceBytes,
+            long errorWord, long stream) {
+        int status;
+        String call;
+        int reduction = op.reduction().nativeValue();
+        if (loss != 0 && gradLogits != 0) {
+            call = "culossSoftmaxFocalForwardBackward";
+            status = CulossNative.culossSoftmaxFocalForwardBackward(logits, logitsStride, targets, n, c, classAlpha,
+                    op.alpha(), op.gamma(), op.ignoreIndexValue(), reduction, gradOutput, loss, gradLogits,
+                    gradStride, workspace, workspaceBytes, errorWord, stream);
+        } else if (loss != 0) {
+            call = "culossSoftmaxFocalForward";
+            status = CulossNative.culossSoftmaxFocalForward(logits, logitsStride, targets, n, c, classAlpha,
+                    op.alpha(), op.gamma(), op.ignoreIndexValue(), reduction, loss, workspace, workspaceBytes,
+                    errorWord, stream);
+        } else {
+            call = "culossSoftmaxFocalBackward";
+            status = CulossNative.culossSoftmaxFocalBackward(logits, logitsStride, targets, n, c, classAlpha,
+                    op.alpha(), op.gamma(), op.ignoreIndexValue(), reduction, gradOutput, gradLogits, gradStride,
+                    workspace, workspaceBytes, errorWord, stream);
+        }
+        check(status, call);
+    }
+
+    @Override
+    long softmaxFocal(SoftmaxFocal op, FloatBuffer logits, long logitsStride, IntBuffer targets, int n, int c,
+            FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradLogits, long gradStride) {
+        long lossLength = op.reduction() == Reduction.NONE ? n : 1;
+        try (Staging s = staging()) {
+            long x = s.in(logits, Checks.matrixLength(n, c, logitsStride));
+            long y = s.in(targets, n);
+            long go = s.in(gradOutput, lossLength);
+            long l = s.out(loss, lossLength);
+            long g = s.out(gradLogits, Checks.matrixLength(n, c, gradStride));
+            long wsBytes = softmaxFocalWorkspaceBytes(n, c, op.reduction());
+            long ws = s.workspace(wsBytes);
+            softmaxFocal(op, x, logitsStride, y, n, c, op.deviceAlphaAddress(), go, l, g, gradStride,
+                    ws + ErrorWord.BYTES, wsBytes, ws, 0);
+            s.copyBack();
+            return ErrorWord.read(this, ws) == 0 ? -1 : -2;
+        }
+    }
+
     /** Host buffers staged for this backend's kernels. */
     Staging staging() {
         return new Staging(this, hostIsDevice);

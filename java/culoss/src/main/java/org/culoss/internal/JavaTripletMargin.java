@@ -140,7 +140,7 @@ public final class JavaTripletMargin {
         /** The caller works too, beside workers - 1 pool tasks; chunks are claimed one at a time. */
         double parallel(int workers) {
             double[] partials = new double[chunks];
-            ForkJoinPool pool = JavaSoftmaxCrossEntropy.Pool.INSTANCE;
+            ForkJoinPool pool = SoftmaxRows.Pool.INSTANCE;
             ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[workers - 1];
             for (int t = 0; t < tasks.length; t++) {
                 tasks[t] = pool.submit(() -> drain(partials));
@@ -288,13 +288,13 @@ public final class JavaTripletMargin {
                     for (int j = 0; j < d; j++) {
                         t[j] = Math.abs(x[j]);
                     }
-                    return JavaSoftmaxCrossEntropy.sum(t, d, t, s.u);
+                    return SoftmaxRows.sum(t, d, t, s.u);
                 }
                 case L2: {
                     for (int j = 0; j < d; j++) {
                         t[j] = x[j] * x[j];
                     }
-                    return Math.sqrt(JavaSoftmaxCrossEntropy.sum(t, d, t, s.u));
+                    return Math.sqrt(SoftmaxRows.sum(t, d, t, s.u));
                 }
                 case LINF: {
                     float max = 0f;
