@@ -85,6 +85,30 @@ def ce_make(lib, shape, dev, g):
     return s
 
 
+def focal_make(lib, shape, dev, g, gamma=2.0, alpha=1.0):
+    """Softmax focal with pytorch_peers' defaults: gamma 2, scalar alpha 1, mean."""
+    n, c = pytorch_peers.dims(shape)
+    x = torch.randn(n, c, generator=g).to(dev)
+    y = torch.randint(0, c, (n,), generator=g).to(dev)
+    ws, wsb = lib.workspace("culossSoftmaxFocalWorkspaceSize", dev, c_i64(n), c_i64(c), c_int(MEAN))
+    s = dict(x=x, y=y.int(), y64=y, loss=torch.zeros(1, device=dev), grad=torch.empty_like(x), ws=ws, wsb=wsb,
+             n=n, c=c, bytes=2 * n * c * 4 + n * 4)
+
+    def step():
+        lib("culossSoftmaxFocalForwardBackward", ptr(s["x"]), c_i64(c), ptr(s["y"]), c_i64(n), c_i64(c),
+            c_p(0), c_f(alpha), c_f(gamma), c_i64(-100), c_int(MEAN), c_p(0), ptr(s["loss"]), ptr(s["grad"]),
+            c_i64(c), c_p(s["ws"].data_ptr() + 16), ctypes.c_size_t(wsb), ptr(s["ws"]), stream(dev))
+
+    def check():
+        xr = s["x"].double().requires_grad_(True)
+        logpt = F.log_softmax(xr, dim=1).gather(1, s["y64"][:, None]).squeeze(1)
+        lr = (-alpha * (1 - logpt.exp()) ** gamma * logpt).mean()
+        lr.backward()
+        return [(s["loss"], lr.detach()), (s["grad"], xr.grad)]
+    s["step"], s["check"] = step, check
+    return s
+
+
 def sf_make(lib, shape, dev, g, alpha=0.25, gamma=2.0):
     n, c = pytorch_peers.dims(shape)
     x = torch.randn(n, c, generator=g).to(dev)
@@ -138,7 +162,8 @@ def hub_make(lib, shape, dev, g):
     return elementwise_make(lib, shape, dev, g, "Huber", lambda x, t, d: F.huber_loss(x, t, delta=d), 1.0)
 
 
-CASES = {"softmax_cross_entropy": ce_make, "sigmoid_focal": sf_make, "smooth_l1": sl1_make, "huber": hub_make}
+CASES = {"softmax_cross_entropy": ce_make, "softmax_focal": focal_make, "sigmoid_focal": sf_make, "smooth_l1": sl1_make,
+         "huber": hub_make}
 
 
 def rel_err(out, ref):

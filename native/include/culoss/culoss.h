@@ -119,6 +119,93 @@ CULOSS_API culossStatus_t culossSoftmaxCrossEntropyForwardBackward(
     void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
 
 /*
+ * Triplet margin loss, torch.nn.functional.triplet_margin_loss semantics. anchor, positive and
+ * negative are n contiguous rows of d floats ([n, d], row-major, no stride). With
+ *   dist(u, v) = || u - v + eps ||_p   (eps added to every component, as pairwise_distance does)
+ * and d_neg = dist(a_i, n_i), or min(dist(a_i, n_i), dist(p_i, n_i)) when swap is non-zero:
+ *   loss_i = max(margin + dist(a_i, p_i) - d_neg, 0)
+ * Reduction: NONE: loss[i] per row;  SUM: loss[0] = sum_i;  MEAN: loss[0] = sum_i / n
+ *   (0 when n = 0; PyTorch gives NaN there).
+ * p: any p > 0, or +INFINITY (the max norm); p <= 0 and NaN are errors (PyTorch accepts them: p = 0
+ * is not differentiable there, p < 0 is no distance). margin and eps: finite, any sign.
+ * Gradients follow PyTorch's autograd rules exactly: a row with margin + d_ap - d_neg >= 0 (loss
+ * exactly 0 included, clamp_min's rule) passes its gradient; a distance of 0 has gradient 0, a
+ * component of 0 has gradient 0 (sign(0) = 0 for p = 1); p = inf splits the gradient equally among
+ * the components of largest magnitude; with swap, a tie dist(a, n) == dist(p, n) splits it half and
+ * half (the rule of torch.min).
+ * grad_output: the upstream gradient; NULL means 1. n values for NONE, else 1 value.
+ * grad_anchor, grad_positive, grad_negative: [n, d] each; any of them may be NULL (not computed),
+ * but not all three. They must not overlap the inputs or each other.
+ *
+ * One group of threads owns a row (a few lanes of a warp for small d, a block for large d) and
+ * keeps the three input rows in registers between the distance and the gradient pass (up to
+ * d = 8192); the fused call reads each input once. 16-byte loads when d % 4 == 0 and every row
+ * pointer is 16-byte aligned, scalar loads otherwise. The sum is deterministic.
+ * Workspace: culossTripletMarginWorkspaceSize bytes (0 for NONE), 16-byte aligned. The backward
+ * needs none (its workspace may be NULL with 0 bytes).
+ */
+CULOSS_API culossStatus_t culossTripletMarginWorkspaceSize(int64_t n, int64_t d, culossReduction_t reduction,
+                                                           size_t* bytes);
+
+CULOSS_API culossStatus_t culossTripletMarginForward(
+    const float* anchor, const float* positive, const float* negative, int64_t n, int64_t d,
+    float margin, float p, float eps, int swap, culossReduction_t reduction, float* loss,
+    void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossTripletMarginBackward(
+    const float* anchor, const float* positive, const float* negative, int64_t n, int64_t d,
+    float margin, float p, float eps, int swap, culossReduction_t reduction, const float* grad_output,
+    float* grad_anchor, float* grad_positive, float* grad_negative,
+    void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossTripletMarginForwardBackward(
+    const float* anchor, const float* positive, const float* negative, int64_t n, int64_t d,
+    float margin, float p, float eps, int swap, culossReduction_t reduction, const float* grad_output,
+    float* loss, float* grad_anchor, float* grad_positive, float* grad_negative,
+    void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+/*
+ * Softmax focal loss (Lin et al., "Focal Loss for Dense Object Detection", multi-class form):
+ *   loss_i = -alpha_{y_i} * (1 - p_{i,y_i})^gamma * log p_{i,y_i},   p = softmax(logits row)
+ * alpha_y = class_alpha[y] when class_alpha is not NULL (then `alpha` is ignored), else `alpha`
+ * for every class. gamma >= 0 (finite); gamma = 0 is cross-entropy weighted by alpha_y, row by row.
+ * Rows whose target equals ignore_index count for nothing (CULOSS_NO_IGNORE_INDEX: none).
+ * Reduction:
+ *   NONE: loss[i] per row;  SUM: loss[0] = sum_i;
+ *   MEAN: loss[0] = sum_i / (number of counted rows)  -- the count, not the sum of alpha_y, as the
+ *   common PyTorch implementation (NLLLoss(weight=alpha, reduction='none') * (1-p_y)^gamma, then
+ *   .mean() over the rows that are not ignored) does; 0, with a zero gradient, when no row counts.
+ * Gradient: with q = 1 - p_y and F = alpha_y (q^gamma - gamma p_y q^(gamma-1) log p_y),
+ *   d loss_i / d x_{i,k} = F * (p_k - [k == y_i]).
+ * It is computed so that it stays finite where the formula is 0 * inf: gamma in (0, 1) with
+ * p_y -> 1 (F -> 0), p_y = 0 (a -inf target logit: p_y log p_y = 0), logits of magnitude 1e4.
+ * 1 - p_y is computed without cancellation, so a row with p_y within 1e-7 of 1 keeps its digits.
+ * grad_output, grad_logits, logits strides, aliasing, workspace: as softmax cross-entropy.
+ * A target outside [0, C) that is not ignore_index sets CULOSS_DEVICE_ERROR_BAD_TARGET; its row
+ * counts for nothing (not in the mean's count either).
+ */
+CULOSS_API culossStatus_t culossSoftmaxFocalWorkspaceSize(int64_t n, int64_t c, culossReduction_t reduction,
+                                                          size_t* bytes);
+
+CULOSS_API culossStatus_t culossSoftmaxFocalForward(
+    const float* logits, int64_t logits_stride, const int32_t* targets, int64_t n, int64_t c,
+    const float* class_alpha, float alpha, float gamma, int64_t ignore_index,
+    culossReduction_t reduction, float* loss,
+    void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossSoftmaxFocalBackward(
+    const float* logits, int64_t logits_stride, const int32_t* targets, int64_t n, int64_t c,
+    const float* class_alpha, float alpha, float gamma, int64_t ignore_index,
+    culossReduction_t reduction, const float* grad_output, float* grad_logits, int64_t grad_stride,
+    void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossSoftmaxFocalForwardBackward(
+    const float* logits, int64_t logits_stride, const int32_t* targets, int64_t n, int64_t c,
+    const float* class_alpha, float alpha, float gamma, int64_t ignore_index,
+    culossReduction_t reduction, const float* grad_output, float* loss,
+    float* grad_logits, int64_t grad_stride,
+    void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
+/*
  * The elementwise family: sigmoid focal, smooth L1 and Huber. Shared conventions:
  *  - Inputs are flat: `count` floats each (a [N, C] tensor passes count = N * C). Any alignment
  *    of 4 bytes works; when every pointer of the call is 16-byte aligned the kernel uses 16-byte

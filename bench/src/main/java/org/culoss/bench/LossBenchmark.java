@@ -40,6 +40,8 @@ public class LossBenchmark {
     @Param({
         "softmax_cross_entropy:4096x10", "softmax_cross_entropy:4096x1000",
         "softmax_cross_entropy:512x32000", "softmax_cross_entropy:64x131072",
+        "softmax_focal:4096x10", "softmax_focal:4096x1000",
+        "softmax_focal:512x32000", "softmax_focal:64x131072",
         "sigmoid_focal:4096x10", "sigmoid_focal:4096x1000", "sigmoid_focal:512x32000", "sigmoid_focal:64x131072",
         "smooth_l1:16777216", "huber:16777216",
     })

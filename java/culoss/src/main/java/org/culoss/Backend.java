@@ -64,6 +64,32 @@ public abstract class Backend {
 
     abstract long softmaxCrossEntropyWorkspaceBytes(long n, long c, Reduction reduction);
 
+    /**
+     * Triplet margin loss. Host buffers in, host buffers out, synchronous; any of the three
+     * gradients may be null (loss null: no forward).
+     */
+    abstract void tripletMargin(TripletMargin op, FloatBuffer anchor, FloatBuffer positive, FloatBuffer negative,
+            int n, int d, FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradAnchor, FloatBuffer gradPositive,
+            FloatBuffer gradNegative);
+
+    /** Triplet margin loss on backend memory, queued on {@code stream}; 0 for an absent output. */
+    abstract void tripletMargin(TripletMargin op, long anchor, long positive, long negative, long n, long d,
+            long gradOutput, long loss, long gradAnchor, long gradPositive, long gradNegative, long workspace,
+            long workspaceBytes, long stream);
+
+    abstract long tripletMarginWorkspaceBytes(long n, long d, Reduction reduction);
+
+    /** Softmax focal: host buffers in, host buffers out, synchronous. Returns the first invalid target row or -1. */
+    abstract long softmaxFocal(SoftmaxFocal op, FloatBuffer logits, long logitsStride, IntBuffer targets, int n,
+            int c, FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradLogits, long gradStride);
+
+    /** Softmax focal, backend memory, queued on {@code stream}; {@code classAlpha} 0: the scalar alpha. */
+    abstract void softmaxFocal(SoftmaxFocal op, long logits, long logitsStride, long targets, long n, long c,
+            long classAlpha, long gradOutput, long loss, long gradLogits, long gradStride, long workspace,
+            long workspaceBytes, long errorWord, long stream);
+
+    abstract long softmaxFocalWorkspaceBytes(long n, long c, Reduction reduction);
+
     // The elementwise losses: flat inputs of count floats; null/0 outputs are not computed.
 
     /** Host buffers in, host buffers out, synchronous. */

@@ -5,6 +5,8 @@ import java.nio.IntBuffer;
 import org.culoss.internal.JavaSigmoidFocal;
 import org.culoss.internal.JavaSmoothL1;
 import org.culoss.internal.JavaSoftmaxCrossEntropy;
+import org.culoss.internal.JavaSoftmaxFocal;
+import org.culoss.internal.JavaTripletMargin;
 
 /** Pure Java, multi-threaded over rows; its "device" memory is off-heap host memory. */
 final class JavaBackend extends Backend {
@@ -69,6 +71,63 @@ final class JavaBackend extends Backend {
 
     @Override
     long softmaxCrossEntropyWorkspaceBytes(long n, long c, Reduction reduction) {
+        return 0;
+    }
+
+    @Override
+    void tripletMargin(TripletMargin op, FloatBuffer anchor, FloatBuffer positive, FloatBuffer negative, int n, int d,
+            FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradAnchor, FloatBuffer gradPositive,
+            FloatBuffer gradNegative) {
+        JavaTripletMargin.run(anchor, positive, negative, n, d, op.margin(), op.p(), op.eps(), op.swap(),
+                op.reduction(), gradOutput, loss, gradAnchor, gradPositive, gradNegative, threads);
+    }
+
+    @Override
+    void tripletMargin(TripletMargin op, long anchor, long positive, long negative, long n, long d, long gradOutput,
+            long loss, long gradAnchor, long gradPositive, long gradNegative, long workspace, long workspaceBytes,
+            long stream) {
+        long count = n * d;
+        Checks.arrayLength(n, d, "n * d");  // the java backend views backend memory through NIO buffers
+        long lossLength = op.reduction() == Reduction.NONE ? n : 1;
+        tripletMargin(op, OffHeap.floats(anchor, count), OffHeap.floats(positive, count),
+                OffHeap.floats(negative, count), Math.toIntExact(n), Math.toIntExact(d),
+                gradOutput == 0 ? null : OffHeap.floats(gradOutput, lossLength),
+                loss == 0 ? null : OffHeap.floats(loss, lossLength),
+                gradAnchor == 0 ? null : OffHeap.floats(gradAnchor, count),
+                gradPositive == 0 ? null : OffHeap.floats(gradPositive, count),
+                gradNegative == 0 ? null : OffHeap.floats(gradNegative, count));
+    }
+
+    @Override
+    long tripletMarginWorkspaceBytes(long n, long d, Reduction reduction) {
+        return 0;
+    }
+
+    @Override
+    long softmaxFocal(SoftmaxFocal op, FloatBuffer logits, long logitsStride, IntBuffer targets, int n, int c,
+            FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradLogits, long gradStride) {
+        float[] a = op.classAlphaNoCopy();
+        return JavaSoftmaxFocal.run(logits, logitsStride, targets, n, c, a == null ? null : FloatBuffer.wrap(a),
+                op.alpha(), op.gamma(), op.ignoreIndexValue(), op.reduction(), gradOutput, loss, gradLogits,
+                gradStride, threads);
+    }
+
+    @Override
+    void softmaxFocal(SoftmaxFocal op, long logits, long logitsStride, long targets, long n, long c, long classAlpha,
+            long gradOutput, long loss, long gradLogits, long gradStride, long workspace, long workspaceBytes,
+            long errorWord, long stream) {
+        long lossLength = op.reduction() == Reduction.NONE ? n : 1;
+        long bad = softmaxFocal(op, OffHeap.floats(logits, Checks.matrixLength(n, c, logitsStride)), logitsStride,
+                OffHeap.ints(targets, n), Math.toIntExact(n), Math.toIntExact(c),
+                gradOutput == 0 ? null : OffHeap.floats(gradOutput, lossLength),
+                loss == 0 ? null : OffHeap.floats(loss, lossLength),
+                gradLogits == 0 ? null : OffHeap.floats(gradLogits, Checks.matrixLength(n, c, gradStride)),
+                gradStride);
+        if (bad != -1) ErrorWord.setBadTarget(errorWord);
+    }
+
+    @Override
+    long softmaxFocalWorkspaceBytes(long n, long c, Reduction reduction) {
         return 0;
     }
 

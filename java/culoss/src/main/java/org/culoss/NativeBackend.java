@@ -108,6 +108,118 @@ final class NativeBackend extends Backend {
         }
     }
 
+    @Override
+    long tripletMarginWorkspaceBytes(long n, long d, Reduction reduction) {
+        try (SizeTPointer bytes = new SizeTPointer(1)) {
+            check(CulossNative.culossTripletMarginWorkspaceSize(n, d, reduction.nativeValue(), bytes),
+                    "culossTripletMarginWorkspaceSize");
+            return bytes.get(0);
+        }
+    }
+
+    @Override
+    void tripletMargin(TripletMargin op, long anchor, long positive, long negative, long n, long d, long gradOutput,
+            long loss, long gradAnchor, long gradPositive, long gradNegative, long workspace, long workspaceBytes,
+            long stream) {
+        int reduction = op.reduction().nativeValue();
+        int swap = op.swap() ? 1 : 0;
+        boolean backward = gradAnchor != 0 || gradPositive != 0 || gradNegative != 0;
+        int status;
+        String call;
+        if (loss != 0 && backward) {
+            call = "culossTripletMarginForwardBackward";
+            status = CulossNative.culossTripletMarginForwardBackward(anchor, positive, negative, n, d, op.margin(),
+                    op.p(), op.eps(), swap, reduction, gradOutput, loss, gradAnchor, gradPositive, gradNegative,
+                    workspace, workspaceBytes, stream);
+        } else if (loss != 0) {
+            call = "culossTripletMarginForward";
+            status = CulossNative.culossTripletMarginForward(anchor, positive, negative, n, d, op.margin(), op.p(),
+                    op.eps(), swap, reduction, loss, workspace, workspaceBytes, stream);
+        } else {
+            call = "culossTripletMarginBackward";
+            status = CulossNative.culossTripletMarginBackward(anchor, positive, negative, n, d, op.margin(), op.p(),
+                    op.eps(), swap, reduction, gradOutput, gradAnchor, gradPositive, gradNegative, workspace,
+                    workspaceBytes, stream);
+        }
+        check(status, call);
+    }
+
+    @Override
+    void tripletMargin(TripletMargin op, FloatBuffer anchor, FloatBuffer positive, FloatBuffer negative, int n, int d,
+            FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradAnchor, FloatBuffer gradPositive,
+            FloatBuffer gradNegative) {
+        long count = (long) n * d;
+        long lossLength = op.reduction() == Reduction.NONE ? n : 1;
+        try (Staging s = staging()) {
+            long a = s.in(anchor, count);
+            long p = s.in(positive, count);
+            long ng = s.in(negative, count);
+            long go = s.in(gradOutput, lossLength);
+            long l = s.out(loss, lossLength);
+            long ga = s.out(gradAnchor, count);
+            long gp = s.out(gradPositive, count);
+            long gn = s.out(gradNegative, count);
+            long wsBytes = loss == null ? 0 : tripletMarginWorkspaceBytes(n, d, op.reduction());
+            long ws = wsBytes == 0 ? 0 : s.scratch(wsBytes);
+            tripletMargin(op, a, p, ng, n, d, go, l, ga, gp, gn, ws, wsBytes, 0);
+            s.copyBack();
+        }
+    }
+
+    @Override
+    long softmaxFocalWorkspaceBytes(long n, long c, Reduction reduction) {
+        try (SizeTPointer bytes = new SizeTPointer(1)) {
+            check(CulossNative.culossSoftmaxFocalWorkspaceSize(n, c, reduction.nativeValue(), bytes),
+                    "culossSoftmaxFocalWorkspaceSize");
+            return bytes.get(0);
+        }
+    }
+
+    @Override
+    void softmaxFocal(SoftmaxFocal op, long logits, long logitsStride, long targets, long n, long c, long classAlpha,
+            long gradOutput, long loss, long gradLogits, long gradStride, long workspace, long workspaceBytes,
+            long errorWord, long stream) {
+        int status;
+        String call;
+        int reduction = op.reduction().nativeValue();
+        if (loss != 0 && gradLogits != 0) {
+            call = "culossSoftmaxFocalForwardBackward";
+            status = CulossNative.culossSoftmaxFocalForwardBackward(logits, logitsStride, targets, n, c, classAlpha,
+                    op.alpha(), op.gamma(), op.ignoreIndexValue(), reduction, gradOutput, loss, gradLogits,
+                    gradStride, workspace, workspaceBytes, errorWord, stream);
+        } else if (loss != 0) {
+            call = "culossSoftmaxFocalForward";
+            status = CulossNative.culossSoftmaxFocalForward(logits, logitsStride, targets, n, c, classAlpha,
+                    op.alpha(), op.gamma(), op.ignoreIndexValue(), reduction, loss, workspace, workspaceBytes,
+                    errorWord, stream);
+        } else {
+            call = "culossSoftmaxFocalBackward";
+            status = CulossNative.culossSoftmaxFocalBackward(logits, logitsStride, targets, n, c, classAlpha,
+                    op.alpha(), op.gamma(), op.ignoreIndexValue(), reduction, gradOutput, gradLogits, gradStride,
+                    workspace, workspaceBytes, errorWord, stream);
+        }
+        check(status, call);
+    }
+
+    @Override
+    long softmaxFocal(SoftmaxFocal op, FloatBuffer logits, long logitsStride, IntBuffer targets, int n, int c,
+            FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradLogits, long gradStride) {
+        long lossLength = op.reduction() == Reduction.NONE ? n : 1;
+        try (Staging s = staging()) {
+            long x = s.in(logits, Checks.matrixLength(n, c, logitsStride));
+            long y = s.in(targets, n);
+            long go = s.in(gradOutput, lossLength);
+            long l = s.out(loss, lossLength);
+            long g = s.out(gradLogits, Checks.matrixLength(n, c, gradStride));
+            long wsBytes = softmaxFocalWorkspaceBytes(n, c, op.reduction());
+            long ws = s.workspace(wsBytes);
+            softmaxFocal(op, x, logitsStride, y, n, c, op.deviceAlphaAddress(), go, l, g, gradStride,
+                    ws + ErrorWord.BYTES, wsBytes, ws, 0);
+            s.copyBack();
+            return ErrorWord.read(this, ws) == 0 ? -1 : -2;
+        }
+    }
+
     // ---- the elementwise losses: the host variants stage the buffers and call the device variants ----
 
     @Override

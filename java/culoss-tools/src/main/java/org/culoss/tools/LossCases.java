@@ -10,6 +10,8 @@ public final class LossCases {
 
     static {
         register(new SoftmaxCrossEntropyCase());
+        register(new SoftmaxFocalCase());
+        register(new TripletMarginCase());
         register(new SigmoidFocalCase());
         register(new SmoothL1Case());
         register(new HuberCase());

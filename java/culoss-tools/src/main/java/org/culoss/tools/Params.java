@@ -40,6 +40,14 @@ public final class Params {
         }
     }
 
+    /** A boolean parameter (JSON {@code true}/{@code false}), or {@code fallback} when absent. */
+    public boolean bool(String name, boolean fallback) {
+        JsonNode v = values.get(name);
+        if (v == null) return fallback;
+        if (!v.isBoolean()) throw new CaseException("params." + name + " (" + v + ") is not true or false");
+        return v.asBoolean();
+    }
+
     /** True when the parameter is present and JSON {@code null}. */
     public boolean isNull(String name) {
         JsonNode v = values.get(name);

@@ -74,6 +74,56 @@ public final class CulossNative {
             @Cast("void*") long workspace, @Cast("size_t") long workspaceBytes, @Cast("int32_t*") long errorWord,
             @Cast("culossStream_t") long stream);
 
+    public static native int culossTripletMarginWorkspaceSize(@Cast("int64_t") long n, @Cast("int64_t") long d,
+            @Cast("culossReduction_t") int reduction, SizeTPointer bytes);
+
+    public static native int culossTripletMarginForward(@Cast("const float*") long anchor,
+            @Cast("const float*") long positive, @Cast("const float*") long negative, @Cast("int64_t") long n,
+            @Cast("int64_t") long d, float margin, float p, float eps, int swap,
+            @Cast("culossReduction_t") int reduction, @Cast("float*") long loss, @Cast("void*") long workspace,
+            @Cast("size_t") long workspaceBytes, @Cast("culossStream_t") long stream);
+
+    public static native int culossTripletMarginBackward(@Cast("const float*") long anchor,
+            @Cast("const float*") long positive, @Cast("const float*") long negative, @Cast("int64_t") long n,
+            @Cast("int64_t") long d, float margin, float p, float eps, int swap,
+            @Cast("culossReduction_t") int reduction, @Cast("const float*") long gradOutput,
+            @Cast("float*") long gradAnchor, @Cast("float*") long gradPositive, @Cast("float*") long gradNegative,
+            @Cast("void*") long workspace, @Cast("size_t") long workspaceBytes, @Cast("culossStream_t") long stream);
+
+    public static native int culossTripletMarginForwardBackward(@Cast("const float*") long anchor,
+            @Cast("const float*") long positive, @Cast("const float*") long negative, @Cast("int64_t") long n,
+            @Cast("int64_t") long d, float margin, float p, float eps, int swap,
+            @Cast("culossReduction_t") int reduction, @Cast("const float*") long gradOutput,
+            @Cast("float*") long loss, @Cast("float*") long gradAnchor, @Cast("float*") long gradPositive,
+            @Cast("float*") long gradNegative, @Cast("void*") long workspace, @Cast("size_t") long workspaceBytes,
+            @Cast("culossStream_t") long stream);
+
+    public static native int culossSoftmaxFocalWorkspaceSize(@Cast("int64_t") long n, @Cast("int64_t") long c,
+            @Cast("culossReduction_t") int reduction, SizeTPointer bytes);
+
+    public static native int culossSoftmaxFocalForward(@Cast("const float*") long logits,
+            @Cast("int64_t") long logitsStride, @Cast("const int32_t*") long targets, @Cast("int64_t") long n,
+            @Cast("int64_t") long c, @Cast("const float*") long classAlpha, float alpha, float gamma,
+            @Cast("int64_t") long ignoreIndex, @Cast("culossReduction_t") int reduction, @Cast("float*") long loss,
+            @Cast("void*") long workspace, @Cast("size_t") long workspaceBytes, @Cast("int32_t*") long errorWord,
+            @Cast("culossStream_t") long stream);
+
+    public static native int culossSoftmaxFocalBackward(@Cast("const float*") long logits,
+            @Cast("int64_t") long logitsStride, @Cast("const int32_t*") long targets, @Cast("int64_t") long n,
+            @Cast("int64_t") long c, @Cast("const float*") long classAlpha, float alpha, float gamma,
+            @Cast("int64_t") long ignoreIndex, @Cast("culossReduction_t") int reduction,
+            @Cast("const float*") long gradOutput, @Cast("float*") long gradLogits, @Cast("int64_t") long gradStride,
+            @Cast("void*") long workspace, @Cast("size_t") long workspaceBytes, @Cast("int32_t*") long errorWord,
+            @Cast("culossStream_t") long stream);
+
+    public static native int culossSoftmaxFocalForwardBackward(@Cast("const float*") long logits,
+            @Cast("int64_t") long logitsStride, @Cast("const int32_t*") long targets, @Cast("int64_t") long n,
+            @Cast("int64_t") long c, @Cast("const float*") long classAlpha, float alpha, float gamma,
+            @Cast("int64_t") long ignoreIndex, @Cast("culossReduction_t") int reduction,
+            @Cast("const float*") long gradOutput, @Cast("float*") long loss, @Cast("float*") long gradLogits,
+            @Cast("int64_t") long gradStride, @Cast("void*") long workspace, @Cast("size_t") long workspaceBytes,
+            @Cast("int32_t*") long errorWord, @Cast("culossStream_t") long stream);
+
     // ---- the elementwise losses ----
 
     public static native int culossSigmoidFocalWorkspaceSize(@Cast("int64_t") long count,

@@ -14,7 +14,7 @@ import org.culoss.Reduction;
  *   ce = log1p(e) + (x >= 0 ? u x : -t x)       m = 1 - p_t = inv D,  D = (x >= 0 ? u + t e : t + u e)
  *   loss = a_t ce m^gamma                       grad = a_t m^gamma [(u p - t q) + gamma (u - t) ce s / D]
  * </pre>
- * Written for C2's auto-vectorizer: e comes from JavaSoftmaxCrossEntropy's polynomial exp,
+ * Written for C2's auto-vectorizer: e comes from SoftmaxRows's polynomial exp,
  * log1p(e) from the atanh series (e in [0, 1], relative error below 1e-7), and the choices on the
  * sign of x from a 0/1 factor k made with min/max, so every loop is branch-free arithmetic on
  * arrays. A gamma other than 0, 1 or 2 takes Math.pow, one scalar call per element.
@@ -107,7 +107,7 @@ public final class JavaSigmoidFocal {
             for (int j = 0; j < n; j++) {
                 e[j] = -Math.abs(x[j]);
             }
-            JavaSoftmaxCrossEntropy.exp(e, n, 0f, out);  // e = exp(-|x|)
+            SoftmaxRows.exp(e, n, 0f, out);  // e = exp(-|x|)
             for (int j = 0; j < n; j++) {
                 kp[j] = sign01(x[j]);
             }
@@ -151,7 +151,7 @@ public final class JavaSigmoidFocal {
                 if (perElement) {
                     loss.put(base, out, 0, n);
                 } else {
-                    sum = JavaSoftmaxCrossEntropy.sum(out, n, out, s.upper);
+                    sum = SoftmaxRows.sum(out, n, out, s.upper);
                 }
             }
             if (gradLogits != null) {

@@ -91,7 +91,7 @@ public final class JavaSmoothL1 {
             if (perElement) {
                 loss.put(base, out, 0, n);
             } else {
-                sum = JavaSoftmaxCrossEntropy.sum(out, n, out, s.upper);
+                sum = SoftmaxRows.sum(out, n, out, s.upper);
             }
         }
         if (gradInput != null) {

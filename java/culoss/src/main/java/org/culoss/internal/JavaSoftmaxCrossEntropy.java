@@ -7,43 +7,26 @@ import org.culoss.Reduction;
 
 /**
  * Softmax cross-entropy on the CPU, forward and backward fused: each row is copied once into a
- * per-thread array, and the loss and the gradient come from that copy.
- *
- * <p>Java 17 has no vector API without flags, so the speed comes from C2's auto-vectorizer, which
- * only handles small, branch-free counted loops over arrays. Hence the shape of the code: exp is a
- * float polynomial (Math.exp is a scalar call), its 2^k factor is built with float arithmetic
- * (Float.intBitsToFloat does not vectorize), and sums and maxima are taken by halving the array
- * (a running accumulator does not vectorize either).
+ * per-thread array, and the loss and the gradient come from that copy. The row machinery
+ * (threads, chunks, scratch, the vectorizable exp/sum/max) is {@link SoftmaxRows}'s.
  */
-public final class JavaSoftmaxCrossEntropy {
+public final class JavaSoftmaxCrossEntropy extends SoftmaxRows {
     /** Marks "no ignore_index": targets are int32, so no target equals it. */
     public static final long NO_IGNORE_INDEX = Long.MIN_VALUE;
 
-    /**
-     * Logit elements per chunk of rows. The chunking depends on c alone, and chunk sums are added
-     * in chunk order, so the reduced loss is the same bits whatever the thread count.
-     */
-    private static final int CHUNK_ELEMENTS = 1 << 14;
-    /**
-     * Rows shorter than this take Math.exp. C2 sizes a loop's unrolling, and so its vectors, by the
-     * trip counts profiled before it compiles: had the vector loops below run first on a few
-     * classes (a test suite, a warm-up), they would stay narrow for every later large C (measured:
-     * 7x slower for C = 1000 after C = 3). Rows this short gain little from vectors anyway.
-     */
-    private static final int VECTOR_EXP_MIN = 64;
-    /** Halving stops at this many partial sums, which are then added in double. */
-    private static final int HALVING_STOP = 64;
+    private final FloatBuffer classWeights;
+    private final double smoothing;
+    private final double weightSum;
 
-    private static final float LOG2E = 1.44269504f;
-    /** ln 2 in two parts; k * LN2_HI is exact for the k that occur, so r = d - k ln 2 keeps its bits. */
-    private static final float LN2_HI = 0.693359375f;
-    private static final float LN2_LO = -2.12194440e-4f;
-    /** (v + ROUND) - ROUND rounds v to an integer, for |v| < 2^22. */
-    private static final float ROUND = 0x1.8p23f;
-
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
-
-    private JavaSoftmaxCrossEntropy() {}
+    private JavaSoftmaxCrossEntropy(FloatBuffer logits, long logitsStride, IntBuffer targets, int n, int c,
+                                    FloatBuffer classWeights, long ignoreIndex, double smoothing, double weightSum,
+                                    boolean perRow, FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradLogits,
+                                    long gradStride) {
+        super(logits, logitsStride, targets, n, c, ignoreIndex, perRow, gradOutput, loss, gradLogits, gradStride);
+        this.classWeights = classWeights;
+        this.smoothing = smoothing;
+        this.weightSum = weightSum;
+    }
 
     /**
      * Softmax cross-entropy, forward and/or backward in one pass per row.
@@ -64,22 +47,6 @@ public final class JavaSoftmaxCrossEntropy {
                            FloatBuffer classWeights, long ignoreIndex, float labelSmoothing,
                            Reduction reduction, FloatBuffer gradOutput,
                            FloatBuffer loss, FloatBuffer gradLogits, long gradStride, int threads) {
-        // One look at the targets up front: the mean's divisor must be known before any gradient.
-        long firstBad = -1;
-        double divisor = 0;
-        for (int i = 0; i < n; i++) {
-            int y = targets.get(i);
-            if (y == ignoreIndex) {
-                continue;
-            }
-            if (y < 0 || y >= c) {
-                if (firstBad < 0) {
-                    firstBad = i;
-                }
-                continue;
-            }
-            divisor += classWeights == null ? 1 : classWeights.get(y);
-        }
         double weightSum = c;
         if (classWeights != null) {
             weightSum = 0;
@@ -87,267 +54,71 @@ public final class JavaSoftmaxCrossEntropy {
                 weightSum += classWeights.get(j);
             }
         }
-        double upstream = reduction == Reduction.NONE || gradOutput == null ? 1 : gradOutput.get(0);
-        // All rows ignored: loss 0 and gradient 0, where PyTorch gives NaN.
-        double gradScale = reduction != Reduction.MEAN ? upstream : divisor == 0 ? 0 : upstream / divisor;
-
-        Pass pass = new Pass(logits, logitsStride, targets, n, c, classWeights, ignoreIndex, labelSmoothing,
-                weightSum, reduction == Reduction.NONE, gradOutput, gradScale, loss, gradLogits, gradStride);
-        double total = Chunked.sum(pass.chunks, threads, () -> {
-            Scratch s = pass.scratch();
-            return k -> pass.chunk(k, s);
-        });
-        if (loss != null && reduction != Reduction.NONE) {
-            double value = reduction == Reduction.SUM ? total : divisor == 0 ? 0 : total / divisor;
-            loss.put(0, (float) value);
-        }
-        return firstBad;
+        return new JavaSoftmaxCrossEntropy(logits, logitsStride, targets, n, c, classWeights, ignoreIndex,
+                labelSmoothing, weightSum, reduction == Reduction.NONE, gradOutput, loss, gradLogits, gradStride)
+                .run(reduction, classWeights, threads);
     }
 
-    /** The arguments of one call, and the row loop. */
-    private static final class Pass {
-        final FloatBuffer logits;
-        final long logitsStride;
-        final IntBuffer targets;
-        final int n;
-        final int c;
-        final FloatBuffer classWeights;
-        final long ignoreIndex;
-        final double smoothing;
-        final double weightSum;
-        final boolean perRow;
-        final FloatBuffer gradOutput;
-        final double gradScale;
-        final FloatBuffer loss;
-        final FloatBuffer gradLogits;
-        final long gradStride;
-        final int rowsPerChunk;
-        final int chunks;
-
-        Pass(FloatBuffer logits, long logitsStride, IntBuffer targets, int n, int c, FloatBuffer classWeights,
-             long ignoreIndex, double smoothing, double weightSum, boolean perRow, FloatBuffer gradOutput,
-             double gradScale, FloatBuffer loss, FloatBuffer gradLogits, long gradStride) {
-            this.logits = logits;
-            this.logitsStride = logitsStride;
-            this.targets = targets;
-            this.n = n;
-            this.c = c;
-            this.classWeights = classWeights;
-            this.ignoreIndex = ignoreIndex;
-            this.smoothing = smoothing;
-            this.weightSum = weightSum;
-            this.perRow = perRow;
-            this.gradOutput = gradOutput;
-            this.gradScale = gradScale;
-            this.loss = loss;
-            this.gradLogits = gradLogits;
-            this.gradStride = gradStride;
-            this.rowsPerChunk = Math.max(1, CHUNK_ELEMENTS / Math.max(1, c));
-            this.chunks = n == 0 ? 0 : (n - 1) / rowsPerChunk + 1;
-        }
-
-        /** This thread's scratch, sized for c and holding this call's class weights. */
-        Scratch scratch() {
-            Scratch s = SCRATCH.get().fit(c);
-            if (classWeights == null) {
-                Arrays.fill(s.w, 0, c, 1f);
-            } else {
-                classWeights.get(0, s.w, 0, c);
-            }
-            return s;
-        }
-
-        double chunk(int k, Scratch s) {
-            int end = (int) Math.min(n, (long) (k + 1) * rowsPerChunk);
-            double sum = 0;
-            for (int i = k * rowsPerChunk; i < end; i++) {
-                sum += row(i, s);
-            }
-            return sum;
-        }
-
-        /** Loss of row i (0 if it does not count); writes its per-row loss and its gradient. */
-        private double row(int i, Scratch s) {
-            float[] x = s.x;
-            float[] w = s.w;
-            int y = targets.get(i);
-            if (y == ignoreIndex || y < 0 || y >= c) {
-                if (perRow && loss != null) {
-                    loss.put(i, 0f);
-                }
-                if (gradLogits != null) {
-                    Arrays.fill(x, 0, c, 0f);
-                    gradLogits.put((int) (i * gradStride), x, 0, c);
-                }
-                return 0;
-            }
-            logits.get((int) (i * logitsStride), x, 0, c);
-            float max = max(x, c, s.a, s.b);
-            double shiftedY = (double) x[y] - max;
-            double wy = w[y];
-            double e = smoothing;
-            double shifted = 0;
-            if (e != 0) {
-                // -sum_j w_j log p_j = W log(sumExp) - sum_j w_j (x_j - max): two terms >= 0, no cancellation.
-                float[] a = s.a;
-                for (int j = 0; j < c; j++) {
-                    a[j] = w[j] * (x[j] - max);
-                }
-                shifted = sum(a, c, a, s.b);
-            }
-            exp(x, c, max, s.a);
-            double sumExp = sum(x, c, s.a, s.b);
-            double logSum = Math.log(sumExp);
-            double rowLoss = (1 - e) * wy * (logSum - shiftedY);
-            if (e != 0) {
-                rowLoss += e / c * (weightSum * logSum - shifted);
-            }
-            if (perRow && loss != null) {
-                loss.put(i, (float) rowLoss);
-            }
-            if (gradLogits != null) {
-                double g = !perRow ? gradScale : gradOutput == null ? 1 : gradOutput.get(i);
-                // grad_j = g [A p_j - B w_j] - [j == y] g (1-e) w_y, with A = (1-e) w_y + e W / c, B = e / c.
-                double coefP = g * ((1 - e) * wy + e * weightSum / c);
-                double coefW = g * e / c;
-                double py = x[y] / sumExp;
-                float scaleP = (float) (coefP / sumExp);
-                float scaleW = (float) coefW;
-                if (e == 0) {
-                    for (int j = 0; j < c; j++) {
-                        x[j] *= scaleP;
-                    }
-                } else {
-                    for (int j = 0; j < c; j++) {
-                        x[j] = scaleP * x[j] - scaleW * w[j];
-                    }
-                }
-                // The target's entry from the formula itself, in double: p_y may be near 1, where
-                // the float form would cancel.
-                x[y] = (float) (g * ((1 - e) * wy * (py - 1) + e / c * (weightSum * py - wy)));
-                gradLogits.put((int) (i * gradStride), x, 0, c);
-            }
-            return rowLoss;
+    /** This call's class weights (all 1 without weights) into the thread's scratch. */
+    @Override
+    void prepare(Scratch s) {
+        if (classWeights == null) {
+            Arrays.fill(s.w, 0, c, 1f);
+        } else {
+            classWeights.get(0, s.w, 0, c);
         }
     }
 
-    /**
-     * x[j] = exp(x[j] - max) for j < c, to about 1e-7 relative; 0 where x[j] - max < -87.3
-     * (below the float normal range), so exp(-inf) = 0. Uses t as scratch.
-     */
-    static void exp(float[] x, int c, float max, float[] t) {
-        if (c < VECTOR_EXP_MIN) {
+    @Override
+    double row(int i, int y, Scratch s) {
+        float[] x = s.x;
+        float[] w = s.w;
+        logits.get((int) (i * logitsStride), x, 0, c);
+        float max = max(x, c, s.a, s.b);
+        double shiftedY = (double) x[y] - max;
+        double wy = w[y];
+        double e = smoothing;
+        double shifted = 0;
+        if (e != 0) {
+            // -sum_j w_j log p_j = W log(sumExp) - sum_j w_j (x_j - max): two terms >= 0, no cancellation.
+            float[] a = s.a;
             for (int j = 0; j < c; j++) {
-                x[j] = (float) Math.exp(x[j] - max);
+                a[j] = w[j] * (x[j] - max);
             }
-            return;
+            shifted = sum(a, c, a, s.b);
         }
-        // exp(d) = 2^k exp(r), k = round(d / ln 2), |r| <= ln2 / 2. The clamp keeps -inf and huge
-        // negatives finite, with k >= -128.
-        for (int j = 0; j < c; j++) {
-            float d = Math.max(x[j] - max, -88.7f);
-            float k = (d * LOG2E + ROUND) - ROUND;
-            x[j] = d - k * LN2_HI - k * LN2_LO;
-            t[j] = k;
+        exp(x, c, max, s.a);
+        double sumExp = sum(x, c, s.a, s.b);
+        double logSum = Math.log(sumExp);
+        double rowLoss = (1 - e) * wy * (logSum - shiftedY);
+        if (e != 0) {
+            rowLoss += e / c * (weightSum * logSum - shifted);
         }
-        // 2^k without touching bits: q ~ 2^(k/128) to 1e-4, squared 7 times (within 2% of 2^k),
-        // then rounded to the nearest multiple of 2^k by adding and subtracting b, whose ulp is 2^k.
-        // keep = 1 for k >= -126, else 0: smaller k would be subnormal, and those exps become 0.
-        for (int j = 0; j < c; j++) {
-            float k = t[j];
-            float keep = ((k * 0x1p-8f + 0.994140625f) + ROUND) - ROUND;
-            float z = k * keep * 0x1p-7f;
-            float q = ((0.039483629f * z + 0.23079747f) * z + 0.69130641f) * z + 0.99994272f;
-            q *= q;
-            q *= q;
-            q *= q;
-            q *= q;
-            q *= q;
-            q *= q;
-            q *= q;
-            float b = q * 0x1.8p23f;
-            t[j] = ((q + b) - b) * keep;
+        if (perRow && loss != null) {
+            loss.put(i, (float) rowLoss);
         }
-        // exp(r) on [-ln2/2, ln2/2]: the Cephes expf polynomial.
-        for (int j = 0; j < c; j++) {
-            float r = x[j];
-            float p = 1.9875691500e-4f;
-            p = p * r + 1.3981999507e-3f;
-            p = p * r + 8.3334519073e-3f;
-            p = p * r + 4.1665795894e-2f;
-            p = p * r + 1.6666665459e-1f;
-            p = p * r + 5.0000001201e-1f;
-            x[j] = (p * r * r + r + 1f) * t[j];
-        }
-    }
-
-    /**
-     * Sum of v[0, len) in pairwise order: float halving passes, then the last few partials in
-     * double. The error stays near log2(len) float ulps, against len ulps for a running sum, and
-     * the passes vectorize where a running sum does not. Each pass first copies the upper half to
-     * {@code upper}, because C2 does not vectorize {@code v[j] + v[j + h]}, only equal indices.
-     * {@code acc} receives the partial sums; it may be v when v need not survive.
-     */
-    static double sum(float[] v, int len, float[] acc, float[] upper) {
-        float[] from = v;
-        while (len > HALVING_STOP) {
-            int h = len >>> 1;
-            System.arraycopy(from, len - h, upper, 0, h);
-            for (int j = 0; j < h; j++) {
-                acc[j] = from[j] + upper[j];
+        if (gradLogits != null) {
+            double g = upstream(i);
+            // grad_j = g [A p_j - B w_j] - [j == y] g (1-e) w_y, with A = (1-e) w_y + e W / c, B = e / c.
+            double coefP = g * ((1 - e) * wy + e * weightSum / c);
+            double coefW = g * e / c;
+            double py = x[y] / sumExp;
+            float scaleP = (float) (coefP / sumExp);
+            float scaleW = (float) coefW;
+            if (e == 0) {
+                for (int j = 0; j < c; j++) {
+                    x[j] *= scaleP;
+                }
+            } else {
+                for (int j = 0; j < c; j++) {
+                    x[j] = scaleP * x[j] - scaleW * w[j];
+                }
             }
-            acc[h] = from[h]; // the middle element when len is odd; harmless otherwise
-            len -= h;
-            from = acc;
+            // The target's entry from the formula itself, in double: p_y may be near 1, where
+            // the float form would cancel.
+            x[y] = (float) (g * ((1 - e) * wy * (py - 1) + e / c * (weightSum * py - wy)));
+            gradLogits.put((int) (i * gradStride), x, 0, c);
         }
-        double s0 = 0;
-        double s1 = 0;
-        int j = 0;
-        for (; j + 1 < len; j += 2) {
-            s0 += from[j];
-            s1 += from[j + 1];
-        }
-        if (j < len) {
-            s0 += from[j];
-        }
-        return s0 + s1;
-    }
-
-    /** Maximum of v[0, len), by halving like {@link #sum}. */
-    private static float max(float[] v, int len, float[] acc, float[] upper) {
-        float[] from = v;
-        while (len > HALVING_STOP) {
-            int h = len >>> 1;
-            System.arraycopy(from, len - h, upper, 0, h);
-            for (int j = 0; j < h; j++) {
-                acc[j] = Math.max(from[j], upper[j]);
-            }
-            acc[h] = from[h];
-            len -= h;
-            from = acc;
-        }
-        float m = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < len; j++) {
-            m = Math.max(m, from[j]);
-        }
-        return m;
-    }
-
-    /** Per-thread arrays, grown to the largest c seen. */
-    private static final class Scratch {
-        float[] x = new float[0];
-        float[] w = x;
-        float[] a = x;
-        float[] b = x;
-
-        Scratch fit(int c) {
-            if (x.length < c) {
-                x = new float[c];
-                w = new float[c];
-                a = new float[c];
-                b = new float[c];
-            }
-            return this;
-        }
+        return rowLoss;
     }
 }

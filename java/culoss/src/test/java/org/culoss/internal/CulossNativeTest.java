@@ -47,6 +47,34 @@ class CulossNativeTest {
             assertEquals(INVALID_VALUE, CulossNative.culossSoftmaxCrossEntropyForwardBackward(0, 5, 0, 2, 0, 0, -100,
                     0f, 0, 0, 0, 0, 5, 0, 0, 0, 0));
 
+            // Triplet margin: every entry point answers; bad arguments come back before any launch.
+            assertEquals(0, CulossNative.culossTripletMarginWorkspaceSize(10, 8, 1, bytes));
+            assertTrue(bytes.get(0) > 0, "sum needs a workspace");
+            assertEquals(0, CulossNative.culossTripletMarginWorkspaceSize(10, 8, 0, bytes));
+            assertEquals(0, bytes.get(0), "none needs no workspace");
+            assertEquals(INVALID_VALUE, CulossNative.culossTripletMarginWorkspaceSize(10, 0, 0, bytes));
+            assertTrue(CulossNative.culossGetLastErrorDetail().contains("d (0)"));
+            assertEquals(INVALID_VALUE, CulossNative.culossTripletMarginForward(0, 0, 0, 2, 4, 1f, 2f, 1e-6f, 0, 0,
+                    0, 0, 0, 0));
+            assertTrue(CulossNative.culossGetLastErrorDetail().contains("loss"));
+            assertEquals(INVALID_VALUE, CulossNative.culossTripletMarginBackward(0, 0, 0, 2, 4, 1f, 0f, 1e-6f, 0, 0,
+                    0, 0, 0, 0, 0, 0, 0));
+            assertEquals(INVALID_VALUE, CulossNative.culossTripletMarginForwardBackward(0, 0, 0, 2, 4, 1f, 2f,
+                    Float.NaN, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+
+
+            // Softmax focal: the same checks through its four functions.
+            assertEquals(0, CulossNative.culossSoftmaxFocalWorkspaceSize(10, 5, 2, bytes));
+            assertTrue(bytes.get(0) > 0, "focal mean needs a workspace");
+            assertEquals(INVALID_VALUE, CulossNative.culossSoftmaxFocalWorkspaceSize(10, 0, 2, bytes));
+            assertTrue(CulossNative.culossGetLastErrorDetail().contains("c (0)"));
+            assertEquals(INVALID_VALUE, CulossNative.culossSoftmaxFocalForward(0, 5, 0, 2, 5, 0, 1f, 2f,
+                    CulossNative.NO_IGNORE_INDEX, 0, 0, 0, 0, 0, 0));
+            assertEquals(INVALID_VALUE, CulossNative.culossSoftmaxFocalBackward(0, 5, 0, 0, 5, 0, 1f, -1f, -100, 0,
+                    0, 0, 5, 0, 0, 0, 0));
+            assertTrue(CulossNative.culossGetLastErrorDetail().contains("gamma"));
+            assertEquals(INVALID_VALUE, CulossNative.culossSoftmaxFocalForwardBackward(0, 5, 0, 2, 0, 0, 1f, 2f, -100,
+                    0, 0, 0, 0, 5, 0, 0, 0, 0));
             int malloc = CulossNative.culossMalloc(ptr, 64);
             assertEquals(device ? 0 : 4, malloc, "culossMalloc");
             if (device) {

@@ -12,6 +12,7 @@ import org.culoss.Reduction;
 import org.culoss.SigmoidFocal;
 import org.culoss.SmoothL1;
 import org.culoss.SoftmaxCrossEntropy;
+import org.culoss.SoftmaxFocal;
 
 /**
  * The benchmark workload of each loss and the shapes that matter for it (issue 4's list). A new
@@ -26,6 +27,8 @@ public final class Workloads {
     static {
         register("softmax_cross_entropy", "NxC", List.of("4096x10", "4096x1000", "512x32000", "64x131072"),
                 Workloads::softmaxCrossEntropy);
+        register("softmax_focal", "NxC", List.of("4096x10", "4096x1000", "512x32000", "64x131072"),
+                Workloads::softmaxFocal);
         register("sigmoid_focal", "NxC", List.of("4096x10", "4096x1000", "512x32000", "64x131072"),
                 Workloads::sigmoidFocal);
         register("smooth_l1", "N", List.of("16777216"), Workloads::smoothL1);
@@ -129,6 +132,39 @@ public final class Workloads {
             @Override
             public void close() {
                 closeAll(ce, logits, targets, loss, grad, ws);
+            }
+        };
+    }
+
+    /** Softmax focal with its defaults (gamma 2, alpha 1, mean), as bench/pytorch_peers.py runs it. */
+    private static Workload softmaxFocal(Backend backend, Shape shape) {
+        int n = shape.dim(0);
+        int c = shape.dim(1);
+        SoftmaxFocal focal = SoftmaxFocal.builder().backend(backend).build();
+        DeviceBuffer logits = gaussian(backend, (long) n * c, 1);
+        DeviceBuffer targets = labels(backend, n, c, 2);
+        DeviceBuffer loss = backend.allocateFloats(1);
+        DeviceBuffer grad = backend.allocateFloats((long) n * c);
+        DeviceBuffer ws = focal.allocateWorkspace(n, c);
+        return new Workload() {
+            @Override
+            public void run() {
+                focal.forwardBackward(logits, c, targets, n, c, null, loss, grad, c, ws);
+            }
+
+            @Override
+            public void synchronize() {
+                backend.synchronize(logits.stream());
+            }
+
+            @Override
+            public long bytesMoved() {
+                return 2L * n * c * Float.BYTES + (long) n * Integer.BYTES;
+            }
+
+            @Override
+            public void close() {
+                closeAll(focal, logits, targets, loss, grad, ws);
             }
         };
     }

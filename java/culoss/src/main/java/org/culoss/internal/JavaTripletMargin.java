@@ -1,0 +1,350 @@
+package org.culoss.internal;
+
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+import org.culoss.Reduction;
+
+/**
+ * Triplet margin loss on the CPU ({@code F.triplet_margin_loss} semantics), forward and backward
+ * fused: each row of the three inputs is copied once into per-thread arrays, and the distances,
+ * the loss and the three gradients come from those copies.
+ *
+ * <p>The per-component work is plain indexed loops over float arrays that C2 vectorizes (the
+ * differences u - v + eps, squares or absolute values, the gradient's scaling); sums go through
+ * {@link JavaSoftmaxCrossEntropy#sum}'s halving (vectorized, about log2(d) ulps) and end in double.
+ * p = 1, 2 and inf have their own loops; any other p takes Math.pow in double, once per component
+ * and distance (the gradient reuses the powers).
+ */
+public final class JavaTripletMargin {
+    /**
+     * Input elements (of one of the three inputs) per chunk of rows. The chunking depends on d
+     * alone, and chunk sums are added in chunk order, so the reduced loss is the same bits
+     * whatever the thread count.
+     */
+    private static final int CHUNK_ELEMENTS = 1 << 13;
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private JavaTripletMargin() {}
+
+    /**
+     * Triplet margin loss, forward and/or backward in one pass per row. Buffers are read and
+     * written with absolute indices from 0 (callers pass slices); positions and limits are not
+     * changed. Arguments are validated by the caller: n, d >= 1 (n may be 0), p > 0 (or +inf),
+     * margin and eps finite, buffer lengths, no overlap between outputs and inputs.
+     *
+     * @param anchor       n rows of d, contiguous
+     * @param positive     n rows of d
+     * @param negative     n rows of d
+     * @param gradOutput   upstream gradient: null means 1; n values for NONE, else 1 value
+     * @param loss         output or null (no forward): n values for NONE, else 1 value (0 for n = 0)
+     * @param gradAnchor   output or null; likewise gradPositive and gradNegative
+     * @param threads      1 = the caller's thread; more = rows split over that many workers
+     */
+    public static void run(FloatBuffer anchor, FloatBuffer positive, FloatBuffer negative, int n, int d,
+                           float margin, float p, float eps, boolean swap, Reduction reduction,
+                           FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradAnchor,
+                           FloatBuffer gradPositive, FloatBuffer gradNegative, int threads) {
+        double upstream = reduction == Reduction.NONE || gradOutput == null ? 1 : gradOutput.get(0);
+        double gradScale = reduction == Reduction.MEAN ? (n == 0 ? 0 : upstream / n) : upstream;
+        Pass pass = new Pass(anchor, positive, negative, n, d, margin, p, eps, swap, reduction == Reduction.NONE,
+                gradOutput, gradScale, loss, gradAnchor, gradPositive, gradNegative);
+        double total = Chunked.sum(pass.chunks, threads, () -> {
+            Scratch s = SCRATCH.get().fit(d);
+            return k -> pass.chunk(k, s);
+        });
+        if (loss != null && reduction != Reduction.NONE) {
+            double value = reduction == Reduction.SUM ? total : n == 0 ? 0 : total / n;
+            loss.put(0, (float) value);
+        }
+    }
+
+    /** How the p-norm is computed. */
+    private static final int GENERAL = 0;
+    private static final int L1 = 1;
+    private static final int L2 = 2;
+    private static final int LINF = 3;
+
+    /** The arguments of one call, and the row loop. */
+    private static final class Pass {
+        final FloatBuffer anchor;
+        final FloatBuffer positive;
+        final FloatBuffer negative;
+        final int n;
+        final int d;
+        final double margin;
+        final double p;
+        final float eps;
+        final boolean swap;
+        final int norm;
+        final boolean perRow;
+        final FloatBuffer gradOutput;
+        final double gradScale;
+        final FloatBuffer loss;
+        final FloatBuffer gradAnchor;
+        final FloatBuffer gradPositive;
+        final FloatBuffer gradNegative;
+        final boolean backward;
+        final int rowsPerChunk;
+        final int chunks;
+
+        Pass(FloatBuffer anchor, FloatBuffer positive, FloatBuffer negative, int n, int d, float margin, float p,
+             float eps, boolean swap, boolean perRow, FloatBuffer gradOutput, double gradScale, FloatBuffer loss,
+             FloatBuffer gradAnchor, FloatBuffer gradPositive, FloatBuffer gradNegative) {
+            this.anchor = anchor;
+            this.positive = positive;
+            this.negative = negative;
+            this.n = n;
+            this.d = d;
+            this.margin = margin;
+            this.p = p;
+            this.eps = eps;
+            this.swap = swap;
+            this.norm = p == 1f ? L1 : p == 2f ? L2 : p == Float.POSITIVE_INFINITY ? LINF : GENERAL;
+            this.perRow = perRow;
+            this.gradOutput = gradOutput;
+            this.gradScale = gradScale;
+            this.loss = loss;
+            this.gradAnchor = gradAnchor;
+            this.gradPositive = gradPositive;
+            this.gradNegative = gradNegative;
+            this.backward = gradAnchor != null || gradPositive != null || gradNegative != null;
+            this.rowsPerChunk = Math.max(1, CHUNK_ELEMENTS / Math.max(1, d));
+            this.chunks = n == 0 ? 0 : (n - 1) / rowsPerChunk + 1;
+        }
+
+        double chunk(int k, Scratch s) {
+            int end = (int) Math.min(n, (long) (k + 1) * rowsPerChunk);
+            double sum = 0;
+            for (int i = k * rowsPerChunk; i < end; i++) {
+                sum += row(i, s);
+            }
+            return sum;
+        }
+
+        /** Loss of row i; writes its per-row loss and its gradients. */
+        private double row(int i, Scratch s) {
+            int at = i * d;
+            float[] a = s.a;
+            float[] b = s.b;
+            float[] c = s.c;
+            anchor.get(at, a, 0, d);
+            positive.get(at, b, 0, d);
+            negative.get(at, c, 0, d);
+            // The components exactly as the CUDA kernel forms them: (u - v) + eps in float.
+            float[] xap = s.xap;
+            float[] xan = s.xan;
+            float[] xpn = s.xpn;
+            float e = eps;
+            for (int j = 0; j < d; j++) {
+                xap[j] = a[j] - b[j] + e;
+            }
+            for (int j = 0; j < d; j++) {
+                xan[j] = a[j] - c[j] + e;
+            }
+            if (swap) {
+                for (int j = 0; j < d; j++) {
+                    xpn[j] = b[j] - c[j] + e;
+                }
+            }
+            double dAp = distance(xap, s, 0);
+            double dAn = distance(xan, s, 1);
+            double dPn = swap ? distance(xpn, s, 2) : 0;
+            // torch.min's gradient rule with swap: all to the smaller distance, half and half on a tie.
+            double dNeg = dAn;
+            double wAn = 1;
+            double wPn = 0;
+            if (swap) {
+                if (dPn < dAn) {
+                    dNeg = dPn;
+                    wAn = 0;
+                    wPn = 1;
+                } else if (dPn == dAn) {
+                    wAn = 0.5;
+                    wPn = 0.5;
+                }
+            }
+            double v = (margin + dAp) - dNeg;
+            double rowLoss = v >= 0 || Double.isNaN(v) ? v : 0;  // clamp_min keeps NaN
+            if (perRow && loss != null) {
+                loss.put(i, (float) rowLoss);
+            }
+            if (!backward) {
+                return rowLoss;
+            }
+            // clamp_min's rule: the gradient passes at exactly 0 too.
+            double g = 0;
+            if (v >= 0) {
+                g = perRow ? (gradOutput == null ? 1 : gradOutput.get(i)) : gradScale;
+            }
+            if (g == 0) {
+                Arrays.fill(a, 0, d, 0f);
+                if (gradAnchor != null) gradAnchor.put(at, a, 0, d);
+                if (gradPositive != null) gradPositive.put(at, a, 0, d);
+                if (gradNegative != null) gradNegative.put(at, a, 0, d);
+                return rowLoss;
+            }
+            // d dist / d x_j in place of the components, then the three gradients.
+            normGradient(xap, dAp, s, 0);
+            float cAp = (float) g;
+            float cAn = (float) (g * wAn);
+            float cPn = (float) (g * wPn);
+            if (wAn != 0) {
+                normGradient(xan, dAn, s, 1);
+            } else {
+                Arrays.fill(xan, 0, d, 0f);
+            }
+            if (wPn != 0) {
+                normGradient(xpn, dPn, s, 2);
+            }
+            if (gradAnchor != null) {
+                for (int j = 0; j < d; j++) {
+                    a[j] = cAp * xap[j] - cAn * xan[j];
+                }
+                gradAnchor.put(at, a, 0, d);
+            }
+            if (gradPositive != null) {
+                if (wPn != 0) {
+                    for (int j = 0; j < d; j++) {
+                        b[j] = -(cAp * xap[j]) - cPn * xpn[j];
+                    }
+                } else {
+                    for (int j = 0; j < d; j++) {
+                        b[j] = -(cAp * xap[j]);
+                    }
+                }
+                gradPositive.put(at, b, 0, d);
+            }
+            if (gradNegative != null) {
+                if (wPn != 0) {
+                    for (int j = 0; j < d; j++) {
+                        c[j] = cAn * xan[j] + cPn * xpn[j];
+                    }
+                } else {
+                    for (int j = 0; j < d; j++) {
+                        c[j] = cAn * xan[j];
+                    }
+                }
+                gradNegative.put(at, c, 0, d);
+            }
+            return rowLoss;
+        }
+
+        /** ||x||_p of x[0, d); for p = inf also records in s.count[k] how many |x_j| reach the max. */
+        private double distance(float[] x, Scratch s, int k) {
+            float[] t = s.t;
+            switch (norm) {
+                case L1: {
+                    for (int j = 0; j < d; j++) {
+                        t[j] = Math.abs(x[j]);
+                    }
+                    return SoftmaxRows.sum(t, d, t, s.u);
+                }
+                case L2: {
+                    for (int j = 0; j < d; j++) {
+                        t[j] = x[j] * x[j];
+                    }
+                    return Math.sqrt(SoftmaxRows.sum(t, d, t, s.u));
+                }
+                case LINF: {
+                    float max = 0f;
+                    boolean nan = false;
+                    for (int j = 0; j < d; j++) {
+                        float v = Math.abs(x[j]);
+                        nan |= v != v;
+                        max = Math.max(max, v);
+                    }
+                    int count = 0;
+                    for (int j = 0; j < d; j++) {
+                        count += Math.abs(x[j]) == max ? 1 : 0;
+                    }
+                    s.count[k] = count;
+                    return nan ? Double.NaN : max;
+                }
+                default: {
+                    // |x_j|^p is kept: the gradient's |x_j|^(p-1) is |x_j|^p / |x_j|, no second pow.
+                    double[] powers = s.powers[k];
+                    double sum = 0;
+                    for (int j = 0; j < d; j++) {
+                        double v = Math.pow(Math.abs(x[j]), p);
+                        powers[j] = v;
+                        sum += v;
+                    }
+                    return Math.pow(sum, 1 / p);
+                }
+            }
+        }
+
+        /**
+         * x[j] becomes d dist / d x_j, PyTorch's norm_backward: 0 where the distance is 0, sign(x_j)
+         * for p = 1 (sign(0) = 0), x_j / dist for p = 2, sign(x_j) (|x_j| / dist)^(p-1) otherwise
+         * (0 where x_j = 0), sign(x_j) / count on the components of largest magnitude for p = inf.
+         */
+        private void normGradient(float[] x, double dist, Scratch s, int k) {
+            switch (norm) {
+                case L1:
+                    for (int j = 0; j < d; j++) {
+                        x[j] = Math.signum(x[j]);
+                    }
+                    return;
+                case L2: {
+                    float inv = dist > 0 && dist < Double.POSITIVE_INFINITY ? (float) (1 / dist) : 0f;
+                    for (int j = 0; j < d; j++) {
+                        x[j] *= inv;
+                    }
+                    return;
+                }
+                case LINF: {
+                    float max = (float) dist;
+                    float share = s.count[k] > 0 ? 1f / s.count[k] : 0f;
+                    for (int j = 0; j < d; j++) {
+                        float v = x[j];
+                        x[j] = Math.abs(v) == max && v != 0 ? Math.copySign(share, v) : 0f;
+                    }
+                    return;
+                }
+                default: {
+                    // (|x_j| / dist)^(p-1) = (|x_j|^p / |x_j|) dist^(1-p), with |x_j|^p from distance().
+                    double[] powers = s.powers[k];
+                    double scale = dist > 0 ? Math.pow(dist, 1 - p) : 0;
+                    for (int j = 0; j < d; j++) {
+                        float v = x[j];
+                        x[j] = scale == 0 || v == 0 ? 0f : (float) Math.copySign(powers[j] / Math.abs(v) * scale, v);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Per-thread arrays, grown to the largest d seen. */
+    private static final class Scratch {
+        float[] a = new float[0];
+        float[] b = a;
+        float[] c = a;
+        float[] xap = a;
+        float[] xan = a;
+        float[] xpn = a;
+        float[] t = a;
+        float[] u = a;
+        final int[] count = new int[3];
+        /** |x_j|^p of the three distances (general p). */
+        final double[][] powers = {new double[0], new double[0], new double[0]};
+
+        Scratch fit(int d) {
+            if (a.length < d) {
+                a = new float[d];
+                b = new float[d];
+                c = new float[d];
+                xap = new float[d];
+                xan = new float[d];
+                xpn = new float[d];
+                t = new float[d];
+                u = new float[d];
+                for (int k = 0; k < 3; k++) {
+                    powers[k] = new double[d];
+                }
+            }
+            return this;
+        }
+    }
+}

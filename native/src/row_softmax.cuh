@@ -1,0 +1,459 @@
+// The one-pass row machinery of the softmax losses (cross-entropy, softmax focal), shared by
+// their .cu files: a kernel template over a small per-loss policy, the mean's denominator, the
+// sum/mean reduction, the workspace layout, the argument checks and the launch.
+//
+// A group of threads owns a row: a warp for C <= 1024, a block of 256 or 512 threads above.
+// Pass 1 reads the row once with 16-byte loads (when the row start is aligned; a scalar tail
+// otherwise), keeping an online max and sum of exponentials per thread (and, for a policy that
+// asks, the logit sums label smoothing needs), and caches what it read in registers; a group
+// reduction gives log-sum-exp. Pass 2 writes the gradient from the cached values, re-reading
+// only the part of a very long row that did not fit the cache. The sum/mean reductions add the
+// per-row losses in a deterministic two-level sum; the mean's denominator is computed first by a
+// cheap pass over the targets, so the gradient can be scaled in the same pass.
+//
+// A policy says what a loss does with what pass 1 found (see CePolicy in
+// softmax_cross_entropy.cu and FocalPolicy in softmax_focal.cu):
+//   static constexpr bool kSums;           pass 1 also keeps sx = sum w_j (x_j - ref), sw = sum w_j
+//   static constexpr bool kExcludeTarget;  the target's exponential is left out of the sum s (its
+//                                          logit still counts for the max), so that 1 - p_y = s / S
+//                                          keeps its digits when p_y is near 1
+//   bool sums_enabled() const;             (kSums only) whether this call needs the sums
+//   void accumulate_sums(RowState&, float x, float ref, int64_t j) const;   (kSums only)
+//   const float* weights() const;          whose w[y] the MEAN divides by; null: it counts rows
+//   culossStatus_t check() const;          host: the policy's own options
+//   Row row(const RowState&, const RowFacts&) const;       what the loss and the gradient share
+//   float loss(const RowState&, const RowFacts&, const Row&) const;
+//                                          the loss of a counted row (one thread calls it)
+//   Grad grad(const RowState&, const RowFacts&, const Row&) const;
+//     Grad::operator()(v, j)               d loss / d x_j before the upstream scale, from v = x_j
+// The state these get is the group's, after the reduction. Keep row() to what both passes use:
+// what a policy computes early stays live (in registers) through the loss.
+//
+// Everything here is in an anonymous namespace: each .cu instantiates its own copies, so two
+// translation units never register the same kernel.
+#pragma once
+
+#include "culoss/culoss.h"
+#include "device.cuh"
+#include "reduce.cuh"
+#include "status.h"
+
+namespace culoss {
+namespace {
+
+// The arguments every row loss shares, as the kernel sees them.
+struct RowArgs {
+    const float* logits;
+    int64_t logits_stride;
+    const int32_t* targets;
+    int64_t n;
+    int64_t c;
+    int64_t ignore_index;
+    int reduction;
+    const float* grad_output;  // null: 1
+    float* row_loss;           // per-row losses (the user's output for NONE, workspace else) or null
+    float* grad;               // null: no backward
+    int64_t grad_stride;
+    const float* denominator;  // MEAN: the counted weight sum (or row count), in the workspace
+    int32_t* error_word;       // may be null
+};
+
+// What a thread knows about its share of a row: the online max `m` and sum of e^(x-m) `s`; for
+// label smoothing the weighted sum of (x - ref) and of the weights.
+struct RowState {
+    float m, s, sx, sw;
+};
+
+template <bool kSums>
+__device__ __forceinline__ RowState merge(RowState a, RowState b) {
+    const float m = fmaxf(a.m, b.m);
+    RowState r;
+    r.m = m;
+    // Both maxima -inf: both sums are 0 and e^(-inf - -inf) would be NaN.
+    r.s = m == -INFINITY ? 0.f : a.s * fast_exp(a.m - m) + b.s * fast_exp(b.m - m);
+    if constexpr (kSums) {
+        r.sx = a.sx + b.sx;
+        r.sw = a.sw + b.sw;
+    } else {
+        r.sx = 0.f;
+        r.sw = 0.f;
+    }
+    return r;
+}
+
+template <bool kSums>
+__device__ __forceinline__ RowState shfl_xor(RowState v, int offset) {
+    if constexpr (kSums) {
+        return {culoss::shfl_xor(v.m, offset), culoss::shfl_xor(v.s, offset), culoss::shfl_xor(v.sx, offset),
+                culoss::shfl_xor(v.sw, offset)};
+    } else {
+        return {culoss::shfl_xor(v.m, offset), culoss::shfl_xor(v.s, offset), 0.f, 0.f};
+    }
+}
+
+// All four fields: what block_reduce's warp_reduce finds (once per row of a block; the warp
+// path below shuffles only what the policy uses).
+__device__ __forceinline__ RowState shfl_xor(RowState v, int offset) { return shfl_xor<true>(v, offset); }
+
+// The operator block_reduce applies.
+template <bool kSums>
+struct MergeRows {
+    __device__ RowState operator()(RowState a, RowState b) const { return merge<kSums>(a, b); }
+};
+
+template <bool kSums>
+__device__ __forceinline__ RowState warp_reduce_rows(RowState v) {
+    for (int offset = 16; offset > 0; offset >>= 1) v = merge<kSums>(v, shfl_xor<kSums>(v, offset));
+    return v;
+}
+
+// What the kernel knows about a row when pass 1 is over, besides the reduced state.
+struct RowFacts {
+    const float* x;  // the row's logits
+    int64_t c;
+    int32_t target;  // read but not checked: use it only when counted
+    bool counted;    // the target is in [0, c) and is not the ignore index
+    float x_target;  // kExcludeTarget and counted: the target's logit; else -inf
+    float ref;       // kSums: the reference the smoothing sums subtract; else 0
+};
+
+// Fold one logit into the online max/sum.
+__device__ __forceinline__ void accumulate(RowState& st, float x) {
+    if (x > st.m) {
+        st.s = st.s * fast_exp(st.m - x) + 1.f;
+        st.m = x;
+    } else if (x != -INFINITY) {  // x == m == -inf adds nothing; NaN still propagates
+        st.s += fast_exp(x - st.m);
+    }
+}
+
+template <int VEC>
+struct Chunk {
+    float v[VEC];
+};
+
+template <int VEC>
+__device__ __forceinline__ Chunk<VEC> load_chunk(const float* p) {
+    Chunk<VEC> ch;
+    if constexpr (VEC == 4) {
+        const float4 f = load4(p);
+        ch.v[0] = f.x, ch.v[1] = f.y, ch.v[2] = f.z, ch.v[3] = f.w;
+    } else {
+        ch.v[0] = __ldg(p);
+    }
+    return ch;
+}
+
+template <int VEC>
+__device__ __forceinline__ void store_chunk(float* p, const Chunk<VEC>& ch) {
+    if constexpr (VEC == 4) {
+        store4(p, float4{ch.v[0], ch.v[1], ch.v[2], ch.v[3]});
+    } else {
+        p[0] = ch.v[0];
+    }
+}
+
+// One logit of pass 1: into the max/sum (unless it is the excluded target: then only its max,
+// which the state started from) and into the policy's sums.
+template <class Policy>
+__device__ __forceinline__ void take(const Policy& pol, RowState& st, float v, float ref, int64_t j,
+                                     int64_t excluded, bool sums) {
+    if constexpr (Policy::kExcludeTarget) {
+        accumulate(st, j == excluded ? -INFINITY : v);
+    } else {
+        accumulate(st, v);
+    }
+    if constexpr (Policy::kSums) {
+        if (sums) pol.accumulate_sums(st, v, ref, j);
+    }
+}
+
+// TPR threads own a row (32: a warp; else the whole block). VEC: floats per load. CACHE: chunks
+// a thread keeps in registers between the passes.
+template <class Policy, int TPR, int VEC, int CACHE>
+__global__ void __launch_bounds__(TPR == 32 ? 256 : TPR) softmax_rows_kernel(RowArgs a, Policy pol) {
+    const int lane = int(threadIdx.x % TPR);
+    const int64_t row = int64_t(blockIdx.x) * (blockDim.x / TPR) + threadIdx.x / TPR;
+    if (row >= a.n) return;  // a whole warp (TPR = 32) or nothing (the grid covers n exactly)
+
+    const float* x = a.logits + row * a.logits_stride;
+    const int64_t c = a.c;
+    const int64_t chunks = c / VEC;
+    bool sums = false;
+    float ref = 0.f;
+    if constexpr (Policy::kSums) {
+        sums = pol.sums_enabled();
+        // Label smoothing sums x - ref instead of x, so that W*m - sum w x does not cancel
+        // catastrophically when the logits are large and close together.
+        const float first = __ldg(x);
+        ref = isfinite(first) ? first : 0.f;
+    }
+
+    RowState st{-INFINITY, 0.f, 0.f, 0.f};
+    int32_t target = 0;
+    int64_t excluded = -1;
+    float x_target = -INFINITY;
+    if constexpr (Policy::kExcludeTarget) {  // the target is needed before pass 1
+        target = __ldg(a.targets + row);
+        if (int64_t(target) != a.ignore_index && target >= 0 && target < c) {
+            excluded = target;
+            x_target = __ldg(x + target);
+            st.m = x_target;
+        }
+    }
+
+    Chunk<VEC> cache[CACHE];
+#pragma unroll
+    for (int k = 0; k < CACHE; ++k) {
+        const int64_t j = lane + int64_t(k) * TPR;
+        if (j < chunks) {
+            cache[k] = load_chunk<VEC>(x + j * VEC);
+#pragma unroll
+            for (int e = 0; e < VEC; ++e) take(pol, st, cache[k].v[e], ref, j * VEC + e, excluded, sums);
+        }
+    }
+    for (int64_t j = lane + int64_t(CACHE) * TPR; j < chunks; j += TPR) {
+        const Chunk<VEC> ch = load_chunk<VEC>(x + j * VEC);
+#pragma unroll
+        for (int e = 0; e < VEC; ++e) take(pol, st, ch.v[e], ref, j * VEC + e, excluded, sums);
+    }
+    for (int64_t j = chunks * VEC + lane; j < c; j += TPR) {  // the scalar tail
+        take(pol, st, __ldg(x + j), ref, j, excluded, sums);
+    }
+
+    if constexpr (TPR == 32) {
+        st = warp_reduce_rows<Policy::kSums>(st);
+    } else {
+        st = block_reduce(st, MergeRows<Policy::kSums>{}, RowState{-INFINITY, 0.f, 0.f, 0.f});
+    }
+
+    // Every thread of the group derives the row's scalars itself: no extra broadcast.
+    if constexpr (!Policy::kExcludeTarget) target = __ldg(a.targets + row);
+    const bool ignored = int64_t(target) == a.ignore_index;
+    const bool valid = ignored || (target >= 0 && target < c);
+    const bool counted = valid && !ignored;
+    if (!valid && lane == 0 && a.error_word) atomicOr(a.error_word, int32_t(CULOSS_DEVICE_ERROR_BAD_TARGET));
+
+    const RowFacts facts{x, c, target, counted, x_target, ref};
+    const typename Policy::Row r = pol.row(st, facts);
+    if (a.row_loss && lane == 0) a.row_loss[row] = counted ? pol.loss(st, facts, r) : 0.f;
+
+    if (!a.grad) return;
+    float scale = 0.f;
+    if (counted) {
+        const float g = a.grad_output ? __ldg(a.grad_output + (a.reduction == CULOSS_REDUCTION_NONE ? row : 0)) : 1.f;
+        if (a.reduction == CULOSS_REDUCTION_MEAN) {
+            const float d = *a.denominator;
+            scale = d > 0.f ? g / d : 0.f;
+        } else {
+            scale = g;
+        }
+    }
+    const typename Policy::Grad dloss = pol.grad(st, facts, r);
+    float* gr = a.grad + row * a.grad_stride;
+    auto grad_of = [&](float v, int64_t j) {
+        if (scale == 0.f) return 0.f;
+        return scale * dloss(v, j);
+    };
+#pragma unroll
+    for (int k = 0; k < CACHE; ++k) {
+        const int64_t j = lane + int64_t(k) * TPR;
+        if (j < chunks) {
+            Chunk<VEC> out;
+#pragma unroll
+            for (int e2 = 0; e2 < VEC; ++e2) out.v[e2] = grad_of(cache[k].v[e2], j * VEC + e2);
+            store_chunk<VEC>(gr + j * VEC, out);
+        }
+    }
+    for (int64_t j = lane + int64_t(CACHE) * TPR; j < chunks; j += TPR) {
+        const Chunk<VEC> ch = load_chunk<VEC>(x + j * VEC);
+        Chunk<VEC> out;
+#pragma unroll
+        for (int e2 = 0; e2 < VEC; ++e2) out.v[e2] = grad_of(ch.v[e2], j * VEC + e2);
+        store_chunk<VEC>(gr + j * VEC, out);
+    }
+    for (int64_t j = chunks * VEC + lane; j < c; j += TPR) gr[j] = grad_of(__ldg(x + j), j);
+}
+
+// The mean's denominator: w[y_i] of each counted row (0 for ignored and invalid ones); with no
+// weights, 1 per counted row (the count).
+struct TargetWeight {
+    const int32_t* targets;
+    const float* weights;
+    int64_t c;
+    int64_t ignore_index;
+    __device__ float operator()(int64_t i) const {
+        const int32_t t = __ldg(targets + i);
+        if (int64_t(t) == ignore_index || t < 0 || t >= c) return 0.f;
+        return weights ? __ldg(weights + t) : 1.f;
+    }
+};
+
+struct StoreScalar {
+    float* out;
+    __device__ void operator()(float total) const { *out = total; }
+};
+
+struct RowLoss {
+    const float* row_loss;
+    __device__ float operator()(int64_t i) const { return row_loss[i]; }
+};
+
+// loss = total (SUM) or total / denominator (MEAN; 0 when no row counts).
+struct FinishLoss {
+    float* loss;
+    const float* denominator;
+    __device__ void operator()(float total) const {
+        if (!denominator) {
+            *loss = total;
+        } else {
+            const float d = *denominator;
+            *loss = d > 0.f ? total / d : 0.f;
+        }
+    }
+};
+
+// Workspace layout (SUM/MEAN): [denominator, 16 bytes][partials][row losses].
+constexpr size_t kHeaderBytes = 16;
+
+inline size_t partials_bytes(int64_t n) { return (size_t(reduce_blocks(n)) * sizeof(float) + 15) / 16 * 16; }
+
+inline size_t rows_workspace_bytes(int64_t n, culossReduction_t reduction) {
+    if (reduction == CULOSS_REDUCTION_NONE || n == 0) return 0;
+    return kHeaderBytes + partials_bytes(n) + (size_t(n) * sizeof(float) + 15) / 16 * 16;
+}
+
+// The ...WorkspaceSize query of every row loss.
+inline culossStatus_t rows_workspace_size(int64_t n, int64_t c, culossReduction_t reduction, size_t* bytes) {
+    clear_detail();
+    CULOSS_REQUIRE(bytes != nullptr, CULOSS_STATUS_INVALID_VALUE, "bytes is null");
+    CULOSS_REQUIRE(n >= 0, CULOSS_STATUS_INVALID_VALUE, "n (%lld) is negative", (long long)n);
+    CULOSS_REQUIRE(c >= 1, CULOSS_STATUS_INVALID_VALUE, "c (%lld) is less than 1", (long long)c);
+    CULOSS_REQUIRE(reduction >= CULOSS_REDUCTION_NONE && reduction <= CULOSS_REDUCTION_MEAN,
+                   CULOSS_STATUS_INVALID_VALUE, "reduction (%d) is not NONE, SUM or MEAN", int(reduction));
+    *bytes = rows_workspace_bytes(n, reduction);
+    return CULOSS_STATUS_SUCCESS;
+}
+
+template <class Policy, int TPR, int CACHE>
+void launch_rows(const RowArgs& a, const Policy& pol, bool vec4, culossStream_t stream) {
+    const int block = TPR == 32 ? 256 : TPR;
+    const int64_t rows_per_block = block / TPR;
+    const int64_t grid = (a.n + rows_per_block - 1) / rows_per_block;
+    if (vec4) {
+        CULOSS_LAUNCH((softmax_rows_kernel<Policy, TPR, 4, CACHE>), grid, block, stream, a, pol);
+    } else {
+        CULOSS_LAUNCH((softmax_rows_kernel<Policy, TPR, 1, CACHE>), grid, block, stream, a, pol);
+    }
+}
+
+// The arguments of a row loss's entry point that every row loss has.
+struct RowCall {
+    const float* logits;
+    int64_t logits_stride;
+    const int32_t* targets;
+    int64_t n;
+    int64_t c;
+    int64_t ignore_index;
+    int reduction;  // a culossReduction_t, held as int until checked: loading an enum that holds 7 is undefined
+    const float* grad_output;
+    float* loss;         // null: no forward
+    float* grad_logits;  // null: no backward
+    int64_t grad_stride;
+    void* workspace;
+    size_t workspace_size;
+    int32_t* error_word;
+    culossStream_t stream;
+};
+
+// Checks the shared arguments (and the policy's, through pol.check()), then: the mean's
+// denominator, the row kernel, the sum of the row losses.
+template <class Policy>
+culossStatus_t run_rows(const RowCall& k, const Policy& pol) {
+    clear_detail();
+    CULOSS_REQUIRE(k.n >= 0, CULOSS_STATUS_INVALID_VALUE, "n (%lld) is negative", (long long)k.n);
+    CULOSS_REQUIRE(k.c >= 1, CULOSS_STATUS_INVALID_VALUE, "c (%lld) is less than 1", (long long)k.c);
+    CULOSS_REQUIRE(k.c <= (int64_t(1) << 31), CULOSS_STATUS_INVALID_VALUE, "c (%lld) is more than 2^31",
+                   (long long)k.c);
+    CULOSS_REQUIRE(k.logits_stride >= k.c, CULOSS_STATUS_INVALID_VALUE, "logits_stride (%lld) is less than c (%lld)",
+                   (long long)k.logits_stride, (long long)k.c);
+    CULOSS_REQUIRE(k.reduction >= CULOSS_REDUCTION_NONE && k.reduction <= CULOSS_REDUCTION_MEAN,
+                   CULOSS_STATUS_INVALID_VALUE, "reduction (%d) is not NONE, SUM or MEAN", int(k.reduction));
+    const culossStatus_t options = pol.check();
+    if (options != CULOSS_STATUS_SUCCESS) return options;
+    const bool need_inputs = k.n > 0;
+    CULOSS_REQUIRE(!need_inputs || k.logits, CULOSS_STATUS_INVALID_VALUE, "logits is null");
+    CULOSS_REQUIRE(!need_inputs || k.targets, CULOSS_STATUS_INVALID_VALUE, "targets is null");
+    {
+        const float* logits = k.logits;
+        const int32_t* targets = k.targets;
+        const float* grad_output = k.grad_output;
+        const float* loss = k.loss;
+        const float* grad_logits = k.grad_logits;
+        const int32_t* error_word = k.error_word;
+        const void* workspace = k.workspace;
+        CULOSS_REQUIRE_ALIGNED(logits, 4);
+        CULOSS_REQUIRE_ALIGNED(targets, 4);
+        CULOSS_REQUIRE_ALIGNED(grad_output, 4);
+        CULOSS_REQUIRE_ALIGNED(loss, 4);
+        CULOSS_REQUIRE_ALIGNED(grad_logits, 4);
+        CULOSS_REQUIRE_ALIGNED(error_word, 4);
+        CULOSS_REQUIRE_ALIGNED(workspace, 16);
+    }
+    if (k.grad_logits) {
+        CULOSS_REQUIRE(k.grad_stride >= k.c, CULOSS_STATUS_INVALID_VALUE, "grad_stride (%lld) is less than c (%lld)",
+                       (long long)k.grad_stride, (long long)k.c);
+        CULOSS_REQUIRE(k.grad_logits != k.logits || k.grad_stride == k.logits_stride, CULOSS_STATUS_INVALID_VALUE,
+                       "grad_logits aliases logits with another stride");
+    }
+    const size_t needed = rows_workspace_bytes(k.n, culossReduction_t(k.reduction));
+    CULOSS_REQUIRE(k.workspace_size >= needed && (needed == 0 || k.workspace), CULOSS_STATUS_WORKSPACE_TOO_SMALL,
+                   "workspace (%zu bytes) is smaller than %zu bytes", k.workspace_size, needed);
+    const culossStatus_t ready = device_ready();
+    if (ready != CULOSS_STATUS_SUCCESS) return ready;
+
+    if (k.n == 0) {  // nothing to read; a reduced loss of no rows is 0
+        if (k.loss && k.reduction != CULOSS_REDUCTION_NONE) {
+            const culossStatus_t st = culossMemsetAsync(k.loss, 0, sizeof(float), k.stream);
+            if (st != CULOSS_STATUS_SUCCESS) return st;
+        }
+        return launch_status();
+    }
+
+    char* ws = static_cast<char*>(k.workspace);
+    float* denominator = k.reduction == CULOSS_REDUCTION_MEAN ? reinterpret_cast<float*>(ws) : nullptr;
+    float* partials = ws ? reinterpret_cast<float*>(ws + kHeaderBytes) : nullptr;
+    float* row_loss = nullptr;
+    if (k.loss) {
+        row_loss = k.reduction == CULOSS_REDUCTION_NONE ? k.loss
+                                                        : reinterpret_cast<float*>(ws + kHeaderBytes + partials_bytes(k.n));
+    }
+
+    if (denominator) {
+        deterministic_sum(TargetWeight{k.targets, pol.weights(), k.c, k.ignore_index}, k.n, partials,
+                          StoreScalar{denominator}, k.stream);
+    }
+
+    const RowArgs args{k.logits, k.logits_stride, k.targets, k.n, k.c, k.ignore_index, k.reduction,
+                       k.grad_output, row_loss, k.grad_logits, k.grad_stride, denominator, k.error_word};
+    const bool vec4 =
+        reinterpret_cast<uintptr_t>(k.logits) % 16 == 0 && k.logits_stride % 4 == 0 &&
+        (!k.grad_logits || (reinterpret_cast<uintptr_t>(k.grad_logits) % 16 == 0 && k.grad_stride % 4 == 0));
+    // Warp per row up to 1024 classes (the whole row in registers), then a block per row;
+    // cached in registers: 32 * 8 * 4 = 1024, 256 * 16 * 4 = 16384, 512 * 16 * 4 = 32768 floats.
+    if (k.c <= 1024) {
+        launch_rows<Policy, 32, 8>(args, pol, vec4, k.stream);
+    } else if (k.c <= 16384) {
+        launch_rows<Policy, 256, 16>(args, pol, vec4, k.stream);
+    } else {
+        launch_rows<Policy, 512, 16>(args, pol, vec4, k.stream);
+    }
+
+    if (k.loss && k.reduction != CULOSS_REDUCTION_NONE) {
+        deterministic_sum(RowLoss{row_loss}, k.n, partials, FinishLoss{k.loss, denominator}, k.stream);
+    }
+    return launch_status();
+}
+
+}  // namespace
+}  // namespace culoss

@@ -1,0 +1,522 @@
+// Triplet margin loss: forward, backward and the fused forward+backward.
+//
+// One kernel serves all three. A group of TPR threads owns a row: 4, 8, 16 or 32 lanes of a warp
+// for d <= 512, a block of 128, 256 or 512 threads above, chosen so that each thread holds at
+// most 16 floats of each input row. Pass 1 reads the anchor, positive and negative rows once
+// (16-byte loads when d % 4 == 0 and the buffers are aligned, scalar loads otherwise), keeps them
+// in registers and accumulates per thread the three distances' sums (|x|^p, or max |x| and how
+// many components reach it for p = inf); a group reduction gives the distances, and every thread
+// derives the row's loss and gradient coefficients itself. Pass 2 writes the three gradients
+// from the registers, re-reading only the part of a row longer than 8192 that did not fit. The
+// sum/mean reductions add the per-row losses with deterministic_sum; the mean's 1/n is known on
+// the host, so the backward needs no workspace and no extra pass.
+#include "culoss/culoss.h"
+#include "device.cuh"
+#include "reduce.cuh"
+#include "status.h"
+
+namespace culoss {
+namespace {
+
+// How the p-norm is computed: fast paths for p = 1, 2 and inf, powf otherwise.
+enum Norm : int { kNormGeneral = 0, kNormL1 = 1, kNormL2 = 2, kNormInf = 3 };
+
+// The three distances of a row: anchor-positive, anchor-negative, positive-negative (swap only).
+constexpr int AP = 0, AN = 1, PN = 2;
+
+struct TmArgs {
+    const float* anchor;
+    const float* positive;
+    const float* negative;
+    int64_t n;
+    int64_t d;
+    float margin;
+    float p;
+    float inv_p;
+    float eps;
+    int norm;
+    int swap;
+    int reduction;
+    const float* grad_output;  // null: 1
+    float* row_loss;           // per-row losses (the user's output for NONE, workspace else) or null
+    float* grad_anchor;        // each may be null
+    float* grad_positive;
+    float* grad_negative;
+};
+
+// A thread's share of the three distances: s = sum of |x|^p (p < inf) or the largest |x| (p = inf),
+// c = how many components reach that largest |x| (p = inf only). `uses` is the same on every
+// thread of a launch and says which fields mean something, so that a reduction step shuffles
+// only those (2 floats for the common p = 2 without swap, not 6).
+constexpr int kUsesSwap = 1, kUsesCounts = 2;
+
+struct Dist {
+    float s[3];
+    float c[3];
+    int uses;
+};
+
+__device__ __forceinline__ Dist shfl_xor(Dist v, int offset) {
+    Dist r = v;
+    const int last = v.uses & kUsesSwap ? 3 : 2;
+    for (int k = 0; k < last; ++k) {
+        r.s[k] = culoss::shfl_xor(v.s[k], offset);
+        if (v.uses & kUsesCounts) r.c[k] = culoss::shfl_xor(v.c[k], offset);
+    }
+    return r;
+}
+
+// The identity of the merge: 0 for sums; for the max, -1 (below every |x|) with no component.
+__device__ __forceinline__ Dist identity(int norm, bool swap) {
+    const float s0 = norm == kNormInf ? -1.f : 0.f;
+    return Dist{{s0, s0, s0}, {0.f, 0.f, 0.f}, (swap ? kUsesSwap : 0) | (norm == kNormInf ? kUsesCounts : 0)};
+}
+
+struct MergeDist {
+    bool inf;
+    __device__ Dist operator()(Dist a, Dist b) const {
+        Dist r = a;
+#pragma unroll
+        for (int k = 0; k < 3; ++k) {
+            if (!inf) {
+                r.s[k] = a.s[k] + b.s[k];
+            } else if (a.s[k] != a.s[k] || b.s[k] != b.s[k]) {  // NaN wins
+                r.s[k] = a.s[k] + b.s[k];
+                r.c[k] = 0.f;
+            } else if (a.s[k] == b.s[k]) {
+                r.c[k] = a.c[k] + b.c[k];
+            } else if (b.s[k] > a.s[k]) {
+                r.s[k] = b.s[k];
+                r.c[k] = b.c[k];
+            }
+        }
+        return r;
+    }
+};
+
+// Fold the component x = u_j - v_j + eps of distance k into the thread's state.
+__device__ __forceinline__ void accumulate(Dist& st, int k, float x, int norm, float p) {
+    const float ax = fabsf(x);
+    switch (norm) {
+        case kNormL1:
+            st.s[k] += ax;
+            break;
+        case kNormL2:
+            st.s[k] += x * x;
+            break;
+        case kNormInf:
+            if (ax > st.s[k]) {
+                st.s[k] = ax;
+                st.c[k] = 1.f;
+            } else if (ax == st.s[k]) {
+                st.c[k] += 1.f;
+            } else if (ax != ax) {
+                st.s[k] = ax;  // NaN sticks: no comparison with it is true afterwards
+            }
+            break;
+        default:
+            st.s[k] += powf(ax, p);
+            break;
+    }
+}
+
+__device__ __forceinline__ float finish(float s, int norm, float inv_p) {
+    switch (norm) {
+        case kNormL1:
+        case kNormInf:
+            return s;
+        case kNormL2:
+            return sqrtf(s);
+        default:
+            return powf(s, inv_p);
+    }
+}
+
+// d dist / d x_j for one distance, PyTorch's norm_backward: 0 where the distance is 0, sign(x_j)
+// for p = 1 (sign(0) = 0), x_j / dist for p = 2, sign(x_j) (|x_j| / dist)^(p-1) otherwise (0 where
+// x_j = 0, which is PyTorch's rule for p < 1 and the limit for p > 1), sign(x_j) / count on the
+// components of largest magnitude for p = inf.
+struct NormGrad {
+    float dist;
+    float inv_dist;  // p = 2: 1/dist, 0 when dist is 0 or inf
+    float share;     // p = inf: 1/count
+    float pm1;       // p - 1
+};
+
+__device__ __forceinline__ NormGrad norm_grad(float dist, float count, float p) {
+    NormGrad g;
+    g.dist = dist;
+    g.inv_dist = dist > 0.f && dist < INFINITY ? 1.f / dist : 0.f;
+    g.share = count > 0.f ? 1.f / count : 0.f;
+    g.pm1 = p - 1.f;
+    return g;
+}
+
+__device__ __forceinline__ float dnorm(float x, const NormGrad& g, int norm) {
+    switch (norm) {
+        case kNormL1:
+            return x > 0.f ? 1.f : (x < 0.f ? -1.f : 0.f);
+        case kNormL2:
+            return x * g.inv_dist;
+        case kNormInf:
+            return (fabsf(x) == g.dist && x != 0.f) ? copysignf(g.share, x) : 0.f;
+        default: {
+            if (x == 0.f || !(g.dist > 0.f)) return 0.f;
+            const float r = fabsf(x) / g.dist;  // in (0, 1]
+            return copysignf(exp2f(g.pm1 * log2f(r)), x);
+        }
+    }
+}
+
+template <int VEC>
+struct Chunk {
+    float v[VEC];
+};
+
+template <int VEC>
+__device__ __forceinline__ Chunk<VEC> load_chunk(const float* p) {
+    Chunk<VEC> ch;
+    if constexpr (VEC == 4) {
+        const float4 f = load4(p);
+        ch.v[0] = f.x, ch.v[1] = f.y, ch.v[2] = f.z, ch.v[3] = f.w;
+    } else {
+        ch.v[0] = __ldg(p);
+    }
+    return ch;
+}
+
+template <int VEC>
+__device__ __forceinline__ void store_chunk(float* p, const Chunk<VEC>& ch) {
+    if constexpr (VEC == 4) {
+        store4(p, float4{ch.v[0], ch.v[1], ch.v[2], ch.v[3]});
+    } else {
+        p[0] = ch.v[0];
+    }
+}
+
+// Floats of each input a thread keeps in registers between the passes.
+constexpr int kCachedFloats = 16;
+
+// TPR threads own a row (4 to 32: lanes of a warp, blocks of 32 to 256 threads; above: the whole
+// block).
+// VEC: floats per load (4 only when d % 4 == 0 and every buffer is 16-byte aligned).
+template <int TPR, int VEC>
+__global__ void __launch_bounds__(TPR <= 32 ? 256 : TPR) triplet_kernel(TmArgs a) {
+    constexpr int CACHE = kCachedFloats / VEC;
+    const int lane = int(threadIdx.x % TPR);
+    int64_t row = int64_t(blockIdx.x) * (blockDim.x / TPR) + threadIdx.x / TPR;
+    // A group past the last row (only in the last block, TPR <= 32) recomputes the last row, so
+    // that every lane of the warp takes part in the shuffles, and writes nothing.
+    const bool live = row < a.n;
+    if (!live) row = a.n - 1;
+
+    const int64_t base = row * a.d;
+    const float* xa = a.anchor + base;
+    const float* xp = a.positive + base;
+    const float* xn = a.negative + base;
+    const int64_t chunks = a.d / VEC;  // VEC = 4 only when d % 4 == 0: no tail
+    const int norm = a.norm;
+    const bool swap = a.swap != 0;
+    const float eps = a.eps;
+    const float p = a.p;
+
+    Dist st = identity(norm, swap);
+    auto add = [&](float va, float vp, float vn) {
+        accumulate(st, AP, va - vp + eps, norm, p);
+        accumulate(st, AN, va - vn + eps, norm, p);
+        if (swap) accumulate(st, PN, vp - vn + eps, norm, p);
+    };
+
+    Chunk<VEC> ca[CACHE], cp[CACHE], cn[CACHE];
+#pragma unroll
+    for (int k = 0; k < CACHE; ++k) {
+        const int64_t j = lane + int64_t(k) * TPR;
+        if (j < chunks) {
+            ca[k] = load_chunk<VEC>(xa + j * VEC);
+            cp[k] = load_chunk<VEC>(xp + j * VEC);
+            cn[k] = load_chunk<VEC>(xn + j * VEC);
+#pragma unroll
+            for (int e = 0; e < VEC; ++e) add(ca[k].v[e], cp[k].v[e], cn[k].v[e]);
+        }
+    }
+    for (int64_t j = lane + int64_t(CACHE) * TPR; j < chunks; j += TPR) {  // rows longer than the cache
+        const Chunk<VEC> ua = load_chunk<VEC>(xa + j * VEC), up = load_chunk<VEC>(xp + j * VEC),
+                         un = load_chunk<VEC>(xn + j * VEC);
+#pragma unroll
+        for (int e = 0; e < VEC; ++e) add(ua.v[e], up.v[e], un.v[e]);
+    }
+
+    const MergeDist merge{norm == kNormInf};
+    if constexpr (TPR <= 32) {
+#pragma unroll
+        for (int offset = TPR / 2; offset > 0; offset >>= 1) st = merge(st, shfl_xor(st, offset));
+    } else {
+        st = block_reduce(st, merge, identity(norm, swap));
+    }
+
+    // Every thread of the group derives the row's scalars itself: no broadcast.
+    const float d_ap = finish(st.s[AP], norm, a.inv_p);
+    const float d_an = finish(st.s[AN], norm, a.inv_p);
+    float d_neg = d_an, w_an = 1.f, w_pn = 0.f;
+    float d_pn = 0.f;
+    if (swap) {  // torch.min's gradient rule: all to the smaller one, half and half on a tie
+        d_pn = finish(st.s[PN], norm, a.inv_p);
+        if (d_pn < d_an) {
+            d_neg = d_pn, w_an = 0.f, w_pn = 1.f;
+        } else if (d_pn == d_an) {
+            w_an = 0.5f, w_pn = 0.5f;
+        }
+    }
+    const float v = (a.margin + d_ap) - d_neg;
+    if (!live) return;  // no barrier below
+    if (a.row_loss && lane == 0) a.row_loss[row] = (v >= 0.f || v != v) ? v : 0.f;  // clamp_min keeps NaN
+
+    float* ga = a.grad_anchor;
+    float* gp = a.grad_positive;
+    float* gn = a.grad_negative;
+    if (!ga && !gp && !gn) return;
+    float scale = 0.f;
+    if (v >= 0.f) {  // clamp_min's rule: the gradient passes at exactly 0 too
+        scale = a.grad_output ? __ldg(a.grad_output + (a.reduction == CULOSS_REDUCTION_NONE ? row : 0)) : 1.f;
+        if (a.reduction == CULOSS_REDUCTION_MEAN) scale /= float(a.n);
+    }
+    const float c_ap = scale, c_an = scale * w_an, c_pn = scale * w_pn;
+    const NormGrad g_ap = norm_grad(d_ap, st.c[AP], p);
+    const NormGrad g_an = norm_grad(d_an, st.c[AN], p);
+    const NormGrad g_pn = norm_grad(d_pn, st.c[PN], p);
+    if (ga) ga += base;
+    if (gp) gp += base;
+    if (gn) gn += base;
+
+    auto write = [&](int64_t j, const Chunk<VEC>& ua, const Chunk<VEC>& up, const Chunk<VEC>& un) {
+        Chunk<VEC> oa, op, on;
+#pragma unroll
+        for (int e = 0; e < VEC; ++e) {
+            if (scale == 0.f) {
+                oa.v[e] = op.v[e] = on.v[e] = 0.f;
+                continue;
+            }
+            const float va = ua.v[e], vp = up.v[e], vn = un.v[e];
+            const float t_ap = dnorm(va - vp + eps, g_ap, norm);
+            const float t_an = c_an != 0.f ? c_an * dnorm(va - vn + eps, g_an, norm) : 0.f;
+            const float t_pn = c_pn != 0.f ? c_pn * dnorm(vp - vn + eps, g_pn, norm) : 0.f;
+            oa.v[e] = c_ap * t_ap - t_an;
+            op.v[e] = -(c_ap * t_ap) - t_pn;
+            on.v[e] = t_an + t_pn;
+        }
+        if (ga) store_chunk<VEC>(ga + j * VEC, oa);
+        if (gp) store_chunk<VEC>(gp + j * VEC, op);
+        if (gn) store_chunk<VEC>(gn + j * VEC, on);
+    };
+#pragma unroll
+    for (int k = 0; k < CACHE; ++k) {
+        const int64_t j = lane + int64_t(k) * TPR;
+        if (j < chunks) write(j, ca[k], cp[k], cn[k]);
+    }
+    for (int64_t j = lane + int64_t(CACHE) * TPR; j < chunks; j += TPR) {
+        write(j, load_chunk<VEC>(xa + j * VEC), load_chunk<VEC>(xp + j * VEC), load_chunk<VEC>(xn + j * VEC));
+    }
+}
+
+struct RowLoss {
+    const float* row_loss;
+    __device__ float operator()(int64_t i) const { return row_loss[i]; }
+};
+
+// loss = total (SUM) or total / n (MEAN).
+struct FinishLoss {
+    float* loss;
+    float divisor;  // 1 for SUM
+    __device__ void operator()(float total) const { *loss = divisor == 1.f ? total : total / divisor; }
+};
+
+// Workspace layout (SUM/MEAN, n > 0): [partials][row losses], each 16-byte rounded.
+size_t partials_bytes(int64_t n) { return (size_t(reduce_blocks(n)) * sizeof(float) + 15) / 16 * 16; }
+
+size_t workspace_bytes(int64_t n, culossReduction_t reduction) {
+    if (reduction == CULOSS_REDUCTION_NONE || n == 0) return 0;
+    return partials_bytes(n) + (size_t(n) * sizeof(float) + 15) / 16 * 16;
+}
+
+template <int TPR>
+void launch_rows(const TmArgs& a, bool vec4, culossStream_t stream) {
+    // TPR <= 32: blocks of 256 threads, or fewer (at least a warp) when there are fewer rows.
+    int block = TPR;
+    if (TPR <= 32) {
+        block = 32;
+        while (block < 256 && block / TPR < a.n) block *= 2;
+    }
+    const int64_t rows_per_block = block / TPR;
+    const int64_t grid = (a.n + rows_per_block - 1) / rows_per_block;
+    if (vec4) {
+        CULOSS_LAUNCH((triplet_kernel<TPR, 4>), grid, block, stream, a);
+    } else {
+        CULOSS_LAUNCH((triplet_kernel<TPR, 1>), grid, block, stream, a);
+    }
+}
+
+bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
+
+// Whether [a, a + bytes) and [b, b + bytes) share a byte (null never overlaps).
+bool overlap(const void* a, const void* b, uint64_t bytes) {
+    if (!a || !b || bytes == 0) return false;
+    const uintptr_t x = reinterpret_cast<uintptr_t>(a), y = reinterpret_cast<uintptr_t>(b);
+    return x < y + bytes && y < x + bytes;
+}
+
+culossStatus_t check_common(int64_t n, int64_t d, float margin, float p, float eps, culossReduction_t reduction) {
+    CULOSS_REQUIRE(n >= 0, CULOSS_STATUS_INVALID_VALUE, "n (%lld) is negative", (long long)n);
+    CULOSS_REQUIRE(d >= 1, CULOSS_STATUS_INVALID_VALUE, "d (%lld) is less than 1", (long long)d);
+    CULOSS_REQUIRE(n == 0 || d <= INT64_MAX / 4 / n, CULOSS_STATUS_INVALID_VALUE, "n * d (%lld * %lld) is too large",
+                   (long long)n, (long long)d);
+    CULOSS_REQUIRE(reduction >= CULOSS_REDUCTION_NONE && reduction <= CULOSS_REDUCTION_MEAN,
+                   CULOSS_STATUS_INVALID_VALUE, "reduction (%d) is not NONE, SUM or MEAN", int(reduction));
+    CULOSS_REQUIRE(p > 0.f, CULOSS_STATUS_INVALID_VALUE, "p (%g) is not positive", double(p));
+    CULOSS_REQUIRE(std::isfinite(margin), CULOSS_STATUS_INVALID_VALUE, "margin (%g) is not finite", double(margin));
+    CULOSS_REQUIRE(std::isfinite(eps), CULOSS_STATUS_INVALID_VALUE, "eps (%g) is not finite", double(eps));
+    return CULOSS_STATUS_SUCCESS;
+}
+
+culossStatus_t run(const float* anchor, const float* positive, const float* negative, int64_t n, int64_t d,
+                   float margin, float p, float eps, int swap, culossReduction_t reduction, const float* grad_output,
+                   float* loss, float* grad_anchor, float* grad_positive, float* grad_negative, void* workspace,
+                   size_t workspace_size, culossStream_t stream) {
+    const culossStatus_t common = check_common(n, d, margin, p, eps, reduction);
+    if (common != CULOSS_STATUS_SUCCESS) return common;
+    const bool need_inputs = n > 0;
+    CULOSS_REQUIRE(!need_inputs || anchor, CULOSS_STATUS_INVALID_VALUE, "anchor is null");
+    CULOSS_REQUIRE(!need_inputs || positive, CULOSS_STATUS_INVALID_VALUE, "positive is null");
+    CULOSS_REQUIRE(!need_inputs || negative, CULOSS_STATUS_INVALID_VALUE, "negative is null");
+    CULOSS_REQUIRE_ALIGNED(anchor, 4);
+    CULOSS_REQUIRE_ALIGNED(positive, 4);
+    CULOSS_REQUIRE_ALIGNED(negative, 4);
+    CULOSS_REQUIRE_ALIGNED(grad_output, 4);
+    CULOSS_REQUIRE_ALIGNED(loss, 4);
+    CULOSS_REQUIRE_ALIGNED(grad_anchor, 4);
+    CULOSS_REQUIRE_ALIGNED(grad_positive, 4);
+    CULOSS_REQUIRE_ALIGNED(grad_negative, 4);
+    CULOSS_REQUIRE_ALIGNED(workspace, 16);
+    const uint64_t bytes = uint64_t(n) * uint64_t(d) * sizeof(float);
+    const void* inputs[3] = {anchor, positive, negative};
+    const char* input_names[3] = {"anchor", "positive", "negative"};
+    float* grads[3] = {grad_anchor, grad_positive, grad_negative};
+    const char* grad_names[3] = {"grad_anchor", "grad_positive", "grad_negative"};
+    for (int g = 0; g < 3; ++g) {
+        for (int i = 0; i < 3; ++i) {
+            CULOSS_REQUIRE(!overlap(grads[g], inputs[i], bytes), CULOSS_STATUS_INVALID_VALUE, "%s overlaps %s",
+                           grad_names[g], input_names[i]);
+        }
+        for (int h = g + 1; h < 3; ++h) {
+            CULOSS_REQUIRE(!overlap(grads[g], grads[h], bytes), CULOSS_STATUS_INVALID_VALUE, "%s overlaps %s",
+                           grad_names[g], grad_names[h]);
+        }
+    }
+    // Only the reduced loss needs the workspace.
+    const size_t needed = loss ? workspace_bytes(n, reduction) : 0;
+    CULOSS_REQUIRE(workspace_size >= needed && (needed == 0 || workspace), CULOSS_STATUS_WORKSPACE_TOO_SMALL,
+                   "workspace (%zu bytes) is smaller than %zu bytes", workspace_size, needed);
+    const culossStatus_t ready = device_ready();
+    if (ready != CULOSS_STATUS_SUCCESS) return ready;
+
+    if (n == 0) {  // nothing to read; a reduced loss of no rows is 0
+        if (loss && reduction != CULOSS_REDUCTION_NONE) {
+            const culossStatus_t st = culossMemsetAsync(loss, 0, sizeof(float), stream);
+            if (st != CULOSS_STATUS_SUCCESS) return st;
+        }
+        return launch_status();
+    }
+
+    char* ws = static_cast<char*>(workspace);
+    float* partials = needed ? reinterpret_cast<float*>(ws) : nullptr;
+    float* row_loss = nullptr;
+    if (loss) row_loss = reduction == CULOSS_REDUCTION_NONE ? loss : reinterpret_cast<float*>(ws + partials_bytes(n));
+
+    int norm = kNormGeneral;
+    if (p == 1.f) norm = kNormL1;
+    else if (p == 2.f) norm = kNormL2;
+    else if (p == INFINITY) norm = kNormInf;
+    const TmArgs args{anchor,      positive,    negative,   n,        d,
+                      margin,      p,           1.f / p,    eps,      norm,
+                      swap ? 1 : 0, int(reduction), grad_output, row_loss, grad_anchor,
+                      grad_positive, grad_negative};
+    const bool vec4 = d % 4 == 0 && aligned16(anchor) && aligned16(positive) && aligned16(negative) &&
+                      aligned16(grad_anchor) && aligned16(grad_positive) && aligned16(grad_negative);
+    // Threads per row: the fewest that keep the whole row in registers (16 floats per input each).
+    const int64_t per_thread = (d + kCachedFloats - 1) / kCachedFloats;
+    if (per_thread <= 4) {
+        launch_rows<4>(args, vec4, stream);
+    } else if (per_thread <= 8) {
+        launch_rows<8>(args, vec4, stream);
+    } else if (per_thread <= 16) {
+        launch_rows<16>(args, vec4, stream);
+    } else if (per_thread <= 32) {
+        launch_rows<32>(args, vec4, stream);
+    } else if (per_thread <= 128) {
+        launch_rows<128>(args, vec4, stream);
+    } else if (per_thread <= 256) {
+        launch_rows<256>(args, vec4, stream);
+    } else {
+        launch_rows<512>(args, vec4, stream);  // past d = 8192 the tail of a row is read twice
+    }
+
+    if (loss && reduction != CULOSS_REDUCTION_NONE) {
+        deterministic_sum(RowLoss{row_loss}, n, partials,
+                          FinishLoss{loss, reduction == CULOSS_REDUCTION_MEAN ? float(n) : 1.f}, stream);
+    }
+    return launch_status();
+}
+
+}  // namespace
+}  // namespace culoss
+
+extern "C" {
+
+culossStatus_t culossTripletMarginWorkspaceSize(int64_t n, int64_t d, culossReduction_t reduction, size_t* bytes) {
+    culoss::clear_detail();
+    CULOSS_REQUIRE(bytes != nullptr, CULOSS_STATUS_INVALID_VALUE, "bytes is null");
+    CULOSS_REQUIRE(n >= 0, CULOSS_STATUS_INVALID_VALUE, "n (%lld) is negative", (long long)n);
+    CULOSS_REQUIRE(d >= 1, CULOSS_STATUS_INVALID_VALUE, "d (%lld) is less than 1", (long long)d);
+    CULOSS_REQUIRE(reduction >= CULOSS_REDUCTION_NONE && reduction <= CULOSS_REDUCTION_MEAN,
+                   CULOSS_STATUS_INVALID_VALUE, "reduction (%d) is not NONE, SUM or MEAN", int(reduction));
+    *bytes = culoss::workspace_bytes(n, reduction);
+    return CULOSS_STATUS_SUCCESS;
+}
+
+culossStatus_t culossTripletMarginForward(const float* anchor, const float* positive, const float* negative, int64_t n,
+                                          int64_t d, float margin, float p, float eps, int swap,
+                                          culossReduction_t reduction, float* loss, void* workspace,
+                                          size_t workspace_bytes, culossStream_t stream) {
+    culoss::clear_detail();
+    CULOSS_REQUIRE(loss != nullptr || (n == 0 && reduction == CULOSS_REDUCTION_NONE), CULOSS_STATUS_INVALID_VALUE,
+                   "loss is null");
+    return culoss::run(anchor, positive, negative, n, d, margin, p, eps, swap, reduction, nullptr, loss, nullptr,
+                       nullptr, nullptr, workspace, workspace_bytes, stream);
+}
+
+culossStatus_t culossTripletMarginBackward(const float* anchor, const float* positive, const float* negative,
+                                           int64_t n, int64_t d, float margin, float p, float eps, int swap,
+                                           culossReduction_t reduction, const float* grad_output, float* grad_anchor,
+                                           float* grad_positive, float* grad_negative, void* workspace,
+                                           size_t workspace_bytes, culossStream_t stream) {
+    culoss::clear_detail();
+    CULOSS_REQUIRE(grad_anchor || grad_positive || grad_negative || n == 0, CULOSS_STATUS_INVALID_VALUE,
+                   "grad_anchor, grad_positive and grad_negative are all null");
+    return culoss::run(anchor, positive, negative, n, d, margin, p, eps, swap, reduction, grad_output, nullptr,
+                       grad_anchor, grad_positive, grad_negative, workspace, workspace_bytes, stream);
+}
+
+culossStatus_t culossTripletMarginForwardBackward(const float* anchor, const float* positive, const float* negative,
+                                                  int64_t n, int64_t d, float margin, float p, float eps, int swap,
+                                                  culossReduction_t reduction, const float* grad_output, float* loss,
+                                                  float* grad_anchor, float* grad_positive, float* grad_negative,
+                                                  void* workspace, size_t workspace_bytes, culossStream_t stream) {
+    culoss::clear_detail();
+    CULOSS_REQUIRE(loss != nullptr || (n == 0 && reduction == CULOSS_REDUCTION_NONE), CULOSS_STATUS_INVALID_VALUE,
+                   "loss is null");
+    CULOSS_REQUIRE(grad_anchor || grad_positive || grad_negative || n == 0, CULOSS_STATUS_INVALID_VALUE,
+                   "grad_anchor, grad_positive and grad_negative are all null");
+    return culoss::run(anchor, positive, negative, n, d, margin, p, eps, swap, reduction, grad_output, loss,
+                       grad_anchor, grad_positive, grad_negative, workspace, workspace_bytes, stream);
+}
+
+}  // extern "C"
