@@ -45,6 +45,21 @@ else
   record "java tests" skip "no carried JRE (run ci/prepare-gpu-carry.sh and carry build/gpu-carry)"
 fi
 
+# The side by side against PyTorch CUDA (issue 4): culoss through ctypes on PyTorch's tensors.
+side=build/gpu/side_by_side.jsonl
+run "side by side vs PyTorch CUDA" bash -c "python3 bench/gpu_side_by_side.py --lib build/gpu/libculoss.so > $side"
+if [ -s "$side" ]; then
+  echo "---- side-by-side JSON lines ----"
+  cat "$side"
+  python3 bench/side_by_side.py --out build/gpu/gpu-side-by-side \
+    --title "GPU side by side: culoss vs PyTorch CUDA, forward+backward" \
+    --header-line "date $(date -u +%Y-%m-%d), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+    --header-line "machine: $(nvidia-smi --query-gpu=name --format=csv,noheader | head -1), PyTorch $(python3 -c 'import torch; print(torch.__version__)')" \
+    --header-line "command: bash ci/gpu-check.sh (CUDA events, median of 50, buffers rotated past L2)" \
+    "$side" || true
+  [ -n "${OUT:-}" ] && cp build/gpu/side_by_side.jsonl build/gpu/gpu-side-by-side.* "$OUT"/ 2>/dev/null
+fi
+
 echo
 echo "| check                                        | result | notes |"
 echo "|----------------------------------------------|--------|-------|"

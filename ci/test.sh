@@ -35,3 +35,7 @@ step "./culoss verify, java backend"
 
 step "./culoss verify, emulated backend"
 ./culoss verify java/culoss/src/test/vectors --backend emulated
+
+step "benchmarks: the JMH jar lists its benchmarks; ./culoss bench runs every loss on its benchmark shapes (3 runs)"
+java -jar bench/target/benchmarks.jar -l
+./culoss bench --loss all --backend java --runs 3 --warmup-ms 0

@@ -56,16 +56,13 @@ final class JavaBackend extends Backend {
         int rows = Math.toIntExact(n);
         int classes = Math.toIntExact(c);
         long lossLength = op.reduction() == Reduction.NONE ? n : 1;
-        long bad = softmaxCrossEntropy(op, OffHeap.floats(logits, SoftmaxCrossEntropy.matrixLength(n, c, logitsStride)),
+        long bad = softmaxCrossEntropy(op, OffHeap.floats(logits, Checks.matrixLength(n, c, logitsStride)),
                 logitsStride, OffHeap.ints(targets, n), rows, classes,
                 gradOutput == 0 ? null : OffHeap.floats(gradOutput, lossLength),
                 loss == 0 ? null : OffHeap.floats(loss, lossLength),
-                gradLogits == 0 ? null : OffHeap.floats(gradLogits, SoftmaxCrossEntropy.matrixLength(n, c, gradStride)),
+                gradLogits == 0 ? null : OffHeap.floats(gradLogits, Checks.matrixLength(n, c, gradStride)),
                 gradStride);
-        if (bad != -1) {
-            IntBuffer word = OffHeap.ints(errorWord, 1);
-            word.put(0, word.get(0) | SoftmaxCrossEntropy.BAD_TARGET_BIT);
-        }
+        if (bad != -1) ErrorWord.setBadTarget(errorWord);
     }
 
     @Override

@@ -32,11 +32,6 @@ import java.nio.IntBuffer;
 public final class SoftmaxCrossEntropy implements AutoCloseable {
     /** PyTorch's default ignore index. */
     public static final int DEFAULT_IGNORE_INDEX = -100;
-    /** Bytes at the start of a workspace that hold the kernel's error word. */
-    static final long ERROR_WORD_BYTES = 16;
-    /** CULOSS_DEVICE_ERROR_BAD_TARGET: the bit the kernels set in the error word. */
-    static final int BAD_TARGET_BIT = 1;
-
     private final Backend backend;
     private final Reduction reduction;
     private final boolean hasIgnoreIndex;
@@ -51,7 +46,7 @@ public final class SoftmaxCrossEntropy implements AutoCloseable {
         this.hasIgnoreIndex = b.hasIgnoreIndex;
         this.ignoreIndex = b.ignoreIndex;
         this.labelSmoothing = b.labelSmoothing;
-        this.classWeights = b.classWeights == null ? null : b.classWeights.clone();
+        this.classWeights = b.classWeights;
         if (classWeights != null && !(backend instanceof JavaBackend)) {
             deviceWeights = backend.allocateFloats(classWeights.length);
             deviceWeights.copyFrom(classWeights);
@@ -155,39 +150,31 @@ public final class SoftmaxCrossEntropy implements AutoCloseable {
     // ---------------------------------------------------------------- host buffers
 
     public void forward(FloatBuffer logits, int logitsStride, IntBuffer targets, int n, int c, FloatBuffer loss) {
-        checkNotNull(loss, "loss");
+        Checks.notNull(loss, "loss");
         host(logits, logitsStride, targets, n, c, null, loss, null, c);
     }
 
     public void backward(FloatBuffer logits, int logitsStride, IntBuffer targets, int n, int c,
             FloatBuffer gradOutput, FloatBuffer gradLogits, int gradStride) {
-        checkNotNull(gradLogits, "gradLogits");
+        Checks.notNull(gradLogits, "gradLogits");
         host(logits, logitsStride, targets, n, c, gradOutput, null, gradLogits, gradStride);
     }
 
     public void forwardBackward(FloatBuffer logits, int logitsStride, IntBuffer targets, int n, int c,
             FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradLogits, int gradStride) {
-        checkNotNull(loss, "loss");
-        checkNotNull(gradLogits, "gradLogits");
+        Checks.notNull(loss, "loss");
+        Checks.notNull(gradLogits, "gradLogits");
         host(logits, logitsStride, targets, n, c, gradOutput, loss, gradLogits, gradStride);
     }
 
     private void host(FloatBuffer logits, int logitsStride, IntBuffer targets, int n, int c, FloatBuffer gradOutput,
             FloatBuffer loss, FloatBuffer gradLogits, int gradStride) {
         checkShape(n, c, logitsStride, gradLogits != null ? gradStride : c);
-        checkNotNull(logits, "logits");
-        checkNotNull(targets, "targets");
-        checkRemaining(logits.remaining(), matrixLength(n, c, logitsStride), "logits");
-        checkRemaining(targets.remaining(), n, "targets");
-        if (gradOutput != null) checkRemaining(gradOutput.remaining(), lossLength(n), "gradOutput");
-        if (loss != null) {
-            checkWritable(loss, "loss");
-            checkRemaining(loss.remaining(), lossLength(n), "loss");
-        }
-        if (gradLogits != null) {
-            checkWritable(gradLogits, "gradLogits");
-            checkRemaining(gradLogits.remaining(), matrixLength(n, c, gradStride), "gradLogits");
-        }
+        Checks.remaining(Checks.notNull(logits, "logits").remaining(), Checks.matrixLength(n, c, logitsStride), "logits");
+        Checks.remaining(Checks.notNull(targets, "targets").remaining(), n, "targets");
+        if (gradOutput != null) Checks.remaining(gradOutput.remaining(), lossLength(n), "gradOutput");
+        if (loss != null) Checks.output(loss, lossLength(n), "loss");
+        if (gradLogits != null) Checks.output(gradLogits, Checks.matrixLength(n, c, gradStride), "gradLogits");
         long bad = backend.softmaxCrossEntropy(this, logits.slice(), logitsStride, targets.slice(), n, c,
                 gradOutput == null ? null : gradOutput.slice(), loss == null ? null : loss.slice(),
                 gradLogits == null ? null : gradLogits.slice(), gradStride);
@@ -199,27 +186,23 @@ public final class SoftmaxCrossEntropy implements AutoCloseable {
     /** The workspace a device call needs for n rows of c classes (error word included). */
     public long workspaceBytes(long n, long c) {
         checkShape(n, c, c, c);
-        return ERROR_WORD_BYTES + backend.softmaxCrossEntropyWorkspaceBytes(n, c, reduction);
+        return ErrorWord.BYTES + backend.softmaxCrossEntropyWorkspaceBytes(n, c, reduction);
     }
 
     /** Allocates a workspace for n rows of c classes, with its error word cleared. */
     public DeviceBuffer allocateWorkspace(long n, long c) {
-        long bytes = workspaceBytes(n, c);
-        DeviceBuffer ws = DeviceBuffer.allocate(backend, bytes);
-        backend.fill(ws.address(), 0, bytes, 0);
-        backend.synchronize(0);
-        return ws;
+        return ErrorWord.allocateWorkspace(backend, workspaceBytes(n, c));
     }
 
     public void forward(DeviceBuffer logits, long logitsStride, DeviceBuffer targets, long n, long c,
             DeviceBuffer loss, DeviceBuffer workspace) {
-        checkNotNull(loss, "loss");
+        Checks.notNull(loss, "loss");
         device(logits, logitsStride, targets, n, c, null, loss, null, c, workspace);
     }
 
     public void backward(DeviceBuffer logits, long logitsStride, DeviceBuffer targets, long n, long c,
             DeviceBuffer gradOutput, DeviceBuffer gradLogits, long gradStride, DeviceBuffer workspace) {
-        checkNotNull(gradLogits, "gradLogits");
+        Checks.notNull(gradLogits, "gradLogits");
         device(logits, logitsStride, targets, n, c, gradOutput, null, gradLogits, gradStride, workspace);
     }
 
@@ -231,8 +214,8 @@ public final class SoftmaxCrossEntropy implements AutoCloseable {
     public void forwardBackward(DeviceBuffer logits, long logitsStride, DeviceBuffer targets, long n, long c,
             DeviceBuffer gradOutput, DeviceBuffer loss, DeviceBuffer gradLogits, long gradStride,
             DeviceBuffer workspace) {
-        checkNotNull(loss, "loss");
-        checkNotNull(gradLogits, "gradLogits");
+        Checks.notNull(loss, "loss");
+        Checks.notNull(gradLogits, "gradLogits");
         device(logits, logitsStride, targets, n, c, gradOutput, loss, gradLogits, gradStride, workspace);
     }
 
@@ -241,59 +224,28 @@ public final class SoftmaxCrossEntropy implements AutoCloseable {
      * for invalid targets, clears it, and throws {@link CulossException} if it was set.
      */
     public void checkErrors(DeviceBuffer workspace, long stream) {
-        checkNotNull(workspace, "workspace");
-        checkBackend(workspace, "workspace");
-        int[] word = new int[1];
-        workspace.acquire();
-        try {
-            backend.synchronize(stream);
-            workspace.copyTo(word);
-            backend.fill(workspace.address(), 0, Integer.BYTES, stream);
-            backend.synchronize(stream);
-        } finally {
-            workspace.release();
-        }
-        if (word[0] != 0) {
-            throw new CulossException(Status.INVALID_TARGET,
-                    "a target is outside [0, C) and is not the ignore index; its row counted for nothing");
-        }
+        ErrorWord.check(backend, workspace, stream,
+                "a target is outside [0, C) and is not the ignore index; its row counted for nothing");
     }
 
     private void device(DeviceBuffer logits, long logitsStride, DeviceBuffer targets, long n, long c,
             DeviceBuffer gradOutput, DeviceBuffer loss, DeviceBuffer gradLogits, long gradStride,
             DeviceBuffer workspace) {
         checkShape(n, c, logitsStride, gradLogits != null ? gradStride : c);
-        checkNotNull(logits, "logits");
-        checkNotNull(targets, "targets");
-        checkNotNull(workspace, "workspace");
-        DeviceBuffer[] all = {logits, targets, gradOutput, loss, gradLogits, workspace};
-        String[] names = {"logits", "targets", "gradOutput", "loss", "gradLogits", "workspace"};
-        for (int i = 0; i < all.length; i++) {
-            if (all[i] != null) checkBackend(all[i], names[i]);
+        Checks.device(logits, backend, Checks.matrixLength(n, c, logitsStride) * Float.BYTES, "logits");
+        Checks.device(targets, backend, n * Integer.BYTES, "targets");
+        if (gradOutput != null) Checks.device(gradOutput, backend, lossLength(n) * Float.BYTES, "gradOutput");
+        if (loss != null) Checks.device(loss, backend, lossLength(n) * Float.BYTES, "loss");
+        if (gradLogits != null) {
+            Checks.device(gradLogits, backend, Checks.matrixLength(n, c, gradStride) * Float.BYTES, "gradLogits");
         }
-        checkBytes(logits, matrixLength(n, c, logitsStride) * Float.BYTES, "logits");
-        checkBytes(targets, n * Integer.BYTES, "targets");
-        if (gradOutput != null) checkBytes(gradOutput, lossLength(n) * Float.BYTES, "gradOutput");
-        if (loss != null) checkBytes(loss, lossLength(n) * Float.BYTES, "loss");
-        if (gradLogits != null) checkBytes(gradLogits, matrixLength(n, c, gradStride) * Float.BYTES, "gradLogits");
-        checkBytes(workspace, workspaceBytes(n, c), "workspace");
-        int held = 0;
-        try {
-            for (DeviceBuffer b : all) {
-                if (b != null) {
-                    b.acquire();
-                    held++;
-                }
-            }
+        Checks.device(workspace, backend, workspaceBytes(n, c), "workspace");
+        try (HeldBuffers held = HeldBuffers.of(logits, targets, gradOutput, loss, gradLogits, workspace)) {
             long ws = workspace.address();
             backend.softmaxCrossEntropy(this, logits.address(), logitsStride, targets.address(), n, c,
-                    deviceWeightsAddress(), gradOutput == null ? 0 : gradOutput.address(),
-                    loss == null ? 0 : loss.address(), gradLogits == null ? 0 : gradLogits.address(), gradStride,
-                    ws + ERROR_WORD_BYTES, workspace.bytes() - ERROR_WORD_BYTES, ws, logits.stream());
-        } finally {
-            for (DeviceBuffer b : all) {
-                if (b != null && held-- > 0) b.release();
-            }
+                    deviceWeightsAddress(), HeldBuffers.address(gradOutput), HeldBuffers.address(loss),
+                    HeldBuffers.address(gradLogits), gradStride, ws + ErrorWord.BYTES,
+                    workspace.bytes() - ErrorWord.BYTES, ws, logits.stream());
         }
     }
 
@@ -314,62 +266,23 @@ public final class SoftmaxCrossEntropy implements AutoCloseable {
     }
 
     private static int gradLength(int n, int c) {
-        long len = (long) n * c;
-        if (len > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("n * c (" + len + ") is too large for a Java array; use buffers");
-        }
-        return (int) len;
-    }
-
-    static long matrixLength(long n, long c, long stride) {
-        return n == 0 ? 0 : (n - 1) * stride + c;
+        return Checks.arrayLength(n, c, "n * c");
     }
 
     private void checkShape(long n, long c, long logitsStride, long gradStride) {
-        if (n < 0) throw new IllegalArgumentException("n (" + n + ") is negative");
-        if (c < 1) throw new IllegalArgumentException("c (" + c + ") must be at least 1");
+        Checks.nonNegative(n, "n");
+        Checks.positive(c, "c");
         if (classWeights != null && classWeights.length != c) {
             throw new IllegalArgumentException("c (" + c + ") differs from the number of class weights ("
                     + classWeights.length + ")");
         }
-        if (logitsStride < c) {
-            throw new IllegalArgumentException("logitsStride (" + logitsStride + ") is less than c (" + c + ")");
-        }
-        if (gradStride < c) {
-            throw new IllegalArgumentException("gradStride (" + gradStride + ") is less than c (" + c + ")");
-        }
+        Checks.stride(logitsStride, c, "logitsStride", "c");
+        Checks.stride(gradStride, c, "gradStride", "c");
     }
 
     private void checkArray(Object array, String name, int n, int c) {
-        checkNotNull(array, name);
+        Checks.notNull(array, name);
         checkShape(n, c, c, c);
-    }
-
-    private static void checkNotNull(Object value, String name) {
-        if (value == null) throw new IllegalArgumentException(name + " is null");
-    }
-
-    private static void checkRemaining(long remaining, long needed, String name) {
-        if (remaining < needed) {
-            throw new IllegalArgumentException(name + " has " + remaining + " elements, needs " + needed);
-        }
-    }
-
-    private static void checkWritable(FloatBuffer buffer, String name) {
-        if (buffer.isReadOnly()) throw new IllegalArgumentException(name + " is read-only");
-    }
-
-    private void checkBackend(DeviceBuffer buffer, String name) {
-        if (buffer.backend() != backend) {
-            throw new IllegalArgumentException(name + " is memory of backend " + buffer.backend()
-                    + ", this loss runs on " + backend);
-        }
-    }
-
-    private static void checkBytes(DeviceBuffer buffer, long needed, String name) {
-        if (buffer.bytes() < needed) {
-            throw new IllegalArgumentException(name + " has " + buffer.bytes() + " bytes, needs " + needed);
-        }
     }
 
     private static FloatBuffer wrapOrNull(float[] values) {
@@ -400,14 +313,12 @@ public final class SoftmaxCrossEntropy implements AutoCloseable {
 
         /** The backend to run on; default {@link Culoss#fastest()}. */
         public Builder backend(Backend backend) {
-            checkNotNull(backend, "backend");
-            this.backend = backend;
+            this.backend = Checks.notNull(backend, "backend");
             return this;
         }
 
         public Builder reduction(Reduction reduction) {
-            checkNotNull(reduction, "reduction");
-            this.reduction = reduction;
+            this.reduction = Checks.notNull(reduction, "reduction");
             return this;
         }
 
@@ -433,15 +344,7 @@ public final class SoftmaxCrossEntropy implements AutoCloseable {
 
         /** One weight per class (copied), or null for none. */
         public Builder classWeights(float[] weights) {
-            if (weights != null) {
-                if (weights.length == 0) throw new IllegalArgumentException("classWeights is empty");
-                for (int i = 0; i < weights.length; i++) {
-                    if (!Float.isFinite(weights[i])) {
-                        throw new IllegalArgumentException("classWeights[" + i + "] (" + weights[i] + ") is not finite");
-                    }
-                }
-            }
-            this.classWeights = weights == null ? null : weights.clone();
+            this.classWeights = Checks.finiteCopy(weights, "classWeights");
             return this;
         }
 

@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""The GPU side by side (issue 4), run by ci/gpu-check.sh on a lent GPU: culoss's fused
+forward+backward (libculoss.so through ctypes, on PyTorch's CUDA tensors and stream) against
+PyTorch's own forward+backward (bench/pytorch_peers.py), in the same process on the same shapes,
+timed with CUDA events, the median of many calls, with several copies of the buffers in rotation
+so that the L2 cache flatters nobody. The device-to-device copy bandwidth is measured in the same
+run (a "copy" line). Every culoss result is first checked against PyTorch's.
+
+  python3 bench/gpu_side_by_side.py --lib build/gpu/libculoss.so > gpu.jsonl
+  python3 bench/gpu_side_by_side.py --lib build/native/libculoss_emu.so --device cpu --small   # plumbing check here
+
+With --device cpu and the emulated library (host pointers), the same code runs on the CPU: that
+is how it is tested without a GPU (timings there mean nothing).
+"""
+import argparse
+import ctypes
+import json
+import os
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pytorch_peers  # noqa: E402
+
+SMALL = {loss: ["16x7"] for loss in pytorch_peers.SHAPES}
+SMALL.update({"smooth_l1": ["1001"], "huber": ["1001"], "center": ["16x7x5"], "triplet_margin": ["16x7"]})
+
+MEAN = 2
+c_i64, c_f, c_p, c_int = ctypes.c_int64, ctypes.c_float, ctypes.c_void_p, ctypes.c_int
+
+
+class Culoss:
+    def __init__(self, path):
+        self.lib = ctypes.CDLL(path)
+        self.lib.culossGetErrorString.restype = ctypes.c_char_p
+        self.lib.culossGetLastErrorDetail.restype = ctypes.c_char_p
+
+    def __call__(self, name, *args):
+        status = getattr(self.lib, name)(*args)
+        if status != 0:
+            raise RuntimeError(f"{name}: {self.lib.culossGetErrorString(status).decode()} "
+                               f"({self.lib.culossGetLastErrorDetail().decode()})")
+
+    def workspace(self, name, dev, *args):
+        size = ctypes.c_size_t(0)
+        self(name, *args, ctypes.byref(size))
+        # 16 bytes in front for the error word, as the Java layer lays it out
+        return torch.zeros(16 + size.value, dtype=torch.uint8, device=dev), size.value
+
+
+def ptr(t):
+    return c_p(t.data_ptr()) if t is not None else c_p(0)
+
+
+def stream(dev):
+    return c_p(torch.cuda.current_stream().cuda_stream if dev == "cuda" else 0)
+
+
+# Each culoss case: (make(shape, dev, g) -> state) and (step(state)); state["check"] compares
+# culoss's loss and gradient with PyTorch's on the same inputs. Defaults match pytorch_peers.
+
+def ce_make(lib, shape, dev, g):
+    n, c = pytorch_peers.dims(shape)
+    x = torch.randn(n, c, generator=g).to(dev)
+    y = torch.randint(0, c, (n,), generator=g).to(dev)
+    ws, wsb = lib.workspace("culossSoftmaxCrossEntropyWorkspaceSize", dev, c_i64(n), c_i64(c), c_int(MEAN))
+    s = dict(x=x, y=y.int(), y64=y, loss=torch.zeros(1, device=dev), grad=torch.empty_like(x), ws=ws, wsb=wsb,
+             n=n, c=c, bytes=2 * n * c * 4 + n * 4)
+
+    def step():
+        lib("culossSoftmaxCrossEntropyForwardBackward", ptr(s["x"]), c_i64(c), ptr(s["y"]), c_i64(n), c_i64(c),
+            c_p(0), c_i64(-100), c_f(0), c_int(MEAN), c_p(0), ptr(s["loss"]), ptr(s["grad"]), c_i64(c),
+            c_p(s["ws"].data_ptr() + 16), ctypes.c_size_t(wsb), ptr(s["ws"]), stream(dev))
+
+    def check():
+        xr = s["x"].double().requires_grad_(True)
+        lr = F.cross_entropy(xr, s["y64"])
+        lr.backward()
+        return [(s["loss"], lr.detach()), (s["grad"], xr.grad)]
+    s["step"], s["check"] = step, check
+    return s
+
+
+CASES = {"softmax_cross_entropy": ce_make}
+
+
+def rel_err(out, ref):
+    out, ref = out.double().flatten(), ref.double().flatten()
+    return float((out - ref).norm() / max(float(ref.norm()), 1e-12))
+
+
+def time_steps(steps, dev, warmup_s, runs):
+    if dev == "cuda":
+        return pytorch_peers.time_cuda(steps, warmup_s, runs)
+    i, ms = 0, []
+    for r in range(runs):
+        t0 = time.perf_counter()
+        steps[r % len(steps)]()
+        ms.append((time.perf_counter() - t0) * 1e3)
+    return ms
+
+
+def copy_bandwidth(dev, runs):
+    """Device-to-device copy of 1 GiB (read + write counted), median of runs."""
+    n = (1 << 28) if dev == "cuda" else (1 << 20)
+    a, b = torch.empty(n, device=dev), torch.empty(n, device=dev)
+    ms = time_steps([lambda: b.copy_(a)], dev, 0.2, runs)
+    med = statistics.median(ms)
+    return {"loss": "copy", "backend": "device", "shape": str(n), "threads": None, "median_ms": med,
+            "min_ms": min(ms), "runs": len(ms), "bytes": 2 * n * 4, "gbps": 2 * n * 4 / (med * 1e6)}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--lib", required=True)
+    ap.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
+    ap.add_argument("--small", action="store_true", help="tiny shapes (the CPU plumbing check)")
+    ap.add_argument("--runs", type=int, default=50)
+    ap.add_argument("--warmup-ms", type=float, default=300)
+    ap.add_argument("--rotate-bytes", type=float, default=200e6)
+    a = ap.parse_args()
+    lib = Culoss(a.lib)
+    dev = a.device
+    print(json.dumps(copy_bandwidth(dev, a.runs)), flush=True)
+    failed = 0
+    for loss, make in CASES.items():
+        for shape in (SMALL if a.small else pytorch_peers.SHAPES)[loss]:
+            g = torch.Generator().manual_seed(1)
+            first = make(lib, shape, dev, g)
+            first["step"]()
+            if dev == "cuda":
+                torch.cuda.synchronize()
+            errs = [rel_err(o, r) for o, r in first["check"]()]
+            ok = all(e <= 1e-4 for e in errs)
+            failed += not ok
+            copies = 1 if not a.small and dev == "cpu" else max(1, min(16, int(a.rotate_bytes // first["bytes"]) + 1))
+            states = [first] + [make(lib, shape, dev, g) for _ in range(copies - 1)]
+            ms = time_steps([s["step"] for s in states], dev, a.warmup_ms / 1e3, a.runs)
+            med = statistics.median(ms)
+            print(json.dumps({"loss": loss, "backend": f"culoss-{dev}", "shape": shape, "threads": None,
+                              "median_ms": med, "min_ms": min(ms), "runs": len(ms), "bytes": first["bytes"],
+                              "gbps": first["bytes"] / (med * 1e6), "max_rel_err_vs_pytorch": max(errs),
+                              "agrees": ok}), flush=True)
+            del states, first
+            step, nbytes, _ = pytorch_peers.BUILDERS[loss](shape, dev, torch.Generator().manual_seed(1))
+            pcopies = max(1, min(16, int(a.rotate_bytes // nbytes) + 1)) if dev == "cuda" else 1
+            steps = [step] + [pytorch_peers.BUILDERS[loss](shape, dev, g)[0] for _ in range(pcopies - 1)]
+            ms = time_steps(steps, dev, a.warmup_ms / 1e3, a.runs)
+            med = statistics.median(ms)
+            print(json.dumps({"loss": loss, "backend": f"pytorch-{torch.__version__.split('+')[0]}-{dev}",
+                              "shape": shape, "threads": None, "median_ms": med, "min_ms": min(ms),
+                              "runs": len(ms), "bytes": nbytes, "gbps": nbytes / (med * 1e6)}), flush=True)
+            del steps
+    if failed:
+        print(f"{failed} culoss case(s) disagree with PyTorch", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,214 @@
+#!/usr/bin/python3
+"""The PyTorch side of the side-by-side benchmarks: each culoss loss's forward+backward written
+the way a PyTorch user would (F.cross_entropy, torchvision's focal formula, F.smooth_l1_loss, ...),
+float32, timed like ./culoss bench times culoss (warm-up, then the median of many calls), one
+JSON line per case with the same fields.
+
+  /usr/bin/python3 bench/pytorch_peers.py --device cpu --threads 1,2 [--loss all] [--shape 4096x1000]
+  python3 bench/pytorch_peers.py --device cuda        (CUDA events; buffers rotated past L2)
+
+Shapes and defaults (alpha, gamma, beta, margin, lambda, ...) are the ones of culoss's workloads
+(java/culoss-tools/.../bench/Workloads.java), so the two sides do the same work.
+"""
+import argparse
+import json
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+SHAPES = {
+    "softmax_cross_entropy": ["4096x10", "4096x1000", "512x32000", "64x131072"],
+    "softmax_focal": ["4096x10", "4096x1000", "512x32000", "64x131072"],
+    "sigmoid_focal": ["4096x10", "4096x1000", "512x32000", "64x131072"],
+    "smooth_l1": ["16777216"],
+    "huber": ["16777216"],
+    "triplet_margin": ["4096x512"],
+    "center": ["4096x512x10000"],
+}
+
+
+def dims(shape):
+    return [int(v) for v in shape.split("x")]
+
+
+def grad_leaf(t):
+    return t.detach().requires_grad_(True)
+
+
+# Each builder returns (inputs, step, bytes): step(inputs) runs forward+backward once; bytes is
+# what must move (inputs read once, gradients written once), as culoss's workloads count it.
+
+def softmax_cross_entropy(shape, dev, g):
+    n, c = dims(shape)
+    x = grad_leaf(torch.randn(n, c, generator=g).to(dev))
+    y = torch.randint(0, c, (n,), generator=g).to(dev)
+
+    def step(x=x, y=y):
+        x.grad = None
+        F.cross_entropy(x, y).backward()
+    return step, 2 * n * c * 4 + n * 4, [x, y]
+
+
+def softmax_focal(shape, dev, g, gamma=2.0, alpha=1.0):
+    n, c = dims(shape)
+    x = grad_leaf(torch.randn(n, c, generator=g).to(dev))
+    y = torch.randint(0, c, (n,), generator=g).to(dev)
+
+    def step(x=x, y=y):
+        x.grad = None
+        logpt = F.log_softmax(x, dim=1).gather(1, y[:, None]).squeeze(1)
+        pt = logpt.exp()
+        (-alpha * (1 - pt) ** gamma * logpt).mean().backward()
+    return step, 2 * n * c * 4 + n * 4, [x, y]
+
+
+def sigmoid_focal(shape, dev, g, alpha=0.25, gamma=2.0):
+    n, c = dims(shape)
+    x = grad_leaf(torch.randn(n, c, generator=g).to(dev))
+    t = (torch.rand(n, c, generator=g) < 0.1).float().to(dev)
+
+    def step(x=x, t=t):
+        # torchvision.ops.sigmoid_focal_loss, verbatim
+        x.grad = None
+        p = torch.sigmoid(x)
+        ce = F.binary_cross_entropy_with_logits(x, t, reduction="none")
+        p_t = p * t + (1 - p) * (1 - t)
+        loss = ce * ((1 - p_t) ** gamma)
+        alpha_t = alpha * t + (1 - alpha) * (1 - t)
+        (alpha_t * loss).mean().backward()
+    return step, 3 * n * c * 4, [x, t]
+
+
+def smooth_l1(shape, dev, g):
+    (n,) = dims(shape)
+    x = grad_leaf(torch.randn(n, generator=g).to(dev))
+    t = torch.randn(n, generator=g).to(dev)
+
+    def step(x=x, t=t):
+        x.grad = None
+        F.smooth_l1_loss(x, t, beta=1.0).backward()
+    return step, 3 * n * 4, [x, t]
+
+
+def huber(shape, dev, g):
+    (n,) = dims(shape)
+    x = grad_leaf(torch.randn(n, generator=g).to(dev))
+    t = torch.randn(n, generator=g).to(dev)
+
+    def step(x=x, t=t):
+        x.grad = None
+        F.huber_loss(x, t, delta=1.0).backward()
+    return step, 3 * n * 4, [x, t]
+
+
+def triplet_margin(shape, dev, g):
+    n, d = dims(shape)
+    a, p, q = (grad_leaf(torch.randn(n, d, generator=g).to(dev)) for _ in range(3))
+
+    def step(a=a, p=p, q=q):
+        a.grad = p.grad = q.grad = None
+        F.triplet_margin_loss(a, p, q, margin=1.0, p=2.0, eps=1e-6).backward()
+    return step, 6 * n * d * 4, [a, p, q]
+
+
+def center(shape, dev, g, lam=1.0, alpha=0.5):
+    n, d, k = dims(shape)
+    x = grad_leaf(torch.randn(n, d, generator=g).to(dev))
+    y = torch.randint(0, k, (n,), generator=g).to(dev)
+    centers = torch.randn(k, d, generator=g).to(dev)
+
+    def step(x=x, y=y, centers=centers):
+        # The common PyTorch center loss: loss and feature gradient, then Wen et al.'s update
+        # c_j -= alpha * sum_{y_i=j} (c_j - x_i) / (1 + n_j) with index_add_.
+        x.grad = None
+        cy = centers[y]
+        (lam / 2 * ((x - cy) ** 2).sum() / n).backward()
+        with torch.no_grad():
+            counts = torch.bincount(y, minlength=k).to(x.dtype)
+            delta = torch.zeros_like(centers).index_add_(0, y, cy - x.detach())
+            centers -= alpha * delta / (1 + counts)[:, None]
+    # features read for the loss and the update, gradient written, the rows of the touched centers
+    # read and written (at most N of them)
+    return step, (3 * n * d + 2 * min(n, k) * d) * 4 + n * 4, [x, y, centers]
+
+
+BUILDERS = {f.__name__: f for f in (softmax_cross_entropy, softmax_focal, sigmoid_focal, smooth_l1, huber,
+                                    triplet_margin, center)}
+
+
+def time_cpu(step, warmup_s, runs):
+    end = time.perf_counter() + warmup_s
+    while True:
+        step()
+        if time.perf_counter() >= end:
+            break
+    ms = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        step()
+        ms.append((time.perf_counter() - t0) * 1e3)
+    return ms
+
+
+def time_cuda(steps, warmup_s, runs):
+    """steps: several copies of the workload on different buffers, used in turn so that the
+    working set exceeds L2 and no call finds its inputs still cached."""
+    end = time.perf_counter() + warmup_s
+    i = 0
+    while time.perf_counter() < end or i < len(steps):
+        steps[i % len(steps)]()
+        i += 1
+    torch.cuda.synchronize()
+    ms = []
+    for r in range(runs):
+        s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        s.record()
+        steps[r % len(steps)]()
+        e.record()
+        e.synchronize()
+        ms.append(s.elapsed_time(e))
+    return ms
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--loss", default="all", help="comma-separated loss names, or all")
+    ap.add_argument("--shape", default=None, help="comma-separated shapes (default: each loss's)")
+    ap.add_argument("--threads", default=None, help="CPU threads, comma-separated (default: all cores)")
+    ap.add_argument("--warmup-ms", type=float, default=500)
+    ap.add_argument("--runs", type=int, default=30)
+    ap.add_argument("--rotate-bytes", type=float, default=200e6,
+                    help="cuda: keep this many bytes of copies in rotation (default: 200 MB, past the L2)")
+    a = ap.parse_args()
+    losses = list(BUILDERS) if a.loss == "all" else a.loss.split(",")
+    threads = [int(t) for t in a.threads.split(",")] if a.threads else [torch.get_num_threads()]
+    if a.device == "cuda":
+        threads = [None]
+    backend = f"pytorch-{torch.__version__.split('+')[0]}-{a.device}"
+    for loss in losses:
+        if loss not in BUILDERS:
+            sys.exit(f"unknown loss {loss}; known: {', '.join(BUILDERS)}")
+        for shape in (a.shape.split(",") if a.shape else SHAPES[loss]):
+            for t in threads:
+                g = torch.Generator().manual_seed(1)
+                if t is not None:
+                    torch.set_num_threads(t)
+                step, nbytes, _ = BUILDERS[loss](shape, a.device, g)
+                if a.device == "cuda":
+                    copies = max(1, min(16, int(a.rotate_bytes // max(nbytes, 1)) + 1))
+                    steps = [step] + [BUILDERS[loss](shape, a.device, g)[0] for _ in range(copies - 1)]
+                    ms = time_cuda(steps, a.warmup_ms / 1e3, a.runs)
+                else:
+                    ms = time_cpu(step, a.warmup_ms / 1e3, a.runs)
+                med = statistics.median(ms)
+                print(json.dumps({"loss": loss, "backend": backend, "shape": shape, "threads": t,
+                                  "median_ms": med, "min_ms": min(ms), "runs": len(ms), "bytes": nbytes,
+                                  "gbps": nbytes / (med * 1e6)}), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+package org.culoss.tools.bench;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.function.BiFunction;
+import org.culoss.Backend;
+import org.culoss.DeviceBuffer;
+import org.culoss.SoftmaxCrossEntropy;
+
+/**
+ * The benchmark workload of each loss and the shapes that matter for it (issue 4's list). A new
+ * loss adds one factory and one {@link #register} line. Inputs are seeded random values, so every
+ * run, backend and peer sees the same data.
+ */
+public final class Workloads {
+    private record Entry(String form, List<String> shapes, BiFunction<Backend, Shape, Workload> factory) {}
+
+    private static final Map<String, Entry> BY_LOSS = new TreeMap<>();
+
+    static {
+        register("softmax_cross_entropy", "NxC", List.of("4096x10", "4096x1000", "512x32000", "64x131072"),
+                Workloads::softmaxCrossEntropy);
+    }
+
+    private Workloads() {}
+
+    private static void register(String loss, String form, List<String> shapes,
+            BiFunction<Backend, Shape, Workload> factory) {
+        BY_LOSS.put(loss, new Entry(form, shapes, factory));
+    }
+
+    /** The loss names that have a workload, sorted. */
+    public static List<String> losses() {
+        return List.copyOf(BY_LOSS.keySet());
+    }
+
+    /** The shapes benchmarked by default for {@code loss}. */
+    public static List<String> defaultShapes(String loss) {
+        return entry(loss).shapes();
+    }
+
+    /** The form of {@code loss}'s shapes, e.g. "NxC". */
+    public static String shapeForm(String loss) {
+        return entry(loss).form();
+    }
+
+    /** Parses {@code text} as a shape of {@code loss}: an exception unless it has the loss's form. */
+    public static Shape shape(String loss, String text) {
+        String form = entry(loss).form();
+        return Shape.parse(text).require(form.split("x").length, loss, form);
+    }
+
+    /** Allocates and fills the buffers of {@code loss} at {@code shape} on {@code backend}. */
+    public static Workload create(String loss, Shape shape, Backend backend) {
+        return entry(loss).factory().apply(backend, shape(loss, shape.toString()));
+    }
+
+    private static Entry entry(String loss) {
+        Entry e = BY_LOSS.get(loss);
+        if (e == null) throw new IllegalArgumentException("no benchmark for loss \"" + loss + "\"; known: " + losses());
+        return e;
+    }
+
+    // ---------------------------------------------------------------- inputs
+
+    static DeviceBuffer gaussian(Backend backend, long count, long seed) {
+        Random rnd = new Random(seed);
+        float[] values = new float[Math.toIntExact(count)];
+        for (int i = 0; i < values.length; i++) values[i] = (float) rnd.nextGaussian();
+        DeviceBuffer b = backend.allocateFloats(count);
+        b.copyFrom(values);
+        return b;
+    }
+
+    static DeviceBuffer labels(Backend backend, int count, int classes, long seed) {
+        DeviceBuffer b = backend.allocateInts(count);
+        b.copyFrom(new Random(seed).ints(count, 0, classes).toArray());
+        return b;
+    }
+
+    /** Closes the buffers (and anything else) in reverse order. */
+    static void closeAll(AutoCloseable... things) {
+        for (int i = things.length - 1; i >= 0; i--) {
+            try {
+                if (things[i] != null) things[i].close();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- losses
+
+    private static Workload softmaxCrossEntropy(Backend backend, Shape shape) {
+        int n = shape.dim(0);
+        int c = shape.dim(1);
+        SoftmaxCrossEntropy ce = SoftmaxCrossEntropy.builder().backend(backend).build();
+        DeviceBuffer logits = gaussian(backend, (long) n * c, 1);
+        DeviceBuffer targets = labels(backend, n, c, 2);
+        DeviceBuffer loss = backend.allocateFloats(1);
+        DeviceBuffer grad = backend.allocateFloats((long) n * c);
+        DeviceBuffer ws = ce.allocateWorkspace(n, c);
+        return new Workload() {
+            @Override
+            public void run() {
+                ce.forwardBackward(logits, c, targets, n, c, null, loss, grad, c, ws);
+            }
+
+            @Override
+            public void synchronize() {
+                backend.synchronize(logits.stream());
+            }
+
+            @Override
+            public long bytesMoved() {
+                return 2L * n * c * Float.BYTES + (long) n * Integer.BYTES;
+            }
+
+            @Override
+            public void close() {
+                closeAll(ce, logits, targets, loss, grad, ws);
+            }
+        };
+    }
+}
