@@ -10,6 +10,7 @@ public final class LossCases {
 
     static {
         register(new SoftmaxCrossEntropyCase());
+        register(new CenterLossCase());
     }
 
     private LossCases() {}
