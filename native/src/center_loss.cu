@@ -21,9 +21,10 @@
 //     [chunks][C] table (50 000 classes would make that table 200 KB per chunk).
 //     Then class_start[j] = the first sorted position with key >= j (C + 2 entries), so class j
 //     holds sorted positions [class_start[j], class_start[j + 1]) and n_j is their count.
-//  2. A segmented sum over the sorted order in tiles of T positions (T a function of n only,
-//     about sqrt(n), so both passes below stay short for any class distribution, including all
-//     n samples in one class). A block owns a tile, its threads the columns (coalesced row reads),
+//  2. A segmented sum over the sorted order in tiles of T positions (T a function of n only: at
+//     least 16, and doubled until there are at most 2048 tiles, so that both passes below stay
+//     short for any class distribution, including all n samples in one class, and small batches
+//     still spread over many blocks). A block owns a tile, its threads the columns (coalesced row reads),
 //     and walks the tile's positions in order, adding w_i * (c_j - x_i) per column. A class that
 //     lies inside the tile is finished there; a class that crosses a tile boundary leaves its
 //     partial row in the workspace (slot 0: the tile's first class, begun in an earlier tile;
@@ -429,11 +430,13 @@ size_t align16(size_t bytes) { return (bytes + 15) / 16 * 16; }
 
 int64_t sort_chunks(int64_t n) { return (n + kSortChunk - 1) / kSortChunk; }
 
-// Tile of the segmented sum: about sqrt(n), a power of two in [64, 4096], so that the tile pass
-// (T positions per block) and the fix-up (at most n / T partials for one class) both stay short.
+// Tile of the segmented sum: a power of two in [16, 4096], the smallest that gives at most 2048
+// tiles. Small tiles spread a small batch over many blocks (each thread walks T samples in a
+// dependent chain); the cap on the tile count bounds the fix-up (at most n / T partials for one
+// class) and the partials in the workspace (2 d floats per tile).
 int64_t segment_tile(int64_t n) {
-    int64_t t = 64;
-    while (t < 4096 && t * t < n) t *= 2;
+    int64_t t = 16;
+    while (t < 4096 && n > 2048 * t) t *= 2;
     return t;
 }
 

@@ -23,8 +23,9 @@ import java.nio.IntBuffer;
  * (x_i - c_j) g_i} (both / n for {@code mean}; {@code g} the upstream gradient, 1 unless given).
  * The center gradient is computed only when asked for (a {@code gradCenters} output, or
  * {@code forwardBackward(..., true)} on arrays). The center gradient and the update add each
- * class's samples in a fixed order, never with float atomics, so they are the same bits on every
- * run, on every backend, for any thread count.
+ * class's samples in a fixed order, never with float atomics, so each backend gives the same bits
+ * on every run (the java backend for any thread count; backends agree with each other within
+ * float rounding).
  *
  * <p>Three ways to call it, as {@link SoftmaxCrossEntropy}: {@code float[]}, host
  * {@link FloatBuffer}s (used from their position), and {@link DeviceBuffer}s (no copy, no
