@@ -6,6 +6,7 @@ import java.util.Random;
 import java.util.TreeMap;
 import java.util.function.BiFunction;
 import org.culoss.Backend;
+import org.culoss.CenterLoss;
 import org.culoss.DeviceBuffer;
 import org.culoss.SoftmaxCrossEntropy;
 import org.culoss.SoftmaxFocal;
@@ -23,6 +24,7 @@ public final class Workloads {
     static {
         register("softmax_cross_entropy", "NxC", List.of("4096x10", "4096x1000", "512x32000", "64x131072"),
                 Workloads::softmaxCrossEntropy);
+        register("center", "NxDxC", List.of("4096x512x10000"), Workloads::center);
         register("softmax_focal", "NxC", List.of("4096x10", "4096x1000", "512x32000", "64x131072"),
                 Workloads::softmaxFocal);
     }
@@ -157,6 +159,43 @@ public final class Workloads {
             @Override
             public void close() {
                 closeAll(focal, logits, targets, loss, grad, ws);
+            }
+        };
+    }
+
+    /** Loss and feature gradient (mean), then the center update: a training step, as bench/pytorch_peers.py times it. */
+    private static Workload center(Backend backend, Shape shape) {
+        int n = shape.dim(0);
+        int d = shape.dim(1);
+        int c = shape.dim(2);
+        CenterLoss center = CenterLoss.builder().backend(backend).build();
+        DeviceBuffer features = gaussian(backend, (long) n * d, 1);
+        DeviceBuffer labels = labels(backend, n, c, 2);
+        DeviceBuffer centers = gaussian(backend, (long) c * d, 3);
+        DeviceBuffer loss = backend.allocateFloats(1);
+        DeviceBuffer grad = backend.allocateFloats((long) n * d);
+        DeviceBuffer ws = center.allocateWorkspace(n, d, c);
+        return new Workload() {
+            @Override
+            public void run() {
+                center.forwardBackward(features, labels, centers, n, d, c, null, loss, grad, null, ws);
+                center.updateCenters(features, labels, centers, n, d, c, ws);
+            }
+
+            @Override
+            public void synchronize() {
+                backend.synchronize(features.stream());
+            }
+
+            @Override
+            public long bytesMoved() {
+                // features read for the loss and the update, gradient written, the touched centers read and written
+                return (3L * n * d + 2L * Math.min(n, c) * d) * Float.BYTES + (long) n * Integer.BYTES;
+            }
+
+            @Override
+            public void close() {
+                closeAll(features, labels, centers, loss, grad, ws);
             }
         };
     }
