@@ -109,6 +109,59 @@ def focal_make(lib, shape, dev, g, gamma=2.0, alpha=1.0):
     return s
 
 
+def triplet_make(lib, shape, dev, g, margin=1.0, p=2.0, eps=1e-6):
+    """Triplet margin with pytorch_peers' defaults, mean, gradients of all three inputs."""
+    n, d = pytorch_peers.dims(shape)
+    a, pos, neg = (torch.randn(n, d, generator=g).to(dev) for _ in range(3))
+    ws, wsb = lib.workspace("culossTripletMarginWorkspaceSize", dev, c_i64(n), c_i64(d), c_int(MEAN))
+    s = dict(a=a, p=pos, q=neg, loss=torch.zeros(1, device=dev), ga=torch.empty_like(a), gp=torch.empty_like(a),
+             gq=torch.empty_like(a), ws=ws, bytes=6 * n * d * 4)
+
+    def step():
+        lib("culossTripletMarginForwardBackward", ptr(s["a"]), ptr(s["p"]), ptr(s["q"]), c_i64(n), c_i64(d),
+            c_f(margin), c_f(p), c_f(eps), c_int(0), c_int(MEAN), c_p(0), ptr(s["loss"]), ptr(s["ga"]),
+            ptr(s["gp"]), ptr(s["gq"]), ptr(s["ws"]), ctypes.c_size_t(wsb), stream(dev))
+
+    def check():
+        ar, pr, qr = (s[k].double().requires_grad_(True) for k in ("a", "p", "q"))
+        lr = F.triplet_margin_loss(ar, pr, qr, margin=margin, p=p, eps=eps)
+        lr.backward()
+        return [(s["loss"], lr.detach()), (s["ga"], ar.grad), (s["gp"], pr.grad), (s["gq"], qr.grad)]
+    s["step"], s["check"] = step, check
+    return s
+
+
+def center_make(lib, shape, dev, g, lam=1.0, alpha=0.5):
+    """Center loss, mean: loss and feature gradient, then the center update (pytorch_peers' step)."""
+    n, d, k = pytorch_peers.dims(shape)
+    x = torch.randn(n, d, generator=g).to(dev)
+    y = torch.randint(0, k, (n,), generator=g).to(dev)
+    centers = torch.randn(k, d, generator=g).to(dev)
+    ws, wsb = lib.workspace("culossCenterLossWorkspaceSize", dev, c_i64(n), c_i64(d), c_i64(k), c_int(MEAN))
+    s = dict(x=x, y=y.int(), y64=y, c=centers, c0=centers.clone(), loss=torch.zeros(1, device=dev),
+             grad=torch.empty_like(x), ws=ws, bytes=(3 * n * d + 2 * min(n, k) * d) * 4 + n * 4)
+    wsp = lambda: c_p(s["ws"].data_ptr() + 16)  # noqa: E731
+
+    def step():
+        lib("culossCenterLossForwardBackward", ptr(s["x"]), ptr(s["y"]), ptr(s["c"]), c_i64(n), c_i64(d), c_i64(k),
+            c_f(lam), c_int(MEAN), c_p(0), ptr(s["loss"]), ptr(s["grad"]), c_p(0), wsp(), ctypes.c_size_t(wsb),
+            ptr(s["ws"]), stream(dev))
+        lib("culossCenterLossUpdateCenters", ptr(s["x"]), ptr(s["y"]), ptr(s["c"]), c_i64(n), c_i64(d), c_i64(k),
+            c_f(alpha), wsp(), ctypes.c_size_t(wsb), ptr(s["ws"]), stream(dev))
+
+    def check():
+        # one step from the initial centers, against the module in pytorch_peers
+        xr, c0 = s["x"].double().requires_grad_(True), s["c0"].double()
+        cy = c0[s["y64"]]
+        lr = lam / 2 * ((xr - cy) ** 2).sum() / n
+        lr.backward()
+        counts = torch.bincount(s["y64"], minlength=k).double()
+        after = c0 - alpha * torch.zeros_like(c0).index_add_(0, s["y64"], cy - xr.detach()) / (1 + counts)[:, None]
+        return [(s["loss"], lr.detach()), (s["grad"], xr.grad), (s["c"], after)]
+    s["step"], s["check"] = step, check
+    return s
+
+
 def sf_make(lib, shape, dev, g, alpha=0.25, gamma=2.0):
     n, c = pytorch_peers.dims(shape)
     x = torch.randn(n, c, generator=g).to(dev)
@@ -162,8 +215,9 @@ def hub_make(lib, shape, dev, g):
     return elementwise_make(lib, shape, dev, g, "Huber", lambda x, t, d: F.huber_loss(x, t, delta=d), 1.0)
 
 
-CASES = {"softmax_cross_entropy": ce_make, "softmax_focal": focal_make, "sigmoid_focal": sf_make, "smooth_l1": sl1_make,
-         "huber": hub_make}
+CASES = {"softmax_cross_entropy": ce_make, "softmax_focal": focal_make, "triplet_margin": triplet_make,
+         "center": center_make,
+         "sigmoid_focal": sf_make, "smooth_l1": sl1_make, "huber": hub_make}
 
 
 def rel_err(out, ref):

@@ -294,6 +294,63 @@ CULOSS_API culossStatus_t culossHuberForwardBackward(
     culossReduction_t reduction, const float* grad_output, float* loss, float* grad_input,
     void* workspace, size_t workspace_bytes, culossStream_t stream);
 
+/*
+ * Center loss (Wen et al., ECCV 2016):
+ *   loss_i = lambda / 2 * ||x_i - c_{y_i}||^2
+ * features x: n rows of d; labels y: n int32 in [0, num_classes); centers c: num_classes rows of d.
+ * Rows are contiguous (no stride). Reduction:
+ *   NONE: loss[i] per row;  SUM: loss[0] = sum_i;  MEAN: loss[0] = sum_i / n (0 when n = 0).
+ * The MEAN denominator is n, the batch size, also when some labels are bad (as the usual PyTorch
+ * center-loss modules divide by the batch size).
+ * grad_output: the upstream gradient; NULL means 1. n values for NONE, else 1 value (g below).
+ * grad_features (n x d): dL/dx_i = lambda * (x_i - c_{y_i}) * g_i   (/ n for MEAN); may alias features.
+ * grad_centers (num_classes x d), for callers that move the centers with their own optimizer:
+ *   dL/dc_j = -lambda * sum_{i: y_i = j} (x_i - c_j) * g_i   (/ n for MEAN),
+ *   every row written (zero for classes without samples). Must not alias an input.
+ * Backward takes grad_features or grad_centers or both (NULL: not wanted; not both NULL).
+ * The loss pass reads each feature row and its center once and writes grad_features in the same
+ * pass. grad_centers is summed per class in a fixed order (a stable sort of the rows by label,
+ * then a segmented sum), so it is bit-identical on every run; so is the loss.
+ * A label outside [0, num_classes) sets CULOSS_DEVICE_ERROR_BAD_TARGET in *error_word (when not
+ * NULL); that row counts for nothing (loss 0, gradient 0, in no class sum).
+ * Workspace: culossCenterLossWorkspaceSize bytes, 16-byte aligned; the same size serves every
+ * center-loss call with these n, d and num_classes (the reduction does not change it). A call that
+ * needs none of it (NONE without grad_centers, or a backward without grad_centers) accepts NULL.
+ */
+CULOSS_API culossStatus_t culossCenterLossWorkspaceSize(int64_t n, int64_t d, int64_t num_classes,
+                                                        culossReduction_t reduction, size_t* bytes);
+
+CULOSS_API culossStatus_t culossCenterLossForward(
+    const float* features, const int32_t* labels, const float* centers, int64_t n, int64_t d,
+    int64_t num_classes, float lambda, culossReduction_t reduction, float* loss,
+    void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossCenterLossBackward(
+    const float* features, const int32_t* labels, const float* centers, int64_t n, int64_t d,
+    int64_t num_classes, float lambda, culossReduction_t reduction, const float* grad_output,
+    float* grad_features, float* grad_centers,
+    void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossCenterLossForwardBackward(
+    const float* features, const int32_t* labels, const float* centers, int64_t n, int64_t d,
+    int64_t num_classes, float lambda, culossReduction_t reduction, const float* grad_output,
+    float* loss, float* grad_features, float* grad_centers,
+    void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
+
+/*
+ * The center update of the paper, in place:
+ *   c_j <- c_j - alpha * sum_{i: y_i = j} (c_j - x_i) / (1 + n_j),  n_j = #{i: y_i = j};
+ * classes without samples are unchanged. Independent of lambda and of the reduction.
+ * Deterministic: every class's sum is added in a fixed order (no float atomics), so the new
+ * centers are bit-identical on every run. Stream-ordered: a loss call queued before it on the same
+ * stream sees the old centers. Bad labels as above (the row moves no center).
+ * Workspace: culossCenterLossWorkspaceSize(n, d, num_classes, any reduction) bytes.
+ */
+CULOSS_API culossStatus_t culossCenterLossUpdateCenters(
+    const float* features, const int32_t* labels, float* centers, int64_t n, int64_t d,
+    int64_t num_classes, float alpha, void* workspace, size_t workspace_bytes, int32_t* error_word,
+    culossStream_t stream);
+
 #ifdef __cplusplus
 }
 #endif

@@ -40,6 +40,7 @@ public class LossBenchmark {
     @Param({
         "softmax_cross_entropy:4096x10", "softmax_cross_entropy:4096x1000",
         "softmax_cross_entropy:512x32000", "softmax_cross_entropy:64x131072",
+        "triplet_margin:4096x512", "center:4096x512x10000",
         "softmax_focal:4096x10", "softmax_focal:4096x1000",
         "softmax_focal:512x32000", "softmax_focal:64x131072",
         "sigmoid_focal:4096x10", "sigmoid_focal:4096x1000", "sigmoid_focal:512x32000", "sigmoid_focal:64x131072",

@@ -65,6 +65,28 @@ public abstract class Backend {
     abstract long softmaxCrossEntropyWorkspaceBytes(long n, long c, Reduction reduction);
 
     /**
+     * Center loss, host buffers, synchronous: loss, gradFeatures, gradCenters each optional.
+     * Returns the first row with a label outside [0, c), or -1.
+     */
+    abstract long centerLoss(CenterLoss op, FloatBuffer features, IntBuffer labels, FloatBuffer centers, int n, int d,
+            int c, FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradFeatures, FloatBuffer gradCenters);
+
+    /** Center loss on backend memory, queued on {@code stream}; the error word is set for bad labels. */
+    abstract void centerLoss(CenterLoss op, long features, long labels, long centers, long n, long d, long c,
+            long gradOutput, long loss, long gradFeatures, long gradCenters, long workspace, long workspaceBytes,
+            long errorWord, long stream);
+
+    /** The center update in place, host buffers, synchronous. Returns the first bad label's row, or -1. */
+    abstract long centerLossUpdate(CenterLoss op, FloatBuffer features, IntBuffer labels, FloatBuffer centers, int n,
+            int d, int c);
+
+    /** The center update in place on backend memory, queued on {@code stream}. */
+    abstract void centerLossUpdate(CenterLoss op, long features, long labels, long centers, long n, long d, long c,
+            long workspace, long workspaceBytes, long errorWord, long stream);
+
+    abstract long centerLossWorkspaceBytes(long n, long d, long c, Reduction reduction);
+
+    /**
      * Triplet margin loss. Host buffers in, host buffers out, synchronous; any of the three
      * gradients may be null (loss null: no forward).
      */

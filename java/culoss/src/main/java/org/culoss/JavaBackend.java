@@ -2,6 +2,7 @@ package org.culoss;
 
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
+import org.culoss.internal.JavaCenterLoss;
 import org.culoss.internal.JavaSigmoidFocal;
 import org.culoss.internal.JavaSmoothL1;
 import org.culoss.internal.JavaSoftmaxCrossEntropy;
@@ -128,6 +129,46 @@ final class JavaBackend extends Backend {
 
     @Override
     long softmaxFocalWorkspaceBytes(long n, long c, Reduction reduction) {
+        return 0;
+    }
+
+    @Override
+    long centerLoss(CenterLoss op, FloatBuffer features, IntBuffer labels, FloatBuffer centers, int n, int d, int c,
+            FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradFeatures, FloatBuffer gradCenters) {
+        return JavaCenterLoss.run(features, labels, centers, n, d, c, op.lambda(), op.reduction(), gradOutput, loss,
+                gradFeatures, gradCenters, threads);
+    }
+
+    @Override
+    void centerLoss(CenterLoss op, long features, long labels, long centers, long n, long d, long c, long gradOutput,
+            long loss, long gradFeatures, long gradCenters, long workspace, long workspaceBytes, long errorWord,
+            long stream) {
+        long lossLength = op.reduction() == Reduction.NONE ? n : 1;
+        long bad = centerLoss(op, OffHeap.floats(features, n * d), OffHeap.ints(labels, n),
+                OffHeap.floats(centers, c * d), Math.toIntExact(n), Math.toIntExact(d), Math.toIntExact(c),
+                gradOutput == 0 ? null : OffHeap.floats(gradOutput, lossLength),
+                loss == 0 ? null : OffHeap.floats(loss, lossLength),
+                gradFeatures == 0 ? null : OffHeap.floats(gradFeatures, n * d),
+                gradCenters == 0 ? null : OffHeap.floats(gradCenters, c * d));
+        if (bad != -1) ErrorWord.setBadTarget(errorWord);
+    }
+
+    @Override
+    long centerLossUpdate(CenterLoss op, FloatBuffer features, IntBuffer labels, FloatBuffer centers, int n, int d,
+            int c) {
+        return JavaCenterLoss.updateCenters(features, labels, centers, n, d, c, op.alpha(), threads);
+    }
+
+    @Override
+    void centerLossUpdate(CenterLoss op, long features, long labels, long centers, long n, long d, long c,
+            long workspace, long workspaceBytes, long errorWord, long stream) {
+        long bad = centerLossUpdate(op, OffHeap.floats(features, n * d), OffHeap.ints(labels, n),
+                OffHeap.floats(centers, c * d), Math.toIntExact(n), Math.toIntExact(d), Math.toIntExact(c));
+        if (bad != -1) ErrorWord.setBadTarget(errorWord);
+    }
+
+    @Override
+    long centerLossWorkspaceBytes(long n, long d, long c, Reduction reduction) {
         return 0;
     }
 

@@ -220,6 +220,81 @@ final class NativeBackend extends Backend {
         }
     }
 
+    @Override
+    long centerLossWorkspaceBytes(long n, long d, long c, Reduction reduction) {
+        try (SizeTPointer bytes = new SizeTPointer(1)) {
+            check(CulossNative.culossCenterLossWorkspaceSize(n, d, c, reduction.nativeValue(), bytes),
+                    "culossCenterLossWorkspaceSize");
+            return bytes.get(0);
+        }
+    }
+
+    @Override
+    void centerLoss(CenterLoss op, long features, long labels, long centers, long n, long d, long c, long gradOutput,
+            long loss, long gradFeatures, long gradCenters, long workspace, long workspaceBytes, long errorWord,
+            long stream) {
+        int status;
+        String call;
+        int reduction = op.reduction().nativeValue();
+        if (loss != 0 && (gradFeatures != 0 || gradCenters != 0)) {
+            call = "culossCenterLossForwardBackward";
+            status = CulossNative.culossCenterLossForwardBackward(features, labels, centers, n, d, c, op.lambda(),
+                    reduction, gradOutput, loss, gradFeatures, gradCenters, workspace, workspaceBytes, errorWord,
+                    stream);
+        } else if (loss != 0) {
+            call = "culossCenterLossForward";
+            status = CulossNative.culossCenterLossForward(features, labels, centers, n, d, c, op.lambda(), reduction,
+                    loss, workspace, workspaceBytes, errorWord, stream);
+        } else {
+            call = "culossCenterLossBackward";
+            status = CulossNative.culossCenterLossBackward(features, labels, centers, n, d, c, op.lambda(), reduction,
+                    gradOutput, gradFeatures, gradCenters, workspace, workspaceBytes, errorWord, stream);
+        }
+        check(status, call);
+    }
+
+    @Override
+    long centerLoss(CenterLoss op, FloatBuffer features, IntBuffer labels, FloatBuffer centers, int n, int d, int c,
+            FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradFeatures, FloatBuffer gradCenters) {
+        long lossLength = op.reduction() == Reduction.NONE ? n : 1;
+        try (Staging s = staging()) {
+            long x = s.in(features, (long) n * d);
+            long y = s.in(labels, n);
+            long cs = s.in(centers, (long) c * d);
+            long go = s.in(gradOutput, lossLength);
+            long l = s.out(loss, lossLength);
+            long gf = s.out(gradFeatures, (long) n * d);
+            long gc = s.out(gradCenters, (long) c * d);
+            long wsBytes = centerLossWorkspaceBytes(n, d, c, op.reduction());
+            long ws = s.workspace(wsBytes);
+            centerLoss(op, x, y, cs, n, d, c, go, l, gf, gc, ws + ErrorWord.BYTES, wsBytes, ws, 0);
+            s.copyBack();
+            return ErrorWord.read(this, ws) == 0 ? -1 : -2;
+        }
+    }
+
+    @Override
+    void centerLossUpdate(CenterLoss op, long features, long labels, long centers, long n, long d, long c,
+            long workspace, long workspaceBytes, long errorWord, long stream) {
+        check(CulossNative.culossCenterLossUpdateCenters(features, labels, centers, n, d, c, op.alpha(), workspace,
+                workspaceBytes, errorWord, stream), "culossCenterLossUpdateCenters");
+    }
+
+    @Override
+    long centerLossUpdate(CenterLoss op, FloatBuffer features, IntBuffer labels, FloatBuffer centers, int n, int d,
+            int c) {
+        try (Staging s = staging()) {
+            long x = s.in(features, (long) n * d);
+            long y = s.in(labels, n);
+            long cs = s.out(centers, (long) c * d);  // in and out: staged with its values, copied back
+            long wsBytes = centerLossWorkspaceBytes(n, d, c, op.reduction());
+            long ws = s.workspace(wsBytes);
+            centerLossUpdate(op, x, y, cs, n, d, c, ws + ErrorWord.BYTES, wsBytes, ws, 0);
+            s.copyBack();
+            return ErrorWord.read(this, ws) == 0 ? -1 : -2;
+        }
+    }
+
     // ---- the elementwise losses: the host variants stage the buffers and call the device variants ----
 
     @Override

@@ -10,6 +10,7 @@ public final class LossCases {
 
     static {
         register(new SoftmaxCrossEntropyCase());
+        register(new CenterLossCase());
         register(new SoftmaxFocalCase());
         register(new TripletMarginCase());
         register(new SigmoidFocalCase());

@@ -124,6 +124,38 @@ public final class CulossNative {
             @Cast("int64_t") long gradStride, @Cast("void*") long workspace, @Cast("size_t") long workspaceBytes,
             @Cast("int32_t*") long errorWord, @Cast("culossStream_t") long stream);
 
+    public static native int culossCenterLossWorkspaceSize(@Cast("int64_t") long n, @Cast("int64_t") long d,
+            @Cast("int64_t") long numClasses, @Cast("culossReduction_t") int reduction, SizeTPointer bytes);
+
+    public static native int culossCenterLossForward(@Cast("const float*") long features,
+            @Cast("const int32_t*") long labels, @Cast("const float*") long centers, @Cast("int64_t") long n,
+            @Cast("int64_t") long d, @Cast("int64_t") long numClasses, float lambda,
+            @Cast("culossReduction_t") int reduction, @Cast("float*") long loss, @Cast("void*") long workspace,
+            @Cast("size_t") long workspaceBytes, @Cast("int32_t*") long errorWord,
+            @Cast("culossStream_t") long stream);
+
+    public static native int culossCenterLossBackward(@Cast("const float*") long features,
+            @Cast("const int32_t*") long labels, @Cast("const float*") long centers, @Cast("int64_t") long n,
+            @Cast("int64_t") long d, @Cast("int64_t") long numClasses, float lambda,
+            @Cast("culossReduction_t") int reduction, @Cast("const float*") long gradOutput,
+            @Cast("float*") long gradFeatures, @Cast("float*") long gradCenters, @Cast("void*") long workspace,
+            @Cast("size_t") long workspaceBytes, @Cast("int32_t*") long errorWord,
+            @Cast("culossStream_t") long stream);
+
+    public static native int culossCenterLossForwardBackward(@Cast("const float*") long features,
+            @Cast("const int32_t*") long labels, @Cast("const float*") long centers, @Cast("int64_t") long n,
+            @Cast("int64_t") long d, @Cast("int64_t") long numClasses, float lambda,
+            @Cast("culossReduction_t") int reduction, @Cast("const float*") long gradOutput,
+            @Cast("float*") long loss, @Cast("float*") long gradFeatures, @Cast("float*") long gradCenters,
+            @Cast("void*") long workspace, @Cast("size_t") long workspaceBytes, @Cast("int32_t*") long errorWord,
+            @Cast("culossStream_t") long stream);
+
+    public static native int culossCenterLossUpdateCenters(@Cast("const float*") long features,
+            @Cast("const int32_t*") long labels, @Cast("float*") long centers, @Cast("int64_t") long n,
+            @Cast("int64_t") long d, @Cast("int64_t") long numClasses, float alpha, @Cast("void*") long workspace,
+            @Cast("size_t") long workspaceBytes, @Cast("int32_t*") long errorWord,
+            @Cast("culossStream_t") long stream);
+
     // ---- the elementwise losses ----
 
     public static native int culossSigmoidFocalWorkspaceSize(@Cast("int64_t") long count,

@@ -47,6 +47,21 @@ class CulossNativeTest {
             assertEquals(INVALID_VALUE, CulossNative.culossSoftmaxCrossEntropyForwardBackward(0, 5, 0, 2, 0, 0, -100,
                     0f, 0, 0, 0, 0, 5, 0, 0, 0, 0));
 
+            // Center loss: the size query, then host-checkable errors from every entry point.
+            assertEquals(0, CulossNative.culossCenterLossWorkspaceSize(10, 4, 3, 2, bytes));
+            assertTrue(bytes.get(0) > 0, "center loss needs a workspace");
+            assertEquals(INVALID_VALUE, CulossNative.culossCenterLossWorkspaceSize(10, 0, 3, 2, bytes));
+            assertTrue(CulossNative.culossGetLastErrorDetail().contains("d (0)"));
+            assertEquals(INVALID_VALUE, CulossNative.culossCenterLossForward(0, 0, 0, 2, 4, 3, 1f, 0, 0, 0, 0, 0, 0));
+            assertTrue(CulossNative.culossGetLastErrorDetail().contains("loss is null"));
+            assertEquals(INVALID_VALUE, CulossNative.culossCenterLossBackward(0, 0, 0, -2, 4, 3, 1f, 0, 0, 0, 0, 0, 0,
+                    0, 0));
+            assertEquals(INVALID_VALUE, CulossNative.culossCenterLossForwardBackward(0, 0, 0, 2, 4, 0, 1f, 0, 0, 0, 0,
+                    0, 0, 0, 0, 0));
+            assertEquals(INVALID_VALUE, CulossNative.culossCenterLossUpdateCenters(0, 0, 0, 2, 4, 3, Float.NaN, 0, 0,
+                    0, 0));
+            assertTrue(CulossNative.culossGetLastErrorDetail().contains("alpha"));
+
             // Triplet margin: every entry point answers; bad arguments come back before any launch.
             assertEquals(0, CulossNative.culossTripletMarginWorkspaceSize(10, 8, 1, bytes));
             assertTrue(bytes.get(0) > 0, "sum needs a workspace");

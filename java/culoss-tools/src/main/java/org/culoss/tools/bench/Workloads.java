@@ -6,12 +6,14 @@ import java.util.Random;
 import java.util.TreeMap;
 import java.util.function.BiFunction;
 import org.culoss.Backend;
+import org.culoss.CenterLoss;
 import org.culoss.DeviceBuffer;
 import org.culoss.Huber;
 import org.culoss.Reduction;
 import org.culoss.SigmoidFocal;
 import org.culoss.SmoothL1;
 import org.culoss.SoftmaxCrossEntropy;
+import org.culoss.TripletMargin;
 import org.culoss.SoftmaxFocal;
 
 /**
@@ -27,6 +29,8 @@ public final class Workloads {
     static {
         register("softmax_cross_entropy", "NxC", List.of("4096x10", "4096x1000", "512x32000", "64x131072"),
                 Workloads::softmaxCrossEntropy);
+        register("triplet_margin", "NxD", List.of("4096x512"), Workloads::tripletMargin);
+        register("center", "NxDxC", List.of("4096x512x10000"), Workloads::center);
         register("softmax_focal", "NxC", List.of("4096x10", "4096x1000", "512x32000", "64x131072"),
                 Workloads::softmaxFocal);
         register("sigmoid_focal", "NxC", List.of("4096x10", "4096x1000", "512x32000", "64x131072"),
@@ -165,6 +169,79 @@ public final class Workloads {
             @Override
             public void close() {
                 closeAll(focal, logits, targets, loss, grad, ws);
+            }
+        };
+    }
+
+    /** Loss and feature gradient (mean), then the center update: a training step, as bench/pytorch_peers.py times it. */
+    private static Workload center(Backend backend, Shape shape) {
+        int n = shape.dim(0);
+        int d = shape.dim(1);
+        int c = shape.dim(2);
+        CenterLoss center = CenterLoss.builder().backend(backend).build();
+        DeviceBuffer features = gaussian(backend, (long) n * d, 1);
+        DeviceBuffer labels = labels(backend, n, c, 2);
+        DeviceBuffer centers = gaussian(backend, (long) c * d, 3);
+        DeviceBuffer loss = backend.allocateFloats(1);
+        DeviceBuffer grad = backend.allocateFloats((long) n * d);
+        DeviceBuffer ws = center.allocateWorkspace(n, d, c);
+        return new Workload() {
+            @Override
+            public void run() {
+                center.forwardBackward(features, labels, centers, n, d, c, null, loss, grad, null, ws);
+                center.updateCenters(features, labels, centers, n, d, c, ws);
+            }
+
+            @Override
+            public void synchronize() {
+                backend.synchronize(features.stream());
+            }
+
+            @Override
+            public long bytesMoved() {
+                // features read for the loss and the update, gradient written, the touched centers read and written
+                return (3L * n * d + 2L * Math.min(n, c) * d) * Float.BYTES + (long) n * Integer.BYTES;
+            }
+
+            @Override
+            public void close() {
+                closeAll(features, labels, centers, loss, grad, ws);
+            }
+        };
+    }
+
+    /** Mean loss and the gradients of all three inputs (margin 1, p 2, eps 1e-6), as F.triplet_margin_loss. */
+    private static Workload tripletMargin(Backend backend, Shape shape) {
+        int n = shape.dim(0);
+        int d = shape.dim(1);
+        TripletMargin tm = TripletMargin.builder().backend(backend).build();
+        DeviceBuffer a = gaussian(backend, (long) n * d, 1);
+        DeviceBuffer p = gaussian(backend, (long) n * d, 2);
+        DeviceBuffer q = gaussian(backend, (long) n * d, 3);
+        DeviceBuffer loss = backend.allocateFloats(1);
+        DeviceBuffer ga = backend.allocateFloats((long) n * d);
+        DeviceBuffer gp = backend.allocateFloats((long) n * d);
+        DeviceBuffer gq = backend.allocateFloats((long) n * d);
+        DeviceBuffer ws = tm.allocateWorkspace(n, d);
+        return new Workload() {
+            @Override
+            public void run() {
+                tm.forwardBackward(a, p, q, n, d, null, loss, ga, gp, gq, ws);
+            }
+
+            @Override
+            public void synchronize() {
+                backend.synchronize(a.stream());
+            }
+
+            @Override
+            public long bytesMoved() {
+                return 6L * n * d * Float.BYTES;  // three inputs read, three gradients written
+            }
+
+            @Override
+            public void close() {
+                closeAll(a, p, q, loss, ga, gp, gq, ws);
             }
         };
     }
