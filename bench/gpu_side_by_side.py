@@ -162,8 +162,62 @@ def center_make(lib, shape, dev, g, lam=1.0, alpha=0.5):
     return s
 
 
+def sf_make(lib, shape, dev, g, alpha=0.25, gamma=2.0):
+    n, c = pytorch_peers.dims(shape)
+    x = torch.randn(n, c, generator=g).to(dev)
+    t = (torch.rand(n, c, generator=g) < 0.1).float().to(dev)
+    ws, wsb = lib.workspace("culossSigmoidFocalWorkspaceSize", dev, c_i64(n * c), c_int(MEAN))
+    s = dict(x=x, t=t, loss=torch.zeros(1, device=dev), grad=torch.empty_like(x), ws=ws, bytes=3 * n * c * 4)
+
+    def step():
+        lib("culossSigmoidFocalForwardBackward", ptr(s["x"]), ptr(s["t"]), c_i64(n * c), c_f(alpha), c_f(gamma),
+            c_int(MEAN), c_p(0), ptr(s["loss"]), ptr(s["grad"]), ptr(s["ws"]), ctypes.c_size_t(wsb), stream(dev))
+
+    def check():
+        # torchvision's formula in float64 (finite here: |x| stays far below saturation)
+        xr = s["x"].double().requires_grad_(True)
+        tr = s["t"].double()
+        p = torch.sigmoid(xr)
+        ce = F.binary_cross_entropy_with_logits(xr, tr, reduction="none")
+        p_t = p * tr + (1 - p) * (1 - tr)
+        lr = ((alpha * tr + (1 - alpha) * (1 - tr)) * ce * ((1 - p_t) ** gamma)).mean()
+        lr.backward()
+        return [(s["loss"], lr.detach()), (s["grad"], xr.grad)]
+    s["step"], s["check"] = step, check
+    return s
+
+
+def elementwise_make(lib, shape, dev, g, name, torch_loss, option):
+    (n,) = pytorch_peers.dims(shape)
+    x = torch.randn(n, generator=g).to(dev)
+    t = torch.randn(n, generator=g).to(dev)
+    ws, wsb = lib.workspace(f"culoss{name}WorkspaceSize", dev, c_i64(n), c_int(MEAN))
+    s = dict(x=x, t=t, loss=torch.zeros(1, device=dev), grad=torch.empty_like(x), ws=ws, bytes=3 * n * 4)
+
+    def step():
+        lib(f"culoss{name}ForwardBackward", ptr(s["x"]), ptr(s["t"]), c_i64(n), c_f(option), c_int(MEAN), c_p(0),
+            ptr(s["loss"]), ptr(s["grad"]), ptr(s["ws"]), ctypes.c_size_t(wsb), stream(dev))
+
+    def check():
+        xr = s["x"].double().requires_grad_(True)
+        lr = torch_loss(xr, s["t"].double(), option)
+        lr.backward()
+        return [(s["loss"], lr.detach()), (s["grad"], xr.grad)]
+    s["step"], s["check"] = step, check
+    return s
+
+
+def sl1_make(lib, shape, dev, g):
+    return elementwise_make(lib, shape, dev, g, "SmoothL1", lambda x, t, b: F.smooth_l1_loss(x, t, beta=b), 1.0)
+
+
+def hub_make(lib, shape, dev, g):
+    return elementwise_make(lib, shape, dev, g, "Huber", lambda x, t, d: F.huber_loss(x, t, delta=d), 1.0)
+
+
 CASES = {"softmax_cross_entropy": ce_make, "softmax_focal": focal_make, "triplet_margin": triplet_make,
-         "center": center_make}
+         "center": center_make,
+         "sigmoid_focal": sf_make, "smooth_l1": sl1_make, "huber": hub_make}
 
 
 def rel_err(out, ref):

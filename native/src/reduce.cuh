@@ -20,6 +20,17 @@ inline int reduce_blocks(int64_t n) {
     return int(blocks);
 }
 
+// The same rule for a grid-stride kernel whose threads each take about `per_thread` items, so
+// that a kernel that makes its own per-block partials (elementwise.cuh) keeps a grid that is a
+// function of n only.
+inline int reduce_blocks(int64_t n, int64_t per_thread) {
+    const int64_t per_block = int64_t(kReduceThreads) * per_thread;
+    int64_t blocks = (n + per_block - 1) / per_block;
+    if (blocks < 1) blocks = 1;
+    if (blocks > kReduceMaxBlocks) blocks = kReduceMaxBlocks;
+    return int(blocks);
+}
+
 // Load: a functor float operator()(int64_t i) for i in [0, n).
 template <class Load>
 __global__ void __launch_bounds__(kReduceThreads) partial_sums_kernel(Load load, int64_t n, float* partials) {

@@ -205,6 +205,94 @@ CULOSS_API culossStatus_t culossSoftmaxFocalForwardBackward(
     culossReduction_t reduction, const float* grad_output, float* loss,
     float* grad_logits, int64_t grad_stride,
     void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
+/*
+ * The elementwise family: sigmoid focal, smooth L1 and Huber. Shared conventions:
+ *  - Inputs are flat: `count` floats each (a [N, C] tensor passes count = N * C). Any alignment
+ *    of 4 bytes works; when every pointer of the call is 16-byte aligned the kernel uses 16-byte
+ *    loads and stores. The reduced loss and the gradient are the same bits either way.
+ *  - Reduction NONE: loss[i] per element; SUM: loss[0] = sum_i; MEAN: loss[0] = sum_i / count.
+ *    count = 0 gives loss 0 for SUM and MEAN (PyTorch gives NaN for the mean of nothing).
+ *  - grad_output: the upstream gradient; NULL means 1. count values for NONE, else 1 value.
+ *  - Only the gradient with respect to the first input is produced (grad_logits, grad_input).
+ *    For smooth L1 and Huber the gradient with respect to the target is its negative.
+ *  - An output may be the same pointer as an input (in place); outputs must not overlap
+ *    inputs or each other otherwise.
+ *  - Workspace: ...WorkspaceSize bytes (0 for NONE or count = 0; the backward alone needs none),
+ *    16-byte aligned, for the per-block partial sums of a deterministic (fixed-order) reduction.
+ *  - The fused call reads each input once and writes the gradient in the same pass.
+ */
+
+/*
+ * Sigmoid focal loss, torchvision.ops.sigmoid_focal_loss semantics, elementwise over logits x
+ * and targets t in [0, 1] (soft labels allowed):
+ *   p = sigmoid(x), ce = -t log p - (1 - t) log(1 - p), p_t = p t + (1 - p)(1 - t)
+ *   loss = a_t * ce * (1 - p_t)^gamma,  a_t = alpha t + (1 - alpha)(1 - t) if alpha >= 0, else 1.
+ * Computed without cancellation (log terms as softplus, 1 - p_t = t (1 - p) + (1 - t) p), so
+ * saturated logits (|x| = 1e4) and gamma in [0, 1) give a finite loss and gradient.
+ * gamma must be finite and >= 0, alpha finite (negative: no weighting). PyTorch defaults:
+ * alpha 0.25, gamma 2.
+ */
+CULOSS_API culossStatus_t culossSigmoidFocalWorkspaceSize(int64_t count, culossReduction_t reduction,
+                                                          size_t* bytes);
+
+CULOSS_API culossStatus_t culossSigmoidFocalForward(
+    const float* logits, const float* targets, int64_t count, float alpha, float gamma,
+    culossReduction_t reduction, float* loss, void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossSigmoidFocalBackward(
+    const float* logits, const float* targets, int64_t count, float alpha, float gamma,
+    culossReduction_t reduction, const float* grad_output, float* grad_logits,
+    void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossSigmoidFocalForwardBackward(
+    const float* logits, const float* targets, int64_t count, float alpha, float gamma,
+    culossReduction_t reduction, const float* grad_output, float* loss, float* grad_logits,
+    void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+/*
+ * Smooth L1 loss, torch.nn.functional.smooth_l1_loss semantics, with d = input - target:
+ *   loss = |d| < beta ? 0.5 d^2 / beta : |d| - 0.5 beta
+ *   d loss / d input = d <= -beta ? -1 : d >= beta ? 1 : d / beta
+ * beta = 0 is the L1 loss, with gradient sign(d) and sign(0) = 0 (as PyTorch >= 2.1; 1.13 gives
+ * -1 at d = 0). beta < 0 or NaN is CULOSS_STATUS_INVALID_VALUE. PyTorch's default: beta 1.
+ */
+CULOSS_API culossStatus_t culossSmoothL1WorkspaceSize(int64_t count, culossReduction_t reduction, size_t* bytes);
+
+CULOSS_API culossStatus_t culossSmoothL1Forward(
+    const float* input, const float* target, int64_t count, float beta,
+    culossReduction_t reduction, float* loss, void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossSmoothL1Backward(
+    const float* input, const float* target, int64_t count, float beta,
+    culossReduction_t reduction, const float* grad_output, float* grad_input,
+    void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossSmoothL1ForwardBackward(
+    const float* input, const float* target, int64_t count, float beta,
+    culossReduction_t reduction, const float* grad_output, float* loss, float* grad_input,
+    void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+/*
+ * Huber loss, torch.nn.functional.huber_loss semantics, with d = input - target:
+ *   loss = |d| < delta ? 0.5 d^2 : delta (|d| - 0.5 delta)
+ *   d loss / d input = d <= -delta ? -delta : d >= delta ? delta : d
+ * delta <= 0 or NaN is CULOSS_STATUS_INVALID_VALUE. PyTorch's default: delta 1.
+ */
+CULOSS_API culossStatus_t culossHuberWorkspaceSize(int64_t count, culossReduction_t reduction, size_t* bytes);
+
+CULOSS_API culossStatus_t culossHuberForward(
+    const float* input, const float* target, int64_t count, float delta,
+    culossReduction_t reduction, float* loss, void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossHuberBackward(
+    const float* input, const float* target, int64_t count, float delta,
+    culossReduction_t reduction, const float* grad_output, float* grad_input,
+    void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossHuberForwardBackward(
+    const float* input, const float* target, int64_t count, float delta,
+    culossReduction_t reduction, const float* grad_output, float* loss, float* grad_input,
+    void* workspace, size_t workspace_bytes, culossStream_t stream);
 
 /*
  * Center loss (Wen et al., ECCV 2016):

@@ -43,6 +43,8 @@ public class LossBenchmark {
         "triplet_margin:4096x512", "center:4096x512x10000",
         "softmax_focal:4096x10", "softmax_focal:4096x1000",
         "softmax_focal:512x32000", "softmax_focal:64x131072",
+        "sigmoid_focal:4096x10", "sigmoid_focal:4096x1000", "sigmoid_focal:512x32000", "sigmoid_focal:64x131072",
+        "smooth_l1:16777216", "huber:16777216",
     })
     public String workload;
 

@@ -112,6 +112,34 @@ public abstract class Backend {
 
     abstract long softmaxFocalWorkspaceBytes(long n, long c, Reduction reduction);
 
+    // The elementwise losses: flat inputs of count floats; null/0 outputs are not computed.
+
+    /** Host buffers in, host buffers out, synchronous. */
+    abstract void sigmoidFocal(SigmoidFocal op, FloatBuffer logits, FloatBuffer targets, int count,
+            FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradLogits);
+
+    /** Backend memory in and out, queued on {@code stream}. */
+    abstract void sigmoidFocal(SigmoidFocal op, long logits, long targets, long count, long gradOutput, long loss,
+            long gradLogits, long workspace, long workspaceBytes, long stream);
+
+    abstract long sigmoidFocalWorkspaceBytes(long count, Reduction reduction);
+
+    abstract void smoothL1(SmoothL1 op, FloatBuffer input, FloatBuffer target, int count, FloatBuffer gradOutput,
+            FloatBuffer loss, FloatBuffer gradInput);
+
+    abstract void smoothL1(SmoothL1 op, long input, long target, long count, long gradOutput, long loss,
+            long gradInput, long workspace, long workspaceBytes, long stream);
+
+    abstract long smoothL1WorkspaceBytes(long count, Reduction reduction);
+
+    abstract void huber(Huber op, FloatBuffer input, FloatBuffer target, int count, FloatBuffer gradOutput,
+            FloatBuffer loss, FloatBuffer gradInput);
+
+    abstract void huber(Huber op, long input, long target, long count, long gradOutput, long loss,
+            long gradInput, long workspace, long workspaceBytes, long stream);
+
+    abstract long huberWorkspaceBytes(long count, Reduction reduction);
+
     static long checkCount(long count, String name) {
         if (count < 0) throw new IllegalArgumentException(name + " (" + count + ") is negative");
         return count;

@@ -3,6 +3,8 @@ package org.culoss;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import org.culoss.internal.JavaCenterLoss;
+import org.culoss.internal.JavaSigmoidFocal;
+import org.culoss.internal.JavaSmoothL1;
 import org.culoss.internal.JavaSoftmaxCrossEntropy;
 import org.culoss.internal.JavaSoftmaxFocal;
 import org.culoss.internal.JavaTripletMargin;
@@ -168,5 +170,79 @@ final class JavaBackend extends Backend {
     @Override
     long centerLossWorkspaceBytes(long n, long d, long c, Reduction reduction) {
         return 0;
+    }
+
+    // ---- the elementwise losses: the device variants view the addresses as buffers ----
+
+    @Override
+    void sigmoidFocal(SigmoidFocal op, FloatBuffer logits, FloatBuffer targets, int count, FloatBuffer gradOutput,
+            FloatBuffer loss, FloatBuffer gradLogits) {
+        JavaSigmoidFocal.run(logits, targets, count, op.alpha(), op.gamma(), op.reduction(), gradOutput, loss,
+                gradLogits, threads);
+    }
+
+    @Override
+    void sigmoidFocal(SigmoidFocal op, long logits, long targets, long count, long gradOutput, long loss,
+            long gradLogits, long workspace, long workspaceBytes, long stream) {
+        int n = elements(count);
+        sigmoidFocal(op, OffHeap.floats(logits, n), OffHeap.floats(targets, n), n,
+                viewOrNull(gradOutput, op.reduction(), n), viewOrNull(loss, op.reduction(), n),
+                gradLogits == 0 ? null : OffHeap.floats(gradLogits, n));
+    }
+
+    @Override
+    long sigmoidFocalWorkspaceBytes(long count, Reduction reduction) {
+        return 0;
+    }
+
+    @Override
+    void smoothL1(SmoothL1 op, FloatBuffer input, FloatBuffer target, int count, FloatBuffer gradOutput,
+            FloatBuffer loss, FloatBuffer gradInput) {
+        JavaSmoothL1.run(false, input, target, count, op.beta(), op.reduction(), gradOutput, loss, gradInput, threads);
+    }
+
+    @Override
+    void smoothL1(SmoothL1 op, long input, long target, long count, long gradOutput, long loss, long gradInput,
+            long workspace, long workspaceBytes, long stream) {
+        int n = elements(count);
+        smoothL1(op, OffHeap.floats(input, n), OffHeap.floats(target, n), n, viewOrNull(gradOutput, op.reduction(), n),
+                viewOrNull(loss, op.reduction(), n), gradInput == 0 ? null : OffHeap.floats(gradInput, n));
+    }
+
+    @Override
+    long smoothL1WorkspaceBytes(long count, Reduction reduction) {
+        return 0;
+    }
+
+    @Override
+    void huber(Huber op, FloatBuffer input, FloatBuffer target, int count, FloatBuffer gradOutput, FloatBuffer loss,
+            FloatBuffer gradInput) {
+        JavaSmoothL1.run(true, input, target, count, op.delta(), op.reduction(), gradOutput, loss, gradInput, threads);
+    }
+
+    @Override
+    void huber(Huber op, long input, long target, long count, long gradOutput, long loss, long gradInput,
+            long workspace, long workspaceBytes, long stream) {
+        int n = elements(count);
+        huber(op, OffHeap.floats(input, n), OffHeap.floats(target, n), n, viewOrNull(gradOutput, op.reduction(), n),
+                viewOrNull(loss, op.reduction(), n), gradInput == 0 ? null : OffHeap.floats(gradInput, n));
+    }
+
+    @Override
+    long huberWorkspaceBytes(long count, Reduction reduction) {
+        return 0;
+    }
+
+    /** The pure-Java kernels index with int: more elements than that is refused, not truncated. */
+    private static int elements(long count) {
+        if (count > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("count (" + count + ") is more than the java backend handles in one call (2^31 - 9)");
+        }
+        return (int) count;
+    }
+
+    /** A per-element (NONE) or scalar buffer at {@code address}, or null for 0. */
+    private static FloatBuffer viewOrNull(long address, Reduction reduction, int count) {
+        return address == 0 ? null : OffHeap.floats(address, reduction == Reduction.NONE ? count : 1);
     }
 }

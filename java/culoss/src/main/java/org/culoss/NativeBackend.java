@@ -295,6 +295,135 @@ final class NativeBackend extends Backend {
         }
     }
 
+    // ---- the elementwise losses: the host variants stage the buffers and call the device variants ----
+
+    @Override
+    long sigmoidFocalWorkspaceBytes(long count, Reduction reduction) {
+        try (SizeTPointer bytes = new SizeTPointer(1)) {
+            check(CulossNative.culossSigmoidFocalWorkspaceSize(count, reduction.nativeValue(), bytes),
+                    "culossSigmoidFocalWorkspaceSize");
+            return bytes.get(0);
+        }
+    }
+
+    @Override
+    void sigmoidFocal(SigmoidFocal op, long logits, long targets, long count, long gradOutput, long loss,
+            long gradLogits, long workspace, long workspaceBytes, long stream) {
+        int r = op.reduction().nativeValue();
+        float alpha = op.alpha();
+        float gamma = op.gamma();
+        if (loss != 0 && gradLogits != 0) {
+            check(CulossNative.culossSigmoidFocalForwardBackward(logits, targets, count, alpha, gamma, r, gradOutput,
+                    loss, gradLogits, workspace, workspaceBytes, stream), "culossSigmoidFocalForwardBackward");
+        } else if (loss != 0) {
+            check(CulossNative.culossSigmoidFocalForward(logits, targets, count, alpha, gamma, r, loss, workspace,
+                    workspaceBytes, stream), "culossSigmoidFocalForward");
+        } else {
+            check(CulossNative.culossSigmoidFocalBackward(logits, targets, count, alpha, gamma, r, gradOutput,
+                    gradLogits, workspace, workspaceBytes, stream), "culossSigmoidFocalBackward");
+        }
+    }
+
+    @Override
+    void sigmoidFocal(SigmoidFocal op, FloatBuffer logits, FloatBuffer targets, int count, FloatBuffer gradOutput,
+            FloatBuffer loss, FloatBuffer gradLogits) {
+        long lossLength = op.reduction() == Reduction.NONE ? count : 1;
+        try (Staging s = staging()) {
+            long x = s.in(logits, count);
+            long t = s.in(targets, count);
+            long go = s.in(gradOutput, lossLength);
+            long l = s.out(loss, lossLength);
+            long g = s.out(gradLogits, count);
+            long wsBytes = loss == null ? 0 : sigmoidFocalWorkspaceBytes(count, op.reduction());
+            sigmoidFocal(op, x, t, count, go, l, g, wsBytes == 0 ? 0 : s.scratch(wsBytes), wsBytes, 0);
+            s.copyBack();
+        }
+    }
+
+    @Override
+    long smoothL1WorkspaceBytes(long count, Reduction reduction) {
+        try (SizeTPointer bytes = new SizeTPointer(1)) {
+            check(CulossNative.culossSmoothL1WorkspaceSize(count, reduction.nativeValue(), bytes),
+                    "culossSmoothL1WorkspaceSize");
+            return bytes.get(0);
+        }
+    }
+
+    @Override
+    void smoothL1(SmoothL1 op, long input, long target, long count, long gradOutput, long loss, long gradInput,
+            long workspace, long workspaceBytes, long stream) {
+        int r = op.reduction().nativeValue();
+        float beta = op.beta();
+        if (loss != 0 && gradInput != 0) {
+            check(CulossNative.culossSmoothL1ForwardBackward(input, target, count, beta, r, gradOutput, loss,
+                    gradInput, workspace, workspaceBytes, stream), "culossSmoothL1ForwardBackward");
+        } else if (loss != 0) {
+            check(CulossNative.culossSmoothL1Forward(input, target, count, beta, r, loss, workspace, workspaceBytes,
+                    stream), "culossSmoothL1Forward");
+        } else {
+            check(CulossNative.culossSmoothL1Backward(input, target, count, beta, r, gradOutput, gradInput, workspace,
+                    workspaceBytes, stream), "culossSmoothL1Backward");
+        }
+    }
+
+    @Override
+    void smoothL1(SmoothL1 op, FloatBuffer input, FloatBuffer target, int count, FloatBuffer gradOutput,
+            FloatBuffer loss, FloatBuffer gradInput) {
+        long lossLength = op.reduction() == Reduction.NONE ? count : 1;
+        try (Staging s = staging()) {
+            long x = s.in(input, count);
+            long t = s.in(target, count);
+            long go = s.in(gradOutput, lossLength);
+            long l = s.out(loss, lossLength);
+            long g = s.out(gradInput, count);
+            long wsBytes = loss == null ? 0 : smoothL1WorkspaceBytes(count, op.reduction());
+            smoothL1(op, x, t, count, go, l, g, wsBytes == 0 ? 0 : s.scratch(wsBytes), wsBytes, 0);
+            s.copyBack();
+        }
+    }
+
+    @Override
+    long huberWorkspaceBytes(long count, Reduction reduction) {
+        try (SizeTPointer bytes = new SizeTPointer(1)) {
+            check(CulossNative.culossHuberWorkspaceSize(count, reduction.nativeValue(), bytes),
+                    "culossHuberWorkspaceSize");
+            return bytes.get(0);
+        }
+    }
+
+    @Override
+    void huber(Huber op, long input, long target, long count, long gradOutput, long loss, long gradInput,
+            long workspace, long workspaceBytes, long stream) {
+        int r = op.reduction().nativeValue();
+        float delta = op.delta();
+        if (loss != 0 && gradInput != 0) {
+            check(CulossNative.culossHuberForwardBackward(input, target, count, delta, r, gradOutput, loss, gradInput,
+                    workspace, workspaceBytes, stream), "culossHuberForwardBackward");
+        } else if (loss != 0) {
+            check(CulossNative.culossHuberForward(input, target, count, delta, r, loss, workspace, workspaceBytes,
+                    stream), "culossHuberForward");
+        } else {
+            check(CulossNative.culossHuberBackward(input, target, count, delta, r, gradOutput, gradInput, workspace,
+                    workspaceBytes, stream), "culossHuberBackward");
+        }
+    }
+
+    @Override
+    void huber(Huber op, FloatBuffer input, FloatBuffer target, int count, FloatBuffer gradOutput, FloatBuffer loss,
+            FloatBuffer gradInput) {
+        long lossLength = op.reduction() == Reduction.NONE ? count : 1;
+        try (Staging s = staging()) {
+            long x = s.in(input, count);
+            long t = s.in(target, count);
+            long go = s.in(gradOutput, lossLength);
+            long l = s.out(loss, lossLength);
+            long g = s.out(gradInput, count);
+            long wsBytes = loss == null ? 0 : huberWorkspaceBytes(count, op.reduction());
+            huber(op, x, t, count, go, l, g, wsBytes == 0 ? 0 : s.scratch(wsBytes), wsBytes, 0);
+            s.copyBack();
+        }
+    }
+
     /** Host buffers staged for this backend's kernels. */
     Staging staging() {
         return new Staging(this, hostIsDevice);

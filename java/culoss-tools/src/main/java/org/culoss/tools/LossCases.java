@@ -13,6 +13,9 @@ public final class LossCases {
         register(new CenterLossCase());
         register(new SoftmaxFocalCase());
         register(new TripletMarginCase());
+        register(new SigmoidFocalCase());
+        register(new SmoothL1Case());
+        register(new HuberCase());
     }
 
     private LossCases() {}

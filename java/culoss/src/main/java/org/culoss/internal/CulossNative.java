@@ -155,4 +155,64 @@ public final class CulossNative {
             @Cast("int64_t") long d, @Cast("int64_t") long numClasses, float alpha, @Cast("void*") long workspace,
             @Cast("size_t") long workspaceBytes, @Cast("int32_t*") long errorWord,
             @Cast("culossStream_t") long stream);
+
+    // ---- the elementwise losses ----
+
+    public static native int culossSigmoidFocalWorkspaceSize(@Cast("int64_t") long count,
+            @Cast("culossReduction_t") int reduction, SizeTPointer bytes);
+
+    public static native int culossSigmoidFocalForward(@Cast("const float*") long logits,
+            @Cast("const float*") long targets, @Cast("int64_t") long count, float alpha, float gamma,
+            @Cast("culossReduction_t") int reduction, @Cast("float*") long loss, @Cast("void*") long workspace,
+            @Cast("size_t") long workspaceBytes, @Cast("culossStream_t") long stream);
+
+    public static native int culossSigmoidFocalBackward(@Cast("const float*") long logits,
+            @Cast("const float*") long targets, @Cast("int64_t") long count, float alpha, float gamma,
+            @Cast("culossReduction_t") int reduction, @Cast("const float*") long gradOutput,
+            @Cast("float*") long gradLogits, @Cast("void*") long workspace, @Cast("size_t") long workspaceBytes,
+            @Cast("culossStream_t") long stream);
+
+    public static native int culossSigmoidFocalForwardBackward(@Cast("const float*") long logits,
+            @Cast("const float*") long targets, @Cast("int64_t") long count, float alpha, float gamma,
+            @Cast("culossReduction_t") int reduction, @Cast("const float*") long gradOutput,
+            @Cast("float*") long loss, @Cast("float*") long gradLogits, @Cast("void*") long workspace,
+            @Cast("size_t") long workspaceBytes, @Cast("culossStream_t") long stream);
+
+    public static native int culossSmoothL1WorkspaceSize(@Cast("int64_t") long count,
+            @Cast("culossReduction_t") int reduction, SizeTPointer bytes);
+
+    public static native int culossSmoothL1Forward(@Cast("const float*") long input, @Cast("const float*") long target,
+            @Cast("int64_t") long count, float beta, @Cast("culossReduction_t") int reduction,
+            @Cast("float*") long loss, @Cast("void*") long workspace, @Cast("size_t") long workspaceBytes,
+            @Cast("culossStream_t") long stream);
+
+    public static native int culossSmoothL1Backward(@Cast("const float*") long input, @Cast("const float*") long target,
+            @Cast("int64_t") long count, float beta, @Cast("culossReduction_t") int reduction,
+            @Cast("const float*") long gradOutput, @Cast("float*") long gradInput, @Cast("void*") long workspace,
+            @Cast("size_t") long workspaceBytes, @Cast("culossStream_t") long stream);
+
+    public static native int culossSmoothL1ForwardBackward(@Cast("const float*") long input,
+            @Cast("const float*") long target, @Cast("int64_t") long count, float beta,
+            @Cast("culossReduction_t") int reduction, @Cast("const float*") long gradOutput,
+            @Cast("float*") long loss, @Cast("float*") long gradInput, @Cast("void*") long workspace,
+            @Cast("size_t") long workspaceBytes, @Cast("culossStream_t") long stream);
+
+    public static native int culossHuberWorkspaceSize(@Cast("int64_t") long count,
+            @Cast("culossReduction_t") int reduction, SizeTPointer bytes);
+
+    public static native int culossHuberForward(@Cast("const float*") long input, @Cast("const float*") long target,
+            @Cast("int64_t") long count, float delta, @Cast("culossReduction_t") int reduction,
+            @Cast("float*") long loss, @Cast("void*") long workspace, @Cast("size_t") long workspaceBytes,
+            @Cast("culossStream_t") long stream);
+
+    public static native int culossHuberBackward(@Cast("const float*") long input, @Cast("const float*") long target,
+            @Cast("int64_t") long count, float delta, @Cast("culossReduction_t") int reduction,
+            @Cast("const float*") long gradOutput, @Cast("float*") long gradInput, @Cast("void*") long workspace,
+            @Cast("size_t") long workspaceBytes, @Cast("culossStream_t") long stream);
+
+    public static native int culossHuberForwardBackward(@Cast("const float*") long input,
+            @Cast("const float*") long target, @Cast("int64_t") long count, float delta,
+            @Cast("culossReduction_t") int reduction, @Cast("const float*") long gradOutput,
+            @Cast("float*") long loss, @Cast("float*") long gradInput, @Cast("void*") long workspace,
+            @Cast("size_t") long workspaceBytes, @Cast("culossStream_t") long stream);
 }

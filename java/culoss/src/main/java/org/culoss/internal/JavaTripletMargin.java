@@ -1,11 +1,7 @@
 package org.culoss.internal;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
 import org.culoss.Reduction;
 
 /**
@@ -53,8 +49,10 @@ public final class JavaTripletMargin {
         double gradScale = reduction == Reduction.MEAN ? (n == 0 ? 0 : upstream / n) : upstream;
         Pass pass = new Pass(anchor, positive, negative, n, d, margin, p, eps, swap, reduction == Reduction.NONE,
                 gradOutput, gradScale, loss, gradAnchor, gradPositive, gradNegative);
-        int workers = Math.min(threads, pass.chunks);
-        double total = workers <= 1 ? pass.serial() : pass.parallel(workers);
+        double total = Chunked.sum(pass.chunks, threads, () -> {
+            Scratch s = SCRATCH.get().fit(d);
+            return k -> pass.chunk(k, s);
+        });
         if (loss != null && reduction != Reduction.NONE) {
             double value = reduction == Reduction.SUM ? total : n == 0 ? 0 : total / n;
             loss.put(0, (float) value);
@@ -69,16 +67,6 @@ public final class JavaTripletMargin {
 
     /** The arguments of one call, and the row loop. */
     private static final class Pass {
-        private static final VarHandle NEXT_CHUNK;
-
-        static {
-            try {
-                NEXT_CHUNK = MethodHandles.lookup().findVarHandle(Pass.class, "nextChunk", int.class);
-            } catch (ReflectiveOperationException e) {
-                throw new ExceptionInInitializerError(e);
-            }
-        }
-
         final FloatBuffer anchor;
         final FloatBuffer positive;
         final FloatBuffer negative;
@@ -99,9 +87,6 @@ public final class JavaTripletMargin {
         final boolean backward;
         final int rowsPerChunk;
         final int chunks;
-        /** The next chunk a worker may claim, in the parallel case. */
-        @SuppressWarnings("unused")
-        private volatile int nextChunk;
 
         Pass(FloatBuffer anchor, FloatBuffer positive, FloatBuffer negative, int n, int d, float margin, float p,
              float eps, boolean swap, boolean perRow, FloatBuffer gradOutput, double gradScale, FloatBuffer loss,
@@ -128,42 +113,7 @@ public final class JavaTripletMargin {
             this.chunks = n == 0 ? 0 : (n - 1) / rowsPerChunk + 1;
         }
 
-        double serial() {
-            Scratch s = SCRATCH.get().fit(d);
-            double total = 0;
-            for (int k = 0; k < chunks; k++) {
-                total += chunk(k, s);
-            }
-            return total;
-        }
-
-        /** The caller works too, beside workers - 1 pool tasks; chunks are claimed one at a time. */
-        double parallel(int workers) {
-            double[] partials = new double[chunks];
-            ForkJoinPool pool = SoftmaxRows.Pool.INSTANCE;
-            ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[workers - 1];
-            for (int t = 0; t < tasks.length; t++) {
-                tasks[t] = pool.submit(() -> drain(partials));
-            }
-            drain(partials);
-            for (ForkJoinTask<?> task : tasks) {
-                task.join();
-            }
-            double total = 0;
-            for (double partial : partials) {
-                total += partial;
-            }
-            return total;
-        }
-
-        private void drain(double[] partials) {
-            Scratch s = SCRATCH.get().fit(d);
-            for (int k; (k = (int) NEXT_CHUNK.getAndAdd(this, 1)) < chunks; ) {
-                partials[k] = chunk(k, s);
-            }
-        }
-
-        private double chunk(int k, Scratch s) {
+        double chunk(int k, Scratch s) {
             int end = (int) Math.min(n, (long) (k + 1) * rowsPerChunk);
             double sum = 0;
             for (int i = k * rowsPerChunk; i < end; i++) {

@@ -1,20 +1,17 @@
 package org.culoss.internal;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.util.Arrays;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
 import org.culoss.Reduction;
 
 /**
  * The row machinery of the pure-Java softmax losses ({@link JavaSoftmaxCrossEntropy},
  * {@link JavaSoftmaxFocal}): one call's arguments, the look at the targets that finds the mean's
- * divisor and the first bad row, the split of the rows into chunks over ForkJoin workers with
- * deterministic chunk sums, the per-thread scratch arrays, and the vectorizable exp, sum and
- * max a row is computed with. A loss supplies {@link #row}: one counted row's loss and gradient.
+ * divisor and the first bad row, the split of the rows into chunks (run by {@link Chunked}'s
+ * workers, with deterministic chunk sums), the per-thread scratch arrays, and the vectorizable
+ * exp, sum and max a row is computed with. A loss supplies {@link #row}: one counted row's loss
+ * and gradient.
  *
  * <p>Java 17 has no vector API without flags, so the speed comes from C2's auto-vectorizer, which
  * only handles small, branch-free counted loops over arrays. Hence the shape of the code: exp is a
@@ -47,16 +44,6 @@ abstract class SoftmaxRows {
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
-    private static final VarHandle NEXT_CHUNK;
-
-    static {
-        try {
-            NEXT_CHUNK = MethodHandles.lookup().findVarHandle(SoftmaxRows.class, "nextChunk", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
     final FloatBuffer logits;
     final long logitsStride;
     final IntBuffer targets;
@@ -73,9 +60,6 @@ abstract class SoftmaxRows {
     final int chunks;
     /** SUM/MEAN: the upstream gradient over the divisor (MEAN), the same for every row; set by {@link #run}. */
     double gradScale;
-    /** The next chunk a worker may claim, in the parallel case. */
-    @SuppressWarnings("unused")
-    private volatile int nextChunk;
 
     /** Arguments as {@link JavaSoftmaxCrossEntropy#run} documents them. */
     SoftmaxRows(FloatBuffer logits, long logitsStride, IntBuffer targets, int n, int c, long ignoreIndex,
@@ -133,8 +117,10 @@ abstract class SoftmaxRows {
         double upstream = reduction == Reduction.NONE || gradOutput == null ? 1 : gradOutput.get(0);
         // All rows ignored: loss 0 and gradient 0, where PyTorch gives NaN.
         gradScale = reduction != Reduction.MEAN ? upstream : divisor == 0 ? 0 : upstream / divisor;
-        int workers = Math.min(threads, chunks);
-        double total = workers <= 1 ? serial() : parallel(workers);
+        double total = Chunked.sum(chunks, threads, () -> {
+            Scratch s = scratch();
+            return k -> chunk(k, s);
+        });
         if (loss != null && reduction != Reduction.NONE) {
             double value = reduction == Reduction.SUM ? total : divisor == 0 ? 0 : total / divisor;
             loss.put(0, (float) value);
@@ -145,41 +131,6 @@ abstract class SoftmaxRows {
     /** The upstream gradient of row i. */
     final double upstream(int i) {
         return !perRow ? gradScale : gradOutput == null ? 1 : gradOutput.get(i);
-    }
-
-    private double serial() {
-        Scratch s = scratch();
-        double total = 0;
-        for (int k = 0; k < chunks; k++) {
-            total += chunk(k, s);
-        }
-        return total;
-    }
-
-    /** The caller works too, beside workers - 1 pool tasks; chunks are claimed one at a time. */
-    private double parallel(int workers) {
-        double[] partials = new double[chunks];
-        ForkJoinPool pool = Pool.INSTANCE;
-        ForkJoinTask<?>[] tasks = new ForkJoinTask<?>[workers - 1];
-        for (int t = 0; t < tasks.length; t++) {
-            tasks[t] = pool.submit(() -> drain(partials));
-        }
-        drain(partials);
-        for (ForkJoinTask<?> task : tasks) {
-            task.join();
-        }
-        double total = 0;
-        for (double partial : partials) {
-            total += partial;
-        }
-        return total;
-    }
-
-    private void drain(double[] partials) {
-        Scratch s = scratch();
-        for (int k; (k = (int) NEXT_CHUNK.getAndAdd(this, 1)) < chunks; ) {
-            partials[k] = chunk(k, s);
-        }
     }
 
     /** This thread's scratch, sized for c and readied for this call. */
@@ -332,10 +283,5 @@ abstract class SoftmaxRows {
             }
             return this;
         }
-    }
-
-    /** Created on first parallel use; its workers are daemon threads. */
-    static final class Pool {
-        static final ForkJoinPool INSTANCE = new ForkJoinPool(Runtime.getRuntime().availableProcessors());
     }
 }

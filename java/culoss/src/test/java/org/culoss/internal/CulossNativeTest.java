@@ -107,4 +107,37 @@ class CulossNativeTest {
             }
         }
     }
+
+    /** The elementwise losses' entry points: the workspace queries, and a host-checkable error from each call. */
+    @Test
+    void everyElementwiseNativeMethodAnswers() {
+        assumeFalse(Boolean.getBoolean("culoss.skipNative"), "built with -Dculoss.skipNative");
+        try (SizeTPointer bytes = new SizeTPointer(1)) {
+            assertEquals(0, CulossNative.culossSigmoidFocalWorkspaceSize(1000, 2, bytes));
+            assertTrue(bytes.get(0) > 0, "mean needs a workspace");
+            assertEquals(0, CulossNative.culossSmoothL1WorkspaceSize(1000, 1, bytes));
+            assertTrue(bytes.get(0) > 0, "sum needs a workspace");
+            assertEquals(0, CulossNative.culossHuberWorkspaceSize(1000, 0, bytes));
+            assertEquals(0, bytes.get(0), "none needs no workspace");
+            assertEquals(INVALID_VALUE, CulossNative.culossHuberWorkspaceSize(-1, 0, bytes));
+            assertTrue(CulossNative.culossGetLastErrorDetail().contains("count (-1)"));
+        }
+        // Null inputs, a negative count, bad options: refused before any launch, with or without a device.
+        assertEquals(INVALID_VALUE, CulossNative.culossSigmoidFocalForward(0, 0, 4, 0.25f, 2f, 0, 0, 0, 0, 0));
+        assertTrue(CulossNative.culossGetLastErrorDetail().contains("logits"));
+        assertEquals(INVALID_VALUE, CulossNative.culossSigmoidFocalBackward(0, 0, -4, 0.25f, 2f, 0, 0, 0, 0, 0, 0));
+        assertEquals(INVALID_VALUE, CulossNative.culossSigmoidFocalForwardBackward(0, 0, 4, 0.25f, -2f, 0, 0, 0, 0, 0,
+                0, 0));
+        assertTrue(CulossNative.culossGetLastErrorDetail().contains("gamma"));
+        assertEquals(INVALID_VALUE, CulossNative.culossSmoothL1Forward(0, 0, 4, 1f, 0, 0, 0, 0, 0));
+        assertEquals(INVALID_VALUE, CulossNative.culossSmoothL1Backward(0, 0, 4, -1f, 0, 0, 0, 0, 0, 0));
+        assertTrue(CulossNative.culossGetLastErrorDetail().contains("beta"));
+        assertEquals(INVALID_VALUE, CulossNative.culossSmoothL1ForwardBackward(0, 0, -1, 1f, 0, 0, 0, 0, 0, 0, 0));
+        assertEquals(INVALID_VALUE, CulossNative.culossHuberForward(0, 0, 4, 0f, 0, 0, 0, 0, 0));
+        assertTrue(CulossNative.culossGetLastErrorDetail().contains("delta"));
+        assertEquals(INVALID_VALUE, CulossNative.culossHuberBackward(0, 0, 4, 1f, 0, 0, 0, 0, 0, 0));
+        assertTrue(CulossNative.culossGetLastErrorDetail().contains("input"));
+        assertEquals(INVALID_VALUE, CulossNative.culossHuberForwardBackward(0, 0, 4, 1f, 7, 0, 0, 0, 0, 0, 0));
+        assertTrue(CulossNative.culossGetLastErrorDetail().contains("reduction"));
+    }
 }

@@ -8,6 +8,10 @@ import java.util.function.BiFunction;
 import org.culoss.Backend;
 import org.culoss.CenterLoss;
 import org.culoss.DeviceBuffer;
+import org.culoss.Huber;
+import org.culoss.Reduction;
+import org.culoss.SigmoidFocal;
+import org.culoss.SmoothL1;
 import org.culoss.SoftmaxCrossEntropy;
 import org.culoss.TripletMargin;
 import org.culoss.SoftmaxFocal;
@@ -29,6 +33,10 @@ public final class Workloads {
         register("center", "NxDxC", List.of("4096x512x10000"), Workloads::center);
         register("softmax_focal", "NxC", List.of("4096x10", "4096x1000", "512x32000", "64x131072"),
                 Workloads::softmaxFocal);
+        register("sigmoid_focal", "NxC", List.of("4096x10", "4096x1000", "512x32000", "64x131072"),
+                Workloads::sigmoidFocal);
+        register("smooth_l1", "N", List.of("16777216"), Workloads::smoothL1);
+        register("huber", "N", List.of("16777216"), Workloads::huber);
     }
 
     private Workloads() {}
@@ -236,5 +244,69 @@ public final class Workloads {
                 closeAll(a, p, q, loss, ga, gp, gq, ws);
             }
         };
+    }
+
+    /** Targets of 0 and 1, about {@code positives} of them 1 (pytorch_peers.py: rand < 0.1). */
+    static DeviceBuffer binary(Backend backend, long count, double positives, long seed) {
+        Random rnd = new Random(seed);
+        float[] values = new float[Math.toIntExact(count)];
+        for (int i = 0; i < values.length; i++) values[i] = rnd.nextDouble() < positives ? 1f : 0f;
+        DeviceBuffer b = backend.allocateFloats(count);
+        b.copyFrom(values);
+        return b;
+    }
+
+    /** An elementwise loss's fused device call: upstream gradient 1, the loss's own reduction. */
+    private interface ElementwiseCall {
+        void run(DeviceBuffer x, DeviceBuffer t, long count, DeviceBuffer loss, DeviceBuffer grad, DeviceBuffer ws);
+    }
+
+    private static Workload elementwise(Backend backend, long count, DeviceBuffer x, DeviceBuffer t, DeviceBuffer ws,
+            ElementwiseCall call, AutoCloseable op) {
+        DeviceBuffer loss = backend.allocateFloats(1);
+        DeviceBuffer grad = backend.allocateFloats(count);
+        return new Workload() {
+            @Override
+            public void run() {
+                call.run(x, t, count, loss, grad, ws);
+            }
+
+            @Override
+            public void synchronize() {
+                backend.synchronize(x.stream());
+            }
+
+            @Override
+            public long bytesMoved() {
+                return 3L * count * Float.BYTES;  // x and t read once, the gradient written once
+            }
+
+            @Override
+            public void close() {
+                closeAll(op, x, t, loss, grad, ws);
+            }
+        };
+    }
+
+    private static Workload sigmoidFocal(Backend backend, Shape shape) {
+        long count = (long) shape.dim(0) * shape.dim(1);
+        // torchvision's defaults (alpha 0.25, gamma 2) and pytorch_peers.py's mean
+        SigmoidFocal f = SigmoidFocal.builder().backend(backend).reduction(Reduction.MEAN).build();
+        return elementwise(backend, count, gaussian(backend, count, 1), binary(backend, count, 0.1, 2),
+                f.allocateWorkspace(count), (x, t, n, l, g, ws) -> f.forwardBackward(x, t, n, null, l, g, ws), f);
+    }
+
+    private static Workload smoothL1(Backend backend, Shape shape) {
+        long count = shape.elements();
+        SmoothL1 f = SmoothL1.builder().backend(backend).build();  // beta 1, mean
+        return elementwise(backend, count, gaussian(backend, count, 1), gaussian(backend, count, 2),
+                f.allocateWorkspace(count), (x, t, n, l, g, ws) -> f.forwardBackward(x, t, n, null, l, g, ws), f);
+    }
+
+    private static Workload huber(Backend backend, Shape shape) {
+        long count = shape.elements();
+        Huber f = Huber.builder().backend(backend).build();  // delta 1, mean
+        return elementwise(backend, count, gaussian(backend, count, 1), gaussian(backend, count, 2),
+                f.allocateWorkspace(count), (x, t, n, l, g, ws) -> f.forwardBackward(x, t, n, null, l, g, ws), f);
     }
 }

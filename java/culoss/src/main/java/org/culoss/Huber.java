@@ -1,0 +1,105 @@
+package org.culoss;
+
+import java.nio.FloatBuffer;
+
+/**
+ * Huber loss with the semantics of {@code torch.nn.functional.huber_loss}, elementwise over
+ * {@code count} inputs x and targets y, d = x - y:
+ * <pre>
+ *   loss = |d| &lt; delta ? 0.5 d^2 : delta (|d| - 0.5 delta)
+ *   d loss / d x = d &lt;= -delta ? -delta : d &gt;= delta ? delta : d
+ * </pre>
+ * that is, delta times {@link SmoothL1} with beta = delta. delta must be positive. Defaults are
+ * PyTorch's: delta 1, reduction {@code MEAN}. Called like {@link SmoothL1} (arrays, host buffers,
+ * device buffers); only the gradient with respect to the input is produced, the target's is its
+ * negative. Instances are immutable and thread-safe.
+ */
+public final class Huber extends ElementwiseLoss<Huber.Result> {
+    private final float delta;
+
+    private Huber(Builder b) {
+        super(b.backend, b.reduction, "input", "target", "gradInput");
+        this.delta = b.delta;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public float delta() {
+        return delta;
+    }
+
+    /** The loss and the gradient of one {@code forwardBackward} on arrays. */
+    public static final class Result {
+        private final float[] loss;
+        private final float[] gradInput;
+
+        Result(float[] loss, float[] gradInput) {
+            this.loss = loss;
+            this.gradInput = gradInput;
+        }
+
+        /** One value for {@code SUM}/{@code MEAN}, one per element for {@code NONE}. */
+        public float[] loss() {
+            return loss;
+        }
+
+        /** One per element; the target's gradient is its negative. */
+        public float[] gradInput() {
+            return gradInput;
+        }
+    }
+
+    @Override
+    Result result(float[] loss, float[] grad) {
+        return new Result(loss, grad);
+    }
+
+    @Override
+    void runHost(FloatBuffer x, FloatBuffer t, int count, FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer grad) {
+        backend.huber(this, x, t, count, gradOutput, loss, grad);
+    }
+
+    @Override
+    void runDevice(long x, long t, long count, long gradOutput, long loss, long grad, long workspace,
+            long workspaceBytes, long stream) {
+        backend.huber(this, x, t, count, gradOutput, loss, grad, workspace, workspaceBytes, stream);
+    }
+
+    @Override
+    long backendWorkspaceBytes(long count) {
+        return backend.huberWorkspaceBytes(count, reduction);
+    }
+
+    /** The options of a {@link Huber}; defaults are PyTorch's. */
+    public static final class Builder {
+        private Backend backend;
+        private Reduction reduction = Reduction.MEAN;
+        private float delta = 1f;
+
+        private Builder() {}
+
+        /** The backend to run on; default {@link Culoss#fastest()}. */
+        public Builder backend(Backend backend) {
+            this.backend = Checks.notNull(backend, "backend");
+            return this;
+        }
+
+        public Builder reduction(Reduction reduction) {
+            this.reduction = Checks.notNull(reduction, "reduction");
+            return this;
+        }
+
+        /** Where the loss turns from quadratic to linear: positive (default 1). */
+        public Builder delta(float delta) {
+            if (!(delta > 0)) throw new IllegalArgumentException("delta (" + delta + ") is not positive");
+            this.delta = delta;
+            return this;
+        }
+
+        public Huber build() {
+            return new Huber(this);
+        }
+    }
+}

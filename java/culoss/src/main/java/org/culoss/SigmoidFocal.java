@@ -1,0 +1,136 @@
+package org.culoss;
+
+import java.nio.FloatBuffer;
+
+/**
+ * Sigmoid focal loss with the semantics of {@code torchvision.ops.sigmoid_focal_loss}, elementwise
+ * over logits x and targets t in [0, 1] (soft labels allowed), both [N, C] flattened to
+ * {@code count = N * C} elements:
+ * <pre>
+ *   p = sigmoid(x),  ce = -t log p - (1 - t) log(1 - p),  p_t = p t + (1 - p)(1 - t)
+ *   loss = a_t ce (1 - p_t)^gamma,  a_t = alpha t + (1 - alpha)(1 - t), or 1 when alpha &lt; 0
+ * </pre>
+ * computed without cancellation, so saturated logits (|x| = 1e4) and gamma in [0, 1) give a
+ * finite loss and gradient (torchvision's own formula gives NaN gradients there). Defaults are
+ * torchvision's: alpha 0.25, gamma 2, reduction {@code NONE}.
+ *
+ * <pre>{@code
+ * SigmoidFocal focal = SigmoidFocal.builder().reduction(Reduction.MEAN).build();
+ * SigmoidFocal.Result r = focal.forwardBackward(logits, targets);  // float[n * c] each
+ * }</pre>
+ *
+ * <p>Three ways to call it: {@code float[]} (the count is the array length), host
+ * {@link FloatBuffer}s, heap or direct (used from their position; the emulated backend reads
+ * direct ones in place), and {@link DeviceBuffer}s (the fast path: no copy, no synchronisation,
+ * queued on the stream of the logits buffer; {@code forward}/{@code forwardBackward} with {@code SUM}
+ * or {@code MEAN} take a workspace of {@link #workspaceBytes} bytes). {@code NONE} takes one upstream
+ * gradient per element, {@code SUM}/{@code MEAN} one scalar; the {@code MEAN} of no elements is 0
+ * (PyTorch: NaN). Only the gradient with respect to the logits is produced. Every bad argument
+ * throws an {@link IllegalArgumentException} naming it, before any native call. Instances are
+ * immutable and thread-safe.
+ */
+public final class SigmoidFocal extends ElementwiseLoss<SigmoidFocal.Result> {
+    private final float alpha;
+    private final float gamma;
+
+    private SigmoidFocal(Builder b) {
+        super(b.backend, b.reduction, "logits", "targets", "gradLogits");
+        this.alpha = b.alpha;
+        this.gamma = b.gamma;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Negative: no class weighting. */
+    public float alpha() {
+        return alpha;
+    }
+
+    public float gamma() {
+        return gamma;
+    }
+
+    /** The loss and the gradient of one {@code forwardBackward} on arrays. */
+    public static final class Result {
+        private final float[] loss;
+        private final float[] gradLogits;
+
+        Result(float[] loss, float[] gradLogits) {
+            this.loss = loss;
+            this.gradLogits = gradLogits;
+        }
+
+        /** One value for {@code SUM}/{@code MEAN}, one per element for {@code NONE}. */
+        public float[] loss() {
+            return loss;
+        }
+
+        /** One per element. */
+        public float[] gradLogits() {
+            return gradLogits;
+        }
+    }
+
+    @Override
+    Result result(float[] loss, float[] grad) {
+        return new Result(loss, grad);
+    }
+
+    @Override
+    void runHost(FloatBuffer x, FloatBuffer t, int count, FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer grad) {
+        backend.sigmoidFocal(this, x, t, count, gradOutput, loss, grad);
+    }
+
+    @Override
+    void runDevice(long x, long t, long count, long gradOutput, long loss, long grad, long workspace,
+            long workspaceBytes, long stream) {
+        backend.sigmoidFocal(this, x, t, count, gradOutput, loss, grad, workspace, workspaceBytes, stream);
+    }
+
+    @Override
+    long backendWorkspaceBytes(long count) {
+        return backend.sigmoidFocalWorkspaceBytes(count, reduction);
+    }
+
+    /** The options of a {@link SigmoidFocal}; defaults are torchvision's. */
+    public static final class Builder {
+        private Backend backend;
+        private Reduction reduction = Reduction.NONE;
+        private float alpha = 0.25f;
+        private float gamma = 2f;
+
+        private Builder() {}
+
+        /** The backend to run on; default {@link Culoss#fastest()}. */
+        public Builder backend(Backend backend) {
+            this.backend = Checks.notNull(backend, "backend");
+            return this;
+        }
+
+        /** Default {@code NONE}, as torchvision's. */
+        public Builder reduction(Reduction reduction) {
+            this.reduction = Checks.notNull(reduction, "reduction");
+            return this;
+        }
+
+        /** The weight of the positive class, finite; negative turns the weighting off (default 0.25). */
+        public Builder alpha(float alpha) {
+            this.alpha = Checks.finite(alpha, "alpha");
+            return this;
+        }
+
+        /** The focusing exponent, finite and at least 0 (default 2). */
+        public Builder gamma(float gamma) {
+            Checks.finite(gamma, "gamma");
+            if (gamma < 0) throw new IllegalArgumentException("gamma (" + gamma + ") is negative");
+            this.gamma = gamma;
+            return this;
+        }
+
+        public SigmoidFocal build() {
+            return new SigmoidFocal(this);
+        }
+    }
+}

@@ -1,0 +1,119 @@
+package org.culoss;
+
+import java.nio.FloatBuffer;
+
+/**
+ * Smooth L1 loss with the semantics of {@code torch.nn.functional.smooth_l1_loss}, elementwise
+ * over {@code count} inputs x and targets y, d = x - y:
+ * <pre>
+ *   loss = |d| &lt; beta ? 0.5 d^2 / beta : |d| - 0.5 beta
+ *   d loss / d x = d &lt;= -beta ? -1 : d &gt;= beta ? 1 : d / beta
+ * </pre>
+ * beta = 0 is the L1 loss with gradient sign(d), sign(0) = 0 (as PyTorch 2.1 and later; 1.13
+ * gives -1 at d = 0). Defaults are PyTorch's: beta 1, reduction {@code MEAN}.
+ *
+ * <pre>{@code
+ * SmoothL1 loss = SmoothL1.builder().beta(0.5f).build();
+ * SmoothL1.Result r = loss.forwardBackward(input, target);
+ * }</pre>
+ *
+ * <p>Three ways to call it: {@code float[]} (the count is the array length), host
+ * {@link FloatBuffer}s, heap or direct (used from their position; the emulated backend reads
+ * direct ones in place), and {@link DeviceBuffer}s (the fast path: no copy, no synchronisation,
+ * queued on the stream of the input buffer; {@code forward}/{@code forwardBackward} with {@code SUM}
+ * or {@code MEAN} take a workspace of {@link #workspaceBytes} bytes). {@code NONE} takes one upstream
+ * gradient per element, {@code SUM}/{@code MEAN} one scalar; the {@code MEAN} of no elements is 0
+ * (PyTorch: NaN). Only the gradient with respect to the input is produced: the gradient with
+ * respect to the target is its negative. Every bad argument throws an
+ * {@link IllegalArgumentException} naming it, before any native call. Instances are immutable and
+ * thread-safe.
+ */
+public final class SmoothL1 extends ElementwiseLoss<SmoothL1.Result> {
+    private final float beta;
+
+    private SmoothL1(Builder b) {
+        super(b.backend, b.reduction, "input", "target", "gradInput");
+        this.beta = b.beta;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public float beta() {
+        return beta;
+    }
+
+    /** The loss and the gradient of one {@code forwardBackward} on arrays. */
+    public static final class Result {
+        private final float[] loss;
+        private final float[] gradInput;
+
+        Result(float[] loss, float[] gradInput) {
+            this.loss = loss;
+            this.gradInput = gradInput;
+        }
+
+        /** One value for {@code SUM}/{@code MEAN}, one per element for {@code NONE}. */
+        public float[] loss() {
+            return loss;
+        }
+
+        /** One per element; the target's gradient is its negative. */
+        public float[] gradInput() {
+            return gradInput;
+        }
+    }
+
+    @Override
+    Result result(float[] loss, float[] grad) {
+        return new Result(loss, grad);
+    }
+
+    @Override
+    void runHost(FloatBuffer x, FloatBuffer t, int count, FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer grad) {
+        backend.smoothL1(this, x, t, count, gradOutput, loss, grad);
+    }
+
+    @Override
+    void runDevice(long x, long t, long count, long gradOutput, long loss, long grad, long workspace,
+            long workspaceBytes, long stream) {
+        backend.smoothL1(this, x, t, count, gradOutput, loss, grad, workspace, workspaceBytes, stream);
+    }
+
+    @Override
+    long backendWorkspaceBytes(long count) {
+        return backend.smoothL1WorkspaceBytes(count, reduction);
+    }
+
+    /** The options of a {@link SmoothL1}; defaults are PyTorch's. */
+    public static final class Builder {
+        private Backend backend;
+        private Reduction reduction = Reduction.MEAN;
+        private float beta = 1f;
+
+        private Builder() {}
+
+        /** The backend to run on; default {@link Culoss#fastest()}. */
+        public Builder backend(Backend backend) {
+            this.backend = Checks.notNull(backend, "backend");
+            return this;
+        }
+
+        public Builder reduction(Reduction reduction) {
+            this.reduction = Checks.notNull(reduction, "reduction");
+            return this;
+        }
+
+        /** Where the loss turns from quadratic to linear: at least 0 (0: the L1 loss; default 1). */
+        public Builder beta(float beta) {
+            if (!(beta >= 0)) throw new IllegalArgumentException("beta (" + beta + ") is negative or NaN");
+            this.beta = beta;
+            return this;
+        }
+
+        public SmoothL1 build() {
+            return new SmoothL1(this);
+        }
+    }
+}

@@ -1,0 +1,350 @@
+package org.culoss.internal;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.culoss.Reduction;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The Java sigmoid focal kernel against a float64 reference written from torchvision's formula
+ * (textbook form, not the kernel's rewritten one), and both against finite differences.
+ */
+class JavaSigmoidFocalTest {
+    static final float[] GAMMAS = {0f, 0.5f, 1f, 2f, 3.7f};
+    static final float[] ALPHAS = {0.25f, -1f, 0.75f};
+
+    /** One call's inputs; gradOut may be null. */
+    record Case(float[] x, float[] t, float alpha, float gamma, Reduction reduction, float[] gradOut) {
+        int count() {
+            return x.length;
+        }
+
+        @Override
+        public String toString() {
+            return "count=" + x.length + " alpha=" + alpha + " gamma=" + gamma + " " + reduction + " gradOut="
+                    + (gradOut != null);
+        }
+    }
+
+    record Result(float[] loss, float[] grad) {}
+
+    // ---- the float64 reference ----
+
+    static double softplus(double v) {
+        return Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
+    }
+
+    static double sigmoid(double v) {
+        return v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v));
+    }
+
+    /** {loss, d loss / dx} of one element. */
+    static double[] element(double x, double t, double alpha, double gamma) {
+        double p = sigmoid(x);
+        double q = sigmoid(-x);
+        double ce = t * softplus(-x) + (1 - t) * softplus(x);
+        double m = t * q + (1 - t) * p;  // 1 - p_t
+        double at = alpha >= 0 ? alpha * t + (1 - alpha) * (1 - t) : 1;
+        double mg = gamma == 0 ? 1 : Math.pow(m, gamma);
+        // d/dx [ce m^gamma] = (p - t) m^gamma + ce gamma m^(gamma-1) p q (1 - 2t); the second term is
+        // 0 where gamma = 0 or m = 0 (there ce = 0 too).
+        double second = gamma == 0 || m == 0 ? 0 : ce * gamma * Math.pow(m, gamma - 1) * p * q * (1 - 2 * t);
+        return new double[] {at * ce * mg, at * (((1 - t) * p - t * q) * mg + second)};
+    }
+
+    static double[] refLoss(Case k, double[] x) {
+        int n = x.length;
+        double[] per = new double[n];
+        double total = 0;
+        for (int i = 0; i < n; i++) {
+            per[i] = element(x[i], k.t[i], k.alpha, k.gamma)[0];
+            total += per[i];
+        }
+        switch (k.reduction) {
+            case NONE:
+                return per;
+            case SUM:
+                return new double[] {total};
+            default:
+                return new double[] {n == 0 ? 0 : total / n};
+        }
+    }
+
+    /** sum_i gradOut_i loss_i (NONE) or gradOut * loss. */
+    static double objective(Case k, double[] x) {
+        double[] loss = refLoss(k, x);
+        double s = 0;
+        for (int i = 0; i < loss.length; i++) {
+            s += (k.gradOut == null ? 1 : k.gradOut[i]) * loss[i];
+        }
+        return s;
+    }
+
+    static double[] refGrad(Case k, double[] x) {
+        int n = x.length;
+        double[] grad = new double[n];
+        for (int i = 0; i < n; i++) {
+            double g;
+            if (k.reduction == Reduction.NONE) {
+                g = k.gradOut == null ? 1 : k.gradOut[i];
+            } else {
+                g = k.gradOut == null ? 1 : k.gradOut[0];
+                if (k.reduction == Reduction.MEAN) g /= n;
+            }
+            grad[i] = g * element(x[i], k.t[i], k.alpha, k.gamma)[1];
+        }
+        return grad;
+    }
+
+    static double[] toDouble(float[] a) {
+        double[] d = new double[a.length];
+        for (int i = 0; i < a.length; i++) d[i] = a[i];
+        return d;
+    }
+
+    static double maxAbs(double[] a) {
+        double m = 0;
+        for (double v : a) m = Math.max(m, Math.abs(v));
+        return m;
+    }
+
+    // ---- running the kernel ----
+
+    static FloatBuffer direct(float[] a) {
+        FloatBuffer b = ByteBuffer.allocateDirect(4 * Math.max(1, a.length)).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        b.put(0, a);
+        return b.limit(a.length);
+    }
+
+    static FloatBuffer nanFilled(int length) {
+        float[] a = new float[length];
+        Arrays.fill(a, Float.NaN);
+        return FloatBuffer.wrap(a);
+    }
+
+    static Result run(Case k, boolean forward, boolean backward, int threads) {
+        FloatBuffer loss = forward ? nanFilled(k.reduction == Reduction.NONE ? k.count() : 1) : null;
+        FloatBuffer grad = backward ? nanFilled(k.count()) : null;
+        JavaSigmoidFocal.run(direct(k.x), FloatBuffer.wrap(k.t), k.count(), k.alpha, k.gamma, k.reduction,
+                k.gradOut == null ? null : FloatBuffer.wrap(k.gradOut), loss, grad, threads);
+        return new Result(loss == null ? null : loss.array(), grad == null ? null : grad.array());
+    }
+
+    // ---- cases ----
+
+    /** Logits ~ N(0, scale), targets a mix of 0, 1 and soft labels. */
+    static Case randomCase(Random rnd, int count, double scale, float alpha, float gamma, Reduction reduction,
+                           boolean gradOut) {
+        float[] x = new float[count];
+        float[] t = new float[count];
+        for (int i = 0; i < count; i++) {
+            x[i] = (float) (rnd.nextGaussian() * scale);
+            int pick = rnd.nextInt(4);
+            t[i] = pick == 0 ? 0f : pick == 1 ? 1f : rnd.nextFloat();
+        }
+        float[] up = null;
+        if (gradOut) {
+            up = new float[reduction == Reduction.NONE ? count : 1];
+            for (int i = 0; i < up.length; i++) up[i] = (float) rnd.nextGaussian();
+        }
+        return new Case(x, t, alpha, gamma, reduction, up);
+    }
+
+    static List<Case> allOptions(Random rnd, int count, double scale) {
+        List<Case> cases = new ArrayList<>();
+        for (Reduction r : Reduction.values()) {
+            for (float alpha : ALPHAS) {
+                for (float gamma : GAMMAS) {
+                    cases.add(randomCase(rnd, count, scale, alpha, gamma, r, rnd.nextBoolean()));
+                }
+            }
+        }
+        return cases;
+    }
+
+    // ---- the tests ----
+
+    @ParameterizedTest(name = "count={0}")
+    @ValueSource(ints = {0, 1, 3, 5, 64, 4095, 4097, 9000})
+    void matchesTheFloat64Reference(int count) {
+        Random rnd = new Random(count);
+        for (Case k : allOptions(rnd, count, 3)) {
+            double[] x = toDouble(k.x);
+            Result fused = run(k, true, true, 1);
+            double[] loss = refLoss(k, x);
+            double ltol = 1e-5 * maxAbs(loss) + 1e-12;
+            for (int i = 0; i < loss.length; i++) {
+                assertEquals(loss[i], fused.loss()[i], ltol, k + " loss " + i);
+            }
+            double[] grad = refGrad(k, x);
+            double gtol = 1e-5 * maxAbs(grad) + 1e-12;
+            for (int i = 0; i < grad.length; i++) {
+                assertEquals(grad[i], fused.grad()[i], gtol, k + " grad " + i);
+            }
+            // Forward alone and backward alone give the fused pass's bits.
+            assertArrayEquals(fused.loss(), run(k, true, false, 1).loss(), k::toString);
+            assertArrayEquals(fused.grad(), run(k, false, true, 1).grad(), k::toString);
+        }
+    }
+
+    @Test
+    void referenceGradientMatchesFiniteDifferences() {
+        Random rnd = new Random(7);
+        for (Case k : allOptions(rnd, 6, 2)) {
+            double[] x = toDouble(k.x);
+            double[] analytic = refGrad(k, x);
+            double[] numeric = finiteDifferences(k, x);
+            double tol = 1e-6 * maxAbs(analytic) + 1e-10;
+            for (int i = 0; i < analytic.length; i++) {
+                assertEquals(numeric[i], analytic[i], tol, k + " element " + i);
+            }
+        }
+    }
+
+    @Test
+    void kernelGradientMatchesFiniteDifferences() {
+        Random rnd = new Random(8);
+        for (Case k : allOptions(rnd, 6, 2)) {
+            double[] numeric = finiteDifferences(k, toDouble(k.x));
+            float[] grad = run(k, false, true, 1).grad();
+            double tol = 1e-4 * maxAbs(numeric) + 1e-9;
+            for (int i = 0; i < numeric.length; i++) {
+                assertEquals(numeric[i], grad[i], tol, k + " element " + i);
+            }
+        }
+    }
+
+    /** Central differences of the reference objective, in double. */
+    static double[] finiteDifferences(Case k, double[] x) {
+        double h = 1e-6;
+        double[] grad = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            double saved = x[i];
+            x[i] = saved + h;
+            double up = objective(k, x);
+            x[i] = saved - h;
+            double down = objective(k, x);
+            x[i] = saved;
+            grad[i] = (up - down) / (2 * h);
+        }
+        return grad;
+    }
+
+    @Test
+    void saturatedLogitsGiveFiniteAccurateValues() {
+        List<Float> xs = new ArrayList<>();
+        List<Float> ts = new ArrayList<>();
+        for (float mag : new float[] {17f, 30f, 88f, 100f, 1e4f}) {
+            for (float sign : new float[] {1f, -1f}) {
+                for (float t : new float[] {0f, 1f, 0.3f, 0.999f}) {
+                    xs.add(sign * mag);
+                    ts.add(t);
+                }
+            }
+        }
+        float[] x = new float[xs.size()];
+        float[] t = new float[ts.size()];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = xs.get(i);
+            t[i] = ts.get(i);
+        }
+        for (float gamma : new float[] {0f, 0.5f, 2f}) {
+            for (float alpha : new float[] {-1f, 0.25f}) {
+                Case k = new Case(x, t, alpha, gamma, Reduction.NONE, null);
+                Result r = run(k, true, true, 1);
+                for (int i = 0; i < x.length; i++) {
+                    double[] ref = element(x[i], t[i], alpha, gamma);
+                    String what = k + " x=" + x[i] + " t=" + t[i];
+                    assertTrue(Float.isFinite(r.loss()[i]) && Float.isFinite(r.grad()[i]), what);
+                    // Each element on its own: relative 1e-5, or absolute 1e-30 for the values that
+                    // underflow in float (exp(-|x|) is 0 below -87.3).
+                    assertEquals(ref[0], r.loss()[i], 1e-5 * Math.abs(ref[0]) + 1e-30, what + " loss");
+                    assertEquals(ref[1], r.grad()[i], 1e-5 * Math.abs(ref[1]) + 1e-30, what + " grad");
+                }
+            }
+        }
+    }
+
+    @Test
+    void softLabelsAndSmallLogitsAreAccurateElementwise() {
+        // Near x = 0 both branches of the sign choice meet; around |x| = 1e-3 the log1p series and
+        // the sign factor work on tiny differences.
+        float[] x = {0f, -0f, 1e-30f, -1e-30f, 1e-3f, -1e-3f, 0.5f, -0.5f, Float.MIN_VALUE};
+        float[] t = {0.5f, 0.2f, 1f, 0f, 0.7f, 0.1f, 1f, 0f, 0.4f};
+        for (float gamma : GAMMAS) {
+            Case k = new Case(x, t, 0.25f, gamma, Reduction.NONE, null);
+            Result r = run(k, true, true, 1);
+            for (int i = 0; i < x.length; i++) {
+                double[] ref = element(x[i], t[i], 0.25, gamma);
+                assertEquals(ref[0], r.loss()[i], 2e-6 * Math.abs(ref[0]) + 1e-30, k + " loss " + i);
+                assertEquals(ref[1], r.grad()[i], 2e-6 * Math.abs(ref[1]) + 1e-12, k + " grad " + i);
+            }
+        }
+    }
+
+    @Test
+    void nanPropagates() {
+        Case k = new Case(new float[] {Float.NaN, 1f}, new float[] {1f, 0f}, 0.25f, 2f, Reduction.NONE, null);
+        Result r = run(k, true, true, 1);
+        assertTrue(Float.isNaN(r.loss()[0]) && Float.isNaN(r.grad()[0]));
+        assertTrue(Float.isFinite(r.loss()[1]) && Float.isFinite(r.grad()[1]));
+    }
+
+    @Test
+    void emptyInput() {
+        for (Reduction reduction : new Reduction[] {Reduction.SUM, Reduction.MEAN}) {
+            Case k = new Case(new float[0], new float[0], 0.25f, 2f, reduction, new float[] {2f});
+            Result r = run(k, true, true, 2);
+            assertArrayEquals(new float[] {0f}, r.loss());
+            assertEquals(0, r.grad().length);
+        }
+    }
+
+    @Test
+    void threadCountDoesNotChangeAnyBit() {
+        Random rnd = new Random(12);
+        for (Reduction reduction : Reduction.values()) {
+            for (float gamma : new float[] {2f, 0.5f}) {
+                Case k = randomCase(rnd, 50_003, 4, 0.25f, gamma, reduction, true);
+                Result one = run(k, true, true, 1);
+                Result two = run(k, true, true, 2);
+                Result three = run(k, true, true, 3);
+                assertArrayEquals(one.loss(), two.loss(), k::toString);
+                assertArrayEquals(one.grad(), two.grad(), k::toString);
+                assertArrayEquals(one.loss(), three.loss(), k::toString);
+                assertArrayEquals(one.grad(), three.grad(), k::toString);
+            }
+        }
+    }
+
+    @Test
+    void slicesAreReadAndWrittenFromIndexZero() {
+        // Callers pass slices: a buffer whose position is not 0 is sliced first, and the kernel
+        // writes nothing past count.
+        Random rnd = new Random(13);
+        Case k = randomCase(rnd, 10, 2, 0.25f, 2f, Reduction.NONE, false);
+        float[] backing = new float[13];
+        Arrays.fill(backing, 7f);
+        FloatBuffer grad = FloatBuffer.wrap(backing).position(2).slice();
+        JavaSigmoidFocal.run(FloatBuffer.wrap(k.x), FloatBuffer.wrap(k.t), 10, 0.25f, 2f, Reduction.NONE, null,
+                null, grad, 1);
+        assertEquals(7f, backing[0]);
+        assertEquals(7f, backing[1]);
+        assertEquals(7f, backing[12]);
+        double[] ref = refGrad(k, toDouble(k.x));
+        for (int i = 0; i < 10; i++) {
+            assertEquals(ref[i], backing[2 + i], 1e-5 * maxAbs(ref), "grad " + i);
+        }
+    }
+}

@@ -1,0 +1,10 @@
+#!/usr/bin/python3
+"""Reference vectors for huber, in the case format of shared/conformance/FORMAT.md: the cases,
+formulas and checks of make_smooth_l1.py (see there), with delta in place of beta.
+
+Run:  /usr/bin/python3 java/culoss/src/test/vectors/make_huber.py
+"""
+from make_smooth_l1 import HUBER, generate
+
+if __name__ == "__main__":
+    generate(HUBER)

@@ -1,0 +1,113 @@
+// Sigmoid focal loss (torchvision.ops.sigmoid_focal_loss): forward, backward and fused, through
+// the elementwise driver.
+//
+// With e = exp(-|x|) (the only exponential), inv = 1 / (1 + e) = sigmoid(|x|), s = e * inv =
+// sigmoid(-|x|), and u = 1 - t:
+//   p = sigmoid(x), q = 1 - p = sigmoid(-x)          (p, q = inv, s or s, inv by the sign of x)
+//   ce = t softplus(-x) + u softplus(x) = log1p(e) + (x >= 0 ? u x : -t x)   (two terms >= 0)
+//   m = 1 - p_t = t q + u p = inv * D,  D = (x >= 0 ? u + t e : t + u e)     (no 1 - p_t)
+//   loss = a_t ce m^gamma
+// and the gradient, d ce / dx = p - t = u p - t q, d m / dx = p q (u - t):
+//   d loss / dx = a_t m^gamma [ (u p - t q) + gamma (u - t) ce r ],  r = p q / m = s / D.
+// r replaces gamma m^(gamma - 1) p q, which is 0 * inf when m underflows and gamma < 1; r <= 1
+// for every t in [0, 1], and where D = 0 (m = 0: t = 1 and x -> +inf, or t = 0 and x -> -inf)
+// ce is 0 too, so r = 0 there is exact. Saturated logits give a finite loss and gradient for any
+// gamma >= 0.
+#include "elementwise.cuh"
+
+namespace culoss {
+namespace {
+
+struct SigmoidFocalOp {
+    float alpha;  // < 0: no weighting
+    float gamma;
+    int gamma_kind;  // 0, 1, 2: gamma is that integer (exact, no powf); 3: powf
+
+    __device__ __forceinline__ float pow_gamma(float m) const {
+        switch (gamma_kind) {
+            case 0: return 1.f;
+            case 1: return m;
+            case 2: return m * m;
+            default: return powf(m, gamma);
+        }
+    }
+
+    template <bool LOSS, bool GRAD>
+    __device__ __forceinline__ elementwise::Value eval(float x, float t) const {
+        const float e = expf(-fabsf(x));
+        const float inv = 1.f / (1.f + e);
+        const float s = e * inv;
+        const bool pos = x >= 0.f;
+        const float u = 1.f - t;
+        const float ce = log1pf(e) + (pos ? u * x : -t * x);
+        const float d = pos ? u + t * e : t + u * e;
+        const float mg = pow_gamma(inv * d);
+        const float at = alpha >= 0.f ? alpha * t + (1.f - alpha) * u : 1.f;
+        elementwise::Value v{0.f, 0.f};
+        if constexpr (LOSS) v.loss = at * ce * mg;
+        if constexpr (GRAD) {
+            const float p = pos ? inv : s;
+            const float q = pos ? s : inv;
+            const float r = d > 0.f ? s / d : 0.f;
+            v.grad = at * mg * ((u * p - t * q) + gamma * (u - t) * ce * r);
+        }
+        return v;
+    }
+};
+
+constexpr elementwise::Names kNames{"logits", "targets", "grad_logits"};
+
+culossStatus_t make_op(float alpha, float gamma, SigmoidFocalOp* op) {
+    clear_detail();
+    CULOSS_REQUIRE(std::isfinite(alpha), CULOSS_STATUS_INVALID_VALUE, "alpha (%g) is not finite", double(alpha));
+    CULOSS_REQUIRE(std::isfinite(gamma) && gamma >= 0.f, CULOSS_STATUS_INVALID_VALUE,
+                   "gamma (%g) is not a finite number >= 0", double(gamma));
+    op->alpha = alpha;
+    op->gamma = gamma;
+    op->gamma_kind = gamma == 0.f ? 0 : gamma == 1.f ? 1 : gamma == 2.f ? 2 : 3;
+    return CULOSS_STATUS_SUCCESS;
+}
+
+}  // namespace
+}  // namespace culoss
+
+extern "C" {
+
+culossStatus_t culossSigmoidFocalWorkspaceSize(int64_t count, culossReduction_t reduction, size_t* bytes) {
+    culoss::clear_detail();
+    return culoss::elementwise::check_workspace_query(count, reduction, bytes);
+}
+
+culossStatus_t culossSigmoidFocalForward(const float* logits, const float* targets, int64_t count, float alpha,
+                                         float gamma, culossReduction_t reduction, float* loss, void* workspace,
+                                         size_t workspace_bytes, culossStream_t stream) {
+    culoss::SigmoidFocalOp op;
+    const culossStatus_t st = culoss::make_op(alpha, gamma, &op);
+    if (st != CULOSS_STATUS_SUCCESS) return st;
+    return culoss::elementwise::run(culoss::kNames, op, logits, targets, count, reduction, nullptr, loss, nullptr,
+                                    true, false, workspace, workspace_bytes, stream);
+}
+
+culossStatus_t culossSigmoidFocalBackward(const float* logits, const float* targets, int64_t count, float alpha,
+                                          float gamma, culossReduction_t reduction, const float* grad_output,
+                                          float* grad_logits, void* workspace, size_t workspace_bytes,
+                                          culossStream_t stream) {
+    culoss::SigmoidFocalOp op;
+    const culossStatus_t st = culoss::make_op(alpha, gamma, &op);
+    if (st != CULOSS_STATUS_SUCCESS) return st;
+    return culoss::elementwise::run(culoss::kNames, op, logits, targets, count, reduction, grad_output, nullptr,
+                                    grad_logits, false, true, workspace, workspace_bytes, stream);
+}
+
+culossStatus_t culossSigmoidFocalForwardBackward(const float* logits, const float* targets, int64_t count,
+                                                 float alpha, float gamma, culossReduction_t reduction,
+                                                 const float* grad_output, float* loss, float* grad_logits,
+                                                 void* workspace, size_t workspace_bytes, culossStream_t stream) {
+    culoss::SigmoidFocalOp op;
+    const culossStatus_t st = culoss::make_op(alpha, gamma, &op);
+    if (st != CULOSS_STATUS_SUCCESS) return st;
+    return culoss::elementwise::run(culoss::kNames, op, logits, targets, count, reduction, grad_output, loss,
+                                    grad_logits, true, true, workspace, workspace_bytes, stream);
+}
+
+}  // extern "C"
