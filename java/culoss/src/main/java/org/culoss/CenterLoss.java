@@ -39,7 +39,7 @@ import java.nio.IntBuffer;
  * calls; the outputs are written, that row counting for nothing), or is reported by
  * {@link #checkErrors} (device calls). Instances are immutable and thread-safe.
  */
-public final class CenterLoss {
+public final class CenterLoss implements AutoCloseable {
     private final Backend backend;
     private final float lambda;
     private final float alpha;
@@ -352,6 +352,10 @@ public final class CenterLoss {
         }
         return new CulossException(Status.INVALID_TARGET, "a label is outside [0, " + c + ")");
     }
+
+    /** Holds no native resources: nothing to free. Here so that every loss is used the same way. */
+    @Override
+    public void close() {}
 
     /** The options of a {@link CenterLoss}; the defaults are lambda 1, alpha 0.5, mean. */
     public static final class Builder {

@@ -35,7 +35,7 @@ import java.nio.FloatBuffer;
  * {@link IllegalArgumentException} that names it. Instances are immutable and thread-safe; they
  * hold no native resources.
  */
-public final class TripletMargin {
+public final class TripletMargin implements AutoCloseable {
     private final Backend backend;
     private final Reduction reduction;
     private final float margin;
@@ -364,6 +364,10 @@ public final class TripletMargin {
     private static FloatBuffer slice(FloatBuffer b) {
         return b == null ? null : b.slice();
     }
+
+    /** Holds no native resources: nothing to free. Here so that every loss is used the same way. */
+    @Override
+    public void close() {}
 
     /** The options of a {@link TripletMargin}; defaults are PyTorch's. */
     public static final class Builder {

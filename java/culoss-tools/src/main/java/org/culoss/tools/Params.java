@@ -40,10 +40,11 @@ public final class Params {
         }
     }
 
-    /** A boolean parameter (JSON {@code true}/{@code false}), or {@code fallback} when absent. */
+    /** A boolean parameter (JSON {@code true}/{@code false}, or 0/1 as some writers emit), or {@code fallback}. */
     public boolean bool(String name, boolean fallback) {
         JsonNode v = values.get(name);
         if (v == null) return fallback;
+        if (v.isIntegralNumber() && (v.asLong() == 0 || v.asLong() == 1)) return v.asLong() == 1;
         if (!v.isBoolean()) throw new CaseException("params." + name + " (" + v + ") is not true or false");
         return v.asBoolean();
     }
