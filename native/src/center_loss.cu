@@ -53,6 +53,7 @@ struct Vec {
     float v[VEC];
 };
 
+// Plain loads: grad_features may be written over the features (in place), so no __ldg.
 template <int VEC>
 __device__ __forceinline__ Vec<VEC> load_vec(const float* p) {
     Vec<VEC> r;
@@ -60,7 +61,7 @@ __device__ __forceinline__ Vec<VEC> load_vec(const float* p) {
         const float4 f = load4(p);
         r.v[0] = f.x, r.v[1] = f.y, r.v[2] = f.z, r.v[3] = f.w;
     } else {
-        r.v[0] = __ldg(p);
+        r.v[0] = *p;
     }
     return r;
 }
@@ -197,7 +198,7 @@ __device__ __forceinline__ int digit_of(int32_t key, int shift) { return (key >>
 
 // Exclusive prefix sum over the block (blockDim.x a multiple of 32, at most 1024).
 __device__ int32_t block_exclusive_scan(int32_t v) {
-    __shared__ int32_t warp_totals[32];
+    CULOSS_SHARED(int32_t, warp_totals, [32]);
     const int lane = int(threadIdx.x % 32);
     const int warp = int(threadIdx.x / 32);
     int32_t x = v;
@@ -214,7 +215,7 @@ __device__ int32_t block_exclusive_scan(int32_t v) {
 }
 
 __global__ void __launch_bounds__(kSortThreads) sort_histogram_kernel(SortPass p) {
-    __shared__ int32_t hist[kBuckets];
+    CULOSS_SHARED(int32_t, hist, [kBuckets]);
     for (int b = threadIdx.x; b < kBuckets; b += blockDim.x) hist[b] = 0;
     __syncthreads();
     const int64_t base = int64_t(blockIdx.x) * kSortChunk;
@@ -245,8 +246,8 @@ __global__ void __launch_bounds__(kScanThreads) sort_scan_kernel(int32_t* table,
 }
 
 __global__ void __launch_bounds__(kSortThreads) sort_scatter_kernel(SortPass p) {
-    __shared__ int32_t counts[kBuckets][kSortThreads];  // [digit][thread], then each thread's cursor
-    __shared__ int32_t base[kBuckets];
+    CULOSS_SHARED(int32_t, counts, [kBuckets][kSortThreads]);  // [digit][thread], then each thread's cursor
+    CULOSS_SHARED(int32_t, base, [kBuckets]);
     const int t = int(threadIdx.x);
     for (int b = 0; b < kBuckets; ++b) counts[b][t] = 0;
     const int64_t first = int64_t(blockIdx.x) * kSortChunk + int64_t(t) * kSortItems;
@@ -471,8 +472,8 @@ struct Sorted {
 };
 
 // Sorts the indices by label into the sort region and computes class_start.
-Sorted sort_by_label(const int32_t* labels, int64_t n, int64_t c, char* region, int32_t* error_word,
-                     culossStream_t stream) {
+[[nodiscard]] culossStatus_t sort_by_label(const int32_t* labels, int64_t n, int64_t c, char* region,
+                                           int32_t* error_word, culossStream_t stream, Sorted* sorted) {
     const size_t vec_bytes = align16(size_t(n) * sizeof(int32_t));
     int32_t* keys[2] = {reinterpret_cast<int32_t*>(region), reinterpret_cast<int32_t*>(region + vec_bytes)};
     int32_t* vals[2] = {reinterpret_cast<int32_t*>(region + 2 * vec_bytes),
@@ -491,26 +492,26 @@ Sorted sort_by_label(const int32_t* labels, int64_t n, int64_t c, char* region, 
         const SortPass p{pass == 0 ? labels : nullptr, pass == 0 ? nullptr : keys[1 - out],
                          pass == 0 ? nullptr : vals[1 - out], keys[out], vals[out], table, n, int32_t(c),
                          pass * kSortBits, chunks, error_word};
-        CULOSS_LAUNCH(sort_histogram_kernel, chunks, kSortThreads, stream, p);
-        CULOSS_LAUNCH(sort_scan_kernel, 1, kScanThreads, stream, table, kBuckets * chunks);
-        CULOSS_LAUNCH(sort_scatter_kernel, chunks, kSortThreads, stream, p);
+        CULOSS_TRY(CULOSS_LAUNCH(sort_histogram_kernel, chunks, kSortThreads, stream, p));
+        CULOSS_TRY(CULOSS_LAUNCH(sort_scan_kernel, 1, kScanThreads, stream, table, kBuckets * chunks));
+        CULOSS_TRY(CULOSS_LAUNCH(sort_scatter_kernel, chunks, kSortThreads, stream, p));
     }
     const int last = (passes - 1) % 2;
-    CULOSS_LAUNCH(class_start_kernel, (n + 1 + 127) / 128, 128, stream, keys[last], n, int32_t(c), class_start);
-    return {keys[last], vals[last], class_start, partials};
+    *sorted = {keys[last], vals[last], class_start, partials};
+    return CULOSS_LAUNCH(class_start_kernel, (n + 1 + 127) / 128, 128, stream, keys[last], n, int32_t(c),
+                         class_start);
 }
 
-void segmented(const SegArgs& a, bool vec4, culossStream_t stream) {
+[[nodiscard]] culossStatus_t segmented(const SegArgs& a, bool vec4, culossStream_t stream) {
     const int64_t units = vec4 ? a.d / 4 : a.d;
     const int threads = int(std::min<int64_t>(256, (units + 31) / 32 * 32));
     const int64_t tiles = segment_tiles(a.n);
     if (vec4) {
-        CULOSS_LAUNCH(segment_tiles_kernel<4>, tiles, threads, stream, a);
-        CULOSS_LAUNCH(segment_fixup_kernel<4>, tiles, threads, stream, a);
-    } else {
-        CULOSS_LAUNCH(segment_tiles_kernel<1>, tiles, threads, stream, a);
-        CULOSS_LAUNCH(segment_fixup_kernel<1>, tiles, threads, stream, a);
+        CULOSS_TRY(CULOSS_LAUNCH(segment_tiles_kernel<4>, tiles, threads, stream, a));
+        return CULOSS_LAUNCH(segment_fixup_kernel<4>, tiles, threads, stream, a);
     }
+    CULOSS_TRY(CULOSS_LAUNCH(segment_tiles_kernel<1>, tiles, threads, stream, a));
+    return CULOSS_LAUNCH(segment_fixup_kernel<1>, tiles, threads, stream, a);
 }
 
 bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
@@ -574,28 +575,23 @@ culossStatus_t run_loss(const float* features, const int32_t* labels, const floa
     if (ready != CULOSS_STATUS_SUCCESS) return ready;
 
     if (n == 0) {  // a reduced loss of no rows is 0; no sample reaches any center
-        if (loss && reduced) {
-            const culossStatus_t st = culossMemsetAsync(loss, 0, sizeof(float), stream);
-            if (st != CULOSS_STATUS_SUCCESS) return st;
-        }
-        if (grad_centers) {
-            const culossStatus_t st = culossMemsetAsync(grad_centers, 0, size_t(c * d) * sizeof(float), stream);
-            if (st != CULOSS_STATUS_SUCCESS) return st;
-        }
-        return launch_status();
+        if (loss && reduced) CULOSS_TRY(culossMemsetAsync(loss, 0, sizeof(float), stream));
+        if (grad_centers) CULOSS_TRY(culossMemsetAsync(grad_centers, 0, size_t(c * d) * sizeof(float), stream));
+        return CULOSS_STATUS_SUCCESS;
     }
 
     const float scale = reduction == CULOSS_REDUCTION_MEAN ? float(1.0 / double(n)) : 1.f;
     char* ws = static_cast<char*>(workspace);
 
     if (grad_centers) {
-        const Sorted s = sort_by_label(labels, n, c, ws + row_region_bytes(n), error_word, stream);
+        Sorted s;
+        CULOSS_TRY(sort_by_label(labels, n, c, ws + row_region_bytes(n), error_word, stream, &s));
         const SegArgs a{features, s.perm, s.keys, s.class_start, centers, grad_centers, s.partials, n, d, int32_t(c),
                         segment_tile(n), kGrad, 0.f, lambda, scale, int(reduction), grad_output};
         const bool vec4 = d % 4 == 0 && aligned16(features) && aligned16(centers) && aligned16(grad_centers);
-        segmented(a, vec4, stream);
-        CULOSS_LAUNCH(zero_absent_kernel, int(std::min<int64_t>(1024, (c * d + 127) / 128)), 128, stream,
-                      s.class_start, c, d, grad_centers);
+        CULOSS_TRY(segmented(a, vec4, stream));
+        CULOSS_TRY(CULOSS_LAUNCH(zero_absent_kernel, int(std::min<int64_t>(1024, (c * d + 127) / 128)), 128, stream,
+                                 s.class_start, c, d, grad_centers));
     }
 
     if (loss || grad_features) {
@@ -611,17 +607,17 @@ culossStatus_t run_loss(const float* features, const int32_t* labels, const floa
                         grad_features, error_word, tpr};
         const int64_t grid = (n + kRowThreads / tpr - 1) / (kRowThreads / tpr);
         if (vec4) {
-            CULOSS_LAUNCH(center_rows_kernel<4>, grid, kRowThreads, stream, a);
+            CULOSS_TRY(CULOSS_LAUNCH(center_rows_kernel<4>, grid, kRowThreads, stream, a));
         } else {
-            CULOSS_LAUNCH(center_rows_kernel<1>, grid, kRowThreads, stream, a);
+            CULOSS_TRY(CULOSS_LAUNCH(center_rows_kernel<1>, grid, kRowThreads, stream, a));
         }
         if (loss && reduced) {
             const float divisor = reduction == CULOSS_REDUCTION_MEAN ? float(n) : 0.f;
-            deterministic_sum(RowLoss{row_loss}, n, partials, FinishLoss{loss, divisor}, stream);
+            return deterministic_sum(RowLoss{row_loss}, n, partials, FinishLoss{loss, divisor}, stream);
         }
     }
     // (Backward with grad_centers only: the sort's first pass has flagged the bad labels.)
-    return launch_status();
+    return CULOSS_STATUS_SUCCESS;
 }
 
 }  // namespace
@@ -698,17 +694,16 @@ culossStatus_t culossCenterLossUpdateCenters(const float* features, const int32_
                    "workspace (%zu bytes) is smaller than %zu bytes", workspace_bytes, needed);
     const culossStatus_t ready = culoss::device_ready();
     if (ready != CULOSS_STATUS_SUCCESS) return ready;
-    if (n == 0) return culoss::launch_status();
+    if (n == 0) return CULOSS_STATUS_SUCCESS;
 
     char* ws = static_cast<char*>(workspace);
-    const culoss::Sorted s =
-        culoss::sort_by_label(labels, n, num_classes, ws + culoss::row_region_bytes(n), error_word, stream);
+    culoss::Sorted s;
+    CULOSS_TRY(culoss::sort_by_label(labels, n, num_classes, ws + culoss::row_region_bytes(n), error_word, stream, &s));
     const culoss::SegArgs a{features, s.perm, s.keys, s.class_start, centers, centers, s.partials, n, d,
                             int32_t(num_classes), culoss::segment_tile(n), culoss::kUpdate, alpha, 0.f, 1.f,
                             int(CULOSS_REDUCTION_SUM), nullptr};
     const bool vec4 = d % 4 == 0 && culoss::aligned16(features) && culoss::aligned16(centers);
-    culoss::segmented(a, vec4, stream);
-    return culoss::launch_status();
+    return culoss::segmented(a, vec4, stream);
 }
 
 }  // extern "C"

@@ -1,19 +1,56 @@
-// Device helpers shared by every loss: the launch macro, exp/log, 16-byte loads and the warp and
-// block reductions. Each helper here has its CPU twin (native/emu/cuda_emu.h or the #else
-// branches below), so the kernels compile for a GPU with nvcc and for the CPU with g++.
+// Device helpers shared by every loss: the launch macro, shared-memory declarations, exp/log,
+// 16-byte loads and the warp and block reductions. Each helper here has its CPU twin
+// (native/emu/cuda_emu.h or the #else branches below), so the kernels compile for a GPU with
+// nvcc and for the CPU with g++.
 #pragma once
 
 #include <cstdint>
 
+#include "culoss/culoss.h"
+#include "status.h"
+
 #ifdef __CUDACC__
 #include <cuda_runtime.h>
-#define CULOSS_LAUNCH(kernel, grid, block, stream, ...) \
-    kernel<<<(grid), (block), 0, reinterpret_cast<cudaStream_t>(stream)>>>(__VA_ARGS__)
+#define CULOSS_SHARED(type, name, dims) __shared__ type name dims
 #else
 #include "cuda_emu.h"
 #endif
 
 #include <cmath>
+
+namespace culoss {
+
+constexpr int64_t kMaxGridBlocks = 2147483647;  // gridDim.x
+
+// The body of CULOSS_LAUNCH: a grid of `blocks` (64-bit: checked here, never narrowed silently),
+// the launch, then the runtime's verdict on it, so that an entry point stops at the first launch
+// that fails instead of running the next kernels on what that one did not write.
+template <class Launch>
+[[nodiscard]] culossStatus_t launch_checked(const char* kernel, int64_t blocks, int threads, Launch launch) {
+    if (blocks < 1 || blocks > kMaxGridBlocks) {
+        return fail(CULOSS_STATUS_LAUNCH_FAILED, "%s: a grid of %lld blocks is outside [1, 2^31 - 1]", kernel,
+                    (long long)blocks);
+    }
+    launch(dim3(unsigned(blocks)), dim3(unsigned(threads)));
+    return launch_status(kernel);
+}
+
+}  // namespace culoss
+
+// CULOSS_LAUNCH(kernel, blocks, threads, stream, args...) launches a 1-D grid on `stream` and
+// evaluates to a culossStatus_t the caller must use (see CULOSS_TRY).
+#ifdef __CUDACC__
+#define CULOSS_LAUNCH(kernel, grid, block, stream, ...)                                                  \
+    ::culoss::launch_checked(#kernel, (grid), (block), [&](dim3 culoss_g_, dim3 culoss_b_) {             \
+        kernel<<<culoss_g_, culoss_b_, 0, reinterpret_cast<cudaStream_t>(stream)>>>(__VA_ARGS__);          \
+    })
+#else
+#define CULOSS_LAUNCH(kernel, grid, block, stream, ...)                                                  \
+    ::culoss::launch_checked(#kernel, (grid), (block), [&](dim3 culoss_g_, dim3 culoss_b_) {             \
+        ::culoss_emu::launch_kernel(::culoss_emu::kernel_name<kernel>(), kernel, culoss_g_, culoss_b_,   \
+                                    reinterpret_cast<cudaStream_t>(stream), __VA_ARGS__);                 \
+    })
+#endif
 
 namespace culoss {
 
@@ -38,14 +75,30 @@ __device__ __forceinline__ float fast_log(float x) {
 #endif
 }
 
-// A 16-byte load of four floats; the caller guarantees the alignment.
+__device__ __forceinline__ float log1p_(float x) {
+#ifdef __CUDACC__
+    return log1pf(x);
+#else
+    return std::log1p(x);
+#endif
+}
+
+__device__ __forceinline__ float pow_(float x, float y) {
+#ifdef __CUDACC__
+    return powf(x, y);
+#else
+    return std::pow(x, y);
+#endif
+}
+
+// A 16-byte load of four floats; the caller guarantees the alignment. A plain load, not __ldg:
+// the losses that allow an output over an input read it with this (a __ldg value must stay
+// unwritten for the whole kernel).
 __device__ __forceinline__ float4 load4(const float* p) {
 #ifdef __CUDACC__
-    return __ldg(reinterpret_cast<const float4*>(p));
+    return *reinterpret_cast<const float4*>(p);
 #else
-    float4 v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
+    return culoss_emu::load16(p);
 #endif
 }
 
@@ -53,11 +106,15 @@ __device__ __forceinline__ void store4(float* p, float4 v) {
 #ifdef __CUDACC__
     *reinterpret_cast<float4*>(p) = v;
 #else
-    std::memcpy(p, &v, sizeof v);
+    culoss_emu::store16(p, v);
 #endif
 }
 
 __device__ __forceinline__ float shfl_xor(float v, int offset) {
+    return __shfl_xor_sync(kFullMask, v, offset);
+}
+
+__device__ __forceinline__ double shfl_xor(double v, int offset) {
     return __shfl_xor_sync(kFullMask, v, offset);
 }
 
@@ -73,8 +130,8 @@ __device__ __forceinline__ T warp_reduce(T v, Op op) {
 // the next call, which is the only place `result` is written again.
 template <class T, class Op>
 __device__ T block_reduce(T v, Op op, T identity) {
-    __shared__ T partial[32];
-    __shared__ T result;
+    CULOSS_SHARED(T, partial, [32]);
+    CULOSS_SHARED(T, result, );
     const unsigned lane = threadIdx.x % 32;
     const unsigned warp = threadIdx.x / 32;
     v = warp_reduce(v, op);

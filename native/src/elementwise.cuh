@@ -10,6 +10,10 @@
 // final_sum_kernel adds the partials in a fixed order: the same inputs give the same bits on
 // every run.
 //
+// In place (an output over an input of the same length, culoss.h) each element is read and then
+// written by the same thread; the inputs are read with plain loads, not __ldg (whose data must
+// stay unwritten for the whole kernel).
+//
 // A functor Op provides
 //   template <bool LOSS, bool GRAD> __device__ Value eval(float x, float t) const
 // returning the element's loss (when LOSS) and d loss / d x (when GRAD), before the upstream
@@ -82,8 +86,8 @@ __global__ void __launch_bounds__(kThreads) elementwise_kernel(Op op, Args a) {
         } else {
 #pragma unroll
             for (int e = 0; e < 4; ++e) {
-                x[e] = e < lanes ? __ldg(a.x + base + e) : 0.f;
-                t[e] = e < lanes ? __ldg(a.t + base + e) : 0.f;
+                x[e] = e < lanes ? a.x[base + e] : 0.f;
+                t[e] = e < lanes ? a.t[base + e] : 0.f;
             }
         }
         Value v[4];
@@ -113,7 +117,7 @@ __global__ void __launch_bounds__(kThreads) elementwise_kernel(Op op, Args a) {
                     up[0] = gv.x, up[1] = gv.y, up[2] = gv.z, up[3] = gv.w;
                 } else {
 #pragma unroll
-                    for (int e = 0; e < 4; ++e) up[e] = e < lanes ? __ldg(a.grad_output + base + e) : 0.f;
+                    for (int e = 0; e < 4; ++e) up[e] = e < lanes ? a.grad_output[base + e] : 0.f;
                 }
             } else if (a.per_element) {
                 up[0] = up[1] = up[2] = up[3] = 1.f;
@@ -164,13 +168,10 @@ inline culossStatus_t check_workspace_query(int64_t count, culossReduction_t red
 }
 
 template <class Op, bool LOSS, bool GRAD>
-void launch(const Op& op, const Args& a, bool vec, culossStream_t stream) {
+[[nodiscard]] culossStatus_t launch(const Op& op, const Args& a, bool vec, culossStream_t stream) {
     const int blocks = grid_blocks(a.count);
-    if (vec) {
-        CULOSS_LAUNCH((elementwise_kernel<Op, LOSS, GRAD, true>), blocks, kThreads, stream, op, a);
-    } else {
-        CULOSS_LAUNCH((elementwise_kernel<Op, LOSS, GRAD, false>), blocks, kThreads, stream, op, a);
-    }
+    if (vec) return CULOSS_LAUNCH((elementwise_kernel<Op, LOSS, GRAD, true>), blocks, kThreads, stream, op, a);
+    return CULOSS_LAUNCH((elementwise_kernel<Op, LOSS, GRAD, false>), blocks, kThreads, stream, op, a);
 }
 
 inline bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
@@ -203,11 +204,8 @@ culossStatus_t run(const Names& names, const Op& op, const float* x, const float
     if (ready != CULOSS_STATUS_SUCCESS) return ready;
 
     if (count == 0) {  // nothing to read; a reduced loss of no elements is 0
-        if (want_loss && !none) {
-            const culossStatus_t st = culossMemsetAsync(loss, 0, sizeof(float), stream);
-            if (st != CULOSS_STATUS_SUCCESS) return st;
-        }
-        return launch_status();
+        if (want_loss && !none) CULOSS_TRY(culossMemsetAsync(loss, 0, sizeof(float), stream));
+        return CULOSS_STATUS_SUCCESS;
     }
 
     Args a{};
@@ -223,17 +221,18 @@ culossStatus_t run(const Names& names, const Op& op, const float* x, const float
     const bool vec = aligned16(x) && aligned16(t) && (!a.loss || aligned16(a.loss)) &&
                      (!a.grad || aligned16(a.grad)) && (!(a.grad && none && a.grad_output) || aligned16(a.grad_output));
     if (want_loss && want_grad) {
-        launch<Op, true, true>(op, a, vec, stream);
+        CULOSS_TRY((launch<Op, true, true>(op, a, vec, stream)));
     } else if (want_loss) {
-        launch<Op, true, false>(op, a, vec, stream);
+        CULOSS_TRY((launch<Op, true, false>(op, a, vec, stream)));
     } else {
-        launch<Op, false, true>(op, a, vec, stream);
+        CULOSS_TRY((launch<Op, false, true>(op, a, vec, stream)));
     }
     if (a.partials) {
         const FinishLoss finish{loss, reduction == CULOSS_REDUCTION_MEAN ? float(count) : 0.f};
-        CULOSS_LAUNCH(final_sum_kernel<FinishLoss>, 1, kReduceThreads, stream, a.partials, grid_blocks(count), finish);
+        return CULOSS_LAUNCH(final_sum_kernel<FinishLoss>, 1, kReduceThreads, stream, a.partials, grid_blocks(count),
+                             finish);
     }
-    return launch_status();
+    return CULOSS_STATUS_SUCCESS;
 }
 
 }  // namespace elementwise

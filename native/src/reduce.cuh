@@ -51,10 +51,11 @@ __global__ void __launch_bounds__(kReduceThreads) final_sum_kernel(const float* 
 }
 
 template <class Load, class Finish>
-void deterministic_sum(Load load, int64_t n, float* partials, Finish finish, culossStream_t stream) {
+[[nodiscard]] culossStatus_t deterministic_sum(Load load, int64_t n, float* partials, Finish finish,
+                                               culossStream_t stream) {
     const int blocks = reduce_blocks(n);
-    CULOSS_LAUNCH(partial_sums_kernel<Load>, blocks, kReduceThreads, stream, load, n, partials);
-    CULOSS_LAUNCH(final_sum_kernel<Finish>, 1, kReduceThreads, stream, partials, blocks, finish);
+    CULOSS_TRY(CULOSS_LAUNCH(partial_sums_kernel<Load>, blocks, kReduceThreads, stream, load, n, partials));
+    return CULOSS_LAUNCH(final_sum_kernel<Finish>, 1, kReduceThreads, stream, partials, blocks, finish);
 }
 
 }  // namespace culoss

@@ -13,12 +13,12 @@
 //
 // A policy says what a loss does with what pass 1 found (see CePolicy in
 // softmax_cross_entropy.cu and FocalPolicy in softmax_focal.cu):
-//   static constexpr bool kSums;           pass 1 also keeps sx = sum w_j (x_j - ref), sw = sum w_j
+//   static constexpr bool kSums;           pass 1 also keeps t = sum w_j (m - x_j) and w = sum w_j
 //   static constexpr bool kExcludeTarget;  the target's exponential is left out of the sum s (its
 //                                          logit still counts for the max), so that 1 - p_y = s / S
 //                                          keeps its digits when p_y is near 1
 //   bool sums_enabled() const;             (kSums only) whether this call needs the sums
-//   void accumulate_sums(RowState&, float x, float ref, int64_t j) const;   (kSums only)
+//   float weight(int64_t j) const;         (kSums only) w_j
 //   const float* weights() const;          whose w[y] the MEAN divides by; null: it counts rows
 //   culossStatus_t check() const;          host: the policy's own options
 //   Row row(const RowState&, const RowFacts&) const;       what the loss and the gradient share
@@ -58,73 +58,102 @@ struct RowArgs {
     int32_t* error_word;       // may be null
 };
 
-// What a thread knows about its share of a row: the online max `m` and sum of e^(x-m) `s`; for
-// label smoothing the weighted sum of (x - ref) and of the weights.
+// What a thread knows about its share of a row: the online max `m` and the sum `s` of
+// e^(x - m) over the row's logits (the target's left out for a kExcludeTarget policy, which keeps
+// the target's logit in `xt` instead: only the thread that owns it reads it, see the kernel);
+// for label smoothing t = sum w_j (m - x_j) and w = sum w_j, in double: every term of t is >= 0
+// whatever the logits (no cancellation), and a masked class at -FLT_MAX times a weight of 1.5
+// overflows no float (a term's value is exact in double, and the sum fits while the loss does).
 struct RowState {
-    float m, s, sx, sw;
+    float m, s, xt;
+    double t, w;
 };
 
-template <bool kSums>
+__device__ __forceinline__ RowState empty_row_state() { return RowState{-INFINITY, 0.f, -INFINITY, 0.0, 0.0}; }
+
+// The target's logit through a max that keeps a NaN (only one thread holds a value, the others
+// -inf; fmaxf would drop a NaN target).
+__device__ __forceinline__ float merge_target(float a, float b) { return a != a || b != b ? a + b : fmaxf(a, b); }
+
+// The smoothing sum t moved to the max m: every weight seen grows by (m - old max). A state whose
+// max is -inf has t = inf (or NaN) already, or no weight.
+__device__ __forceinline__ double rebased(const RowState& a, float m) {
+    return a.w != 0.0 && a.m != -INFINITY ? a.t + a.w * (double(m) - double(a.m)) : a.t;
+}
+
+template <class Policy>
 __device__ __forceinline__ RowState merge(RowState a, RowState b) {
     const float m = fmaxf(a.m, b.m);
     RowState r;
     r.m = m;
     // Both maxima -inf: both sums are 0 and e^(-inf - -inf) would be NaN.
     r.s = m == -INFINITY ? 0.f : a.s * fast_exp(a.m - m) + b.s * fast_exp(b.m - m);
-    if constexpr (kSums) {
-        r.sx = a.sx + b.sx;
-        r.sw = a.sw + b.sw;
+    r.xt = Policy::kExcludeTarget ? merge_target(a.xt, b.xt) : -INFINITY;
+    if constexpr (Policy::kSums) {
+        r.t = rebased(a, m) + rebased(b, m);
+        r.w = a.w + b.w;
     } else {
-        r.sx = 0.f;
-        r.sw = 0.f;
+        r.t = 0.0;
+        r.w = 0.0;
     }
     return r;
 }
 
-template <bool kSums>
-__device__ __forceinline__ RowState shfl_xor(RowState v, int offset) {
-    if constexpr (kSums) {
-        return {culoss::shfl_xor(v.m, offset), culoss::shfl_xor(v.s, offset), culoss::shfl_xor(v.sx, offset),
-                culoss::shfl_xor(v.sw, offset)};
-    } else {
-        return {culoss::shfl_xor(v.m, offset), culoss::shfl_xor(v.s, offset), 0.f, 0.f};
+template <class Policy>
+__device__ __forceinline__ RowState shfl_xor_state(RowState v, int offset) {
+    RowState r{culoss::shfl_xor(v.m, offset), culoss::shfl_xor(v.s, offset), -INFINITY, 0.0, 0.0};
+    if constexpr (Policy::kExcludeTarget) r.xt = culoss::shfl_xor(v.xt, offset);
+    if constexpr (Policy::kSums) {
+        r.t = culoss::shfl_xor(v.t, offset);
+        r.w = culoss::shfl_xor(v.w, offset);
     }
+    return r;
 }
 
-// All four fields: what block_reduce's warp_reduce finds (once per row of a block; the warp
-// path below shuffles only what the policy uses).
-__device__ __forceinline__ RowState shfl_xor(RowState v, int offset) { return shfl_xor<true>(v, offset); }
+// Every field: what block_reduce's warp_reduce finds (once per row of a block; the warp path
+// below shuffles only what the policy uses).
+__device__ __forceinline__ RowState shfl_xor(RowState v, int offset) {
+    return {culoss::shfl_xor(v.m, offset), culoss::shfl_xor(v.s, offset), culoss::shfl_xor(v.xt, offset),
+            culoss::shfl_xor(v.t, offset), culoss::shfl_xor(v.w, offset)};
+}
 
 // The operator block_reduce applies.
-template <bool kSums>
+template <class Policy>
 struct MergeRows {
-    __device__ RowState operator()(RowState a, RowState b) const { return merge<kSums>(a, b); }
+    __device__ RowState operator()(RowState a, RowState b) const { return merge<Policy>(a, b); }
 };
 
-template <bool kSums>
+template <class Policy>
 __device__ __forceinline__ RowState warp_reduce_rows(RowState v) {
-    for (int offset = 16; offset > 0; offset >>= 1) v = merge<kSums>(v, shfl_xor<kSums>(v, offset));
+    for (int offset = 16; offset > 0; offset >>= 1) v = merge<Policy>(v, shfl_xor_state<Policy>(v, offset));
     return v;
 }
 
 // What the kernel knows about a row when pass 1 is over, besides the reduced state.
 struct RowFacts {
-    const float* x;  // the row's logits
     int64_t c;
     int32_t target;  // read but not checked: use it only when counted
     bool counted;    // the target is in [0, c) and is not the ignore index
     float x_target;  // kExcludeTarget and counted: the target's logit; else -inf
-    float ref;       // kSums: the reference the smoothing sums subtract; else 0
 };
 
-// Fold one logit into the online max/sum.
-__device__ __forceinline__ void accumulate(RowState& st, float x) {
+// Folds one logit into the online max and sum; `in_sum` false: only into the max (the excluded
+// target).
+__device__ __forceinline__ void accumulate(RowState& st, float x, bool in_sum) {
     if (x > st.m) {
-        st.s = st.s * fast_exp(st.m - x) + 1.f;
+        st.s = st.s * fast_exp(st.m - x) + (in_sum ? 1.f : 0.f);
         st.m = x;
-    } else if (x != -INFINITY) {  // x == m == -inf adds nothing; NaN still propagates
+    } else if (x != -INFINITY && in_sum) {  // x == m == -inf adds nothing; NaN still propagates
         st.s += fast_exp(x - st.m);
     }
+}
+
+// Folds w (m - x) into the smoothing sums, after the max has taken x. A -inf logit gives an
+// infinite term (its -log p is inf), whatever the max.
+__device__ __forceinline__ void accumulate_sums(RowState& st, float x, float w, float old_m) {
+    if (st.m != old_m) st.t = rebased(RowState{old_m, 0.f, 0.f, st.t, st.w}, st.m);
+    st.t += x == -INFINITY ? double(w) * double(INFINITY) : double(w) * (double(st.m) - double(x));
+    st.w += double(w);
 }
 
 template <int VEC>
@@ -132,6 +161,7 @@ struct Chunk {
     float v[VEC];
 };
 
+// Plain loads (the logits may be overwritten by the gradient: no __ldg).
 template <int VEC>
 __device__ __forceinline__ Chunk<VEC> load_chunk(const float* p) {
     Chunk<VEC> ch;
@@ -139,7 +169,7 @@ __device__ __forceinline__ Chunk<VEC> load_chunk(const float* p) {
         const float4 f = load4(p);
         ch.v[0] = f.x, ch.v[1] = f.y, ch.v[2] = f.z, ch.v[3] = f.w;
     } else {
-        ch.v[0] = __ldg(p);
+        ch.v[0] = *p;
     }
     return ch;
 }
@@ -153,23 +183,31 @@ __device__ __forceinline__ void store_chunk(float* p, const Chunk<VEC>& ch) {
     }
 }
 
-// One logit of pass 1: into the max/sum (unless it is the excluded target: then only its max,
-// which the state started from) and into the policy's sums.
+// One logit of pass 1: into the max and sum (the excluded target only into the max, and its value
+// kept), and into the smoothing sums.
 template <class Policy>
-__device__ __forceinline__ void take(const Policy& pol, RowState& st, float v, float ref, int64_t j,
-                                     int64_t excluded, bool sums) {
+__device__ __forceinline__ void take(const Policy& pol, RowState& st, float v, int64_t j, int64_t excluded, bool sums) {
+    const float old_m = st.m;
     if constexpr (Policy::kExcludeTarget) {
-        accumulate(st, j == excluded ? -INFINITY : v);
+        const bool is_target = j == excluded;
+        if (is_target) st.xt = v;
+        accumulate(st, v, !is_target);
     } else {
-        accumulate(st, v);
+        accumulate(st, v, true);
     }
     if constexpr (Policy::kSums) {
-        if (sums) pol.accumulate_sums(st, v, ref, j);
+        if (sums) accumulate_sums(st, v, pol.weight(j), old_m);
     }
 }
 
 // TPR threads own a row (32: a warp; else the whole block). VEC: floats per load. CACHE: chunks
 // a thread keeps in registers between the passes.
+//
+// In place (grad_logits = logits) every logit is read by the one thread that later writes its
+// gradient, and by no other: the excluded target's logit too is read only by its owner during
+// pass 1 and reaches the others through the reduction (a shuffle or block_reduce), never by a
+// load after some thread may have written its gradient over it. For the same reason the logits
+// are read with plain loads, not __ldg, whose data must stay unwritten for the whole kernel.
 template <class Policy, int TPR, int VEC, int CACHE>
 __global__ void __launch_bounds__(TPR == 32 ? 256 : TPR) softmax_rows_kernel(RowArgs a, Policy pol) {
     const int lane = int(threadIdx.x % TPR);
@@ -180,28 +218,16 @@ __global__ void __launch_bounds__(TPR == 32 ? 256 : TPR) softmax_rows_kernel(Row
     const int64_t c = a.c;
     const int64_t chunks = c / VEC;
     bool sums = false;
-    float ref = 0.f;
-    if constexpr (Policy::kSums) {
-        sums = pol.sums_enabled();
-        // Label smoothing sums x - ref instead of x, so that W*m - sum w x does not cancel
-        // catastrophically when the logits are large and close together.
-        const float first = __ldg(x);
-        ref = isfinite(first) ? first : 0.f;
-    }
+    if constexpr (Policy::kSums) sums = pol.sums_enabled();
 
-    RowState st{-INFINITY, 0.f, 0.f, 0.f};
-    int32_t target = 0;
-    int64_t excluded = -1;
-    float x_target = -INFINITY;
-    if constexpr (Policy::kExcludeTarget) {  // the target is needed before pass 1
-        target = __ldg(a.targets + row);
-        if (int64_t(target) != a.ignore_index && target >= 0 && target < c) {
-            excluded = target;
-            x_target = __ldg(x + target);
-            st.m = x_target;
-        }
-    }
+    // Every thread of the group derives the row's scalars itself: no extra broadcast.
+    const int32_t target = __ldg(a.targets + row);
+    const bool ignored = int64_t(target) == a.ignore_index;
+    const bool valid = ignored || (target >= 0 && target < c);
+    const bool counted = valid && !ignored;
+    const int64_t excluded = Policy::kExcludeTarget && counted ? int64_t(target) : -1;
 
+    RowState st = empty_row_state();
     Chunk<VEC> cache[CACHE];
 #pragma unroll
     for (int k = 0; k < CACHE; ++k) {
@@ -209,32 +235,26 @@ __global__ void __launch_bounds__(TPR == 32 ? 256 : TPR) softmax_rows_kernel(Row
         if (j < chunks) {
             cache[k] = load_chunk<VEC>(x + j * VEC);
 #pragma unroll
-            for (int e = 0; e < VEC; ++e) take(pol, st, cache[k].v[e], ref, j * VEC + e, excluded, sums);
+            for (int e = 0; e < VEC; ++e) take(pol, st, cache[k].v[e], j * VEC + e, excluded, sums);
         }
     }
     for (int64_t j = lane + int64_t(CACHE) * TPR; j < chunks; j += TPR) {
         const Chunk<VEC> ch = load_chunk<VEC>(x + j * VEC);
 #pragma unroll
-        for (int e = 0; e < VEC; ++e) take(pol, st, ch.v[e], ref, j * VEC + e, excluded, sums);
+        for (int e = 0; e < VEC; ++e) take(pol, st, ch.v[e], j * VEC + e, excluded, sums);
     }
     for (int64_t j = chunks * VEC + lane; j < c; j += TPR) {  // the scalar tail
-        take(pol, st, __ldg(x + j), ref, j, excluded, sums);
+        take(pol, st, x[j], j, excluded, sums);
     }
 
     if constexpr (TPR == 32) {
-        st = warp_reduce_rows<Policy::kSums>(st);
+        st = warp_reduce_rows<Policy>(st);
     } else {
-        st = block_reduce(st, MergeRows<Policy::kSums>{}, RowState{-INFINITY, 0.f, 0.f, 0.f});
+        st = block_reduce(st, MergeRows<Policy>{}, empty_row_state());
     }
 
-    // Every thread of the group derives the row's scalars itself: no extra broadcast.
-    if constexpr (!Policy::kExcludeTarget) target = __ldg(a.targets + row);
-    const bool ignored = int64_t(target) == a.ignore_index;
-    const bool valid = ignored || (target >= 0 && target < c);
-    const bool counted = valid && !ignored;
     if (!valid && lane == 0 && a.error_word) atomicOr(a.error_word, int32_t(CULOSS_DEVICE_ERROR_BAD_TARGET));
-
-    const RowFacts facts{x, c, target, counted, x_target, ref};
+    const RowFacts facts{c, target, counted, Policy::kExcludeTarget && counted ? st.xt : -INFINITY};
     const typename Policy::Row r = pol.row(st, facts);
     if (a.row_loss && lane == 0) a.row_loss[row] = counted ? pol.loss(st, facts, r) : 0.f;
 
@@ -265,6 +285,7 @@ __global__ void __launch_bounds__(TPR == 32 ? 256 : TPR) softmax_rows_kernel(Row
             store_chunk<VEC>(gr + j * VEC, out);
         }
     }
+    // Past the cache: each thread reads again only what it alone writes.
     for (int64_t j = lane + int64_t(CACHE) * TPR; j < chunks; j += TPR) {
         const Chunk<VEC> ch = load_chunk<VEC>(x + j * VEC);
         Chunk<VEC> out;
@@ -272,7 +293,7 @@ __global__ void __launch_bounds__(TPR == 32 ? 256 : TPR) softmax_rows_kernel(Row
         for (int e2 = 0; e2 < VEC; ++e2) out.v[e2] = grad_of(ch.v[e2], j * VEC + e2);
         store_chunk<VEC>(gr + j * VEC, out);
     }
-    for (int64_t j = chunks * VEC + lane; j < c; j += TPR) gr[j] = grad_of(__ldg(x + j), j);
+    for (int64_t j = chunks * VEC + lane; j < c; j += TPR) gr[j] = grad_of(x[j], j);
 }
 
 // The mean's denominator: w[y_i] of each counted row (0 for ignored and invalid ones); with no
@@ -336,15 +357,12 @@ inline culossStatus_t rows_workspace_size(int64_t n, int64_t c, culossReduction_
 }
 
 template <class Policy, int TPR, int CACHE>
-void launch_rows(const RowArgs& a, const Policy& pol, bool vec4, culossStream_t stream) {
+[[nodiscard]] culossStatus_t launch_rows(const RowArgs& a, const Policy& pol, bool vec4, culossStream_t stream) {
     const int block = TPR == 32 ? 256 : TPR;
     const int64_t rows_per_block = block / TPR;
     const int64_t grid = (a.n + rows_per_block - 1) / rows_per_block;
-    if (vec4) {
-        CULOSS_LAUNCH((softmax_rows_kernel<Policy, TPR, 4, CACHE>), grid, block, stream, a, pol);
-    } else {
-        CULOSS_LAUNCH((softmax_rows_kernel<Policy, TPR, 1, CACHE>), grid, block, stream, a, pol);
-    }
+    if (vec4) return CULOSS_LAUNCH((softmax_rows_kernel<Policy, TPR, 4, CACHE>), grid, block, stream, a, pol);
+    return CULOSS_LAUNCH((softmax_rows_kernel<Policy, TPR, 1, CACHE>), grid, block, stream, a, pol);
 }
 
 // The arguments of a row loss's entry point that every row loss has.
@@ -413,11 +431,8 @@ culossStatus_t run_rows(const RowCall& k, const Policy& pol) {
     if (ready != CULOSS_STATUS_SUCCESS) return ready;
 
     if (k.n == 0) {  // nothing to read; a reduced loss of no rows is 0
-        if (k.loss && k.reduction != CULOSS_REDUCTION_NONE) {
-            const culossStatus_t st = culossMemsetAsync(k.loss, 0, sizeof(float), k.stream);
-            if (st != CULOSS_STATUS_SUCCESS) return st;
-        }
-        return launch_status();
+        if (k.loss && k.reduction != CULOSS_REDUCTION_NONE) CULOSS_TRY(culossMemsetAsync(k.loss, 0, sizeof(float), k.stream));
+        return CULOSS_STATUS_SUCCESS;
     }
 
     char* ws = static_cast<char*>(k.workspace);
@@ -430,8 +445,8 @@ culossStatus_t run_rows(const RowCall& k, const Policy& pol) {
     }
 
     if (denominator) {
-        deterministic_sum(TargetWeight{k.targets, pol.weights(), k.c, k.ignore_index}, k.n, partials,
-                          StoreScalar{denominator}, k.stream);
+        CULOSS_TRY(deterministic_sum(TargetWeight{k.targets, pol.weights(), k.c, k.ignore_index}, k.n, partials,
+                                     StoreScalar{denominator}, k.stream));
     }
 
     const RowArgs args{k.logits, k.logits_stride, k.targets, k.n, k.c, k.ignore_index, k.reduction,
@@ -442,17 +457,17 @@ culossStatus_t run_rows(const RowCall& k, const Policy& pol) {
     // Warp per row up to 1024 classes (the whole row in registers), then a block per row;
     // cached in registers: 32 * 8 * 4 = 1024, 256 * 16 * 4 = 16384, 512 * 16 * 4 = 32768 floats.
     if (k.c <= 1024) {
-        launch_rows<Policy, 32, 8>(args, pol, vec4, k.stream);
+        CULOSS_TRY((launch_rows<Policy, 32, 8>(args, pol, vec4, k.stream)));
     } else if (k.c <= 16384) {
-        launch_rows<Policy, 256, 16>(args, pol, vec4, k.stream);
+        CULOSS_TRY((launch_rows<Policy, 256, 16>(args, pol, vec4, k.stream)));
     } else {
-        launch_rows<Policy, 512, 16>(args, pol, vec4, k.stream);
+        CULOSS_TRY((launch_rows<Policy, 512, 16>(args, pol, vec4, k.stream)));
     }
 
     if (k.loss && k.reduction != CULOSS_REDUCTION_NONE) {
-        deterministic_sum(RowLoss{row_loss}, k.n, partials, FinishLoss{k.loss, denominator}, k.stream);
+        return deterministic_sum(RowLoss{row_loss}, k.n, partials, FinishLoss{k.loss, denominator}, k.stream);
     }
-    return launch_status();
+    return CULOSS_STATUS_SUCCESS;
 }
 
 }  // namespace

@@ -4,6 +4,10 @@
 // gradient pass, deterministic sum/mean) is row_softmax.cuh's; this file is the policy that
 // turns a row's max, sum of exponentials and smoothing sums into its loss and gradient, and the
 // entry points. The mean divides by the summed class weights of the rows that count.
+//
+// Numerics. The target's exponential is left out of the row sum (kExcludeTarget), so that a
+// confident row keeps the digits of its small loss and of 1 - p_y; label smoothing sums
+// w_j (m - x_j) in double (row_softmax.cuh), so masked classes (-1e9, -FLT_MAX) cost no digits.
 #include "row_softmax.cuh"
 
 namespace culoss {
@@ -13,17 +17,11 @@ struct CePolicy {
     const float* class_weights;  // [c] or null
     float smoothing;
 
-    static constexpr bool kSums = true;  // label smoothing needs sum w_j (x_j - ref) and sum w_j
-    static constexpr bool kExcludeTarget = false;
+    static constexpr bool kSums = true;           // label smoothing needs t = sum w_j (m - x_j) and w = sum w_j
+    static constexpr bool kExcludeTarget = true;  // 1 - p_y = s / S keeps its digits when p_y is near 1
 
     __device__ bool sums_enabled() const { return smoothing > 0.f; }
-
-    // The smoothing sums: sx accumulates w_j * (x_j - ref), sw the weights.
-    __device__ __forceinline__ void accumulate_sums(RowState& st, float x, float ref, int64_t j) const {
-        const float wj = class_weights ? __ldg(class_weights + j) : 1.f;
-        st.sx += wj * (x - ref);
-        st.sw += wj;
-    }
+    __device__ float weight(int64_t j) const { return class_weights ? __ldg(class_weights + j) : 1.f; }
 
     const float* weights() const { return class_weights; }
 
@@ -34,39 +32,50 @@ struct CePolicy {
         return CULOSS_STATUS_SUCCESS;
     }
 
-    // What both the loss and the gradient use.
+    // What both the loss and the gradient use (all 0 for a row that does not count).
     struct Row {
-        float log_s, wy, w_total;
+        float log_s;  // log S, S = sum_j e^(x_j - m) over the whole row
+        float q;      // 1 - p_y = s / S, s the sum without the target
+        float nll;    // -log p_y
+        float wy;
     };
 
     __device__ Row row(const RowState& st, const RowFacts& f) const {
-        Row r;
-        r.log_s = fast_log(st.s);
-        r.wy = f.counted ? (class_weights ? __ldg(class_weights + f.target) : 1.f) : 0.f;
-        r.w_total = class_weights ? st.sw : float(f.c);
+        Row r{0.f, 0.f, 0.f, 0.f};
+        if (!f.counted) return r;
+        const float d = f.x_target - st.m;  // <= 0
+        const float e_y = fast_exp(d);
+        const float s = st.s + e_y;
+        r.log_s = fast_log(s);
+        r.q = st.s / s;
+        // A confident row (the target leads): -log p_y = log(1 + s / e_y), whose digits a
+        // log S of a float sum near 1 would lose. Otherwise S >= 1/2 and -d >= 0: no cancellation.
+        r.nll = e_y >= 0.5f ? log1p_(st.s / e_y) : -d + r.log_s;
+        r.wy = weight(f.target);
         return r;
     }
 
-    // The loss of a counted row.
+    // The loss of a counted row: (1-e) w_y (-log p_y) + e/C sum_j w_j (-log p_j), where
+    // sum_j w_j (-log p_j) = sum_j w_j (m - x_j + log S) = t + W log S, both terms >= 0.
     __device__ float loss(const RowState& st, const RowFacts& f, const Row& r) const {
-        const float e = smoothing;
-        // -log p_y = (m - x_y) + log s, written so that large logits do not lose digits.
-        float loss = (1.f - e) * r.wy * ((st.m - __ldg(f.x + f.target)) + r.log_s);
-        if (e > 0.f) loss += e / float(f.c) * (r.w_total * (r.log_s + (st.m - f.ref)) - st.sx);
-        return loss;
+        const double e = smoothing;
+        double loss = (1.0 - e) * double(r.wy) * double(r.nll);
+        if (smoothing > 0.f) loss += e / double(f.c) * (st.t + st.w * double(r.log_s));
+        return float(loss);
     }
 
-    // d loss / d x_j = (1-e) w_y (p_j - [j == y]) + e/C (W p_j - w_j), each bracket formed on
-    // its own so that it is exactly 0 where p_j = 1 (C = 1, or one dominant logit).
+    // d loss / d x_j = (1-e) w_y (p_j - [j == y]) + e/C (W p_j - w_j). The target's entry is formed
+    // from q = 1 - p_y: -(1-e) w_y q + e/C ((W - w_y) - W q), exact where p_y rounds to 1.
     struct Grad {
         const float* weights;
         int32_t target;
         bool smoothing;
-        float m, log_s, w_total, nll_w, smooth_w;
+        float m, log_s, w_total, nll_w, smooth_w, target_grad;
 
         __device__ float operator()(float v, int64_t j) const {
+            if (j == target) return target_grad;
             const float p = fast_exp((v - m) - log_s);
-            float g = nll_w * (j == target ? p - 1.f : p);
+            float g = nll_w * p;
             if (smoothing) g += smooth_w * (w_total * p - (weights ? __ldg(weights + j) : 1.f));
             return g;
         }
@@ -74,8 +83,12 @@ struct CePolicy {
 
     __device__ Grad grad(const RowState& st, const RowFacts& f, const Row& r) const {
         const bool smooth = smoothing > 0.f;
-        return Grad{class_weights, f.target, smooth, st.m, r.log_s, r.w_total, (1.f - smoothing) * r.wy,
-                    smooth ? smoothing / float(f.c) : 0.f};
+        const float w_total = smooth ? float(st.w) : 0.f;
+        const float nll_w = (1.f - smoothing) * r.wy;
+        const float smooth_w = smooth ? smoothing / float(f.c) : 0.f;
+        float target_grad = -nll_w * r.q;
+        if (smooth) target_grad += smooth_w * ((w_total - r.wy) - w_total * r.q);
+        return Grad{class_weights, f.target, smooth, st.m, r.log_s, w_total, nll_w, smooth_w, target_grad};
     }
 };
 

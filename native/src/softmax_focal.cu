@@ -18,22 +18,6 @@
 namespace culoss {
 namespace {
 
-__device__ __forceinline__ float log1p_(float x) {
-#ifdef __CUDACC__
-    return log1pf(x);
-#else
-    return std::log1p(x);
-#endif
-}
-
-__device__ __forceinline__ float pow_(float x, float y) {
-#ifdef __CUDACC__
-    return powf(x, y);
-#else
-    return std::pow(x, y);
-#endif
-}
-
 struct FocalPolicy {
     const float* class_alpha;  // [c] or null: alpha for every class
     float alpha;

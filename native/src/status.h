@@ -14,8 +14,10 @@ void clear_detail();
 
 // SUCCESS when kernels can run here; NO_DEVICE in a build without CUDA.
 culossStatus_t device_ready();
-// The status of the launches made since the last call (cudaGetLastError on a GPU).
-culossStatus_t launch_status();
+// The runtime's verdict on the launch of `kernel` just made: its last error, taken (and so
+// cleared), as LAUNCH_FAILED with a detail naming the kernel. An error that an earlier CUDA call
+// of the caller left pending on this thread is reported here too, as every CUDA library does.
+culossStatus_t launch_status(const char* kernel);
 
 }  // namespace culoss
 
@@ -23,6 +25,13 @@ culossStatus_t launch_status();
 #define CULOSS_REQUIRE(cond, status, ...)               \
     do {                                                \
         if (!(cond)) return ::culoss::fail(status, __VA_ARGS__); \
+    } while (0)
+
+// Returns the status of `expr` from the enclosing function unless it is SUCCESS.
+#define CULOSS_TRY(expr)                                          \
+    do {                                                          \
+        const culossStatus_t culoss_try_status_ = (expr);         \
+        if (culoss_try_status_ != CULOSS_STATUS_SUCCESS) return culoss_try_status_; \
     } while (0)
 
 #define CULOSS_REQUIRE_ALIGNED(ptr, bytes)                                                   \

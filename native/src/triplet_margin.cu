@@ -339,7 +339,7 @@ size_t workspace_bytes(int64_t n, culossReduction_t reduction) {
 }
 
 template <int TPR>
-void launch_rows(const TmArgs& a, bool vec4, culossStream_t stream) {
+[[nodiscard]] culossStatus_t launch_rows(const TmArgs& a, bool vec4, culossStream_t stream) {
     // TPR <= 32: blocks of 256 threads, or fewer (at least a warp) when there are fewer rows.
     int block = TPR;
     if (TPR <= 32) {
@@ -348,11 +348,8 @@ void launch_rows(const TmArgs& a, bool vec4, culossStream_t stream) {
     }
     const int64_t rows_per_block = block / TPR;
     const int64_t grid = (a.n + rows_per_block - 1) / rows_per_block;
-    if (vec4) {
-        CULOSS_LAUNCH((triplet_kernel<TPR, 4>), grid, block, stream, a);
-    } else {
-        CULOSS_LAUNCH((triplet_kernel<TPR, 1>), grid, block, stream, a);
-    }
+    if (vec4) return CULOSS_LAUNCH((triplet_kernel<TPR, 4>), grid, block, stream, a);
+    return CULOSS_LAUNCH((triplet_kernel<TPR, 1>), grid, block, stream, a);
 }
 
 bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
@@ -419,11 +416,8 @@ culossStatus_t run(const float* anchor, const float* positive, const float* nega
     if (ready != CULOSS_STATUS_SUCCESS) return ready;
 
     if (n == 0) {  // nothing to read; a reduced loss of no rows is 0
-        if (loss && reduction != CULOSS_REDUCTION_NONE) {
-            const culossStatus_t st = culossMemsetAsync(loss, 0, sizeof(float), stream);
-            if (st != CULOSS_STATUS_SUCCESS) return st;
-        }
-        return launch_status();
+        if (loss && reduction != CULOSS_REDUCTION_NONE) CULOSS_TRY(culossMemsetAsync(loss, 0, sizeof(float), stream));
+        return CULOSS_STATUS_SUCCESS;
     }
 
     char* ws = static_cast<char*>(workspace);
@@ -444,26 +438,26 @@ culossStatus_t run(const float* anchor, const float* positive, const float* nega
     // Threads per row: the fewest that keep the whole row in registers (16 floats per input each).
     const int64_t per_thread = (d + kCachedFloats - 1) / kCachedFloats;
     if (per_thread <= 4) {
-        launch_rows<4>(args, vec4, stream);
+        CULOSS_TRY(launch_rows<4>(args, vec4, stream));
     } else if (per_thread <= 8) {
-        launch_rows<8>(args, vec4, stream);
+        CULOSS_TRY(launch_rows<8>(args, vec4, stream));
     } else if (per_thread <= 16) {
-        launch_rows<16>(args, vec4, stream);
+        CULOSS_TRY(launch_rows<16>(args, vec4, stream));
     } else if (per_thread <= 32) {
-        launch_rows<32>(args, vec4, stream);
+        CULOSS_TRY(launch_rows<32>(args, vec4, stream));
     } else if (per_thread <= 128) {
-        launch_rows<128>(args, vec4, stream);
+        CULOSS_TRY(launch_rows<128>(args, vec4, stream));
     } else if (per_thread <= 256) {
-        launch_rows<256>(args, vec4, stream);
+        CULOSS_TRY(launch_rows<256>(args, vec4, stream));
     } else {
-        launch_rows<512>(args, vec4, stream);  // past d = 8192 the tail of a row is read twice
+        CULOSS_TRY(launch_rows<512>(args, vec4, stream));  // past d = 8192 the tail of a row is read twice
     }
 
     if (loss && reduction != CULOSS_REDUCTION_NONE) {
-        deterministic_sum(RowLoss{row_loss}, n, partials,
-                          FinishLoss{loss, reduction == CULOSS_REDUCTION_MEAN ? float(n) : 1.f}, stream);
+        return deterministic_sum(RowLoss{row_loss}, n, partials,
+                                 FinishLoss{loss, reduction == CULOSS_REDUCTION_MEAN ? float(n) : 1.f}, stream);
     }
-    return launch_status();
+    return CULOSS_STATUS_SUCCESS;
 }
 
 }  // namespace

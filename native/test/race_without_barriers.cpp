@@ -17,6 +17,7 @@ int main() {
     const culossStatus_t st = culossSoftmaxCrossEntropyForwardBackward(
         logits.data(), c, targets.data(), n, c, nullptr, CULOSS_NO_IGNORE_INDEX, 0.f, CULOSS_REDUCTION_NONE,
         nullptr, loss.data(), grad.data(), c, nullptr, 0, nullptr, nullptr);
+    culossStreamSynchronize(nullptr);  // the kernels run on the stream's thread
     std::printf("status %d, loss %g %g\n", int(st), double(loss[0]), double(loss[1]));
     return 0;
 }

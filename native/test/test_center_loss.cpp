@@ -176,27 +176,27 @@ void run_case(test::Context& t, const Case& k, Entry entry, uint32_t seed) {
     switch (entry) {
         case Entry::Forward:
             st = culossCenterLossForward(x.get(), y.get(), centers.get(), k.n, k.d, k.c, k.lambda, k.reduction,
-                                         loss.get(), ws.get(), ws_bytes, err.get(), nullptr);
+                                         loss.get(), ws.get(), ws_bytes, err.get(), test::stream());
             break;
         case Entry::BackwardF:
         case Entry::BackwardC:
         case Entry::BackwardFC:
             st = culossCenterLossBackward(x.get(), y.get(), centers.get(), k.n, k.d, k.c, k.lambda, k.reduction, go,
-                                          gfp, gcp, ws.get(), ws_bytes, err.get(), nullptr);
+                                          gfp, gcp, ws.get(), ws_bytes, err.get(), test::stream());
             break;
         case Entry::FusedF:
         case Entry::FusedC:
         case Entry::FusedFC:
             st = culossCenterLossForwardBackward(x.get(), y.get(), centers.get(), k.n, k.d, k.c, k.lambda, k.reduction,
-                                                 go, loss.get(), gfp, gcp, ws.get(), ws_bytes, err.get(), nullptr);
+                                                 go, loss.get(), gfp, gcp, ws.get(), ws_bytes, err.get(), test::stream());
             break;
         case Entry::Update:
             st = culossCenterLossUpdateCenters(x.get(), y.get(), centers.get(), k.n, k.d, k.c, k.alpha, ws.get(),
-                                               ws_bytes, err.get(), nullptr);
+                                               ws_bytes, err.get(), test::stream());
             break;
     }
     t.check_status(st, what);
-    t.check_status(culossStreamSynchronize(nullptr), what + " sync");
+    t.check_status(culossStreamSynchronize(test::stream()), what + " sync");
     t.expect(err.read()[0] == 0, what + ": error word set for valid labels");
     const double tol = tolerance(k);
     if (want_loss) t.expect_close(loss.data(), ref.loss, tol, what + " loss");
@@ -262,12 +262,12 @@ void test_empty_batch(test::Context& t) {
             centers(std::vector<float>(12, 2.f));
         t.check_status(culossCenterLossForwardBackward(nullptr, nullptr, nullptr, 0, 3, 4, 1.f, r, nullptr,
                                                        r == CULOSS_REDUCTION_NONE ? nullptr : loss.get(), nullptr,
-                                                       gc.get(), nullptr, 0, nullptr, nullptr),
+                                                       gc.get(), nullptr, 0, nullptr, test::stream()),
                        "n=0 fused");
         if (r != CULOSS_REDUCTION_NONE) t.expect(loss.read()[0] == 0.f, "n=0 loss is 0");
         t.expect(gc.read() == std::vector<float>(12, 0.f), "n=0 grad_centers is zero");
         t.check_status(culossCenterLossUpdateCenters(nullptr, nullptr, centers.get(), 0, 3, 4, 0.5f, nullptr, 0,
-                                                     nullptr, nullptr),
+                                                     nullptr, test::stream()),
                        "n=0 update");
         t.expect(centers.read() == std::vector<float>(12, 2.f), "n=0 update leaves the centers");
     }
@@ -294,19 +294,19 @@ void test_bad_labels(test::Context& t) {
         culossStatus_t st;
         if (e == Entry::Forward) {
             st = culossCenterLossForward(x.get(), y.get(), centers.get(), n, d, c, 1.f, k.reduction, loss.get(),
-                                         ws.get(), ws_bytes, err.get(), nullptr);
+                                         ws.get(), ws_bytes, err.get(), test::stream());
         } else if (e == Entry::BackwardFC) {
             st = culossCenterLossBackward(x.get(), y.get(), centers.get(), n, d, c, 1.f, k.reduction, nullptr, gf.get(),
-                                          gc.get(), ws.get(), ws_bytes, err.get(), nullptr);
+                                          gc.get(), ws.get(), ws_bytes, err.get(), test::stream());
         } else if (e == Entry::BackwardC) {
             st = culossCenterLossBackward(x.get(), y.get(), centers.get(), n, d, c, 1.f, k.reduction, nullptr, nullptr,
-                                          gc.get(), ws.get(), ws_bytes, err.get(), nullptr);
+                                          gc.get(), ws.get(), ws_bytes, err.get(), test::stream());
         } else if (e == Entry::FusedFC) {
             st = culossCenterLossForwardBackward(x.get(), y.get(), centers.get(), n, d, c, 1.f, k.reduction, nullptr,
-                                                 loss.get(), gf.get(), gc.get(), ws.get(), ws_bytes, err.get(), nullptr);
+                                                 loss.get(), gf.get(), gc.get(), ws.get(), ws_bytes, err.get(), test::stream());
         } else {
             st = culossCenterLossUpdateCenters(x.get(), y.get(), centers.get(), n, d, c, k.alpha, ws.get(), ws_bytes,
-                                               err.get(), nullptr);
+                                               err.get(), test::stream());
         }
         t.check_status(st, what);
         t.expect(err.read()[0] == CULOSS_DEVICE_ERROR_BAD_TARGET, what + ": error word set");
@@ -341,7 +341,7 @@ void test_in_place(test::Context& t) {
     test::DeviceBuffer<char> ws(std::vector<char>(ws_bytes, 0));
     t.check_status(culossCenterLossForwardBackward(x.get(), y.get(), centers.get(), k.n, k.d, k.c, 1.f, k.reduction,
                                                    nullptr, loss.get(), x.get(), gc.get(), ws.get(), ws_bytes, nullptr,
-                                                   nullptr),
+                                                   test::stream()),
                    "in place");
     t.expect_close(loss.read(), ref.loss, 1e-5, "in place loss");
     t.expect_close(x.read(), ref.grad_features, 1e-5, "in place grad_features");
@@ -369,103 +369,103 @@ void test_bad_arguments(test::Context& t) {
     expect_invalid(culossCenterLossWorkspaceSize(2, 0, 3, NONE, &bytes), INVALID, "d");
     expect_invalid(culossCenterLossWorkspaceSize(2, 4, 0, NONE, &bytes), INVALID, "num_classes");
     expect_invalid(culossCenterLossWorkspaceSize(2, 4, 3, culossReduction_t(3), &bytes), INVALID, "reduction");
-    expect_invalid(culossCenterLossForward(X, Y, C, -1, 4, 3, 1.f, NONE, loss.get(), nullptr, 0, nullptr, nullptr),
+    expect_invalid(culossCenterLossForward(X, Y, C, -1, 4, 3, 1.f, NONE, loss.get(), nullptr, 0, nullptr, test::stream()),
                    INVALID, "n");
     expect_invalid(culossCenterLossForward(X, Y, C, int64_t(1) << 31, 4, 3, 1.f, NONE, loss.get(), nullptr, 0, nullptr,
-                                           nullptr),
+                                           test::stream()),
                    INVALID, "n");
-    expect_invalid(culossCenterLossForward(X, Y, C, 2, 0, 3, 1.f, NONE, loss.get(), nullptr, 0, nullptr, nullptr),
+    expect_invalid(culossCenterLossForward(X, Y, C, 2, 0, 3, 1.f, NONE, loss.get(), nullptr, 0, nullptr, test::stream()),
                    INVALID, "d");
-    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 0, 1.f, NONE, loss.get(), nullptr, 0, nullptr, nullptr),
+    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 0, 1.f, NONE, loss.get(), nullptr, 0, nullptr, test::stream()),
                    INVALID, "num_classes");
     expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, int64_t(1) << 31, 1.f, NONE, loss.get(), nullptr, 0, nullptr,
-                                           nullptr),
+                                           test::stream()),
                    INVALID, "num_classes");
     expect_invalid(culossCenterLossForward(X, Y, C, 2, int64_t(1) << 40, 3, 1.f, NONE, loss.get(), nullptr, 0, nullptr,
-                                           nullptr),
+                                           test::stream()),
                    INVALID, "d");
-    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, NAN, NONE, loss.get(), nullptr, 0, nullptr, nullptr),
+    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, NAN, NONE, loss.get(), nullptr, 0, nullptr, test::stream()),
                    INVALID, "lambda");
-    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, INFINITY, NONE, loss.get(), nullptr, 0, nullptr, nullptr),
+    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, INFINITY, NONE, loss.get(), nullptr, 0, nullptr, test::stream()),
                    INVALID, "lambda");
     expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, 1.f, culossReduction_t(-1), loss.get(), nullptr, 0,
-                                           nullptr, nullptr),
+                                           nullptr, test::stream()),
                    INVALID, "reduction");
-    expect_invalid(culossCenterLossForward(nullptr, Y, C, 2, 4, 3, 1.f, NONE, loss.get(), nullptr, 0, nullptr, nullptr),
+    expect_invalid(culossCenterLossForward(nullptr, Y, C, 2, 4, 3, 1.f, NONE, loss.get(), nullptr, 0, nullptr, test::stream()),
                    INVALID, "features");
-    expect_invalid(culossCenterLossForward(X, nullptr, C, 2, 4, 3, 1.f, NONE, loss.get(), nullptr, 0, nullptr, nullptr),
+    expect_invalid(culossCenterLossForward(X, nullptr, C, 2, 4, 3, 1.f, NONE, loss.get(), nullptr, 0, nullptr, test::stream()),
                    INVALID, "labels");
-    expect_invalid(culossCenterLossForward(X, Y, nullptr, 2, 4, 3, 1.f, NONE, loss.get(), nullptr, 0, nullptr, nullptr),
+    expect_invalid(culossCenterLossForward(X, Y, nullptr, 2, 4, 3, 1.f, NONE, loss.get(), nullptr, 0, nullptr, test::stream()),
                    INVALID, "centers");
-    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, 1.f, NONE, nullptr, nullptr, 0, nullptr, nullptr), INVALID,
+    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, 1.f, NONE, nullptr, nullptr, 0, nullptr, test::stream()), INVALID,
                    "loss");
-    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, 1.f, MEAN, loss.get(), nullptr, 0, nullptr, nullptr),
+    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, 1.f, MEAN, loss.get(), nullptr, 0, nullptr, test::stream()),
                    CULOSS_STATUS_WORKSPACE_TOO_SMALL, "workspace");
-    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, 1.f, MEAN, loss.get(), ws.get(), 4, nullptr, nullptr),
+    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, 1.f, MEAN, loss.get(), ws.get(), 4, nullptr, test::stream()),
                    CULOSS_STATUS_WORKSPACE_TOO_SMALL, "workspace");
-    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, 1.f, NONE, loss.get(), ws.get() + 8, 1024, nullptr, nullptr),
+    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, 1.f, NONE, loss.get(), ws.get() + 8, 1024, nullptr, test::stream()),
                    CULOSS_STATUS_MISALIGNED, "workspace");
     expect_invalid(culossCenterLossForward(reinterpret_cast<const float*>(reinterpret_cast<const char*>(X) + 2), Y, C, 2,
-                                           4, 3, 1.f, NONE, loss.get(), nullptr, 0, nullptr, nullptr),
+                                           4, 3, 1.f, NONE, loss.get(), nullptr, 0, nullptr, test::stream()),
                    CULOSS_STATUS_MISALIGNED, "features");
     expect_invalid(culossCenterLossForward(X, reinterpret_cast<const int32_t*>(reinterpret_cast<const char*>(Y) + 1), C,
-                                           2, 4, 3, 1.f, NONE, loss.get(), nullptr, 0, nullptr, nullptr),
+                                           2, 4, 3, 1.f, NONE, loss.get(), nullptr, 0, nullptr, test::stream()),
                    CULOSS_STATUS_MISALIGNED, "labels");
     expect_invalid(culossCenterLossForward(X, Y, reinterpret_cast<const float*>(reinterpret_cast<const char*>(C) + 2), 2,
-                                           4, 3, 1.f, NONE, loss.get(), nullptr, 0, nullptr, nullptr),
+                                           4, 3, 1.f, NONE, loss.get(), nullptr, 0, nullptr, test::stream()),
                    CULOSS_STATUS_MISALIGNED, "centers");
     expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, 1.f, NONE, loss.get(), nullptr, 0,
-                                           reinterpret_cast<int32_t*>(reinterpret_cast<char*>(y.get()) + 2), nullptr),
+                                           reinterpret_cast<int32_t*>(reinterpret_cast<char*>(y.get()) + 2), test::stream()),
                    CULOSS_STATUS_MISALIGNED, "error_word");
     expect_invalid(culossCenterLossBackward(X, Y, C, 2, 4, 3, 1.f, NONE, nullptr, nullptr, nullptr, nullptr, 0, nullptr,
-                                            nullptr),
+                                            test::stream()),
                    INVALID, "grad_features and grad_centers");
     expect_invalid(culossCenterLossBackward(X, Y, C, 2, 4, 3, 1.f, NONE, nullptr, gf.get(), gc.get(), nullptr, 0,
-                                            nullptr, nullptr),
+                                            nullptr, test::stream()),
                    CULOSS_STATUS_WORKSPACE_TOO_SMALL, "workspace");
     expect_invalid(culossCenterLossBackward(X, Y, C, 2, 4, 3, 1.f, NONE, nullptr, C, nullptr, nullptr, 0, nullptr,
-                                            nullptr),
+                                            test::stream()),
                    INVALID, "grad_features aliases centers");
     expect_invalid(culossCenterLossBackward(X, Y, C, 2, 4, 3, 1.f, NONE, nullptr, nullptr, C, ws.get(), 4096, nullptr,
-                                            nullptr),
+                                            test::stream()),
                    INVALID, "grad_centers aliases centers");
     expect_invalid(culossCenterLossBackward(X, Y, C, 2, 4, 3, 1.f, NONE, nullptr, nullptr, X, ws.get(), 4096, nullptr,
-                                            nullptr),
+                                            test::stream()),
                    INVALID, "grad_centers aliases features");
     expect_invalid(culossCenterLossBackward(X, Y, C, 2, 4, 3, 1.f, NONE, nullptr, gf.get(), gf.get(), ws.get(), 4096,
-                                            nullptr, nullptr),
+                                            nullptr, test::stream()),
                    INVALID, "grad_centers aliases grad_features");
     expect_invalid(culossCenterLossBackward(X, Y, C, 2, 4, 3, 1.f, NONE,
                                             reinterpret_cast<const float*>(reinterpret_cast<const char*>(X) + 1),
-                                            gf.get(), nullptr, nullptr, 0, nullptr, nullptr),
+                                            gf.get(), nullptr, nullptr, 0, nullptr, test::stream()),
                    CULOSS_STATUS_MISALIGNED, "grad_output");
     expect_invalid(culossCenterLossBackward(X, Y, C, 2, 4, 3, 1.f, NONE, nullptr,
                                             reinterpret_cast<float*>(reinterpret_cast<char*>(gf.get()) + 1), nullptr,
-                                            nullptr, 0, nullptr, nullptr),
+                                            nullptr, 0, nullptr, test::stream()),
                    CULOSS_STATUS_MISALIGNED, "grad_features");
     expect_invalid(culossCenterLossForwardBackward(X, Y, C, 2, 4, 3, 1.f, CULOSS_REDUCTION_SUM, nullptr, nullptr, gf.get(),
-                                                   nullptr, ws.get(), 4096, nullptr, nullptr),
+                                                   nullptr, ws.get(), 4096, nullptr, test::stream()),
                    INVALID, "loss");
     expect_invalid(culossCenterLossForwardBackward(X, Y, C, 2, 4, 3, 1.f, MEAN, nullptr, loss.get(), nullptr, nullptr,
-                                                   ws.get(), 4096, nullptr, nullptr),
+                                                   ws.get(), 4096, nullptr, test::stream()),
                    INVALID, "grad_features and grad_centers");
-    expect_invalid(culossCenterLossUpdateCenters(X, Y, C, 2, 4, 3, NAN, ws.get(), 4096, nullptr, nullptr), INVALID,
+    expect_invalid(culossCenterLossUpdateCenters(X, Y, C, 2, 4, 3, NAN, ws.get(), 4096, nullptr, test::stream()), INVALID,
                    "alpha");
-    expect_invalid(culossCenterLossUpdateCenters(X, Y, nullptr, 2, 4, 3, 0.5f, ws.get(), 4096, nullptr, nullptr),
+    expect_invalid(culossCenterLossUpdateCenters(X, Y, nullptr, 2, 4, 3, 0.5f, ws.get(), 4096, nullptr, test::stream()),
                    INVALID, "centers");
-    expect_invalid(culossCenterLossUpdateCenters(nullptr, Y, C, 2, 4, 3, 0.5f, ws.get(), 4096, nullptr, nullptr),
+    expect_invalid(culossCenterLossUpdateCenters(nullptr, Y, C, 2, 4, 3, 0.5f, ws.get(), 4096, nullptr, test::stream()),
                    INVALID, "features");
-    expect_invalid(culossCenterLossUpdateCenters(X, nullptr, C, 2, 4, 3, 0.5f, ws.get(), 4096, nullptr, nullptr),
+    expect_invalid(culossCenterLossUpdateCenters(X, nullptr, C, 2, 4, 3, 0.5f, ws.get(), 4096, nullptr, test::stream()),
                    INVALID, "labels");
-    expect_invalid(culossCenterLossUpdateCenters(X, Y, C, -2, 4, 3, 0.5f, ws.get(), 4096, nullptr, nullptr), INVALID,
+    expect_invalid(culossCenterLossUpdateCenters(X, Y, C, -2, 4, 3, 0.5f, ws.get(), 4096, nullptr, test::stream()), INVALID,
                    "n");
-    expect_invalid(culossCenterLossUpdateCenters(X, Y, C, 2, 4, 0, 0.5f, ws.get(), 4096, nullptr, nullptr), INVALID,
+    expect_invalid(culossCenterLossUpdateCenters(X, Y, C, 2, 4, 0, 0.5f, ws.get(), 4096, nullptr, test::stream()), INVALID,
                    "num_classes");
-    expect_invalid(culossCenterLossUpdateCenters(X, Y, X, 2, 4, 3, 0.5f, ws.get(), 4096, nullptr, nullptr), INVALID,
+    expect_invalid(culossCenterLossUpdateCenters(X, Y, X, 2, 4, 3, 0.5f, ws.get(), 4096, nullptr, test::stream()), INVALID,
                    "centers aliases features");
-    expect_invalid(culossCenterLossUpdateCenters(X, Y, C, 2, 4, 3, 0.5f, ws.get(), 8, nullptr, nullptr),
+    expect_invalid(culossCenterLossUpdateCenters(X, Y, C, 2, 4, 3, 0.5f, ws.get(), 8, nullptr, test::stream()),
                    CULOSS_STATUS_WORKSPACE_TOO_SMALL, "workspace");
-    expect_invalid(culossCenterLossUpdateCenters(X, Y, C, 2, 4, 3, 0.5f, nullptr, 4096, nullptr, nullptr),
+    expect_invalid(culossCenterLossUpdateCenters(X, Y, C, 2, 4, 3, 0.5f, nullptr, 4096, nullptr, test::stream()),
                    CULOSS_STATUS_WORKSPACE_TOO_SMALL, "workspace");
 }
 
@@ -485,7 +485,7 @@ void test_deterministic(test::Context& t) {
     for (int run = 0; run < 20; ++run) {
         test::DeviceBuffer<float> centers(in.centers);
         t.check_status(culossCenterLossUpdateCenters(x.get(), y.get(), centers.get(), k.n, k.d, k.c, k.alpha, ws.get(),
-                                                     ws_bytes, nullptr, nullptr),
+                                                     ws_bytes, nullptr, test::stream()),
                        "determinism update");
         const std::vector<float> got = centers.read();
         if (run == 0) {
@@ -501,7 +501,7 @@ void test_deterministic(test::Context& t) {
             gc(std::vector<float>(k.c * k.d));
         t.check_status(culossCenterLossForwardBackward(x.get(), y.get(), centers.get(), k.n, k.d, k.c, k.lambda,
                                                        k.reduction, nullptr, loss.get(), gf.get(), gc.get(), ws.get(),
-                                                       ws_bytes, nullptr, nullptr),
+                                                       ws_bytes, nullptr, test::stream()),
                        "determinism fused");
         if (run == 0) {
             first_loss = loss.read();
@@ -529,10 +529,10 @@ void test_loss_then_update(test::Context& t) {
     test::DeviceBuffer<char> ws(std::vector<char>(ws_bytes, 0));
     t.check_status(culossCenterLossForwardBackward(x.get(), y.get(), centers.get(), k.n, k.d, k.c, 1.f, k.reduction,
                                                    nullptr, loss.get(), gf.get(), nullptr, ws.get(), ws_bytes, nullptr,
-                                                   nullptr),
+                                                   test::stream()),
                    "loss then update: loss");
     t.check_status(culossCenterLossUpdateCenters(x.get(), y.get(), centers.get(), k.n, k.d, k.c, k.alpha, ws.get(),
-                                                 ws_bytes, nullptr, nullptr),
+                                                 ws_bytes, nullptr, test::stream()),
                    "loss then update: update");
     t.expect_close(loss.read(), ref.loss, 1e-5, "loss then update: loss of the old centers");
     t.expect_close(gf.read(), ref.grad_features, 1e-5, "loss then update: gradient of the old centers");

@@ -54,18 +54,18 @@ culossStatus_t call(Entry e, const Options& o, const float* x, const float* t, i
                     const float* gout, float* loss, float* grad, void* ws, size_t ws_bytes) {
     switch (o.kind) {
         case Kind::Focal:
-            if (e == Entry::Forward) return culossSigmoidFocalForward(x, t, count, o.a, o.b, r, loss, ws, ws_bytes, nullptr);
+            if (e == Entry::Forward) return culossSigmoidFocalForward(x, t, count, o.a, o.b, r, loss, ws, ws_bytes, test::stream());
             if (e == Entry::Backward)
-                return culossSigmoidFocalBackward(x, t, count, o.a, o.b, r, gout, grad, ws, ws_bytes, nullptr);
-            return culossSigmoidFocalForwardBackward(x, t, count, o.a, o.b, r, gout, loss, grad, ws, ws_bytes, nullptr);
+                return culossSigmoidFocalBackward(x, t, count, o.a, o.b, r, gout, grad, ws, ws_bytes, test::stream());
+            return culossSigmoidFocalForwardBackward(x, t, count, o.a, o.b, r, gout, loss, grad, ws, ws_bytes, test::stream());
         case Kind::SmoothL1:
-            if (e == Entry::Forward) return culossSmoothL1Forward(x, t, count, o.a, r, loss, ws, ws_bytes, nullptr);
-            if (e == Entry::Backward) return culossSmoothL1Backward(x, t, count, o.a, r, gout, grad, ws, ws_bytes, nullptr);
-            return culossSmoothL1ForwardBackward(x, t, count, o.a, r, gout, loss, grad, ws, ws_bytes, nullptr);
+            if (e == Entry::Forward) return culossSmoothL1Forward(x, t, count, o.a, r, loss, ws, ws_bytes, test::stream());
+            if (e == Entry::Backward) return culossSmoothL1Backward(x, t, count, o.a, r, gout, grad, ws, ws_bytes, test::stream());
+            return culossSmoothL1ForwardBackward(x, t, count, o.a, r, gout, loss, grad, ws, ws_bytes, test::stream());
         default:
-            if (e == Entry::Forward) return culossHuberForward(x, t, count, o.a, r, loss, ws, ws_bytes, nullptr);
-            if (e == Entry::Backward) return culossHuberBackward(x, t, count, o.a, r, gout, grad, ws, ws_bytes, nullptr);
-            return culossHuberForwardBackward(x, t, count, o.a, r, gout, loss, grad, ws, ws_bytes, nullptr);
+            if (e == Entry::Forward) return culossHuberForward(x, t, count, o.a, r, loss, ws, ws_bytes, test::stream());
+            if (e == Entry::Backward) return culossHuberBackward(x, t, count, o.a, r, gout, grad, ws, ws_bytes, test::stream());
+            return culossHuberForwardBackward(x, t, count, o.a, r, gout, loss, grad, ws, ws_bytes, test::stream());
     }
 }
 
@@ -212,7 +212,7 @@ Outputs run_case(test::Context& tc, const Options& o, Entry entry, culossReducti
                                    pass_gout ? go.get() + offset : nullptr, loss.get() + offset, grad.get() + offset,
                                    ws.get(), ws_bytes);
     tc.check_status(st, what);
-    tc.check_status(culossStreamSynchronize(nullptr), what + " sync");
+    tc.check_status(culossStreamSynchronize(test::stream()), what + " sync");
     const double tol = count > 100000 ? 2e-5 : 1e-5;
     Outputs out;
     auto unplace = [&](const std::vector<float>& all, int64_t len, const char* name) {

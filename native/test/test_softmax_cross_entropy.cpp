@@ -153,21 +153,21 @@ void run_case(test::Context& t, const Case& k, Entry entry, uint32_t seed) {
         case Entry::Forward:
             st = culossSoftmaxCrossEntropyForward(x.get() + k.offset, in.stride, y.get(), k.n, k.c, weights, k.ignore,
                                                   k.smoothing, k.reduction, loss.get(), ws.get(), ws_bytes, err.get(),
-                                                  nullptr);
+                                                  test::stream());
             break;
         case Entry::Backward:
             st = culossSoftmaxCrossEntropyBackward(x.get() + k.offset, in.stride, y.get(), k.n, k.c, weights, k.ignore,
                                                    k.smoothing, k.reduction, go, g, grad_stride, ws.get(), ws_bytes,
-                                                   err.get(), nullptr);
+                                                   err.get(), test::stream());
             break;
         case Entry::Fused:
             st = culossSoftmaxCrossEntropyForwardBackward(x.get() + k.offset, in.stride, y.get(), k.n, k.c, weights,
                                                           k.ignore, k.smoothing, k.reduction, go, loss.get(), g,
-                                                          grad_stride, ws.get(), ws_bytes, err.get(), nullptr);
+                                                          grad_stride, ws.get(), ws_bytes, err.get(), test::stream());
             break;
     }
     t.check_status(st, what);
-    t.check_status(culossStreamSynchronize(nullptr), what + " sync");
+    t.check_status(culossStreamSynchronize(test::stream()), what + " sync");
     t.expect(err.read()[0] == 0, what + ": error word set for valid targets");
     if (entry != Entry::Backward) {
         const std::vector<float> got = loss.read();
@@ -225,7 +225,7 @@ void test_empty_batch(test::Context& t) {
         t.expect(ws == 0, "n=0 needs no workspace");
         t.check_status(culossSoftmaxCrossEntropyForwardBackward(nullptr, 5, nullptr, 0, 5, nullptr, -100, 0.f, r,
                                                                 nullptr, loss.get(), nullptr, 5, nullptr, 0, nullptr,
-                                                                nullptr),
+                                                                test::stream()),
                        "n=0 fused");
         t.expect(loss.read()[0] == 0.f, "n=0 loss is 0");
     }
@@ -245,7 +245,7 @@ void test_invalid_targets(test::Context& t) {
     test::DeviceBuffer<char> ws(std::vector<char>(ws_bytes, 0));
     t.check_status(culossSoftmaxCrossEntropyForwardBackward(dx.get(), c, dy.get(), n, c, nullptr, -100, 0.f,
                                                             CULOSS_REDUCTION_MEAN, nullptr, loss.get(), grad.get(), c,
-                                                            ws.get(), ws_bytes, err.get(), nullptr),
+                                                            ws.get(), ws_bytes, err.get(), test::stream()),
                    "invalid targets");
     t.expect(err.read()[0] == CULOSS_DEVICE_ERROR_BAD_TARGET, "invalid targets set the error word");
     // The valid rows alone, as if the bad ones were ignored.
@@ -269,44 +269,44 @@ void test_bad_arguments(test::Context& t) {
     };
     const auto NONE = CULOSS_REDUCTION_NONE;
     expect_invalid(culossSoftmaxCrossEntropyForward(x.get(), 4, y.get(), -1, 4, nullptr, -100, 0.f, NONE, loss.get(),
-                                                    nullptr, 0, nullptr, nullptr),
+                                                    nullptr, 0, nullptr, test::stream()),
                    CULOSS_STATUS_INVALID_VALUE, "n");
     expect_invalid(culossSoftmaxCrossEntropyForward(x.get(), 4, y.get(), 2, 0, nullptr, -100, 0.f, NONE, loss.get(),
-                                                    nullptr, 0, nullptr, nullptr),
+                                                    nullptr, 0, nullptr, test::stream()),
                    CULOSS_STATUS_INVALID_VALUE, "c");
     expect_invalid(culossSoftmaxCrossEntropyForward(x.get(), 3, y.get(), 2, 4, nullptr, -100, 0.f, NONE, loss.get(),
-                                                    nullptr, 0, nullptr, nullptr),
+                                                    nullptr, 0, nullptr, test::stream()),
                    CULOSS_STATUS_INVALID_VALUE, "logits_stride");
     expect_invalid(culossSoftmaxCrossEntropyForward(nullptr, 4, y.get(), 2, 4, nullptr, -100, 0.f, NONE, loss.get(),
-                                                    nullptr, 0, nullptr, nullptr),
+                                                    nullptr, 0, nullptr, test::stream()),
                    CULOSS_STATUS_INVALID_VALUE, "logits");
     expect_invalid(culossSoftmaxCrossEntropyForward(x.get(), 4, nullptr, 2, 4, nullptr, -100, 0.f, NONE, loss.get(),
-                                                    nullptr, 0, nullptr, nullptr),
+                                                    nullptr, 0, nullptr, test::stream()),
                    CULOSS_STATUS_INVALID_VALUE, "targets");
     expect_invalid(culossSoftmaxCrossEntropyForward(x.get(), 4, y.get(), 2, 4, nullptr, -100, 1.5f, NONE, loss.get(),
-                                                    nullptr, 0, nullptr, nullptr),
+                                                    nullptr, 0, nullptr, test::stream()),
                    CULOSS_STATUS_INVALID_VALUE, "label_smoothing");
     expect_invalid(culossSoftmaxCrossEntropyForward(x.get(), 4, y.get(), 2, 4, nullptr, -100, NAN, NONE, loss.get(),
-                                                    nullptr, 0, nullptr, nullptr),
+                                                    nullptr, 0, nullptr, test::stream()),
                    CULOSS_STATUS_INVALID_VALUE, "label_smoothing");
     expect_invalid(culossSoftmaxCrossEntropyForward(x.get(), 4, y.get(), 2, 4, nullptr, -100, 0.f,
-                                                    culossReduction_t(7), loss.get(), nullptr, 0, nullptr, nullptr),
+                                                    culossReduction_t(7), loss.get(), nullptr, 0, nullptr, test::stream()),
                    CULOSS_STATUS_INVALID_VALUE, "reduction");
     expect_invalid(culossSoftmaxCrossEntropyForward(x.get(), 4, y.get(), 2, 4, nullptr, -100, 0.f, NONE, nullptr,
-                                                    nullptr, 0, nullptr, nullptr),
+                                                    nullptr, 0, nullptr, test::stream()),
                    CULOSS_STATUS_INVALID_VALUE, "loss");
     expect_invalid(culossSoftmaxCrossEntropyForward(x.get(), 4, y.get(), 2, 4, nullptr, -100, 0.f,
-                                                    CULOSS_REDUCTION_MEAN, loss.get(), nullptr, 0, nullptr, nullptr),
+                                                    CULOSS_REDUCTION_MEAN, loss.get(), nullptr, 0, nullptr, test::stream()),
                    CULOSS_STATUS_WORKSPACE_TOO_SMALL, "workspace");
     expect_invalid(culossSoftmaxCrossEntropyForward(reinterpret_cast<const float*>(reinterpret_cast<const char*>(x.get()) + 2),
                                                     4, y.get(), 2, 4, nullptr, -100, 0.f, NONE, loss.get(), nullptr, 0,
-                                                    nullptr, nullptr),
+                                                    nullptr, test::stream()),
                    CULOSS_STATUS_MISALIGNED, "logits");
     expect_invalid(culossSoftmaxCrossEntropyBackward(x.get(), 4, y.get(), 2, 4, nullptr, -100, 0.f, NONE, nullptr,
-                                                     nullptr, 4, nullptr, 0, nullptr, nullptr),
+                                                     nullptr, 4, nullptr, 0, nullptr, test::stream()),
                    CULOSS_STATUS_INVALID_VALUE, "grad_logits");
     expect_invalid(culossSoftmaxCrossEntropyBackward(x.get(), 4, y.get(), 2, 4, nullptr, -100, 0.f, NONE, nullptr,
-                                                     grad.get(), 3, nullptr, 0, nullptr, nullptr),
+                                                     grad.get(), 3, nullptr, 0, nullptr, test::stream()),
                    CULOSS_STATUS_INVALID_VALUE, "grad_stride");
 }
 
@@ -324,7 +324,7 @@ void test_deterministic(test::Context& t) {
         test::DeviceBuffer<char> ws(std::vector<char>(ws_bytes, 0));
         t.check_status(culossSoftmaxCrossEntropyForwardBackward(x.get(), k.c, y.get(), k.n, k.c, w.get(), k.ignore,
                                                                 k.smoothing, k.reduction, nullptr, loss.get(),
-                                                                grad.get(), k.c, ws.get(), ws_bytes, nullptr, nullptr),
+                                                                grad.get(), k.c, ws.get(), ws_bytes, nullptr, test::stream()),
                        "determinism");
         if (run == 0) {
             first_loss = loss.read();

@@ -166,20 +166,20 @@ Outputs call(test::Context& t, const Case& k, const Inputs& in, Entry entry, con
     switch (entry) {
         case Entry::Forward:
             st = culossSoftmaxFocalForward(xs, in.stride, y.get(), k.n, k.c, alpha, k.alpha, k.gamma, k.ignore,
-                                           k.reduction, loss.get(), ws.get(), ws_bytes, err.get(), nullptr);
+                                           k.reduction, loss.get(), ws.get(), ws_bytes, err.get(), test::stream());
             break;
         case Entry::Backward:
             st = culossSoftmaxFocalBackward(xs, in.stride, y.get(), k.n, k.c, alpha, k.alpha, k.gamma, k.ignore,
-                                            k.reduction, go, g, grad_stride, ws.get(), ws_bytes, err.get(), nullptr);
+                                            k.reduction, go, g, grad_stride, ws.get(), ws_bytes, err.get(), test::stream());
             break;
         case Entry::Fused:
             st = culossSoftmaxFocalForwardBackward(xs, in.stride, y.get(), k.n, k.c, alpha, k.alpha, k.gamma,
                                                    k.ignore, k.reduction, go, loss.get(), g, grad_stride, ws.get(),
-                                                   ws_bytes, err.get(), nullptr);
+                                                   ws_bytes, err.get(), test::stream());
             break;
     }
     t.check_status(st, what);
-    t.check_status(culossStreamSynchronize(nullptr), what + " sync");
+    t.check_status(culossStreamSynchronize(test::stream()), what + " sync");
     Outputs out;
     out.error_word = err.read()[0];
     out.loss = loss.read();
@@ -244,12 +244,12 @@ void test_empty_batch(test::Context& t) {
         t.expect(ws == 0, "n=0 needs no workspace");
         t.check_status(culossSoftmaxFocalForwardBackward(nullptr, 5, nullptr, 0, 5, nullptr, 1.f, 2.f, -100, r,
                                                          nullptr, loss.get(), nullptr, 5, nullptr, 0, nullptr,
-                                                         nullptr),
+                                                         test::stream()),
                        "n=0 fused");
         t.expect(loss.read()[0] == 0.f, "n=0 loss is 0");
     }
     t.check_status(culossSoftmaxFocalForward(nullptr, 5, nullptr, 0, 5, nullptr, 1.f, 2.f, -100,
-                                             CULOSS_REDUCTION_NONE, nullptr, nullptr, 0, nullptr, nullptr),
+                                             CULOSS_REDUCTION_NONE, nullptr, nullptr, 0, nullptr, test::stream()),
                    "n=0 forward, NONE, no output");
 }
 
@@ -291,7 +291,7 @@ void test_gamma0_is_cross_entropy(test::Context& t) {
             t.check_status(culossSoftmaxCrossEntropyForwardBackward(
                                x.get(), k.c, y.get(), k.n, k.c, dw.get(), k.ignore, 0.f, r,
                                r == CULOSS_REDUCTION_NONE ? gout.get() : nullptr, loss.get(), grad.get(), k.c,
-                               ws.get(), ws_bytes, nullptr, nullptr),
+                               ws.get(), ws_bytes, nullptr, test::stream()),
                            what + " (cross-entropy)");
             const std::vector<float> ce_loss = loss.read(), ce_grad = grad.read();
             t.expect_close(focal.loss, std::vector<double>(ce_loss.begin(), ce_loss.end()), 2e-6, what + ": loss");
@@ -370,9 +370,9 @@ void test_invalid_targets(test::Context& t) {
             e == Entry::Fused
                 ? culossSoftmaxFocalForwardBackward(dx.get(), c, dy.get(), n, c, da.get(), 1.f, 2.f, -100,
                                                     CULOSS_REDUCTION_MEAN, nullptr, loss.get(), grad.get(), c,
-                                                    ws.get(), ws_bytes, err.get(), nullptr)
+                                                    ws.get(), ws_bytes, err.get(), test::stream())
                 : culossSoftmaxFocalForward(dx.get(), c, dy.get(), n, c, da.get(), 1.f, 2.f, -100,
-                                            CULOSS_REDUCTION_MEAN, loss.get(), ws.get(), ws_bytes, err.get(), nullptr);
+                                            CULOSS_REDUCTION_MEAN, loss.get(), ws.get(), ws_bytes, err.get(), test::stream());
         const std::string what = e == Entry::Fused ? "invalid targets (fused)" : "invalid targets (forward)";
         t.check_status(st, what);
         t.expect(err.read()[0] == CULOSS_DEVICE_ERROR_BAD_TARGET, what + ": the error word is set");
@@ -403,7 +403,7 @@ void test_bad_arguments(test::Context& t) {
                    const float* class_alpha, float alpha, float gamma, culossReduction_t r, float* out, void* ws,
                    size_t ws_bytes) {
         return culossSoftmaxFocalForward(logits, stride, targets, n, c, class_alpha, alpha, gamma, -100, r, out, ws,
-                                         ws_bytes, nullptr, nullptr);
+                                         ws_bytes, nullptr, test::stream());
     };
     size_t bytes = 0;
     expect_invalid(culossSoftmaxFocalWorkspaceSize(-1, 4, NONE, &bytes), INVALID, "n");
@@ -434,19 +434,19 @@ void test_bad_arguments(test::Context& t) {
                        1.f, 2.f, NONE, loss.get(), nullptr, 0),
                    CULOSS_STATUS_MISALIGNED, "class_alpha");
     expect_invalid(culossSoftmaxFocalBackward(x.get(), 4, y.get(), 2, 4, nullptr, 1.f, 2.f, -100, NONE, nullptr,
-                                              nullptr, 4, nullptr, 0, nullptr, nullptr),
+                                              nullptr, 4, nullptr, 0, nullptr, test::stream()),
                    INVALID, "grad_logits");
     expect_invalid(culossSoftmaxFocalBackward(x.get(), 4, y.get(), 2, 4, nullptr, 1.f, 2.f, -100, NONE, nullptr,
-                                              grad.get(), 3, nullptr, 0, nullptr, nullptr),
+                                              grad.get(), 3, nullptr, 0, nullptr, test::stream()),
                    INVALID, "grad_stride");
     expect_invalid(culossSoftmaxFocalForwardBackward(x.get(), 4, y.get(), 2, 4, nullptr, 1.f, 2.f, -100, NONE,
-                                                     nullptr, nullptr, grad.get(), 4, nullptr, 0, nullptr, nullptr),
+                                                     nullptr, nullptr, grad.get(), 4, nullptr, 0, nullptr, test::stream()),
                    INVALID, "loss");
     expect_invalid(culossSoftmaxFocalForwardBackward(x.get(), 4, y.get(), 2, 4, nullptr, 1.f, 2.f, -100, NONE,
-                                                     nullptr, loss.get(), nullptr, 4, nullptr, 0, nullptr, nullptr),
+                                                     nullptr, loss.get(), nullptr, 4, nullptr, 0, nullptr, test::stream()),
                    INVALID, "grad_logits");
     expect_invalid(culossSoftmaxFocalForwardBackward(x.get(), 4, y.get(), 2, 4, nullptr, 1.f, 2.f, -100, NONE,
-                                                     nullptr, loss.get(), x.get(), 5, nullptr, 0, nullptr, nullptr),
+                                                     nullptr, loss.get(), x.get(), 5, nullptr, 0, nullptr, test::stream()),
                    INVALID, "grad_logits aliases logits");
     // A NaN alpha is fine when class_alpha replaces it.
     t.check_status(fwd(x.get(), 4, y.get(), 2, 4, x.get(), NAN, 2.f, NONE, loss.get(), nullptr, 0),

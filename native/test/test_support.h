@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -11,21 +12,39 @@
 
 namespace test {
 
+// The stream the tests queue their work on. On the emulated backend any handle is a stream of
+// its own, so the tests use one that is not the default stream: a launch that an entry point
+// queues on another stream than the caller's then runs unordered with the rest, and races.
+inline culossStream_t stream() {
+    static const culossStream_t s = std::string(culossGetBackendName()) == "emulated"
+                                        ? reinterpret_cast<culossStream_t>(uintptr_t(0x5eed0))
+                                        : nullptr;
+    return s;
+}
+
 template <class T>
 class DeviceBuffer {
 public:
+    // Waits for the copy: `host` may be a temporary (an asynchronous copy from it would read it
+    // after it is gone).
     explicit DeviceBuffer(const std::vector<T>& host) : size_(host.size()) {
         culossMalloc(reinterpret_cast<void**>(&ptr_), bytes() ? bytes() : 1);
-        if (bytes()) culossMemcpyAsync(ptr_, host.data(), bytes(), 0, nullptr);
+        if (bytes()) culossMemcpyAsync(ptr_, host.data(), bytes(), 0, stream());
+        culossStreamSynchronize(stream());
     }
     ~DeviceBuffer() { culossFree(ptr_); }
     DeviceBuffer(const DeviceBuffer&) = delete;
     DeviceBuffer& operator=(const DeviceBuffer&) = delete;
     T* get() const { return ptr_; }
+    // Overwrites the buffer with `host` (same size) and waits.
+    void write(const std::vector<T>& host) const {
+        if (bytes()) culossMemcpyAsync(ptr_, host.data(), bytes(), 0, stream());
+        culossStreamSynchronize(stream());
+    }
     std::vector<T> read() const {
         std::vector<T> host(size_);
-        if (bytes()) culossMemcpyAsync(host.data(), ptr_, bytes(), 1, nullptr);
-        culossStreamSynchronize(nullptr);
+        if (bytes()) culossMemcpyAsync(host.data(), ptr_, bytes(), 1, stream());
+        culossStreamSynchronize(stream());
         return host;
     }
 

@@ -179,19 +179,19 @@ void run_inputs(test::Context& t, const Case& k, const Inputs& in, Entry entry, 
     switch (entry) {
         case Entry::Forward:
             st = culossTripletMarginForward(xa, xp, xn, k.n, k.d, k.margin, k.p, k.eps, k.swap, k.reduction,
-                                            loss.get(), ws.get(), ws_bytes, nullptr);
+                                            loss.get(), ws.get(), ws_bytes, test::stream());
             break;
         case Entry::Backward:  // needs no workspace
             st = culossTripletMarginBackward(xa, xp, xn, k.n, k.d, k.margin, k.p, k.eps, k.swap, k.reduction, go,
-                                             g[0], g[1], g[2], nullptr, 0, nullptr);
+                                             g[0], g[1], g[2], nullptr, 0, test::stream());
             break;
         case Entry::Fused:
             st = culossTripletMarginForwardBackward(xa, xp, xn, k.n, k.d, k.margin, k.p, k.eps, k.swap, k.reduction,
-                                                    go, loss.get(), g[0], g[1], g[2], ws.get(), ws_bytes, nullptr);
+                                                    go, loss.get(), g[0], g[1], g[2], ws.get(), ws_bytes, test::stream());
             break;
     }
     t.check_status(st, what);
-    t.check_status(culossStreamSynchronize(nullptr), what + " sync");
+    t.check_status(culossStreamSynchronize(test::stream()), what + " sync");
     const double tol = k.n * k.d > 100000 ? 2e-5 : 1e-5;
     if (entry != Entry::Backward) {
         // FORMAT.md's rule, with the error measured against the distances' size where the loss
@@ -314,7 +314,7 @@ void test_one_unaligned_gradient(test::Context& t) {
         ga(std::vector<float>(k.n * k.d + 1)), gp(std::vector<float>(k.n * k.d)), gn(std::vector<float>(k.n * k.d));
     t.check_status(culossTripletMarginForwardBackward(a.get(), p.get(), n.get(), k.n, k.d, k.margin, k.p, k.eps, 0,
                                                       k.reduction, gout.get(), loss.get(), ga.get() + 1, gp.get(),
-                                                      gn.get(), nullptr, 0, nullptr),
+                                                      gn.get(), nullptr, 0, test::stream()),
                    "unaligned grad_anchor");
     const std::vector<float> all = ga.read();
     t.expect_close(std::vector<float>(all.begin() + 1, all.end()), ref.ga, 1e-5, "unaligned grad_anchor: values");
@@ -386,14 +386,14 @@ void test_empty_batch(test::Context& t) {
         t.expect(ws == 0, "n=0 needs no workspace");
         t.check_status(culossTripletMarginForwardBackward(nullptr, nullptr, nullptr, 0, 5, 1.f, 2.f, 1e-6f, 1, r,
                                                           nullptr, r == CULOSS_REDUCTION_NONE ? nullptr : loss.get(),
-                                                          nullptr, nullptr, nullptr, nullptr, 0, nullptr),
+                                                          nullptr, nullptr, nullptr, nullptr, 0, test::stream()),
                        "n=0 fused");
         t.check_status(culossTripletMarginForward(nullptr, nullptr, nullptr, 0, 5, 1.f, 2.f, 1e-6f, 0, r,
                                                   r == CULOSS_REDUCTION_NONE ? nullptr : loss.get(), nullptr, 0,
-                                                  nullptr),
+                                                  test::stream()),
                        "n=0 forward");
         t.check_status(culossTripletMarginBackward(nullptr, nullptr, nullptr, 0, 5, 1.f, 2.f, 1e-6f, 0, r, nullptr,
-                                                   nullptr, nullptr, nullptr, nullptr, 0, nullptr),
+                                                   nullptr, nullptr, nullptr, nullptr, 0, test::stream()),
                        "n=0 backward");
         const float want = r == CULOSS_REDUCTION_NONE ? -1.f : 0.f;
         t.expect(loss.read()[0] == want, "n=0 loss is 0 (untouched for none)");
@@ -409,7 +409,7 @@ void test_nan_propagates(test::Context& t) {
     in.n[2 * k.d + 3] = std::numeric_limits<float>::quiet_NaN();
     test::DeviceBuffer<float> a(in.a), p(in.p), n(in.n), loss(std::vector<float>(k.n));
     t.check_status(culossTripletMarginForward(a.get(), p.get(), n.get(), k.n, k.d, k.margin, k.p, k.eps, 1,
-                                              k.reduction, loss.get(), nullptr, 0, nullptr),
+                                              k.reduction, loss.get(), nullptr, 0, test::stream()),
                    "nan forward");
     const std::vector<float> got = loss.read();
     t.expect(std::isnan(got[2]), "NaN in negative row 2 gives a NaN loss");
@@ -430,11 +430,11 @@ void test_bad_arguments(test::Context& t) {
     const auto INV = CULOSS_STATUS_INVALID_VALUE;
     auto fwd = [&](const float* x, const float* y, const float* z, int64_t rows, int64_t d, float margin, float pn,
                    float eps, culossReduction_t r, float* l, void* w = nullptr, size_t wb = 0) {
-        return culossTripletMarginForward(x, y, z, rows, d, margin, pn, eps, 0, r, l, w, wb, nullptr);
+        return culossTripletMarginForward(x, y, z, rows, d, margin, pn, eps, 0, r, l, w, wb, test::stream());
     };
     auto bwd = [&](float* x, float* y, float* z, const float* ia = nullptr) {
         return culossTripletMarginBackward(ia ? ia : a.get(), p.get(), n.get(), 2, 4, 1.f, 2.f, 1e-6f, 0, NONE,
-                                           nullptr, x, y, z, nullptr, 0, nullptr);
+                                           nullptr, x, y, z, nullptr, 0, test::stream());
     };
     expect_invalid(fwd(a.get(), p.get(), n.get(), -1, 4, 1.f, 2.f, 1e-6f, NONE, loss.get()), INV, "n");
     expect_invalid(fwd(a.get(), p.get(), n.get(), 2, 0, 1.f, 2.f, 1e-6f, NONE, loss.get()), INV, "d");
@@ -473,11 +473,11 @@ void test_bad_arguments(test::Context& t) {
     expect_invalid(bwd(ga.get(), nullptr, ga.get() + 7), INV, "grad_anchor overlaps grad_negative");
     expect_invalid(culossTripletMarginForwardBackward(a.get(), p.get(), n.get(), 2, 4, 1.f, 2.f, 1e-6f, 0, NONE,
                                                       nullptr, nullptr, ga.get(), gp.get(), gn.get(), nullptr, 0,
-                                                      nullptr),
+                                                      test::stream()),
                    INV, "loss");
     expect_invalid(culossTripletMarginForwardBackward(a.get(), p.get(), n.get(), 2, 4, 1.f, 2.f, 1e-6f, 0, NONE,
                                                       nullptr, loss.get(), nullptr, nullptr, nullptr, nullptr, 0,
-                                                      nullptr),
+                                                      test::stream()),
                    INV, "grad_anchor");
     expect_invalid(culossTripletMarginWorkspaceSize(2, 4, NONE, nullptr), INV, "bytes");
     size_t bytes = 0;
@@ -487,7 +487,7 @@ void test_bad_arguments(test::Context& t) {
     // Adjacent, non-overlapping rows of one allocation are fine.
     t.check_status(bwd(ga.get(), ga.get() + 8, ga.get() + 16), "adjacent gradients in one buffer");
     t.check_status(culossTripletMarginForward(a.get(), p.get(), n.get(), 2, 4, 1.f, kInf, -2.f, 1, NONE, loss.get(),
-                                              nullptr, 0, nullptr),
+                                              nullptr, 0, test::stream()),
                    "p = inf and a negative eps are accepted");
 }
 
@@ -505,7 +505,7 @@ void test_deterministic(test::Context& t) {
         test::DeviceBuffer<char> ws(std::vector<char>(ws_bytes, 0));
         t.check_status(culossTripletMarginForwardBackward(a.get(), p.get(), n.get(), k.n, k.d, k.margin, k.p, k.eps,
                                                           1, k.reduction, nullptr, loss.get(), ga.get(), gp.get(),
-                                                          gn.get(), ws.get(), ws_bytes, nullptr),
+                                                          gn.get(), ws.get(), ws_bytes, test::stream()),
                        "determinism");
         std::vector<float> grads = ga.read();
         for (float v : gn.read()) grads.push_back(v);

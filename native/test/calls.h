@@ -1,0 +1,372 @@
+// A catalog of valid calls to every loss entry point, for the tests that treat the entry points
+// alike (test_runtime_errors: a failing runtime under each of them; test_aliasing: every alias
+// the header allows against the same call without it). A call owns its device buffers; reset()
+// puts back everything it writes, run() queues it on test::stream(), outputs() reads (after a
+// sync) everything it wrote, as floats (int32 error words converted).
+//
+// The shapes cover each kernel path: a warp or lane group per row and a block per row, 16-byte
+// and scalar loads (an offset of one float makes every pointer unaligned).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <type_traits>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "culoss/culoss.h"
+#include "test_support.h"
+
+namespace calls {
+
+enum class Entry { Forward, Backward, Fused, Update };
+
+inline const char* entry_name(Entry e) {
+    switch (e) {
+        case Entry::Forward: return "forward";
+        case Entry::Backward: return "backward";
+        case Entry::Fused: return "fused";
+        case Entry::Update: return "update";
+    }
+    return "?";
+}
+
+inline const char* reduction_name(culossReduction_t r) {
+    return r == CULOSS_REDUCTION_NONE ? "none" : r == CULOSS_REDUCTION_SUM ? "sum" : "mean";
+}
+
+// A device buffer with its pristine contents, so that a call can be run again from the start.
+template <class T>
+struct Tensor {
+    std::vector<T> init;
+    std::unique_ptr<test::DeviceBuffer<T>> buf;
+    int64_t offset = 0;  // elements before the tensor's first element
+
+    Tensor(std::vector<T> values, int64_t off) : offset(off) {
+        init.assign(off, T(0));
+        init.insert(init.end(), values.begin(), values.end());
+        buf = std::make_unique<test::DeviceBuffer<T>>(init);
+    }
+    T* get() const { return buf->get() + offset; }
+    void reset() const { buf->write(init); }
+    std::vector<float> read() const {
+        const std::vector<T> all = buf->read();
+        return std::vector<float>(all.begin() + offset, all.end());
+    }
+};
+
+struct Call {
+    std::string name;
+    std::function<culossStatus_t()> run;
+    std::function<void()> reset;
+    std::function<std::vector<float>()> outputs;
+};
+
+// The buffers of one call, shared by the lambdas of its Call. The outputs are read in the order
+// of their roles ("1 loss", "2 grad", ...), whichever buffer holds them, so that a call whose
+// output overwrites an input compares with the same call without the alias.
+struct Store {
+    std::vector<std::unique_ptr<Tensor<float>>> floats;
+    std::vector<std::unique_ptr<Tensor<int32_t>>> ints;
+    std::map<std::string, const Tensor<float>*> out_f;
+    std::map<std::string, const Tensor<int32_t>*> out_i;
+
+    Tensor<float>* f(std::vector<float> v, int64_t offset) {
+        floats.push_back(std::make_unique<Tensor<float>>(std::move(v), offset));
+        return floats.back().get();
+    }
+    Tensor<int32_t>* i(std::vector<int32_t> v, int64_t offset) {
+        ints.push_back(std::make_unique<Tensor<int32_t>>(std::move(v), offset));
+        return ints.back().get();
+    }
+    // `t` is written by the call, as its output `role`.
+    template <class T>
+    T* out(const std::string& role, T* t) {
+        if constexpr (std::is_same_v<T, Tensor<float>>) out_f[role] = t;
+        else out_i[role] = t;
+        return t;
+    }
+    void reset() const {
+        for (auto& [role, t] : out_f) t->reset();
+        for (auto& [role, t] : out_i) t->reset();
+    }
+    std::vector<float> outputs() const {
+        std::vector<float> all;
+        for (auto& [role, t] : out_f) {
+            const std::vector<float> v = t->read();
+            all.insert(all.end(), v.begin(), v.end());
+        }
+        for (auto& [role, t] : out_i) {
+            const std::vector<float> v = t->read();
+            all.insert(all.end(), v.begin(), v.end());
+        }
+        return all;
+    }
+};
+
+inline Call make_call(std::string name, std::shared_ptr<Store> store, std::function<culossStatus_t()> run) {
+    Call c;
+    c.name = std::move(name);
+    c.run = std::move(run);
+    c.reset = [store] { store->reset(); };
+    c.outputs = [store] { return store->outputs(); };
+    return c;
+}
+
+inline std::vector<float> normal(std::mt19937& rng, int64_t count, float sigma = 2.f) {
+    std::normal_distribution<float> d(0.f, sigma);
+    std::vector<float> v(count);
+    for (float& x : v) x = d(rng);
+    return v;
+}
+
+inline std::vector<float> uniform(std::mt19937& rng, int64_t count, float lo, float hi) {
+    std::uniform_real_distribution<float> d(lo, hi);
+    std::vector<float> v(count);
+    for (float& x : v) x = d(rng);
+    return v;
+}
+
+inline std::vector<int32_t> labels(std::mt19937& rng, int64_t count, int32_t classes) {
+    std::uniform_int_distribution<int32_t> d(0, classes - 1);
+    std::vector<int32_t> v(count);
+    for (int32_t& y : v) y = d(rng);
+    return v;
+}
+
+inline int64_t loss_length(culossReduction_t r, int64_t n) { return r == CULOSS_REDUCTION_NONE ? n : 1; }
+
+// ------------------------------------------------------------------------------------------
+// Softmax cross-entropy (class weights, ignore_index, label smoothing) and softmax focal
+// (per-class alpha, gamma 2). in_place: grad_logits is logits.
+
+enum class RowLoss { CrossEntropy, Focal };
+
+inline Call row_call(RowLoss loss, Entry e, culossReduction_t r, int64_t n, int64_t c, int64_t offset, bool in_place,
+                     uint32_t seed) {
+    auto s = std::make_shared<Store>();
+    std::mt19937 rng(seed);
+    const bool grad = e != Entry::Forward;
+    auto* x = s->f(normal(rng, n * c), offset);
+    std::vector<int32_t> y = labels(rng, n, int32_t(c));
+    if (n > 2) y[1] = -100;  // an ignored row
+    auto* t = s->i(y, offset);
+    auto* w = s->f(uniform(rng, c, 0.2f, 2.f), offset);
+    auto* gout = s->f(uniform(rng, n, -1.f, 1.f), offset);
+    auto* out = s->f(std::vector<float>(loss_length(r, n), -7.f), offset);
+    if (e != Entry::Backward) s->out("1 loss", out);
+    auto* g = in_place ? x : s->f(std::vector<float>(n * c, 12345.f), offset);
+    if (grad) s->out("2 grad", g);
+    auto* err = s->out("3 error word", s->i({0}, 0));
+    size_t ws_bytes = 0;
+    if (loss == RowLoss::CrossEntropy) culossSoftmaxCrossEntropyWorkspaceSize(n, c, r, &ws_bytes);
+    else culossSoftmaxFocalWorkspaceSize(n, c, r, &ws_bytes);
+    auto* ws = s->f(std::vector<float>(ws_bytes / 4 + 4, 0.f), 0);
+    const float* go = r == CULOSS_REDUCTION_NONE ? gout->get() : nullptr;
+    const std::string name = std::string(loss == RowLoss::CrossEntropy ? "softmax_cross_entropy " : "softmax_focal ") +
+                             entry_name(e) + " " + reduction_name(r) + " n=" + std::to_string(n) + " c=" +
+                             std::to_string(c) + " offset=" + std::to_string(offset) + (in_place ? " in place" : "");
+    return make_call(name, s, [=]() {
+        void* wsp = ws->get();
+        if (loss == RowLoss::CrossEntropy) {
+            const float eps = 0.1f;
+            switch (e) {
+                case Entry::Forward:
+                    return culossSoftmaxCrossEntropyForward(x->get(), c, t->get(), n, c, w->get(), -100, eps, r,
+                                                            out->get(), wsp, ws_bytes, err->get(), test::stream());
+                case Entry::Backward:
+                    return culossSoftmaxCrossEntropyBackward(x->get(), c, t->get(), n, c, w->get(), -100, eps, r, go,
+                                                             g->get(), c, wsp, ws_bytes, err->get(), test::stream());
+                default:
+                    return culossSoftmaxCrossEntropyForwardBackward(x->get(), c, t->get(), n, c, w->get(), -100, eps,
+                                                                    r, go, out->get(), g->get(), c, wsp, ws_bytes,
+                                                                    err->get(), test::stream());
+            }
+        }
+        switch (e) {
+            case Entry::Forward:
+                return culossSoftmaxFocalForward(x->get(), c, t->get(), n, c, w->get(), 0.f, 2.f, -100, r, out->get(),
+                                                 wsp, ws_bytes, err->get(), test::stream());
+            case Entry::Backward:
+                return culossSoftmaxFocalBackward(x->get(), c, t->get(), n, c, w->get(), 0.f, 2.f, -100, r, go,
+                                                  g->get(), c, wsp, ws_bytes, err->get(), test::stream());
+            default:
+                return culossSoftmaxFocalForwardBackward(x->get(), c, t->get(), n, c, w->get(), 0.f, 2.f, -100, r, go,
+                                                         out->get(), g->get(), c, wsp, ws_bytes, err->get(),
+                                                         test::stream());
+        }
+    });
+}
+
+// ------------------------------------------------------------------------------------------
+// The elementwise losses. alias: which input an output overwrites (the header allows an output
+// to be the same pointer as an input).
+
+enum class Elementwise { SigmoidFocal, SmoothL1, Huber };
+enum class Alias { None, GradOverInput, GradOverTarget, LossOverInput, LossOverTarget, GradOverInputLossOverTarget };
+
+inline const char* alias_name(Alias a) {
+    switch (a) {
+        case Alias::None: return "";
+        case Alias::GradOverInput: return " grad over input";
+        case Alias::GradOverTarget: return " grad over target";
+        case Alias::LossOverInput: return " loss over input";
+        case Alias::LossOverTarget: return " loss over target";
+        case Alias::GradOverInputLossOverTarget: return " grad over input, loss over target";
+    }
+    return "";
+}
+
+inline Call elementwise_call(Elementwise loss, Entry e, culossReduction_t r, int64_t count, int64_t offset, Alias alias,
+                             uint32_t seed) {
+    auto s = std::make_shared<Store>();
+    std::mt19937 rng(seed);
+    const bool grad = e != Entry::Forward;
+    const bool per_element_loss = e != Entry::Backward && r == CULOSS_REDUCTION_NONE;
+    auto* x = s->f(normal(rng, count), offset);
+    auto* t = s->f(loss == Elementwise::SigmoidFocal ? uniform(rng, count, 0.f, 1.f) : normal(rng, count), offset);
+    auto* gout = s->f(uniform(rng, count, -1.f, 1.f), offset);
+    Tensor<float>* out = nullptr;
+    if (alias == Alias::LossOverInput && per_element_loss) out = x;
+    else if ((alias == Alias::LossOverTarget || alias == Alias::GradOverInputLossOverTarget) && per_element_loss) out = t;
+    else out = s->f(std::vector<float>(loss_length(r, count), -7.f), offset);
+    if (e != Entry::Backward) s->out("1 loss", out);
+    Tensor<float>* g = nullptr;
+    if (alias == Alias::GradOverInput || alias == Alias::GradOverInputLossOverTarget) g = x;
+    else if (alias == Alias::GradOverTarget) g = t;
+    else g = s->f(std::vector<float>(count, 12345.f), offset);
+    if (grad) s->out("2 grad", g);
+    size_t ws_bytes = 0;
+    switch (loss) {
+        case Elementwise::SigmoidFocal: culossSigmoidFocalWorkspaceSize(count, r, &ws_bytes); break;
+        case Elementwise::SmoothL1: culossSmoothL1WorkspaceSize(count, r, &ws_bytes); break;
+        case Elementwise::Huber: culossHuberWorkspaceSize(count, r, &ws_bytes); break;
+    }
+    auto* ws = s->f(std::vector<float>(ws_bytes / 4 + 4, 0.f), 0);
+    const float* go = r == CULOSS_REDUCTION_NONE ? gout->get() : nullptr;
+    const char* names[] = {"sigmoid_focal ", "smooth_l1 ", "huber "};
+    const std::string name = names[int(loss)] + std::string(entry_name(e)) + " " + reduction_name(r) +
+                             " count=" + std::to_string(count) + " offset=" + std::to_string(offset) +
+                             alias_name(alias);
+    return make_call(name, s, [=]() {
+        void* wsp = ws->get();
+        const culossStream_t st = test::stream();
+        switch (loss) {
+            case Elementwise::SigmoidFocal:
+                if (e == Entry::Forward)
+                    return culossSigmoidFocalForward(x->get(), t->get(), count, 0.25f, 2.f, r, out->get(), wsp, ws_bytes, st);
+                if (e == Entry::Backward)
+                    return culossSigmoidFocalBackward(x->get(), t->get(), count, 0.25f, 2.f, r, go, g->get(), wsp, ws_bytes, st);
+                return culossSigmoidFocalForwardBackward(x->get(), t->get(), count, 0.25f, 2.f, r, go, out->get(),
+                                                         g->get(), wsp, ws_bytes, st);
+            case Elementwise::SmoothL1:
+                if (e == Entry::Forward)
+                    return culossSmoothL1Forward(x->get(), t->get(), count, 0.7f, r, out->get(), wsp, ws_bytes, st);
+                if (e == Entry::Backward)
+                    return culossSmoothL1Backward(x->get(), t->get(), count, 0.7f, r, go, g->get(), wsp, ws_bytes, st);
+                return culossSmoothL1ForwardBackward(x->get(), t->get(), count, 0.7f, r, go, out->get(), g->get(), wsp,
+                                                     ws_bytes, st);
+            default:
+                if (e == Entry::Forward)
+                    return culossHuberForward(x->get(), t->get(), count, 1.3f, r, out->get(), wsp, ws_bytes, st);
+                if (e == Entry::Backward)
+                    return culossHuberBackward(x->get(), t->get(), count, 1.3f, r, go, g->get(), wsp, ws_bytes, st);
+                return culossHuberForwardBackward(x->get(), t->get(), count, 1.3f, r, go, out->get(), g->get(), wsp,
+                                                  ws_bytes, st);
+        }
+    });
+}
+
+// ------------------------------------------------------------------------------------------
+// Triplet margin (p = 2, swap). No output may overlap an input.
+
+inline Call triplet_call(Entry e, culossReduction_t r, int64_t n, int64_t d, int64_t offset, uint32_t seed) {
+    auto s = std::make_shared<Store>();
+    std::mt19937 rng(seed);
+    const bool grad = e != Entry::Forward;
+    auto* a = s->f(normal(rng, n * d), offset);
+    auto* p = s->f(normal(rng, n * d), offset);
+    auto* ng = s->f(normal(rng, n * d), offset);
+    auto* gout = s->f(uniform(rng, n, -1.f, 1.f), offset);
+    auto* out = s->f(std::vector<float>(loss_length(r, n), -7.f), offset);
+    if (e != Entry::Backward) s->out("1 loss", out);
+    auto* ga = s->f(std::vector<float>(n * d, 12345.f), offset);
+    auto* gp = s->f(std::vector<float>(n * d, 12345.f), offset);
+    auto* gn = s->f(std::vector<float>(n * d, 12345.f), offset);
+    if (grad) {
+        s->out("2 grad_anchor", ga);
+        s->out("3 grad_positive", gp);
+        s->out("4 grad_negative", gn);
+    }
+    size_t ws_bytes = 0;
+    culossTripletMarginWorkspaceSize(n, d, r, &ws_bytes);
+    auto* ws = s->f(std::vector<float>(ws_bytes / 4 + 4, 0.f), 0);
+    const float* go = r == CULOSS_REDUCTION_NONE ? gout->get() : nullptr;
+    const std::string name = std::string("triplet_margin ") + entry_name(e) + " " + reduction_name(r) +
+                             " n=" + std::to_string(n) + " d=" + std::to_string(d) + " offset=" + std::to_string(offset);
+    return make_call(name, s, [=]() {
+        const float margin = 1.f, pn = 2.f, eps = 1e-6f;
+        if (e == Entry::Forward)
+            return culossTripletMarginForward(a->get(), p->get(), ng->get(), n, d, margin, pn, eps, 1, r, out->get(),
+                                              ws->get(), ws_bytes, test::stream());
+        if (e == Entry::Backward)
+            return culossTripletMarginBackward(a->get(), p->get(), ng->get(), n, d, margin, pn, eps, 1, r, go, ga->get(),
+                                               gp->get(), gn->get(), ws->get(), ws_bytes, test::stream());
+        return culossTripletMarginForwardBackward(a->get(), p->get(), ng->get(), n, d, margin, pn, eps, 1, r, go,
+                                                  out->get(), ga->get(), gp->get(), gn->get(), ws->get(), ws_bytes,
+                                                  test::stream());
+    });
+}
+
+// ------------------------------------------------------------------------------------------
+// Center loss, with grad_centers; in_place: grad_features is features. Update: centers in place.
+
+inline Call center_call(Entry e, culossReduction_t r, int64_t n, int64_t d, int64_t c, int64_t offset, bool in_place,
+                        uint32_t seed) {
+    auto s = std::make_shared<Store>();
+    std::mt19937 rng(seed);
+    const bool grad = e == Entry::Backward || e == Entry::Fused;
+    auto* x = s->f(normal(rng, n * d), offset);
+    auto* y = s->i(labels(rng, n, int32_t(c)), offset);
+    auto* centers = s->f(normal(rng, c * d), offset);
+    if (e == Entry::Update) s->out("1 centers", centers);
+    auto* gout = s->f(uniform(rng, n, -1.f, 1.f), offset);
+    auto* out = s->f(std::vector<float>(loss_length(r, n), -7.f), offset);
+    if (e == Entry::Forward || e == Entry::Fused) s->out("1 loss", out);
+    auto* gf = in_place ? x : s->f(std::vector<float>(n * d, 12345.f), offset);
+    auto* gc = s->f(std::vector<float>(c * d, 12345.f), offset);
+    if (grad) {
+        s->out("2 grad_features", gf);
+        s->out("3 grad_centers", gc);
+    }
+    auto* err = s->out("4 error word", s->i({0}, 0));
+    size_t ws_bytes = 0;
+    culossCenterLossWorkspaceSize(n, d, c, r, &ws_bytes);
+    auto* ws = s->f(std::vector<float>(ws_bytes / 4 + 4, 0.f), 0);
+    const float* go = r == CULOSS_REDUCTION_NONE ? gout->get() : nullptr;
+    const std::string name = std::string("center ") + entry_name(e) + " " + reduction_name(r) + " n=" +
+                             std::to_string(n) + " d=" + std::to_string(d) + " c=" + std::to_string(c) +
+                             " offset=" + std::to_string(offset) + (in_place ? " in place" : "");
+    return make_call(name, s, [=]() {
+        const float lambda = 0.5f;
+        switch (e) {
+            case Entry::Forward:
+                return culossCenterLossForward(x->get(), y->get(), centers->get(), n, d, c, lambda, r, out->get(),
+                                               ws->get(), ws_bytes, err->get(), test::stream());
+            case Entry::Backward:
+                return culossCenterLossBackward(x->get(), y->get(), centers->get(), n, d, c, lambda, r, go, gf->get(),
+                                                gc->get(), ws->get(), ws_bytes, err->get(), test::stream());
+            case Entry::Fused:
+                return culossCenterLossForwardBackward(x->get(), y->get(), centers->get(), n, d, c, lambda, r, go,
+                                                       out->get(), gf->get(), gc->get(), ws->get(), ws_bytes,
+                                                       err->get(), test::stream());
+            default:
+                return culossCenterLossUpdateCenters(x->get(), y->get(), centers->get(), n, d, c, 0.5f, ws->get(),
+                                                     ws_bytes, err->get(), test::stream());
+        }
+    });
+}
+
+}  // namespace calls

@@ -1,0 +1,108 @@
+// Every alias that culoss.h allows, on every loss, every kernel path (a warp or lane group per row
+// and a block per row; 16-byte and scalar loads) and every reduction: the call whose output
+// overwrites an input gives the bits of the same call without the alias. Run under
+// ThreadSanitizer too, where a kernel that reads an input after another thread may have written
+// its output over it is a reported race:
+//  - softmax cross-entropy and softmax focal: grad_logits = logits (same stride);
+//  - sigmoid focal, smooth L1, Huber: an output (loss with NONE, or the gradient) = an input;
+//  - center loss: grad_features = features (the center update is in place by definition and is
+//    checked in test_center_loss).
+// Triplet margin allows no alias.
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "calls.h"
+#include "culoss/culoss.h"
+#include "test_support.h"
+
+namespace {
+
+using calls::Call;
+using calls::Entry;
+
+const culossReduction_t kReductions[] = {CULOSS_REDUCTION_NONE, CULOSS_REDUCTION_SUM, CULOSS_REDUCTION_MEAN};
+
+std::vector<float> run(test::Context& t, const Call& call) {
+    call.reset();
+    t.check_status(call.run(), call.name);
+    t.check_status(culossStreamSynchronize(test::stream()), call.name + " sync");
+    return call.outputs();
+}
+
+void expect_same(test::Context& t, const Call& aliased, const Call& plain) {
+    const std::vector<float> a = run(t, aliased), b = run(t, plain);
+    bool same = a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+    size_t first = 0;
+    while (!same && first < std::min(a.size(), b.size()) && std::memcmp(&a[first], &b[first], sizeof(float)) == 0) ++first;
+    t.expect(same, aliased.name + ": differs from the call without the alias" +
+                       (same ? "" : " at output element " + std::to_string(first) + " (" +
+                                        (first < a.size() ? std::to_string(a[first]) : "-") + " vs " +
+                                        (first < b.size() ? std::to_string(b[first]) : "-") + ")"));
+}
+
+void test_rows(test::Context& t) {
+    struct Shape {
+        int64_t n, c, offset;
+    };
+    // warp per row (scalar: c % 4 != 0; 16-byte; unaligned), 256-thread and 512-thread blocks.
+    const Shape shapes[] = {{7, 10, 0}, {9, 1000, 0}, {9, 1000, 1}, {3, 3000, 0}, {3, 3000, 1}, {2, 20000, 0}, {2, 20000, 1}};
+    uint32_t seed = 100;
+    for (calls::RowLoss loss : {calls::RowLoss::CrossEntropy, calls::RowLoss::Focal})
+        for (const Shape& s : shapes)
+            for (culossReduction_t r : kReductions)
+                for (Entry e : {Entry::Backward, Entry::Fused}) {
+                    ++seed;
+                    expect_same(t, calls::row_call(loss, e, r, s.n, s.c, s.offset, true, seed),
+                                calls::row_call(loss, e, r, s.n, s.c, s.offset, false, seed));
+                }
+}
+
+void test_elementwise(test::Context& t) {
+    uint32_t seed = 200;
+    for (calls::Elementwise loss : {calls::Elementwise::SigmoidFocal, calls::Elementwise::SmoothL1, calls::Elementwise::Huber})
+        for (int64_t offset : {0, 1})
+            for (culossReduction_t r : kReductions)
+                for (Entry e : {Entry::Forward, Entry::Backward, Entry::Fused})
+                    for (calls::Alias a : {calls::Alias::GradOverInput, calls::Alias::GradOverTarget, calls::Alias::LossOverInput,
+                                           calls::Alias::LossOverTarget, calls::Alias::GradOverInputLossOverTarget}) {
+                        const bool writes_grad = e != Entry::Forward;
+                        const bool writes_loss_per_element = e != Entry::Backward && r == CULOSS_REDUCTION_NONE;
+                        const bool grad_alias = a == calls::Alias::GradOverInput || a == calls::Alias::GradOverTarget;
+                        const bool loss_alias = a == calls::Alias::LossOverInput || a == calls::Alias::LossOverTarget;
+                        if (grad_alias && !writes_grad) continue;
+                        if (loss_alias && !writes_loss_per_element) continue;
+                        if (a == calls::Alias::GradOverInputLossOverTarget && !(writes_grad && writes_loss_per_element)) continue;
+                        ++seed;
+                        expect_same(t, calls::elementwise_call(loss, e, r, 1003, offset, a, seed),
+                                    calls::elementwise_call(loss, e, r, 1003, offset, calls::Alias::None, seed));
+                    }
+}
+
+void test_center(test::Context& t) {
+    struct Shape {
+        int64_t n, d, c, offset;
+    };
+    // one lane per row (d = 3), lane groups with 16-byte loads (d = 12) and without (offset 1), a
+    // warp per row (d = 200).
+    const Shape shapes[] = {{50, 3, 4, 0}, {70, 12, 9, 0}, {70, 12, 9, 1}, {20, 200, 3, 0}};
+    uint32_t seed = 300;
+    for (const Shape& s : shapes)
+        for (culossReduction_t r : kReductions)
+            for (Entry e : {Entry::Backward, Entry::Fused}) {
+                ++seed;
+                expect_same(t, calls::center_call(e, r, s.n, s.d, s.c, s.offset, true, seed),
+                            calls::center_call(e, r, s.n, s.d, s.c, s.offset, false, seed));
+            }
+}
+
+}  // namespace
+
+int main() {
+    test::Context t;
+    if (!t.device_available()) return 77;
+    test_rows(t);
+    test_elementwise(t);
+    test_center(t);
+    return t.finish("aliasing");
+}

@@ -1,0 +1,163 @@
+// The runtime's error rules through every entry point, on the emulated library with fault
+// injection (emu_testing.h):
+//  - a launch that fails makes the call return CULOSS_STATUS_LAUNCH_FAILED naming the kernel, and
+//    nothing is launched after it (the later kernels would read what it did not write);
+//  - after any failed call (a launch, culossMalloc, culossMemcpyAsync, culossMemsetAsync,
+//    culossFree, culossStreamSynchronize) the next call on the thread succeeds with the right
+//    result: no error is left behind in the runtime for it to find;
+//  - a call with nothing to launch (n = 0) succeeds whatever failed before it.
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "calls.h"
+#include "culoss/culoss.h"
+#include "emu_testing.h"
+#include "test_support.h"
+
+namespace {
+
+using calls::Call;
+using calls::Entry;
+
+const culossReduction_t kReductions[] = {CULOSS_REDUCTION_NONE, CULOSS_REDUCTION_SUM, CULOSS_REDUCTION_MEAN};
+
+std::vector<Call> every_call() {
+    std::vector<Call> all;
+    uint32_t seed = 1;
+    for (culossReduction_t r : kReductions) {
+        for (Entry e : {Entry::Forward, Entry::Backward, Entry::Fused}) {
+            for (calls::RowLoss loss : {calls::RowLoss::CrossEntropy, calls::RowLoss::Focal}) {
+                all.push_back(calls::row_call(loss, e, r, 6, 10, 0, false, seed++));
+                all.push_back(calls::row_call(loss, e, r, 2, 1500, 0, false, seed++));
+            }
+            for (calls::Elementwise loss :
+                 {calls::Elementwise::SigmoidFocal, calls::Elementwise::SmoothL1, calls::Elementwise::Huber}) {
+                all.push_back(calls::elementwise_call(loss, e, r, 1001, 0, calls::Alias::None, seed++));
+            }
+            all.push_back(calls::triplet_call(e, r, 5, 24, 0, seed++));
+            all.push_back(calls::center_call(e, r, 40, 12, 70, 0, false, seed++));
+        }
+    }
+    all.push_back(calls::center_call(Entry::Update, CULOSS_REDUCTION_SUM, 40, 12, 70, 0, false, seed++));
+    return all;
+}
+
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+// Runs `call` clean; returns its outputs and how many launches it made.
+std::vector<float> clean_run(test::Context& t, const Call& call, unsigned long long* launches) {
+    call.reset();
+    culoss_emu_set_faults("");
+    t.check_status(call.run(), call.name + " (clean)");
+    *launches = culoss_emu_calls("launch");
+    t.check_status(culossStreamSynchronize(test::stream()), call.name + " sync");
+    return call.outputs();
+}
+
+// Every launch of every call fails in turn; the call must stop there and the next one succeed.
+void test_failed_launches(test::Context& t, const std::vector<Call>& all) {
+    for (const Call& call : all) {
+        unsigned long long launches = 0;
+        const std::vector<float> want = clean_run(t, call, &launches);
+        t.expect(launches >= 1, call.name + ": launches nothing");
+        for (unsigned long long k = 1; k <= launches; ++k) {
+            const std::string what = call.name + ", launch " + std::to_string(k) + " of " + std::to_string(launches) + " fails";
+            call.reset();
+            culoss_emu_set_faults(("launch:" + std::to_string(k)).c_str());
+            const culossStatus_t st = call.run();
+            t.expect(st == CULOSS_STATUS_LAUNCH_FAILED,
+                     what + ": status " + culossGetErrorString(st) + ", not CULOSS_STATUS_LAUNCH_FAILED");
+            t.expect(std::strstr(culossGetLastErrorDetail(), "launch of ") != nullptr,
+                     what + ": the detail does not name the kernel: " + culossGetLastErrorDetail());
+            t.expect(culoss_emu_calls("launch") == k,
+                     what + ": " + std::to_string(culoss_emu_calls("launch") - k) + " launches after the failed one");
+            t.check_status(culossStreamSynchronize(test::stream()), what + ": sync");
+            unsigned long long again = 0;
+            const std::vector<float> got = clean_run(t, call, &again);
+            t.expect(same_bits(got, want), what + ": the next call gives other results");
+        }
+    }
+}
+
+// A failed runtime call of each kind, then a loss call and an empty one: both succeed.
+void test_no_error_left_behind(test::Context& t, const Call& call) {
+    unsigned long long launches = 0;
+    const std::vector<float> want = clean_run(t, call, &launches);
+    test::DeviceBuffer<float> buf(std::vector<float>(16, 1.f));
+    std::vector<float> host(16, 0.f);
+    struct Failing {
+        const char* fault;
+        const char* what;
+        std::function<culossStatus_t()> call;
+    };
+    const std::vector<Failing> failing = {
+        {"malloc:1", "culossMalloc",
+         [] {
+             void* p = nullptr;
+             return culossMalloc(&p, 64);
+         }},
+        {"memcpy:1", "culossMemcpyAsync",
+         [&] { return culossMemcpyAsync(host.data(), buf.get(), 64, 1, test::stream()); }},
+        {"memset:1", "culossMemsetAsync", [&] { return culossMemsetAsync(buf.get(), 0, 64, test::stream()); }},
+        {"free:1", "culossFree", [] { return culossFree(nullptr); }},
+        {"sync:1", "culossStreamSynchronize", [] { return culossStreamSynchronize(test::stream()); }},
+    };
+    for (const Failing& f : failing) {
+        const std::string what = std::string("after a failed ") + f.what;
+        culoss_emu_set_faults(f.fault);
+        t.expect(f.call() != CULOSS_STATUS_SUCCESS, std::string(f.what) + " with the fault " + f.fault + " succeeds");
+        culoss_emu_set_faults("");
+        call.reset();
+        t.check_status(call.run(), what + ": " + call.name);
+        t.check_status(culossStreamSynchronize(test::stream()), what + ": sync");
+        t.expect(same_bits(call.outputs(), want), what + ": " + call.name + " gives other results");
+        culoss_emu_set_faults(f.fault);
+        (void)f.call();
+        culoss_emu_set_faults("");
+        size_t ws = 0;
+        t.check_status(culossSoftmaxCrossEntropyWorkspaceSize(0, 5, CULOSS_REDUCTION_NONE, &ws), what + ": query");
+        t.check_status(culossSoftmaxCrossEntropyForward(nullptr, 5, nullptr, 0, 5, nullptr, -100, 0.f,
+                                                        CULOSS_REDUCTION_NONE, nullptr, nullptr, 0, nullptr,
+                                                        test::stream()),
+                       what + ": an empty batch");
+        t.check_status(culossSmoothL1Forward(nullptr, nullptr, 0, 1.f, CULOSS_REDUCTION_NONE, nullptr, nullptr, 0,
+                                             test::stream()),
+                       what + ": an empty smooth L1");
+        t.check_status(culossCenterLossUpdateCenters(nullptr, nullptr, nullptr, 0, 4, 3, 0.5f, nullptr, 0, nullptr,
+                                                     test::stream()),
+                       what + ": an empty center update");
+    }
+}
+
+// The empty batch's only runtime work is a memset of the reduced loss: when it fails, the call
+// says so, and the next one succeeds.
+void test_failed_memset(test::Context& t) {
+    test::DeviceBuffer<float> loss(std::vector<float>{-1.f});
+    culoss_emu_set_faults("memset:1");
+    const culossStatus_t st = culossTripletMarginForward(nullptr, nullptr, nullptr, 0, 4, 1.f, 2.f, 1e-6f, 0,
+                                                         CULOSS_REDUCTION_MEAN, loss.get(), nullptr, 0, test::stream());
+    t.expect(st != CULOSS_STATUS_SUCCESS, "an empty batch whose memset fails succeeds");
+    culoss_emu_set_faults("");
+    t.check_status(culossTripletMarginForward(nullptr, nullptr, nullptr, 0, 4, 1.f, 2.f, 1e-6f, 0,
+                                              CULOSS_REDUCTION_MEAN, loss.get(), nullptr, 0, test::stream()),
+                   "the empty batch after a failed memset");
+    t.expect(loss.read()[0] == 0.f, "the empty batch's loss is 0");
+}
+
+}  // namespace
+
+int main() {
+    test::Context t;
+    if (!t.device_available()) return 77;
+    const std::vector<Call> all = every_call();
+    test_failed_launches(t, all);
+    test_no_error_left_behind(t, all[2]);
+    test_no_error_left_behind(t, all.back());
+    test_failed_memset(t);
+    culoss_emu_set_faults("");
+    return t.finish("runtime_errors");
+}
