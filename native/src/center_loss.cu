@@ -24,12 +24,13 @@
 //  2. A segmented sum over the sorted order in tiles of T positions (T a function of n only: at
 //     least 16, and doubled until there are at most 2048 tiles, so that both passes below stay
 //     short for any class distribution, including all n samples in one class, and small batches
-//     still spread over many blocks). A block owns a tile, its threads the columns (coalesced row reads),
-//     and walks the tile's positions in order, adding w_i * (c_j - x_i) per column. A class that
-//     lies inside the tile is finished there; a class that crosses a tile boundary leaves its
-//     partial row in the workspace (slot 0: the tile's first class, begun in an earlier tile;
-//     slot 1: a class begun in this tile that goes on past it). A second kernel finishes each
-//     crossing class in the tile where it ends, adding its partials in tile order.
+//     still spread over many blocks). A block owns a tile, its threads the columns (coalesced row
+//     reads), and walks the tile's positions in order, adding w_i * (c_j - x_i) per column (x_i
+//     for the update). A class that lies inside the tile is finished there; a class that crosses
+//     a tile boundary leaves its partial row in the workspace (slot 0: the tile's first class,
+//     begun in an earlier tile; slot 1: a class begun in this tile that goes on past it). A
+//     second kernel finishes each crossing class in the tile where it ends, adding its partials
+//     in tile order.
 // Each class's sum is therefore always added in the order (sorted index, tile), a function of the
 // labels and n only.
 #include <algorithm>
@@ -158,7 +159,7 @@ struct RowLoss {
 struct FinishLoss {
     float* loss;
     float divisor;  // n for MEAN, else 0 (no division)
-    __device__ void operator()(float total) const { *loss = divisor > 0.f ? total / divisor : total; }
+    __device__ void operator()(double total) const { *loss = float(divisor > 0.f ? total / double(divisor) : total); }
 };
 
 // ------------------------------------------------------------------------------------------
@@ -332,15 +333,20 @@ __device__ __forceinline__ float class_factor(const SegArgs& a) {
     return a.lambda * (a.scale * g);
 }
 
-// Writes class j's result for column unit u from acc = sum_i w_i (c_j - x_i) and c_j.
+// Writes class j's result for column unit u from c_j and acc: sum_i w_i (c_j - x_i) for the
+// gradient, sum_i x_i for the update.
 template <int VEC>
 __device__ __forceinline__ void finish_class(const SegArgs& a, int32_t j, int64_t u, const Vec<VEC>& acc,
                                              const Vec<VEC>& cj, float factor) {
     Vec<VEC> r;
     if (a.mode == kUpdate) {
-        const float denom = float(1 + (a.class_start[j + 1] - a.class_start[j]));
+        // c - alpha sum (c - x_i) / (1 + n) as (c (1 + n (1 - alpha)) + alpha sum x_i) / (1 + n): the
+        // first cancels about n-fold when the centers are far from the batch and alpha is 1.
+        const float count = float(a.class_start[j + 1] - a.class_start[j]);
+        const float keep = 1.f + count * (1.f - a.alpha);
+        const float denom = 1.f + count;
 #pragma unroll
-        for (int e = 0; e < VEC; ++e) r.v[e] = cj.v[e] - a.alpha * (acc.v[e] / denom);
+        for (int e = 0; e < VEC; ++e) r.v[e] = (cj.v[e] * keep + a.alpha * acc.v[e]) / denom;
     } else {
 #pragma unroll
         for (int e = 0; e < VEC; ++e) r.v[e] = factor * acc.v[e];
@@ -383,7 +389,13 @@ __global__ void __launch_bounds__(256) segment_tiles_kernel(SegArgs a) {
             const float w = sample_weight(a, i);
             const Vec<VEC> xv = load_vec<VEC>(a.features + int64_t(i) * a.d + u * VEC);
 #pragma unroll
-            for (int e = 0; e < VEC; ++e) acc.v[e] += w * (cj.v[e] - xv.v[e]);
+            if (a.mode == kUpdate) {  // sum x_i (see finish_class)
+#pragma unroll
+                for (int e = 0; e < VEC; ++e) acc.v[e] += xv.v[e];
+            } else {
+#pragma unroll
+                for (int e = 0; e < VEC; ++e) acc.v[e] += w * (cj.v[e] - xv.v[e]);
+            }
         }
     }
 }
@@ -446,7 +458,7 @@ int64_t segment_tiles(int64_t n) { return (n + segment_tile(n) - 1) / segment_ti
 // [row losses + reduction partials][sort keys x2, values x2, digit table, class_start][partials]
 size_t row_region_bytes(int64_t n) {
     if (n == 0) return 0;
-    return align16(size_t(reduce_blocks(n)) * sizeof(float)) + align16(size_t(n) * sizeof(float));
+    return partial_sums_bytes(reduce_blocks(n)) + align16(size_t(n) * sizeof(float));
 }
 
 size_t sort_region_bytes(int64_t n, int64_t d, int64_t c) {
@@ -595,9 +607,9 @@ culossStatus_t run_loss(const float* features, const int32_t* labels, const floa
     }
 
     if (loss || grad_features) {
-        float* partials = reinterpret_cast<float*>(ws);
+        double* partials = reinterpret_cast<double*>(ws);
         float* row_loss = nullptr;
-        if (loss) row_loss = reduced ? reinterpret_cast<float*>(ws + align16(size_t(reduce_blocks(n)) * sizeof(float))) : loss;
+        if (loss) row_loss = reduced ? reinterpret_cast<float*>(ws + partial_sums_bytes(reduce_blocks(n))) : loss;
         const bool vec4 = d % 4 == 0 && aligned16(features) && aligned16(centers) &&
                           (!grad_features || aligned16(grad_features));
         const int64_t units = vec4 ? d / 4 : d;

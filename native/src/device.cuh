@@ -150,4 +150,8 @@ struct Sum {
     __device__ float operator()(float a, float b) const { return a + b; }
 };
 
+struct SumD {
+    __device__ double operator()(double a, double b) const { return a + b; }
+};
+
 }  // namespace culoss

@@ -4,7 +4,7 @@
 //
 // Threads walk groups of four elements. A group is one 16-byte load per input when every
 // pointer of the call is 16-byte aligned, four scalar loads otherwise (and for the last, partial
-// group); a thread adds its elements' losses (a compensated sum) in the same order on both
+// group); a thread adds its elements' losses (in double) in the same order on both
 // paths, so the reduced loss does not depend on the alignment. For SUM/MEAN each block writes
 // one partial sum to the workspace, at a grid that is a function of count only, and reduce.cuh's
 // final_sum_kernel adds the partials in a fixed order: the same inputs give the same bits on
@@ -33,20 +33,6 @@ struct Value {
     float grad;
 };
 
-// A thread's running sum with Neumaier's compensation: a thread adds count / (grid threads)
-// values (thousands for 10^9 elements), whose float rounding would otherwise add up. An inf or
-// NaN loss makes the sum inf or NaN, as a plain sum would (the compensation is dropped then).
-struct CompensatedSum {
-    float sum = 0.f;
-    float comp = 0.f;
-    __device__ __forceinline__ void add(float v) {
-        const float t = sum + v;
-        comp += fabsf(sum) >= fabsf(v) ? (sum - t) + v : (v - t) + sum;
-        sum = t;
-    }
-    __device__ __forceinline__ float value() const { return isfinite(sum) ? sum + comp : sum; }
-};
-
 constexpr int kThreads = kReduceThreads;
 constexpr int64_t kGroupsPerThread = 4;  // about 16 elements per thread before the grid saturates
 
@@ -60,7 +46,7 @@ struct Args {
     bool per_element;          // NONE: grad_output has count values and loss is per element
     float grad_scale;          // MEAN: 1 / count, else 1
     float* loss;               // NONE: count values; else null
-    float* partials;           // SUM/MEAN forward: one sum per block; else null
+    double* partials;          // SUM/MEAN forward: one sum per block; else null
     float* grad;               // null: no backward
 };
 
@@ -73,7 +59,7 @@ __global__ void __launch_bounds__(kThreads) elementwise_kernel(Op op, Args a) {
     if constexpr (GRAD) {
         if (!a.per_element) scalar_upstream = (a.grad_output ? __ldg(a.grad_output) : 1.f) * a.grad_scale;
     }
-    CompensatedSum acc;
+    double acc = 0.0;  // in double: a thread adds thousands of losses, each up to FLT_MAX
     for (int64_t g = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; g < groups; g += step) {
         const int64_t base = g * 4;
         const bool whole = g < full;
@@ -106,7 +92,7 @@ __global__ void __launch_bounds__(kThreads) elementwise_kernel(Op op, Args a) {
             } else {
 #pragma unroll
                 for (int e = 0; e < 4; ++e)
-                    if (e < lanes) acc.add(v[e].loss);
+                    if (e < lanes) acc += double(v[e].loss);
             }
         }
         if constexpr (GRAD) {
@@ -133,7 +119,7 @@ __global__ void __launch_bounds__(kThreads) elementwise_kernel(Op op, Args a) {
     }
     if constexpr (LOSS) {
         if (a.partials) {  // the same for every thread: all of them reach the block reduction
-            const float block_sum = block_reduce(acc.value(), Sum{}, 0.f);
+            const double block_sum = block_reduce(acc, SumD{}, 0.0);
             if (threadIdx.x == 0) a.partials[blockIdx.x] = block_sum;
         }
     }
@@ -142,13 +128,13 @@ __global__ void __launch_bounds__(kThreads) elementwise_kernel(Op op, Args a) {
 // SUM: loss = total; MEAN: loss = total / count.
 struct FinishLoss {
     float* loss;
-    float divisor;  // 0 for SUM
-    __device__ void operator()(float total) const { *loss = divisor > 0.f ? total / divisor : total; }
+    double divisor;  // 0 for SUM
+    __device__ void operator()(double total) const { *loss = float(divisor > 0.0 ? total / divisor : total); }
 };
 
 inline size_t workspace_bytes(int64_t count, culossReduction_t reduction) {
     if (reduction == CULOSS_REDUCTION_NONE || count == 0) return 0;
-    return (size_t(grid_blocks(count)) * sizeof(float) + 15) / 16 * 16;
+    return partial_sums_bytes(grid_blocks(count));
 }
 
 // The argument names of a loss, for the error details.
@@ -216,7 +202,7 @@ culossStatus_t run(const Names& names, const Op& op, const float* x, const float
     a.per_element = none;
     a.grad_scale = reduction == CULOSS_REDUCTION_MEAN ? float(1.0 / double(count)) : 1.f;
     a.loss = want_loss && none ? loss : nullptr;
-    a.partials = want_loss && !none ? static_cast<float*>(workspace) : nullptr;
+    a.partials = want_loss && !none ? static_cast<double*>(workspace) : nullptr;
     a.grad = want_grad ? grad : nullptr;
     const bool vec = aligned16(x) && aligned16(t) && (!a.loss || aligned16(a.loss)) &&
                      (!a.grad || aligned16(a.grad)) && (!(a.grad && none && a.grad_output) || aligned16(a.grad_output));
@@ -228,7 +214,7 @@ culossStatus_t run(const Names& names, const Op& op, const float* x, const float
         CULOSS_TRY((launch<Op, false, true>(op, a, vec, stream)));
     }
     if (a.partials) {
-        const FinishLoss finish{loss, reduction == CULOSS_REDUCTION_MEAN ? float(count) : 0.f};
+        const FinishLoss finish{loss, reduction == CULOSS_REDUCTION_MEAN ? double(count) : 0.0};
         return CULOSS_LAUNCH(final_sum_kernel<FinishLoss>, 1, kReduceThreads, stream, a.partials, grid_blocks(count),
                              finish);
     }

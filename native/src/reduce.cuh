@@ -2,6 +2,9 @@
 // same bits on every run. Pass 1: a fixed grid (a function of n only) writes one partial per
 // block; pass 2: one block adds the partials in a fixed tree order and hands the total to a
 // finisher. Partials live in the caller's workspace.
+//
+// The sums are taken in double: a mean of float losses near FLT_MAX / n fits a float while their
+// float sum would overflow, and a thread adds thousands of values at 10^9 elements.
 #pragma once
 
 #include "device.cuh"
@@ -31,27 +34,30 @@ inline int reduce_blocks(int64_t n, int64_t per_thread) {
     return int(blocks);
 }
 
+// The workspace bytes of `blocks` partial sums, 16-byte rounded.
+inline size_t partial_sums_bytes(int blocks) { return (size_t(blocks) * sizeof(double) + 15) / 16 * 16; }
+
 // Load: a functor float operator()(int64_t i) for i in [0, n).
 template <class Load>
-__global__ void __launch_bounds__(kReduceThreads) partial_sums_kernel(Load load, int64_t n, float* partials) {
-    float acc = 0.f;
+__global__ void __launch_bounds__(kReduceThreads) partial_sums_kernel(Load load, int64_t n, double* partials) {
+    double acc = 0.0;
     const int64_t step = int64_t(gridDim.x) * blockDim.x;
-    for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += step) acc += load(i);
-    acc = block_reduce(acc, Sum{}, 0.f);
+    for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += step) acc += double(load(i));
+    acc = block_reduce(acc, SumD{}, 0.0);
     if (threadIdx.x == 0) partials[blockIdx.x] = acc;
 }
 
-// Finish: a functor void operator()(float total), called by thread 0 only.
+// Finish: a functor void operator()(double total), called by thread 0 only.
 template <class Finish>
-__global__ void __launch_bounds__(kReduceThreads) final_sum_kernel(const float* partials, int count, Finish finish) {
-    float acc = 0.f;
+__global__ void __launch_bounds__(kReduceThreads) final_sum_kernel(const double* partials, int count, Finish finish) {
+    double acc = 0.0;
     for (int i = threadIdx.x; i < count; i += blockDim.x) acc += partials[i];
-    acc = block_reduce(acc, Sum{}, 0.f);
+    acc = block_reduce(acc, SumD{}, 0.0);
     if (threadIdx.x == 0) finish(acc);
 }
 
 template <class Load, class Finish>
-[[nodiscard]] culossStatus_t deterministic_sum(Load load, int64_t n, float* partials, Finish finish,
+[[nodiscard]] culossStatus_t deterministic_sum(Load load, int64_t n, double* partials, Finish finish,
                                                culossStream_t stream) {
     const int blocks = reduce_blocks(n);
     CULOSS_TRY(CULOSS_LAUNCH(partial_sums_kernel<Load>, blocks, kReduceThreads, stream, load, n, partials));

@@ -312,7 +312,7 @@ struct TargetWeight {
 
 struct StoreScalar {
     float* out;
-    __device__ void operator()(float total) const { *out = total; }
+    __device__ void operator()(double total) const { *out = float(total); }
 };
 
 struct RowLoss {
@@ -324,12 +324,12 @@ struct RowLoss {
 struct FinishLoss {
     float* loss;
     const float* denominator;
-    __device__ void operator()(float total) const {
+    __device__ void operator()(double total) const {
         if (!denominator) {
-            *loss = total;
+            *loss = float(total);
         } else {
             const float d = *denominator;
-            *loss = d > 0.f ? total / d : 0.f;
+            *loss = d > 0.f ? float(total / double(d)) : 0.f;
         }
     }
 };
@@ -337,7 +337,7 @@ struct FinishLoss {
 // Workspace layout (SUM/MEAN): [denominator, 16 bytes][partials][row losses].
 constexpr size_t kHeaderBytes = 16;
 
-inline size_t partials_bytes(int64_t n) { return (size_t(reduce_blocks(n)) * sizeof(float) + 15) / 16 * 16; }
+inline size_t partials_bytes(int64_t n) { return partial_sums_bytes(reduce_blocks(n)); }
 
 inline size_t rows_workspace_bytes(int64_t n, culossReduction_t reduction) {
     if (reduction == CULOSS_REDUCTION_NONE || n == 0) return 0;
@@ -437,7 +437,7 @@ culossStatus_t run_rows(const RowCall& k, const Policy& pol) {
 
     char* ws = static_cast<char*>(k.workspace);
     float* denominator = k.reduction == CULOSS_REDUCTION_MEAN ? reinterpret_cast<float*>(ws) : nullptr;
-    float* partials = ws ? reinterpret_cast<float*>(ws + kHeaderBytes) : nullptr;
+    double* partials = ws ? reinterpret_cast<double*>(ws + kHeaderBytes) : nullptr;
     float* row_loss = nullptr;
     if (k.loss) {
         row_loss = k.reduction == CULOSS_REDUCTION_NONE ? k.loss

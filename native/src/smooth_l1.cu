@@ -1,7 +1,8 @@
 // Smooth L1 and Huber losses (F.smooth_l1_loss, F.huber_loss): forward, backward and fused,
 // through the elementwise driver. Huber(delta) = delta * SmoothL1(beta = delta), but each keeps
-// PyTorch's own float expression, so the results match PyTorch's to the rounding:
-//   smooth L1: z < beta  ? 0.5 z z / beta : z - 0.5 beta,           z = |input - target|
+// PyTorch's own float expression (but for the order of one product, below), so the results match
+// PyTorch's to the rounding:
+//   smooth L1: z < beta  ? 0.5 z (z / beta) : z - 0.5 beta,         z = |input - target|
 //   Huber:     z < delta ? 0.5 z z        : delta (z - 0.5 delta)
 // and PyTorch's gradient at the boundaries: d <= -beta gives -1, d >= beta gives 1 (Huber: -delta,
 // delta), so |d| == beta takes the linear branch. beta = 0 is the L1 loss with sign(0) = 0, as
@@ -19,7 +20,9 @@ struct SmoothL1Op {
         const float d = x - t;
         const float z = fabsf(d);
         elementwise::Value v{0.f, 0.f};
-        if constexpr (LOSS) v.loss = z < beta ? 0.5f * z * z / beta : z - 0.5f * beta;
+        // 0.5 z (z / beta), not PyTorch's 0.5 z z / beta: z z overflows for z > 1.8e19 while the
+        // loss (z < beta) fits. The two differ by an ulp at most.
+        if constexpr (LOSS) v.loss = z < beta ? 0.5f * z * (z / beta) : z - 0.5f * beta;
         if constexpr (GRAD) {
             if (beta == 0.f) {
                 v.grad = d > 0.f ? 1.f : d < 0.f ? -1.f : d;  // sign, with sign(0) = 0 and NaN kept

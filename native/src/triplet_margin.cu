@@ -32,7 +32,7 @@ struct TmArgs {
     int64_t d;
     float margin;
     float p;
-    float inv_p;
+    double inv_p;
     float eps;
     int norm;
     int swap;
@@ -47,11 +47,16 @@ struct TmArgs {
 // A thread's share of the three distances: s = sum of |x|^p (p < inf) or the largest |x| (p = inf),
 // c = how many components reach that largest |x| (p = inf only). `uses` is the same on every
 // thread of a launch and says which fields mean something, so that a reduction step shuffles
-// only those (2 floats for the common p = 2 without swap, not 6).
+// only those (2 values for the common p = 2 without swap, not 6).
+//
+// In double: the components x = u - v + eps are formed in double (exact for the float inputs up
+// to eps's rounding) and summed in double, and so is margin + d_ap - d_an, which cancels when the
+// loss is small against the distances (d = 4096, distances near 90, loss 0.004: a float sum
+// loses half the loss's digits).
 constexpr int kUsesSwap = 1, kUsesCounts = 2;
 
 struct Dist {
-    float s[3];
+    double s[3];
     float c[3];
     int uses;
 };
@@ -68,7 +73,7 @@ __device__ __forceinline__ Dist shfl_xor(Dist v, int offset) {
 
 // The identity of the merge: 0 for sums; for the max, -1 (below every |x|) with no component.
 __device__ __forceinline__ Dist identity(int norm, bool swap) {
-    const float s0 = norm == kNormInf ? -1.f : 0.f;
+    const double s0 = norm == kNormInf ? -1.0 : 0.0;
     return Dist{{s0, s0, s0}, {0.f, 0.f, 0.f}, (swap ? kUsesSwap : 0) | (norm == kNormInf ? kUsesCounts : 0)};
 }
 
@@ -94,9 +99,11 @@ struct MergeDist {
     }
 };
 
+__device__ __forceinline__ double component(float u, float v, float eps) { return double(u) - double(v) + double(eps); }
+
 // Fold the component x = u_j - v_j + eps of distance k into the thread's state.
-__device__ __forceinline__ void accumulate(Dist& st, int k, float x, int norm, float p) {
-    const float ax = fabsf(x);
+__device__ __forceinline__ void accumulate(Dist& st, int k, double x, int norm, float p) {
+    const double ax = fabs(x);
     switch (norm) {
         case kNormL1:
             st.s[k] += ax;
@@ -114,21 +121,21 @@ __device__ __forceinline__ void accumulate(Dist& st, int k, float x, int norm, f
                 st.s[k] = ax;  // NaN sticks: no comparison with it is true afterwards
             }
             break;
-        default:
-            st.s[k] += powf(ax, p);
+        default:  // |x|^p in double too: a float power costs the small loss its digits as a float sum does
+            st.s[k] += pow(ax, double(p));
             break;
     }
 }
 
-__device__ __forceinline__ float finish(float s, int norm, float inv_p) {
+__device__ __forceinline__ double finish(double s, int norm, double inv_p) {
     switch (norm) {
         case kNormL1:
         case kNormInf:
             return s;
         case kNormL2:
-            return sqrtf(s);
+            return sqrt(s);
         default:
-            return powf(s, inv_p);
+            return pow(s, inv_p);
     }
 }
 
@@ -137,33 +144,34 @@ __device__ __forceinline__ float finish(float s, int norm, float inv_p) {
 // x_j = 0, which is PyTorch's rule for p < 1 and the limit for p > 1), sign(x_j) / count on the
 // components of largest magnitude for p = inf.
 struct NormGrad {
-    float dist;
+    double dist;
     float inv_dist;  // p = 2: 1/dist, 0 when dist is 0 or inf
     float share;     // p = inf: 1/count
     float pm1;       // p - 1
 };
 
-__device__ __forceinline__ NormGrad norm_grad(float dist, float count, float p) {
+__device__ __forceinline__ NormGrad norm_grad(double dist, float count, float p) {
     NormGrad g;
     g.dist = dist;
-    g.inv_dist = dist > 0.f && dist < INFINITY ? 1.f / dist : 0.f;
+    g.inv_dist = dist > 0.0 && dist < INFINITY ? float(1.0 / dist) : 0.f;
     g.share = count > 0.f ? 1.f / count : 0.f;
     g.pm1 = p - 1.f;
     return g;
 }
 
-__device__ __forceinline__ float dnorm(float x, const NormGrad& g, int norm) {
+// x: the component in double, as the distance took it (p = inf compares it with the distance).
+__device__ __forceinline__ float dnorm(double x, const NormGrad& g, int norm) {
     switch (norm) {
         case kNormL1:
-            return x > 0.f ? 1.f : (x < 0.f ? -1.f : 0.f);
+            return x > 0.0 ? 1.f : (x < 0.0 ? -1.f : 0.f);
         case kNormL2:
-            return x * g.inv_dist;
+            return float(x) * g.inv_dist;
         case kNormInf:
-            return (fabsf(x) == g.dist && x != 0.f) ? copysignf(g.share, x) : 0.f;
+            return (fabs(x) == g.dist && x != 0.0) ? copysignf(g.share, float(x)) : 0.f;
         default: {
-            if (x == 0.f || !(g.dist > 0.f)) return 0.f;
-            const float r = fabsf(x) / g.dist;  // in (0, 1]
-            return copysignf(exp2f(g.pm1 * log2f(r)), x);
+            if (x == 0.0 || !(g.dist > 0.0)) return 0.f;
+            const float r = float(fabs(x) / g.dist);  // in (0, 1]
+            return copysignf(exp2f(g.pm1 * log2f(r)), float(x));
         }
     }
 }
@@ -222,9 +230,9 @@ __global__ void __launch_bounds__(TPR <= 32 ? 256 : TPR) triplet_kernel(TmArgs a
 
     Dist st = identity(norm, swap);
     auto add = [&](float va, float vp, float vn) {
-        accumulate(st, AP, va - vp + eps, norm, p);
-        accumulate(st, AN, va - vn + eps, norm, p);
-        if (swap) accumulate(st, PN, vp - vn + eps, norm, p);
+        accumulate(st, AP, component(va, vp, eps), norm, p);
+        accumulate(st, AN, component(va, vn, eps), norm, p);
+        if (swap) accumulate(st, PN, component(vp, vn, eps), norm, p);
     };
 
     Chunk<VEC> ca[CACHE], cp[CACHE], cn[CACHE];
@@ -255,10 +263,10 @@ __global__ void __launch_bounds__(TPR <= 32 ? 256 : TPR) triplet_kernel(TmArgs a
     }
 
     // Every thread of the group derives the row's scalars itself: no broadcast.
-    const float d_ap = finish(st.s[AP], norm, a.inv_p);
-    const float d_an = finish(st.s[AN], norm, a.inv_p);
-    float d_neg = d_an, w_an = 1.f, w_pn = 0.f;
-    float d_pn = 0.f;
+    const double d_ap = finish(st.s[AP], norm, a.inv_p);
+    const double d_an = finish(st.s[AN], norm, a.inv_p);
+    double d_neg = d_an, d_pn = 0.0;
+    float w_an = 1.f, w_pn = 0.f;
     if (swap) {  // torch.min's gradient rule: all to the smaller one, half and half on a tie
         d_pn = finish(st.s[PN], norm, a.inv_p);
         if (d_pn < d_an) {
@@ -267,16 +275,16 @@ __global__ void __launch_bounds__(TPR <= 32 ? 256 : TPR) triplet_kernel(TmArgs a
             w_an = 0.5f, w_pn = 0.5f;
         }
     }
-    const float v = (a.margin + d_ap) - d_neg;
+    const double v = (double(a.margin) + d_ap) - d_neg;
     if (!live) return;  // no barrier below
-    if (a.row_loss && lane == 0) a.row_loss[row] = (v >= 0.f || v != v) ? v : 0.f;  // clamp_min keeps NaN
+    if (a.row_loss && lane == 0) a.row_loss[row] = float((v >= 0.0 || v != v) ? v : 0.0);  // clamp_min keeps NaN
 
     float* ga = a.grad_anchor;
     float* gp = a.grad_positive;
     float* gn = a.grad_negative;
     if (!ga && !gp && !gn) return;
     float scale = 0.f;
-    if (v >= 0.f) {  // clamp_min's rule: the gradient passes at exactly 0 too
+    if (v >= 0.0) {  // clamp_min's rule: the gradient passes at exactly 0 too
         scale = a.grad_output ? __ldg(a.grad_output + (a.reduction == CULOSS_REDUCTION_NONE ? row : 0)) : 1.f;
         if (a.reduction == CULOSS_REDUCTION_MEAN) scale /= float(a.n);
     }
@@ -297,9 +305,9 @@ __global__ void __launch_bounds__(TPR <= 32 ? 256 : TPR) triplet_kernel(TmArgs a
                 continue;
             }
             const float va = ua.v[e], vp = up.v[e], vn = un.v[e];
-            const float t_ap = dnorm(va - vp + eps, g_ap, norm);
-            const float t_an = c_an != 0.f ? c_an * dnorm(va - vn + eps, g_an, norm) : 0.f;
-            const float t_pn = c_pn != 0.f ? c_pn * dnorm(vp - vn + eps, g_pn, norm) : 0.f;
+            const float t_ap = dnorm(component(va, vp, eps), g_ap, norm);
+            const float t_an = c_an != 0.f ? c_an * dnorm(component(va, vn, eps), g_an, norm) : 0.f;
+            const float t_pn = c_pn != 0.f ? c_pn * dnorm(component(vp, vn, eps), g_pn, norm) : 0.f;
             oa.v[e] = c_ap * t_ap - t_an;
             op.v[e] = -(c_ap * t_ap) - t_pn;
             on.v[e] = t_an + t_pn;
@@ -327,11 +335,11 @@ struct RowLoss {
 struct FinishLoss {
     float* loss;
     float divisor;  // 1 for SUM
-    __device__ void operator()(float total) const { *loss = divisor == 1.f ? total : total / divisor; }
+    __device__ void operator()(double total) const { *loss = float(total / double(divisor)); }
 };
 
 // Workspace layout (SUM/MEAN, n > 0): [partials][row losses], each 16-byte rounded.
-size_t partials_bytes(int64_t n) { return (size_t(reduce_blocks(n)) * sizeof(float) + 15) / 16 * 16; }
+size_t partials_bytes(int64_t n) { return partial_sums_bytes(reduce_blocks(n)); }
 
 size_t workspace_bytes(int64_t n, culossReduction_t reduction) {
     if (reduction == CULOSS_REDUCTION_NONE || n == 0) return 0;
@@ -421,7 +429,7 @@ culossStatus_t run(const float* anchor, const float* positive, const float* nega
     }
 
     char* ws = static_cast<char*>(workspace);
-    float* partials = needed ? reinterpret_cast<float*>(ws) : nullptr;
+    double* partials = needed ? reinterpret_cast<double*>(ws) : nullptr;
     float* row_loss = nullptr;
     if (loss) row_loss = reduction == CULOSS_REDUCTION_NONE ? loss : reinterpret_cast<float*>(ws + partials_bytes(n));
 
@@ -430,7 +438,7 @@ culossStatus_t run(const float* anchor, const float* positive, const float* nega
     else if (p == 2.f) norm = kNormL2;
     else if (p == INFINITY) norm = kNormInf;
     const TmArgs args{anchor,      positive,    negative,   n,        d,
-                      margin,      p,           1.f / p,    eps,      norm,
+                      margin,      p,           1.0 / double(p),    eps,      norm,
                       swap ? 1 : 0, int(reduction), grad_output, row_loss, grad_anchor,
                       grad_positive, grad_negative};
     const bool vec4 = d % 4 == 0 && aligned16(anchor) && aligned16(positive) && aligned16(negative) &&

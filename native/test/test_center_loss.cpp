@@ -29,6 +29,7 @@ struct Case {
     LabelKind labels;
     bool grad_output;  // pass an upstream gradient (else NULL: 1)
     float lambda, alpha;
+    float far = 0.f;  // the centers sit this far from the features (which are about N(0, 1))
 };
 
 struct Inputs {
@@ -42,7 +43,7 @@ Inputs make_inputs(const Case& k, std::mt19937& rng) {
     in.x.resize(k.n * k.d);
     for (float& v : in.x) v = normal(rng);
     in.centers.resize(k.c * k.d);
-    for (float& v : in.centers) v = 0.5f * normal(rng);
+    for (float& v : in.centers) v = k.far + 0.5f * normal(rng);
     in.y.resize(k.n);
     std::uniform_int_distribution<int32_t> cls(0, int32_t(k.c - 1));
     for (int32_t& v : in.y) {
@@ -541,6 +542,21 @@ void test_loss_then_update(test::Context& t) {
 
 }  // namespace
 
+// The update with alpha = 1 and the centers far from the batch: c - alpha sum (c - x_i) / (1 + n)
+// cancels about n-fold there. Every path (lanes with and without 16-byte loads, a warp), one
+// sample and many per class.
+void test_far_centers(test::Context& t) {
+    uint32_t seed = 900;
+    for (float alpha : {1.f, 0.5f})
+        for (float far : {1000.f, -3000.f})
+            for (int64_t offset : {0, 1}) {
+                run_case(t, {1, 12, 3, offset, CULOSS_REDUCTION_SUM, kRandom, false, 0.5f, alpha, far}, Entry::Update, seed++);
+                run_case(t, {300, 12, 5, offset, CULOSS_REDUCTION_SUM, kRandom, false, 0.5f, alpha, far}, Entry::Update, seed++);
+                run_case(t, {20000, 12, 3, offset, CULOSS_REDUCTION_SUM, kRandom, false, 0.5f, alpha, far}, Entry::Update, seed++);
+                run_case(t, {64, 3, 2, offset, CULOSS_REDUCTION_MEAN, kOneClass, true, 0.5f, alpha, far}, Entry::FusedFC, seed++);
+            }
+}
+
 int main() {
     test::Context t;
     if (!t.device_available()) return 77;
@@ -551,5 +567,6 @@ int main() {
     test_loss_then_update(t);
     test_deterministic(t);
     test_reference_cases(t);
+    test_far_centers(t);
     return t.finish("center_loss");
 }

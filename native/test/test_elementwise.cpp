@@ -130,6 +130,8 @@ Reference reference(const Options& o, const std::vector<float>& x, const std::ve
         double total = 0;
         for (double v : losses) total += v;
         if (r == CULOSS_REDUCTION_MEAN) total = n ? total / double(n) : 0.0;
+        // The float the exact result rounds to: past FLT_MAX, an infinity.
+        if (std::fabs(total) > double(std::numeric_limits<float>::max())) total = std::copysign(INFINITY, total);
         ref.loss = {total};
     }
     return ref;
@@ -480,6 +482,42 @@ void test_bad_arguments(test::Context& tc) {
 
 }  // namespace
 
+// Wide ranges whose intermediates a float kernel overflows although the result fits: smooth L1
+// with beta = 1e30 and |d| up to 1e22 (0.5 d d overflows, 0.5 d d / beta does not), and a mean
+// of 4096 losses near 3e35 (their float sum overflows, their mean does not).
+void test_wide_range(test::Context& tc) {
+    std::mt19937 rng(31);
+    std::uniform_real_distribution<float> exponent(19.f, 22.f), spread(1.f, 1.5f);
+    std::normal_distribution<float> normal(0.f, 1.f);
+    Inputs huge_beta;
+    for (int i = 0; i < 1001; ++i) {
+        huge_beta.x.push_back((i % 2 ? 1.f : -1.f) * std::pow(10.f, exponent(rng)));
+        huge_beta.t.push_back(normal(rng));
+    }
+    Inputs big, saturated;
+    for (int i = 0; i < 4096; ++i) {
+        big.x.push_back((i % 3 ? 3e35f : -3e35f) * spread(rng));
+        big.t.push_back(normal(rng));
+        saturated.x.push_back((i % 2 ? 1e36f : -1e36f) * spread(rng));
+        saturated.t.push_back(i % 2 ? 0.f : 1.f);  // the wrong side: loss about alpha_t |x|
+    }
+    struct Regime {
+        Options o;
+        const Inputs* in;
+    };
+    const Regime regimes[] = {{{Kind::SmoothL1, 1e30f, 0.f}, &huge_beta},
+                              {{Kind::SmoothL1, 1.f, 0.f}, &big},
+                              {{Kind::Huber, 1.f, 0.f}, &big},
+                              {{Kind::Focal, 0.25f, 2.f}, &saturated},
+                              {{Kind::Focal, -1.f, 0.f}, &saturated}};
+    uint32_t seed = 500;
+    for (const Regime& g : regimes)
+        for (culossReduction_t r : {CULOSS_REDUCTION_NONE, CULOSS_REDUCTION_SUM, CULOSS_REDUCTION_MEAN})
+            for (Entry e : {Entry::Forward, Entry::Backward, Entry::Fused})
+                for (int64_t offset : {0, 1})
+                    run_case(tc, g.o, e, r, int64_t(g.in->x.size()), offset, true, seed++, g.in);
+}
+
 int main() {
     test::Context tc;
     if (!tc.device_available()) return 77;
@@ -490,6 +528,7 @@ int main() {
     test_matrix(tc);
     test_alignment_and_determinism(tc);
     test_in_place(tc);
+    test_wide_range(tc);
 #if !defined(__SANITIZE_THREAD__)
     test_large(tc);  // about a second in the emulator, much more under ThreadSanitizer, which skips it
 #endif

@@ -25,7 +25,9 @@ struct Case {
     float gamma;
     int64_t ignore;  // CULOSS_NO_IGNORE_INDEX or a value
     culossReduction_t reduction;
-    int special;  // 0 plain, 1 some -inf non-target logits, 2 logits of magnitude 1e4, 3 every target class 0
+    // 0 plain, 1 some -inf non-target logits, 2 logits of magnitude 1e4, 3 every target class 0,
+    // 4 confident rows (the target leads the rest by 17 to 22)
+    int special;
 };
 
 struct Reference {
@@ -119,6 +121,17 @@ Inputs make_inputs(const Case& k, std::mt19937& rng) {
         for (int64_t i = 0; i < k.n; ++i)
             for (int64_t j = 0; j < k.c; ++j)
                 if (j != in.y[i] && rng() % 3 == 0) in.x[k.offset + i * in.stride + j] = -INFINITY;
+    }
+    if (k.special == 4) {
+        std::uniform_real_distribution<float> lead(17.f, 22.f);
+        for (int64_t i = 0; i < k.n; ++i) {
+            if (in.y[i] < 0 || in.y[i] >= k.c) continue;
+            float* row = in.x.data() + k.offset + i * in.stride;
+            float top = -INFINITY;
+            for (int64_t j = 0; j < k.c; ++j)
+                if (j != in.y[i]) top = std::max(top, row[j]);
+            row[in.y[i]] = std::nearbyint((k.c == 1 ? 0.f : top) + lead(rng));
+        }
     }
     std::uniform_real_distribution<float> uni(0.1f, 2.f);
     in.a.resize(k.c);
@@ -232,6 +245,24 @@ void test_reference_cases(test::Context& t) {
     cases.push_back({2, 4097, 0, 0, true, 1.f, 2.f, -100, CULOSS_REDUCTION_MEAN, 0});  // 256 threads per row
     cases.push_back({2, 50000, 1, 0, false, 0.25f, 0.5f, NO, CULOSS_REDUCTION_NONE, 1});  // 512, past the cache
     uint32_t seed = 1;
+    for (const Case& k : cases)
+        for (Entry e : {Entry::Forward, Entry::Backward, Entry::Fused}) run_case(t, k, e, seed++);
+}
+
+// Confident rows (loss and 1 - p_y near 1e-8) on every path, single rows too.
+void test_regimes(test::Context& t) {
+    const int64_t NO = CULOSS_NO_IGNORE_INDEX;
+    std::vector<Case> cases;
+    for (culossReduction_t r : {CULOSS_REDUCTION_NONE, CULOSS_REDUCTION_SUM, CULOSS_REDUCTION_MEAN})
+        for (int64_t n : {1, 3}) {
+            // {n, c, pad, offset, class_alpha, alpha, gamma, ignore, reduction, special}
+            cases.push_back({n, 4, 0, 0, false, 0.25f, 2.f, NO, r, 4});
+            cases.push_back({n, 1000, 0, 0, true, 1.f, 0.5f, NO, r, 4});
+            cases.push_back({n, 1000, 0, 1, false, 0.25f, 0.f, NO, r, 4});
+            cases.push_back({n, 5000, 0, 0, true, 1.f, 2.f, NO, r, 4});
+            cases.push_back({n, 20000, 0, 1, false, 0.25f, 1.f, NO, r, 4});
+        }
+    uint32_t seed = 9000;
     for (const Case& k : cases)
         for (Entry e : {Entry::Forward, Entry::Backward, Entry::Fused}) run_case(t, k, e, seed++);
 }
@@ -485,5 +516,6 @@ int main() {
     test_target_minus_inf(t);
     test_deterministic(t);
     test_reference_cases(t);
+    test_regimes(t);
     return t.finish("softmax_focal");
 }
