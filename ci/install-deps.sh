@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the build tools a fresh Debian machine lacks: JDK 17, Maven, CMake, g++.
+# Installs the build tools a fresh Debian machine lacks: JDK 17, Maven, CMake, g++, python3 (the
+# native resource check).
 # nvcc is optional: without it libculoss.so is built as a "no device" library.
 set -euo pipefail
 missing=()
@@ -8,6 +9,7 @@ command -v mvn >/dev/null || missing+=(maven)
 command -v cmake >/dev/null || missing+=(cmake)
 command -v g++ >/dev/null || missing+=(g++)
 command -v make >/dev/null || missing+=(make)
+command -v python3 >/dev/null || missing+=(python3)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "calls.h"
+#include "fault_checks.h"
 #include "culoss/culoss.h"
 #include "emu_testing.h"
 #include "test_support.h"
@@ -44,49 +45,10 @@ std::vector<Call> every_call() {
     return all;
 }
 
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
-
-// Runs `call` clean; returns its outputs and how many launches it made.
-std::vector<float> clean_run(test::Context& t, const Call& call, unsigned long long* launches) {
-    call.reset();
-    culoss_emu_set_faults("");
-    t.check_status(call.run(), call.name + " (clean)");
-    *launches = culoss_emu_calls("launch");
-    t.check_status(culossStreamSynchronize(test::stream()), call.name + " sync");
-    return call.outputs();
-}
-
-// Every launch of every call fails in turn; the call must stop there and the next one succeed.
-void test_failed_launches(test::Context& t, const std::vector<Call>& all) {
-    for (const Call& call : all) {
-        unsigned long long launches = 0;
-        const std::vector<float> want = clean_run(t, call, &launches);
-        t.expect(launches >= 1, call.name + ": launches nothing");
-        for (unsigned long long k = 1; k <= launches; ++k) {
-            const std::string what = call.name + ", launch " + std::to_string(k) + " of " + std::to_string(launches) + " fails";
-            call.reset();
-            culoss_emu_set_faults(("launch:" + std::to_string(k)).c_str());
-            const culossStatus_t st = call.run();
-            t.expect(st == CULOSS_STATUS_LAUNCH_FAILED,
-                     what + ": status " + culossGetErrorString(st) + ", not CULOSS_STATUS_LAUNCH_FAILED");
-            t.expect(std::strstr(culossGetLastErrorDetail(), "launch of ") != nullptr,
-                     what + ": the detail does not name the kernel: " + culossGetLastErrorDetail());
-            t.expect(culoss_emu_calls("launch") == k,
-                     what + ": " + std::to_string(culoss_emu_calls("launch") - k) + " launches after the failed one");
-            t.check_status(culossStreamSynchronize(test::stream()), what + ": sync");
-            unsigned long long again = 0;
-            const std::vector<float> got = clean_run(t, call, &again);
-            t.expect(same_bits(got, want), what + ": the next call gives other results");
-        }
-    }
-}
-
 // A failed runtime call of each kind, then a loss call and an empty one: both succeed.
 void test_no_error_left_behind(test::Context& t, const Call& call) {
     unsigned long long launches = 0;
-    const std::vector<float> want = clean_run(t, call, &launches);
+    const std::vector<float> want = faults::clean_run(t, call, &launches);
     test::DeviceBuffer<float> buf(std::vector<float>(16, 1.f));
     std::vector<float> host(16, 0.f);
     struct Failing {
@@ -114,7 +76,7 @@ void test_no_error_left_behind(test::Context& t, const Call& call) {
         call.reset();
         t.check_status(call.run(), what + ": " + call.name);
         t.check_status(culossStreamSynchronize(test::stream()), what + ": sync");
-        t.expect(same_bits(call.outputs(), want), what + ": " + call.name + " gives other results");
+        t.expect(faults::same_bits(call.outputs(), want), what + ": " + call.name + " gives other results");
         culoss_emu_set_faults(f.fault);
         (void)f.call();
         culoss_emu_set_faults("");
@@ -154,7 +116,7 @@ int main() {
     test::Context t;
     if (!t.device_available()) return 77;
     const std::vector<Call> all = every_call();
-    test_failed_launches(t, all);
+    for (const Call& call : all) faults::check_failed_launches(t, call);
     test_no_error_left_behind(t, all[2]);
     test_no_error_left_behind(t, all.back());
     test_failed_memset(t);
