@@ -319,9 +319,12 @@ std::string Slot::describe_sites() const {
             out += "; ...";
             break;
         }
+        char range[48];
+        if (u - 1 > t) std::snprintf(range, sizeof range, "threads %u-%u ", t, u - 1);
+        else std::snprintf(range, sizeof range, "thread %u ", t);
         if (!out.empty()) out += "; ";
-        out += "threads " + std::to_string(t) + (u - 1 > t ? "-" + std::to_string(u - 1) : std::string()) + " " +
-               (sites[t] ? "at __syncthreads " + site_text(*sites[t]) : std::string("returned from the kernel"));
+        out += range;
+        out += sites[t] ? "at __syncthreads " + site_text(*sites[t]) : std::string("returned from the kernel");
         t = u;
     }
     return out;

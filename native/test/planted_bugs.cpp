@@ -152,6 +152,23 @@ int host_read_before_sync() {
     return 0;
 }
 
+__global__ void planted_copy_kernel(const float* in, float* out) { out[threadIdx.x] = in[threadIdx.x] + 1.f; }
+
+// An entry point whose second launch goes to the default stream instead of the caller's.
+culossStatus_t planted_wrong_stream(float* a, float* b, culossStream_t s) {
+    CULOSS_TRY(CULOSS_LAUNCH(planted_fill_kernel, 1, 64, s, a, 5.f));
+    return CULOSS_LAUNCH(planted_copy_kernel, 1, 64, culossStream_t(nullptr), a, b);
+}
+
+int wrong_stream() {
+    Buffer a(64), b(64);
+    status_line("wrong stream", planted_wrong_stream(a.get(), b.get(), stream()));  // syncs the caller's stream only
+    const std::vector<float> got = b.dev.read();
+    std::printf("launch on another stream than the caller's: b[0] = %g\n", double(got[0]));
+    culossStreamSynchronize(nullptr);
+    return 0;
+}
+
 // An entry point that ignores the status of its first launch.
 culossStatus_t planted_two_launches(float* out, culossStream_t s) {
     (void)CULOSS_LAUNCH(planted_fill_kernel, 1, 32, s, out, 1.f);
@@ -237,6 +254,7 @@ int main(int argc, char** argv) {
         {"divergent_shuffle", divergent_shuffle},
         {"exited_lane", exited_lane},
         {"registers", registers},
+        {"wrong_stream", wrong_stream},
     };
     if (argc != 2 || !scenarios.count(argv[1])) {
         std::fprintf(stderr, "usage: %s SCENARIO; one of:", argv[0]);
