@@ -84,8 +84,10 @@ public final class JavaCenterLoss {
     }
 
     /**
-     * The update of the paper, in place: {@code c_j -= alpha * sum_{y_i = j} (c_j - x_i) / (1 + n_j)};
-     * classes without samples, and rows with a label outside [0, c), change nothing.
+     * The update of the paper, in place: {@code c_j -= alpha * sum_{y_i = j} (c_j - x_i) / (1 + n_j)},
+     * computed as {@code (c_j (1 + n_j (1 - alpha)) + alpha sum x_i) / (1 + n_j)}: the paper's form
+     * cancels about n_j-fold when the centers are far from the batch and alpha is 1. Classes
+     * without samples, and rows with a label outside [0, c), change nothing.
      *
      * @return -1 if every label is in [0, c), else the first row whose label is not
      */
@@ -162,9 +164,10 @@ public final class JavaCenterLoss {
     }
 
     /**
-     * The per-class sums acc_j = sum_{y_i = j} w_i (c_j - x_i), in row order. With {@code out}
-     * non-null (the center gradient): out_j = factor * acc_j, 0 for classes without samples. With
-     * {@code out} null (the update): c_j -= alpha * acc_j / (1 + n_j) in {@code centers}, w_i = 1.
+     * The per-class sums in row order. With {@code out} non-null (the center gradient):
+     * acc_j = sum_{y_i = j} w_i (c_j - x_i) and out_j = factor * acc_j, 0 for classes without
+     * samples. With {@code out} null (the update): acc_j = sum_{y_i = j} x_i and
+     * c_j = (c_j (1 + n_j (1 - alpha)) + alpha acc_j) / (1 + n_j) in {@code centers}.
      */
     private static void classSums(FloatBuffer features, IntBuffer labels, FloatBuffer centers, int n, int d, int c,
                                   FloatBuffer weights, float factor, float alpha, FloatBuffer out, int threads) {
@@ -236,7 +239,11 @@ public final class JavaCenterLoss {
         for (int p = start[j]; p < start[j + 1]; p++) {
             int i = order[p];
             features.get((int) ((long) i * d + col0), x, 0, cols);
-            if (weights == null) {
+            if (out == null) {
+                for (int e = 0; e < cols; e++) {
+                    acc[e] += x[e];
+                }
+            } else if (weights == null) {
                 for (int e = 0; e < cols; e++) {
                     acc[e] += cj[e] - x[e];
                 }
@@ -253,9 +260,10 @@ public final class JavaCenterLoss {
             }
             out.put(centerAt, acc, 0, cols);
         } else {
-            float denom = 1 + count;
+            double keep = 1 + count * (1 - (double) alpha);
+            double denom = 1 + count;
             for (int e = 0; e < cols; e++) {
-                acc[e] = cj[e] - alpha * (acc[e] / denom);
+                acc[e] = (float) ((cj[e] * keep + alpha * (double) acc[e]) / denom);
             }
             centers.put(centerAt, acc, 0, cols);
         }

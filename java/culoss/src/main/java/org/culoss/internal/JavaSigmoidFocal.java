@@ -17,7 +17,8 @@ import org.culoss.Reduction;
  * Written for C2's auto-vectorizer: e comes from SoftmaxRows's polynomial exp,
  * log1p(e) from the atanh series (e in [0, 1], relative error below 1e-7), and the choices on the
  * sign of x from a 0/1 factor k made with min/max, so every loop is branch-free arithmetic on
- * arrays. A gamma other than 0, 1 or 2 takes Math.pow, one scalar call per element.
+ * arrays. A gamma other than 0, 1 or 2 takes Math.pow, one scalar call per element. A chunk's
+ * sum does not overflow where the double sum fits ({@link SoftmaxRows#sumWithoutOverflow}).
  */
 public final class JavaSigmoidFocal {
     /** Elements per chunk: the per-thread arrays stay in the L2 cache. */
@@ -151,7 +152,7 @@ public final class JavaSigmoidFocal {
                 if (perElement) {
                     loss.put(base, out, 0, n);
                 } else {
-                    sum = SoftmaxRows.sum(out, n, out, s.upper);
+                    sum = SoftmaxRows.sumWithoutOverflow(out, n, s.acc, s.upper, s.wide, s.wideUpper);
                 }
             }
             if (gradLogits != null) {
@@ -230,5 +231,8 @@ public final class JavaSigmoidFocal {
         final float[] m = new float[CHUNK];
         final float[] out = new float[CHUNK];
         final float[] upper = new float[CHUNK];
+        final float[] acc = new float[CHUNK];
+        final double[] wide = new double[CHUNK];
+        final double[] wideUpper = new double[CHUNK];
     }
 }

@@ -11,12 +11,14 @@ import org.culoss.Reduction;
  * <p>Each chunk is copied into per-thread arrays and computed by branch-free loops that C2
  * vectorizes: the {@code |d| < beta} choice becomes {@code zc = min(|d|, beta)}, so
  * <pre>
- *   smooth L1: 0.5 zc zc / beta + (|d| - zc)      gradient clamp(d / beta, -1, 1)
+ *   smooth L1: 0.5 zc (zc / beta) + (|d| - zc)    gradient clamp(d / beta, -1, 1)
  *   Huber:     0.5 zc zc + delta (|d| - zc)       gradient clamp(d, -delta, delta)
  * </pre>
- * which is PyTorch's expression bit for bit where {@code |d| < beta} and within an ulp of it
- * elsewhere, and PyTorch's gradient exactly at {@code |d| == beta} (the linear branch). beta = 0
- * is the L1 loss with gradient sign(d), sign(0) = 0.
+ * which is within an ulp of PyTorch's expression (Huber: bit for bit where {@code |d| < delta}),
+ * and PyTorch's gradient exactly at {@code |d| == beta} (the linear branch). Smooth L1 divides
+ * before it multiplies because PyTorch's 0.5 z z / beta overflows for z above 1.8e19 while the
+ * loss fits (beta = 1e30). beta = 0 is the L1 loss with gradient sign(d), sign(0) = 0. A chunk's
+ * sum does not overflow where the double sum fits ({@link SoftmaxRows#sumWithoutOverflow}).
  */
 public final class JavaSmoothL1 {
     /** Elements per chunk: the per-thread arrays stay in the L2 cache. */
@@ -85,13 +87,13 @@ public final class JavaSmoothL1 {
                 for (int j = 0; j < n; j++) {
                     float z = Math.abs(d[j]);
                     float zc = Math.min(z, beta);
-                    out[j] = 0.5f * zc * zc / beta + (z - zc);
+                    out[j] = 0.5f * zc * (zc / beta) + (z - zc);
                 }
             }
             if (perElement) {
                 loss.put(base, out, 0, n);
             } else {
-                sum = SoftmaxRows.sum(out, n, out, s.upper);
+                sum = SoftmaxRows.sumWithoutOverflow(out, n, s.acc, s.upper, s.wide, s.wideUpper);
             }
         }
         if (gradInput != null) {
@@ -130,5 +132,8 @@ public final class JavaSmoothL1 {
         final float[] d = new float[CHUNK];
         final float[] out = new float[CHUNK];
         final float[] upper = new float[CHUNK];
+        final float[] acc = new float[CHUNK];
+        final double[] wide = new double[CHUNK];
+        final double[] wideUpper = new double[CHUNK];
     }
 }

@@ -67,6 +67,9 @@ public final class JavaSoftmaxCrossEntropy extends SoftmaxRows {
         } else {
             classWeights.get(0, s.w, 0, c);
         }
+        if (smoothing != 0) {
+            s.doubles(c);
+        }
     }
 
     @Override
@@ -78,21 +81,27 @@ public final class JavaSoftmaxCrossEntropy extends SoftmaxRows {
         double shiftedY = (double) x[y] - max;
         double wy = w[y];
         double e = smoothing;
-        double shifted = 0;
+        double t = 0;
         if (e != 0) {
-            // -sum_j w_j log p_j = W log(sumExp) - sum_j w_j (x_j - max): two terms >= 0, no cancellation.
-            float[] a = s.a;
+            // t = sum_j w_j (max - x_j), terms >= 0, in double: a masked class (-FLT_MAX) times a
+            // weight above 1, or two of them added, overflow a float.
+            double[] d = s.da;
             for (int j = 0; j < c; j++) {
-                a[j] = w[j] * (x[j] - max);
+                d[j] = (double) w[j] * ((double) max - x[j]);
             }
-            shifted = sum(a, c, a, s.b);
+            t = sum(d, c, d, s.db);
         }
-        exp(x, c, max, s.a);
-        double sumExp = sum(x, c, s.a, s.b);
+        float expY = expWithoutTarget(x, c, max, y, s.a);
+        double others = sum(x, c, s.a, s.b);
+        double sumExp = others + expY;
         double logSum = Math.log(sumExp);
-        double rowLoss = (1 - e) * wy * (logSum - shiftedY);
+        // -log p_y = log(1 + others / e_y) when the target leads: log S of a sum near 1 would lose
+        // the digits of a small loss. Otherwise log S >= 0 (the max is in S) and -shiftedY > 0.
+        double nll = expY >= 0.5f ? Math.log1p(others / expY) : logSum - shiftedY;
+        // sum_j w_j (-log p_j) = t + W log S: two terms >= 0.
+        double rowLoss = (1 - e) * wy * nll;
         if (e != 0) {
-            rowLoss += e / c * (weightSum * logSum - shifted);
+            rowLoss += e / c * (t + weightSum * logSum);
         }
         if (perRow && loss != null) {
             loss.put(i, (float) rowLoss);
@@ -102,7 +111,6 @@ public final class JavaSoftmaxCrossEntropy extends SoftmaxRows {
             // grad_j = g [A p_j - B w_j] - [j == y] g (1-e) w_y, with A = (1-e) w_y + e W / c, B = e / c.
             double coefP = g * ((1 - e) * wy + e * weightSum / c);
             double coefW = g * e / c;
-            double py = x[y] / sumExp;
             float scaleP = (float) (coefP / sumExp);
             float scaleW = (float) coefW;
             if (e == 0) {
@@ -114,9 +122,10 @@ public final class JavaSoftmaxCrossEntropy extends SoftmaxRows {
                     x[j] = scaleP * x[j] - scaleW * w[j];
                 }
             }
-            // The target's entry from the formula itself, in double: p_y may be near 1, where
-            // the float form would cancel.
-            x[y] = (float) (g * ((1 - e) * wy * (py - 1) + e / c * (weightSum * py - wy)));
+            // The target's entry from q = 1 - p_y = others / S, which keeps its digits where p_y
+            // rounds to 1: -(1-e) w_y q + e/C ((W - w_y) - W q).
+            double q = others / sumExp;
+            x[y] = (float) (g * (-(1 - e) * wy * q + e / c * ((weightSum - wy) - weightSum * q)));
             gradLogits.put((int) (i * gradStride), x, 0, c);
         }
         return rowLoss;

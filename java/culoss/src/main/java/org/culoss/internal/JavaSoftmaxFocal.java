@@ -66,9 +66,7 @@ public final class JavaSoftmaxFocal extends SoftmaxRows {
         logits.get((int) (i * logitsStride), x, 0, c);
         float max = max(x, c, s.a, s.b);
         double shiftedY = (double) x[y] - max;
-        exp(x, c, max, s.a);
-        float expY = x[y];
-        x[y] = 0f;
+        float expY = expWithoutTarget(x, c, max, y, s.a);
         double others = sum(x, c, s.a, s.b);
         double sumExp = others + expY;
         double q = others / sumExp;

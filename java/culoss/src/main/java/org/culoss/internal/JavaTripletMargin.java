@@ -9,11 +9,16 @@ import org.culoss.Reduction;
  * fused: each row of the three inputs is copied once into per-thread arrays, and the distances,
  * the loss and the three gradients come from those copies.
  *
- * <p>The per-component work is plain indexed loops over float arrays that C2 vectorizes (the
- * differences u - v + eps, squares or absolute values, the gradient's scaling); sums go through
- * {@link JavaSoftmaxCrossEntropy#sum}'s halving (vectorized, about log2(d) ulps) and end in double.
- * p = 1, 2 and inf have their own loops; any other p takes Math.pow in double, once per component
- * and distance (the gradient reuses the powers).
+ * <p>The per-component work is plain indexed loops over arrays (the differences u - v + eps,
+ * squares or absolute values, the gradient's scaling). The loss side is in double: the
+ * components, their powers, the sums ({@link SoftmaxRows#sum(double[], int, double[], double[])}'s
+ * halving) and margin + d_ap - d_an; on long rows whose loss is small against the distances
+ * (d = 4096, distances near 90, loss 0.004) float components and float sums cost the loss its
+ * digits. The loops that widen float to double run scalar (C2 of JDK 17 does not vectorize the
+ * conversion); the halving sums vectorize. The gradients are float: p = 1 and 2 form the
+ * components again in float (vectorized), p = inf and general p use the double ones. p = 1, 2
+ * and inf have their own loops; any other p takes Math.pow in double, once per component and
+ * distance (the gradient reuses the powers).
  */
 public final class JavaTripletMargin {
     /**
@@ -131,25 +136,12 @@ public final class JavaTripletMargin {
             anchor.get(at, a, 0, d);
             positive.get(at, b, 0, d);
             negative.get(at, c, 0, d);
-            // The components exactly as the CUDA kernel forms them: (u - v) + eps in float.
-            float[] xap = s.xap;
-            float[] xan = s.xan;
-            float[] xpn = s.xpn;
-            float e = eps;
-            for (int j = 0; j < d; j++) {
-                xap[j] = a[j] - b[j] + e;
-            }
-            for (int j = 0; j < d; j++) {
-                xan[j] = a[j] - c[j] + e;
-            }
-            if (swap) {
-                for (int j = 0; j < d; j++) {
-                    xpn[j] = b[j] - c[j] + e;
-                }
-            }
-            double dAp = distance(xap, s, 0);
-            double dAn = distance(xan, s, 1);
-            double dPn = swap ? distance(xpn, s, 2) : 0;
+            double[] xap = s.xap;
+            double[] xan = s.xan;
+            double[] xpn = s.xpn;
+            double dAp = distance(a, b, xap, s, 0);
+            double dAn = distance(a, c, xan, s, 1);
+            double dPn = swap ? distance(b, c, xpn, s, 2) : 0;
             // torch.min's gradient rule with swap: all to the smaller distance, half and half on a tie.
             double dNeg = dAn;
             double wAn = 1;
@@ -184,33 +176,36 @@ public final class JavaTripletMargin {
                 if (gradNegative != null) gradNegative.put(at, a, 0, d);
                 return rowLoss;
             }
-            // d dist / d x_j in place of the components, then the three gradients.
-            normGradient(xap, dAp, s, 0);
+            // d dist / d x_j of each distance, then the three gradients.
+            float[] gap = s.gap;
+            float[] gan = s.gan;
+            float[] gpn = s.gpn;
+            normGradient(xap, a, b, dAp, gap, s, 0);
             float cAp = (float) g;
             float cAn = (float) (g * wAn);
             float cPn = (float) (g * wPn);
             if (wAn != 0) {
-                normGradient(xan, dAn, s, 1);
+                normGradient(xan, a, c, dAn, gan, s, 1);
             } else {
-                Arrays.fill(xan, 0, d, 0f);
+                Arrays.fill(gan, 0, d, 0f);
             }
             if (wPn != 0) {
-                normGradient(xpn, dPn, s, 2);
+                normGradient(xpn, b, c, dPn, gpn, s, 2);
             }
             if (gradAnchor != null) {
                 for (int j = 0; j < d; j++) {
-                    a[j] = cAp * xap[j] - cAn * xan[j];
+                    a[j] = cAp * gap[j] - cAn * gan[j];
                 }
                 gradAnchor.put(at, a, 0, d);
             }
             if (gradPositive != null) {
                 if (wPn != 0) {
                     for (int j = 0; j < d; j++) {
-                        b[j] = -(cAp * xap[j]) - cPn * xpn[j];
+                        b[j] = -(cAp * gap[j]) - cPn * gpn[j];
                     }
                 } else {
                     for (int j = 0; j < d; j++) {
-                        b[j] = -(cAp * xap[j]);
+                        b[j] = -(cAp * gap[j]);
                     }
                 }
                 gradPositive.put(at, b, 0, d);
@@ -218,11 +213,11 @@ public final class JavaTripletMargin {
             if (gradNegative != null) {
                 if (wPn != 0) {
                     for (int j = 0; j < d; j++) {
-                        c[j] = cAn * xan[j] + cPn * xpn[j];
+                        c[j] = cAn * gan[j] + cPn * gpn[j];
                     }
                 } else {
                     for (int j = 0; j < d; j++) {
-                        c[j] = cAn * xan[j];
+                        c[j] = cAn * gan[j];
                     }
                 }
                 gradNegative.put(at, c, 0, d);
@@ -230,29 +225,38 @@ public final class JavaTripletMargin {
             return rowLoss;
         }
 
-        /** ||x||_p of x[0, d); for p = inf also records in s.count[k] how many |x_j| reach the max. */
-        private double distance(float[] x, Scratch s, int k) {
-            float[] t = s.t;
+        /**
+         * ||x||_p of the components x_j = u_j - v_j + eps, formed in double as the CUDA kernel
+         * forms them (exact up to eps's rounding); for p = inf and general p they are kept in x
+         * for the gradient, and for p = inf s.count[k] is how many |x_j| reach the max.
+         */
+        private double distance(float[] u, float[] v, double[] x, Scratch s, int k) {
+            double[] t = s.t;
+            double e = eps;
             switch (norm) {
                 case L1: {
                     for (int j = 0; j < d; j++) {
-                        t[j] = Math.abs(x[j]);
+                        t[j] = Math.abs((double) u[j] - v[j] + e);
                     }
                     return SoftmaxRows.sum(t, d, t, s.u);
                 }
                 case L2: {
                     for (int j = 0; j < d; j++) {
-                        t[j] = x[j] * x[j];
+                        double xj = (double) u[j] - v[j] + e;
+                        t[j] = xj * xj;
                     }
                     return Math.sqrt(SoftmaxRows.sum(t, d, t, s.u));
                 }
                 case LINF: {
-                    float max = 0f;
+                    for (int j = 0; j < d; j++) {
+                        x[j] = (double) u[j] - v[j] + e;
+                    }
+                    double max = 0;
                     boolean nan = false;
                     for (int j = 0; j < d; j++) {
-                        float v = Math.abs(x[j]);
-                        nan |= v != v;
-                        max = Math.max(max, v);
+                        double ax = Math.abs(x[j]);
+                        nan |= ax != ax;
+                        max = Math.max(max, ax);
                     }
                     int count = 0;
                     for (int j = 0; j < d; j++) {
@@ -264,42 +268,46 @@ public final class JavaTripletMargin {
                 default: {
                     // |x_j|^p is kept: the gradient's |x_j|^(p-1) is |x_j|^p / |x_j|, no second pow.
                     double[] powers = s.powers[k];
-                    double sum = 0;
                     for (int j = 0; j < d; j++) {
-                        double v = Math.pow(Math.abs(x[j]), p);
-                        powers[j] = v;
-                        sum += v;
+                        x[j] = (double) u[j] - v[j] + e;
+                        powers[j] = Math.pow(Math.abs(x[j]), p);
                     }
-                    return Math.pow(sum, 1 / p);
+                    return Math.pow(SoftmaxRows.sum(powers, d, t, s.u), 1 / p);
                 }
             }
         }
 
         /**
-         * x[j] becomes d dist / d x_j, PyTorch's norm_backward: 0 where the distance is 0, sign(x_j)
+         * out[j] = d dist / d x_j, PyTorch's norm_backward: 0 where the distance is 0, sign(x_j)
          * for p = 1 (sign(0) = 0), x_j / dist for p = 2, sign(x_j) (|x_j| / dist)^(p-1) otherwise
          * (0 where x_j = 0), sign(x_j) / count on the components of largest magnitude for p = inf.
+         * p = 1 and 2 form the components again in float from u and v (a float gradient needs no
+         * more, and C2 does not vectorize float-double conversions); p = inf compares the double
+         * components {@link #distance} kept in x with the distance they gave.
          */
-        private void normGradient(float[] x, double dist, Scratch s, int k) {
+        private void normGradient(double[] x, float[] u, float[] v, double dist, float[] out, Scratch s, int k) {
+            float e = eps;
             switch (norm) {
                 case L1:
                     for (int j = 0; j < d; j++) {
-                        x[j] = Math.signum(x[j]);
+                        out[j] = u[j] - v[j] + e;
+                    }
+                    for (int j = 0; j < d; j++) {
+                        out[j] = Math.signum(out[j]);
                     }
                     return;
                 case L2: {
                     float inv = dist > 0 && dist < Double.POSITIVE_INFINITY ? (float) (1 / dist) : 0f;
                     for (int j = 0; j < d; j++) {
-                        x[j] *= inv;
+                        out[j] = (u[j] - v[j] + e) * inv;
                     }
                     return;
                 }
                 case LINF: {
-                    float max = (float) dist;
                     float share = s.count[k] > 0 ? 1f / s.count[k] : 0f;
                     for (int j = 0; j < d; j++) {
-                        float v = x[j];
-                        x[j] = Math.abs(v) == max && v != 0 ? Math.copySign(share, v) : 0f;
+                        double xj = x[j];
+                        out[j] = Math.abs(xj) == dist && xj != 0 ? (float) Math.copySign(share, xj) : 0f;
                     }
                     return;
                 }
@@ -308,8 +316,8 @@ public final class JavaTripletMargin {
                     double[] powers = s.powers[k];
                     double scale = dist > 0 ? Math.pow(dist, 1 - p) : 0;
                     for (int j = 0; j < d; j++) {
-                        float v = x[j];
-                        x[j] = scale == 0 || v == 0 ? 0f : (float) Math.copySign(powers[j] / Math.abs(v) * scale, v);
+                        double xj = x[j];
+                        out[j] = scale == 0 || xj == 0 ? 0f : (float) Math.copySign(powers[j] / Math.abs(xj) * scale, xj);
                     }
                 }
             }
@@ -321,11 +329,16 @@ public final class JavaTripletMargin {
         float[] a = new float[0];
         float[] b = a;
         float[] c = a;
-        float[] xap = a;
-        float[] xan = a;
-        float[] xpn = a;
-        float[] t = a;
-        float[] u = a;
+        /** The three distances' d dist / d x. */
+        float[] gap = a;
+        float[] gan = a;
+        float[] gpn = a;
+        /** The components u - v + eps of the three distances (p = inf and general p). */
+        double[] xap = new double[0];
+        double[] xan = xap;
+        double[] xpn = xap;
+        double[] t = xap;
+        double[] u = xap;
         final int[] count = new int[3];
         /** |x_j|^p of the three distances (general p). */
         final double[][] powers = {new double[0], new double[0], new double[0]};
@@ -335,11 +348,14 @@ public final class JavaTripletMargin {
                 a = new float[d];
                 b = new float[d];
                 c = new float[d];
-                xap = new float[d];
-                xan = new float[d];
-                xpn = new float[d];
-                t = new float[d];
-                u = new float[d];
+                gap = new float[d];
+                gan = new float[d];
+                gpn = new float[d];
+                xap = new double[d];
+                xan = new double[d];
+                xpn = new double[d];
+                t = new double[d];
+                u = new double[d];
                 for (int k = 0; k < 3; k++) {
                     powers[k] = new double[d];
                 }

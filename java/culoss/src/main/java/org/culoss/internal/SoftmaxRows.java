@@ -18,6 +18,9 @@ import org.culoss.Reduction;
  * float polynomial (Math.exp is a scalar call), its 2^k factor is built with float arithmetic
  * (Float.intBitsToFloat does not vectorize), and sums and maxima are taken by halving the array
  * (a running accumulator does not vectorize either).
+ *
+ * <p>The target's exponential is kept out of the row sum ({@link #expWithoutTarget}): a float sum
+ * that holds a 1 loses the tiny terms of a confident row, whose loss is log(1 + tiny).
  */
 abstract class SoftmaxRows {
     /**
@@ -216,6 +219,17 @@ abstract class SoftmaxRows {
     }
 
     /**
+     * {@link #exp} of the row, then the target's exponential e^(x_y - max) is returned and x[y]
+     * set to 0, so that {@link #sum} of x is the sum of the other classes alone.
+     */
+    static float expWithoutTarget(float[] x, int c, float max, int y, float[] t) {
+        exp(x, c, max, t);
+        float expY = x[y];
+        x[y] = 0f;
+        return expY;
+    }
+
+    /**
      * Sum of v[0, len) in pairwise order: float halving passes, then the last few partials in
      * double. The error stays near log2(len) float ulps, against len ulps for a running sum, and
      * the passes vectorize where a running sum does not. Each pass first copies the upper half to
@@ -247,6 +261,53 @@ abstract class SoftmaxRows {
         return s0 + s1;
     }
 
+    /**
+     * Sum of v[0, len) by halving as the float {@link #sum}, in double: for terms whose float sum
+     * could overflow or cancel. {@code acc} may be v.
+     */
+    static double sum(double[] v, int len, double[] acc, double[] upper) {
+        double[] from = v;
+        while (len > HALVING_STOP) {
+            int h = len >>> 1;
+            System.arraycopy(from, len - h, upper, 0, h);
+            for (int j = 0; j < h; j++) {
+                acc[j] = from[j] + upper[j];
+            }
+            acc[h] = from[h];
+            len -= h;
+            from = acc;
+        }
+        double s0 = 0;
+        double s1 = 0;
+        int j = 0;
+        for (; j + 1 < len; j += 2) {
+            s0 += from[j];
+            s1 += from[j + 1];
+        }
+        if (j < len) {
+            s0 += from[j];
+        }
+        return s0 + s1;
+    }
+
+    /**
+     * Sum of v[0, len) by the float {@link #sum} (into acc, which must not be v), and where that
+     * is not finite, again in double: a float partial overflows where the double sum may still be
+     * a float (a mean of losses near FLT_MAX / 64). Terms that are themselves inf or NaN give the
+     * same either way. Only the overflow pays for the widening, which C2 does not vectorize.
+     */
+    static double sumWithoutOverflow(float[] v, int len, float[] acc, float[] upper, double[] wide,
+                                     double[] wideUpper) {
+        double s = sum(v, len, acc, upper);
+        if (Double.isFinite(s)) {
+            return s;
+        }
+        for (int j = 0; j < len; j++) {
+            wide[j] = v[j];
+        }
+        return sum(wide, len, wide, wideUpper);
+    }
+
     /** Maximum of v[0, len), by halving like {@link #sum}. */
     static float max(float[] v, int len, float[] acc, float[] upper) {
         float[] from = v;
@@ -267,12 +328,17 @@ abstract class SoftmaxRows {
         return m;
     }
 
-    /** Per-thread arrays, grown to the largest c seen: the row (x), class weights (w), scratch (a, b). */
+    /**
+     * Per-thread arrays, grown to the largest c seen: the row (x), class weights (w), scratch (a, b),
+     * and double scratch (da, db) for the losses that ask for it ({@link #doubles}).
+     */
     static final class Scratch {
         float[] x = new float[0];
         float[] w = x;
         float[] a = x;
         float[] b = x;
+        double[] da = new double[0];
+        double[] db = da;
 
         Scratch fit(int c) {
             if (x.length < c) {
@@ -280,6 +346,14 @@ abstract class SoftmaxRows {
                 w = new float[c];
                 a = new float[c];
                 b = new float[c];
+            }
+            return this;
+        }
+
+        Scratch doubles(int c) {
+            if (da.length < c) {
+                da = new double[c];
+                db = new double[c];
             }
             return this;
         }
