@@ -26,6 +26,7 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <semaphore>
 #include <set>
 #include <string>
 #include <thread>
@@ -480,54 +481,45 @@ public:
             fill_poison(arena, kArenaBytes);
             live.push_back(std::make_unique<Slot>(job, arena));
         }
-        std::unique_lock<std::mutex> lock(m_);
-        while (workers_ < needed) spawn();
-        job_ = &job;
-        slots_ = &live;
-        needed_ = needed;
+        while (workers_.size() < needed) {
+            workers_.push_back(std::make_unique<Worker>());
+            Worker* w = workers_.back().get();
+            std::thread([this, w] { work(*w); }).detach();
+        }
         remaining_ = needed;
-        ++generation_;
-        start_.notify_all();
+        // Only the workers this launch needs wake up (a crew sized for 2 x 512 threads would
+        // otherwise wake all of them for every small launch).
+        for (unsigned i = 0; i < needed; ++i) {
+            Worker& w = *workers_[i];
+            w.slot = live[i / job.threads].get();
+            w.thread = i % job.threads;
+            w.go.release();
+        }
+        std::unique_lock<std::mutex> lock(m_);
         done_.wait(lock, [&] { return remaining_ == 0; });
-        job_ = nullptr;
-        slots_ = nullptr;
         lock.unlock();
         for (unsigned s = 0; s < slots; ++s) CULOSS_EMU_UNPOISON(arenas_[s].get(), kArenaBytes);
     }
 
 private:
-    void spawn() {
-        const unsigned index = workers_++;
-        const uint64_t seen = generation_;
-        std::thread([this, index, seen] { work(index, seen); }).detach();
-    }
+    struct Worker {
+        std::binary_semaphore go{0};  // the dispatcher's slot and thread are visible after acquire
+        Slot* slot = nullptr;
+        unsigned thread = 0;
+    };
 
-    void work(unsigned index, uint64_t seen) {
+    void work(Worker& w) {
         for (;;) {
-            Slot* slot = nullptr;
-            unsigned t = 0;
-            {
-                std::unique_lock<std::mutex> lock(m_);
-                start_.wait(lock, [&] { return generation_ != seen; });
-                seen = generation_;
-                if (index >= needed_) continue;
-                const unsigned threads = job_->threads;
-                slot = (*slots_)[index / threads].get();
-                t = index % threads;
-            }
-            run_block_threads(*slot, t);
+            w.go.acquire();
+            run_block_threads(*w.slot, w.thread);
             std::lock_guard<std::mutex> lock(m_);
             if (--remaining_ == 0) done_.notify_one();
         }
     }
 
     std::mutex m_;
-    std::condition_variable start_, done_;
-    unsigned workers_ = 0;
-    uint64_t generation_ = 0;
-    Job* job_ = nullptr;
-    std::vector<std::unique_ptr<Slot>>* slots_ = nullptr;
-    unsigned needed_ = 0;
+    std::condition_variable done_;
+    std::vector<std::unique_ptr<Worker>> workers_;  // touched by the stream's thread only
     unsigned remaining_ = 0;
     std::vector<std::unique_ptr<char[]>> arenas_;
 };
