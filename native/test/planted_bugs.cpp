@@ -146,9 +146,10 @@ int race_between_blocks() {
 
 int host_read_before_sync() {
     Buffer out(256);
-    status_line("launch", CULOSS_LAUNCH(planted_fill_kernel, 1, 256, stream(), out.get(), 3.f));
+    const culossStatus_t st = CULOSS_LAUNCH(planted_fill_kernel, 1, 256, stream(), out.get(), 3.f);
     volatile float early = out.get()[7];  // the host reads "device" memory the stream may still be writing
-    std::printf("host read before synchronize: %g\n", double(early));
+    std::printf("host read before synchronize: %g (launch: %s)\n", double(early), culossGetErrorString(st));
+    culossStreamSynchronize(stream());
     return 0;
 }
 
