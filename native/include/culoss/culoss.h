@@ -14,6 +14,11 @@
  *    device-side error: the row is skipped (loss 0, gradient 0, no weight in the mean), nothing
  *    is written out of bounds, and CULOSS_DEVICE_ERROR_BAD_TARGET is OR-ed into *error_word
  *    when error_word is not NULL. The caller zeroes the word and reads it when it likes.
+ *  - Each kernel launch is checked as it is made: a launch the runtime refuses makes the call
+ *    return CULOSS_STATUS_LAUNCH_FAILED (the detail names the kernel), and nothing is launched
+ *    after it. A failed memory helper (culossMalloc, ...) returns its status and leaves no error
+ *    behind in the runtime; an error that an earlier CUDA call of the caller left pending on the
+ *    thread is reported by the next launch, as with any CUDA library.
  */
 #ifndef CULOSS_CULOSS_H
 #define CULOSS_CULOSS_H
@@ -215,8 +220,9 @@ CULOSS_API culossStatus_t culossSoftmaxFocalForwardBackward(
  *  - grad_output: the upstream gradient; NULL means 1. count values for NONE, else 1 value.
  *  - Only the gradient with respect to the first input is produced (grad_logits, grad_input).
  *    For smooth L1 and Huber the gradient with respect to the target is its negative.
- *  - An output may be the same pointer as an input (in place); outputs must not overlap
- *    inputs or each other otherwise.
+ *  - An output may be the same pointer as an input of the same length (in place: the gradient
+ *    over input or target, the NONE loss over one of them, either over a NONE grad_output);
+ *    outputs must not overlap inputs or each other otherwise.
  *  - Workspace: ...WorkspaceSize bytes (0 for NONE or count = 0; the backward alone needs none),
  *    16-byte aligned, for the per-block partial sums of a deterministic (fixed-order) reduction.
  *  - The fused call reads each input once and writes the gradient in the same pass.
