@@ -76,6 +76,22 @@ __global__ void __launch_bounds__(kThreads) elementwise_kernel(Op op, Args a) {
                 t[e] = e < lanes ? a.t[base + e] : 0.f;
             }
         }
+        // Every input of the group is read before any output is written: an output may be one
+        // of them (the loss over grad_output, say).
+        float up[4] = {scalar_upstream, scalar_upstream, scalar_upstream, scalar_upstream};
+        if constexpr (GRAD) {
+            if (a.per_element && a.grad_output) {
+                if (VEC && whole) {
+                    const float4 gv = load4(a.grad_output + base);
+                    up[0] = gv.x, up[1] = gv.y, up[2] = gv.z, up[3] = gv.w;
+                } else {
+#pragma unroll
+                    for (int e = 0; e < 4; ++e) up[e] = e < lanes ? a.grad_output[base + e] : 0.f;
+                }
+            } else if (a.per_element) {
+                up[0] = up[1] = up[2] = up[3] = 1.f;
+            }
+        }
         Value v[4];
 #pragma unroll
         for (int e = 0; e < 4; ++e) v[e] = op.template eval<LOSS, GRAD>(x[e], t[e]);
@@ -96,18 +112,6 @@ __global__ void __launch_bounds__(kThreads) elementwise_kernel(Op op, Args a) {
             }
         }
         if constexpr (GRAD) {
-            float up[4] = {scalar_upstream, scalar_upstream, scalar_upstream, scalar_upstream};
-            if (a.per_element && a.grad_output) {
-                if (VEC && whole) {
-                    const float4 gv = load4(a.grad_output + base);
-                    up[0] = gv.x, up[1] = gv.y, up[2] = gv.z, up[3] = gv.w;
-                } else {
-#pragma unroll
-                    for (int e = 0; e < 4; ++e) up[e] = e < lanes ? a.grad_output[base + e] : 0.f;
-                }
-            } else if (a.per_element) {
-                up[0] = up[1] = up[2] = up[3] = 1.f;
-            }
             if (VEC && whole) {
                 store4(a.grad + base, float4{up[0] * v[0].grad, up[1] * v[1].grad, up[2] * v[2].grad, up[3] * v[3].grad});
             } else {

@@ -205,7 +205,16 @@ inline Call row_call(RowLoss loss, Entry e, culossReduction_t r, int64_t n, int6
 // to be the same pointer as an input).
 
 enum class Elementwise { SigmoidFocal, SmoothL1, Huber };
-enum class Alias { None, GradOverInput, GradOverTarget, LossOverInput, LossOverTarget, GradOverInputLossOverTarget };
+enum class Alias {
+    None,
+    GradOverInput,
+    GradOverTarget,
+    LossOverInput,
+    LossOverTarget,
+    GradOverInputLossOverTarget,
+    GradOverGradOutput,  // NONE: grad_output has count values
+    LossOverGradOutput,  // fused NONE
+};
 
 inline const char* alias_name(Alias a) {
     switch (a) {
@@ -215,6 +224,8 @@ inline const char* alias_name(Alias a) {
         case Alias::LossOverInput: return " loss over input";
         case Alias::LossOverTarget: return " loss over target";
         case Alias::GradOverInputLossOverTarget: return " grad over input, loss over target";
+        case Alias::GradOverGradOutput: return " grad over grad_output";
+        case Alias::LossOverGradOutput: return " loss over grad_output";
     }
     return "";
 }
@@ -231,11 +242,13 @@ inline Call elementwise_call(Elementwise loss, Entry e, culossReduction_t r, int
     Tensor<float>* out = nullptr;
     if (alias == Alias::LossOverInput && per_element_loss) out = x;
     else if ((alias == Alias::LossOverTarget || alias == Alias::GradOverInputLossOverTarget) && per_element_loss) out = t;
+    else if (alias == Alias::LossOverGradOutput && per_element_loss) out = gout;
     else out = s->f(std::vector<float>(loss_length(r, count), -7.f), offset);
     if (e != Entry::Backward) s->out("1 loss", out);
     Tensor<float>* g = nullptr;
     if (alias == Alias::GradOverInput || alias == Alias::GradOverInputLossOverTarget) g = x;
     else if (alias == Alias::GradOverTarget) g = t;
+    else if (alias == Alias::GradOverGradOutput) g = gout;
     else g = s->f(std::vector<float>(count, 12345.f), offset);
     if (grad) s->out("2 grad", g);
     size_t ws_bytes = 0;

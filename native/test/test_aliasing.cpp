@@ -4,7 +4,8 @@
 // ThreadSanitizer too, where a kernel that reads an input after another thread may have written
 // its output over it is a reported race:
 //  - softmax cross-entropy and softmax focal: grad_logits = logits (same stride);
-//  - sigmoid focal, smooth L1, Huber: an output (loss with NONE, or the gradient) = an input;
+//  - sigmoid focal, smooth L1, Huber: an output (loss with NONE, or the gradient) = an input of
+//    the same length (input, target, or grad_output with NONE);
 //  - center loss: grad_features = features (the center update is in place by definition and is
 //    checked in test_center_loss).
 // Triplet margin allows no alias.
@@ -65,7 +66,8 @@ void test_elementwise(test::Context& t) {
             for (culossReduction_t r : kReductions)
                 for (Entry e : {Entry::Forward, Entry::Backward, Entry::Fused})
                     for (calls::Alias a : {calls::Alias::GradOverInput, calls::Alias::GradOverTarget, calls::Alias::LossOverInput,
-                                           calls::Alias::LossOverTarget, calls::Alias::GradOverInputLossOverTarget}) {
+                                           calls::Alias::LossOverTarget, calls::Alias::GradOverInputLossOverTarget,
+                                           calls::Alias::GradOverGradOutput, calls::Alias::LossOverGradOutput}) {
                         const bool writes_grad = e != Entry::Forward;
                         const bool writes_loss_per_element = e != Entry::Backward && r == CULOSS_REDUCTION_NONE;
                         const bool grad_alias = a == calls::Alias::GradOverInput || a == calls::Alias::GradOverTarget;
@@ -73,6 +75,9 @@ void test_elementwise(test::Context& t) {
                         if (grad_alias && !writes_grad) continue;
                         if (loss_alias && !writes_loss_per_element) continue;
                         if (a == calls::Alias::GradOverInputLossOverTarget && !(writes_grad && writes_loss_per_element)) continue;
+                        // grad_output is read only by a backward, and has count values only with NONE.
+                        if (a == calls::Alias::GradOverGradOutput && !(writes_grad && r == CULOSS_REDUCTION_NONE)) continue;
+                        if (a == calls::Alias::LossOverGradOutput && !(writes_grad && writes_loss_per_element)) continue;
                         ++seed;
                         expect_same(t, calls::elementwise_call(loss, e, r, 1003, offset, a, seed),
                                     calls::elementwise_call(loss, e, r, 1003, offset, calls::Alias::None, seed));
