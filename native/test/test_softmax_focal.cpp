@@ -261,12 +261,13 @@ void test_regimes(test::Context& t) {
             cases.push_back({n, 1000, 0, 1, false, 0.25f, 0.f, NO, r, 4});
             cases.push_back({n, 5000, 0, 0, true, 1.f, 2.f, NO, r, 4});
             cases.push_back({n, 20000, 0, 1, false, 0.25f, 1.f, NO, r, 4});
+            cases.push_back({n, 20000, 0, 0, true, 0.5f, 2.f, NO, r, 4});  // 512 threads, 16-byte loads
         }
     uint32_t seed = 9000;
-    // Under ThreadSanitizer (slow, and looking for races, not digits) every third case (3 is prime
-    // to the 5 shapes of a block): each path and reduction is still run.
+    // Under ThreadSanitizer (slow, and looking for races, not digits) every fifth case (5 is prime
+    // to the 6 shapes of a block): each path and reduction is still run.
 #if defined(__SANITIZE_THREAD__)
-    const size_t stride = 3;
+    const size_t stride = 5;
 #else
     const size_t stride = 1;
 #endif
