@@ -219,8 +219,7 @@ enum CollectiveKind : int { kShuffleOp = 1, kSyncwarpOp = 2 };
 const char* kind_name(int kind) { return kind == kShuffleOp ? "a shuffle" : "__syncwarp"; }
 
 struct Warp {
-    std::mutex m;
-    std::condition_variable cv;
+    std::mutex m;  // arrivals and departures; the waiting is on `gen`
     unsigned first = 0;       // the block's linear index of lane 0
     uint32_t existing = 0;    // lanes that exist (fewer than 32 in the last warp of an odd block)
     // All state is atomic: a shuffle's lanes meet with their synchronisation hidden from
@@ -363,7 +362,7 @@ void finish_collective(Warp& w) {
     w.arrived.store(0);
     w.pending.store(false);
     w.gen.store(g + 1);
-    w.cv.notify_all();
+    w.gen.notify_all();
 }
 
 uint32_t needed_lanes(const Warp& w, uint32_t mask) { return mask & w.existing & ~w.exited.load(); }
@@ -419,7 +418,10 @@ std::uint64_t collective(int kind, unsigned mask, std::uint64_t bits, unsigned s
     w.slots[g % 2][lane].store(bits, std::memory_order_relaxed);
     w.arrived.store(w.arrived.load() | bit);
     maybe_finish(w);
-    while (w.gen.load() == g) w.cv.wait(lock);
+    lock.unlock();
+    // Wait on the generation itself (a futex), not the mutex: 31 woken lanes need not queue
+    // through the mutex again.
+    for (uint64_t now = w.gen.load(); now == g; now = w.gen.load()) w.gen.wait(now);
     std::uint64_t result = kPoison64;
     if (src < kWarpSize && (w.contributed[g % 2].load() & (1u << src))) {
         result = w.slots[g % 2][src].load(std::memory_order_relaxed);
