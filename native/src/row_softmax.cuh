@@ -137,6 +137,23 @@ struct RowFacts {
     float x_target;  // kExcludeTarget and counted: the target's logit; else -inf
 };
 
+// What a kExcludeTarget row's reduced state says about its target: d = x_y - m (<= 0), e_y =
+// e^d, log S with S = s + e_y the whole row's sum, and q = 1 - p_y = s / S, which keeps its digits
+// when p_y rounds to 1 (a counted row only).
+struct TargetShare {
+    float d, e_y, log_s, q;
+};
+
+__device__ __forceinline__ TargetShare target_share(const RowState& st, float x_target) {
+    TargetShare t;
+    t.d = x_target - st.m;
+    t.e_y = fast_exp(t.d);
+    const float s = st.s + t.e_y;
+    t.log_s = fast_log(s);
+    t.q = st.s / s;
+    return t;
+}
+
 // Folds one logit into the online max and sum; `in_sum` false: only into the max (the excluded
 // target).
 __device__ __forceinline__ void accumulate(RowState& st, float x, bool in_sum) {

@@ -43,14 +43,12 @@ struct CePolicy {
     __device__ Row row(const RowState& st, const RowFacts& f) const {
         Row r{0.f, 0.f, 0.f, 0.f};
         if (!f.counted) return r;
-        const float d = f.x_target - st.m;  // <= 0
-        const float e_y = fast_exp(d);
-        const float s = st.s + e_y;
-        r.log_s = fast_log(s);
-        r.q = st.s / s;
+        const TargetShare t = target_share(st, f.x_target);
+        r.log_s = t.log_s;
+        r.q = t.q;
         // A confident row (the target leads): -log p_y = log(1 + s / e_y), whose digits a
         // log S of a float sum near 1 would lose. Otherwise S >= 1/2 and -d >= 0: no cancellation.
-        r.nll = e_y >= 0.5f ? log1p_(st.s / e_y) : -d + r.log_s;
+        r.nll = t.e_y >= 0.5f ? log1p_(st.s / t.e_y) : -t.d + r.log_s;
         r.wy = weight(f.target);
         return r;
     }

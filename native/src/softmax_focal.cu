@@ -51,13 +51,11 @@ struct FocalPolicy {
     __device__ Row row(const RowState& st, const RowFacts& f) const {
         Row r{0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
         if (!f.counted) return r;
-        const float d = f.x_target - st.m;  // <= 0
-        const float e_y = fast_exp(d);
-        const float s = st.s + e_y;
-        r.log_s = fast_log(s);
-        r.q = st.s / s;
-        r.p_y = e_y / s;
-        r.log_p = r.q < 0.25f ? log1p_(-r.q) : d - r.log_s;
+        const TargetShare t = target_share(st, f.x_target);
+        r.log_s = t.log_s;
+        r.q = t.q;
+        r.p_y = t.e_y / (st.s + t.e_y);
+        r.log_p = r.q < 0.25f ? log1p_(-r.q) : t.d - r.log_s;
         r.q_gamma = gamma == 2.f ? r.q * r.q : gamma == 1.f ? r.q : pow_(r.q, gamma);
         r.alpha_y = class_alpha ? __ldg(class_alpha + f.target) : alpha;
         return r;

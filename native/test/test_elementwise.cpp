@@ -253,11 +253,7 @@ const Options kOptions[] = {
 void test_matrix(test::Context& tc) {
     const int64_t counts[] = {1, 3, 4, 5, 7, 33, 1000, 4099, 9};
     const culossReduction_t reds[] = {CULOSS_REDUCTION_NONE, CULOSS_REDUCTION_SUM, CULOSS_REDUCTION_MEAN};
-#if defined(__SANITIZE_THREAD__)
-    const int stride = 2;
-#else
-    const int stride = 1;
-#endif
+    const int stride = int(test::tsan_stride(2));
     uint32_t seed = 1;
     int k = 0, block = 0;
     for (const Options& o : kOptions)

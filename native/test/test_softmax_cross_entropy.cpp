@@ -261,14 +261,8 @@ void test_regimes(test::Context& t) {
             cases.push_back({n, 20000, 0, 1, true, 0.1f, NO, r, 4});
         }
     uint32_t seed = 7000;
-    // Under ThreadSanitizer (slow, and looking for races, not digits) every fifth case (5 is
-    // prime to the 12 shapes of a block): each path and reduction is still run.
-#if defined(__SANITIZE_THREAD__)
-    const size_t stride = 5;
-#else
-    const size_t stride = 1;
-#endif
-    for (size_t i = 0; i < cases.size(); i += stride)
+    // Every fifth case under ThreadSanitizer (5 is prime to the 12 shapes of a block).
+    for (size_t i = 0; i < cases.size(); i += test::tsan_stride(5))
         for (Entry e : {Entry::Forward, Entry::Backward, Entry::Fused}) run_case(t, cases[i], e, seed++);
 }
 
