@@ -54,7 +54,8 @@ struct Vec {
     float v[VEC];
 };
 
-// Plain loads: grad_features may be written over the features (in place), so no __ldg.
+// Plain loads, never __ldg: grad_features may be written over the features (in place), and the
+// update writes the centers it reads.
 template <int VEC>
 __device__ __forceinline__ Vec<VEC> load_vec(const float* p) {
     Vec<VEC> r;
@@ -64,15 +65,6 @@ __device__ __forceinline__ Vec<VEC> load_vec(const float* p) {
     } else {
         r.v[0] = *p;
     }
-    return r;
-}
-
-// A plain load, for data this kernel writes (the centers of the update).
-template <int VEC>
-__device__ __forceinline__ Vec<VEC> load_vec_rw(const float* p) {
-    Vec<VEC> r;
-#pragma unroll
-    for (int e = 0; e < VEC; ++e) r.v[e] = p[e];
     return r;
 }
 
@@ -364,7 +356,7 @@ __global__ void __launch_bounds__(256) segment_tiles_kernel(SegArgs a) {
     const float factor = class_factor(a);
     for (int64_t u = threadIdx.x; u < units; u += blockDim.x) {
         int32_t cur = a.keys[p0];
-        Vec<VEC> cj = load_vec_rw<VEC>(a.centers + int64_t(cur) * a.d + u * VEC);
+        Vec<VEC> cj = load_vec<VEC>(a.centers + int64_t(cur) * a.d + u * VEC);
         Vec<VEC> acc;
 #pragma unroll
         for (int e = 0; e < VEC; ++e) acc.v[e] = 0.f;
@@ -381,7 +373,7 @@ __global__ void __launch_bounds__(256) segment_tiles_kernel(SegArgs a) {
                 }
                 if (p >= p1) break;
                 cur = j;
-                cj = load_vec_rw<VEC>(a.centers + int64_t(cur) * a.d + u * VEC);
+                cj = load_vec<VEC>(a.centers + int64_t(cur) * a.d + u * VEC);
 #pragma unroll
                 for (int e = 0; e < VEC; ++e) acc.v[e] = 0.f;
             }
@@ -414,13 +406,13 @@ __global__ void __launch_bounds__(256) segment_fixup_kernel(SegArgs a) {
     const int64_t units = a.d / VEC;
     const float factor = class_factor(a);
     for (int64_t u = threadIdx.x; u < units; u += blockDim.x) {
-        Vec<VEC> acc = load_vec_rw<VEC>(a.partials + (t0 * 2 + 1) * a.d + u * VEC);
+        Vec<VEC> acc = load_vec<VEC>(a.partials + (t0 * 2 + 1) * a.d + u * VEC);
         for (int64_t t = t0 + 1; t <= int64_t(blockIdx.x); ++t) {
-            const Vec<VEC> part = load_vec_rw<VEC>(a.partials + (t * 2) * a.d + u * VEC);
+            const Vec<VEC> part = load_vec<VEC>(a.partials + (t * 2) * a.d + u * VEC);
 #pragma unroll
             for (int e = 0; e < VEC; ++e) acc.v[e] += part.v[e];
         }
-        const Vec<VEC> cj = load_vec_rw<VEC>(a.centers + int64_t(j) * a.d + u * VEC);
+        const Vec<VEC> cj = load_vec<VEC>(a.centers + int64_t(j) * a.d + u * VEC);
         finish_class<VEC>(a, j, u, acc, cj, factor);
     }
 }
