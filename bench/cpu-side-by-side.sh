@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The CPU side-by-side (issue 4): in one run, on the same shapes, forward+backward of every loss on
+# The CPU side-by-side: in one run, on the same shapes, forward+backward of every loss on
 # culoss's java backend and on PyTorch's CPU kernels (Debian's python3-torch), on 1 thread and on all
 # cores. Writes bench/results/cpu-DATE.{md,png,jsonl}: the table of ratios and its chart.
 #   bash bench/cpu-side-by-side.sh [--runs N] [--loss all|a,b]

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The GPU side by side (issue 4), run by ci/gpu-check.sh on a lent GPU: culoss's fused
+"""The GPU side by side, run by ci/gpu-check.sh on a lent GPU: culoss's fused
 forward+backward (libculoss.so through ctypes, on PyTorch's CUDA tensors and stream) against
 PyTorch's own forward+backward (bench/pytorch_peers.py), in the same process on the same shapes,
 timed with CUDA events, the median of many calls, with several copies of the buffers in rotation

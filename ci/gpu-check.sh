@@ -64,7 +64,7 @@ else
   record "java tests" skip "no carried JRE (run ci/prepare-gpu-carry.sh and carry build/gpu-carry)"
 fi
 
-# The side by side against PyTorch CUDA (issue 4): culoss through ctypes on PyTorch's tensors.
+# The side by side against PyTorch CUDA: culoss through ctypes on PyTorch's tensors.
 side=build/gpu/side_by_side.jsonl
 run "side by side vs PyTorch CUDA" bash -c "python3 bench/gpu_side_by_side.py --lib build/gpu/libculoss.so > $side"
 if [ -s "$side" ]; then

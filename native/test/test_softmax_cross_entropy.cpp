@@ -34,7 +34,7 @@ struct Reference {
     std::vector<double> grad;  // n * c
 };
 
-// float64 reference, written from the formula (DESIGN.md), independent of the kernels.
+// float64 reference, written from the formula (culoss.h), independent of the kernels.
 Reference reference(const Case& k, const std::vector<float>& x, int64_t stride, const std::vector<int32_t>& y,
                     const std::vector<float>& w, const std::vector<float>& gout) {
     const int64_t n = k.n, c = k.c;

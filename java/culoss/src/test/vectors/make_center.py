@@ -1,11 +1,11 @@
 #!/usr/bin/python3
 """Reference vectors for center (center loss, Wen et al., ECCV 2016), in the case format of
-shared/conformance/FORMAT.md.
+conformance/FORMAT.md.
 
 Run:  /usr/bin/python3 java/culoss/src/test/vectors/make_center.py
 Needs Debian's python3-torch (PyTorch 1.13) and numpy; nothing else.
 
-Semantics (culoss.h, DESIGN.md):
+Semantics (culoss.h):
   loss_i = lambda/2 * ||x_i - c_{y_i}||^2; none: per row; sum; mean: sum / N (N = 0 gives 0)
   grad_features = dL/dx (autograd), grad_centers = dL/dc (autograd; an extra expected tensor,
   for callers who move the centers with their own optimizer)

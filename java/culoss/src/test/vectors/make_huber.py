@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Reference vectors for huber, in the case format of shared/conformance/FORMAT.md: the cases,
+"""Reference vectors for huber, in the case format of conformance/FORMAT.md: the cases,
 formulas and checks of make_smooth_l1.py (see there), with delta in place of beta.
 
 Run:  /usr/bin/python3 java/culoss/src/test/vectors/make_huber.py

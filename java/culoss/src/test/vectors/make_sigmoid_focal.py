@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Reference vectors for sigmoid_focal, in the case format of shared/conformance/FORMAT.md.
+"""Reference vectors for sigmoid_focal, in the case format of conformance/FORMAT.md.
 
 Run:  /usr/bin/python3 java/culoss/src/test/vectors/make_sigmoid_focal.py
 Needs Debian's python3-torch (PyTorch 1.13) and numpy; torchvision is not needed.

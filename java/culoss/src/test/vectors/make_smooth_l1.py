@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Reference vectors for smooth_l1, in the case format of shared/conformance/FORMAT.md.
+"""Reference vectors for smooth_l1, in the case format of conformance/FORMAT.md.
 make_huber.py reuses this file for huber.
 
 Run:  /usr/bin/python3 java/culoss/src/test/vectors/make_smooth_l1.py

@@ -1,12 +1,12 @@
 #!/usr/bin/python3
-"""Reference vectors for softmax_cross_entropy, in the case format of shared/conformance/FORMAT.md.
+"""Reference vectors for softmax_cross_entropy, in the case format of conformance/FORMAT.md.
 
 Run:  /usr/bin/python3 java/culoss/src/test/vectors/make_softmax_cross_entropy.py
 Needs Debian's python3-torch (PyTorch 1.13) and numpy; nothing else.
 
 Inputs are float32 values (what the backends under test consume), written so
 they round-trip exactly. Expected values are computed in float64 by autograd
-on an explicit implementation of culoss's semantics (DESIGN.md, "Semantics")
+on an explicit implementation of culoss's semantics (culoss.h)
 and cross-checked against torch.nn.functional.cross_entropy to 1e-12, except
 where culoss deviates on purpose:
   * mean with no non-ignored rows (all ignored, or N = 0): culoss gives loss 0

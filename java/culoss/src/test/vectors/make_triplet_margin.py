@@ -1,12 +1,12 @@
 #!/usr/bin/python3
-"""Reference vectors for triplet_margin, in the case format of shared/conformance/FORMAT.md.
+"""Reference vectors for triplet_margin, in the case format of conformance/FORMAT.md.
 
 Run:  /usr/bin/python3 java/culoss/src/test/vectors/make_triplet_margin.py
 Needs Debian's python3-torch (PyTorch 1.13) and numpy; nothing else.
 
 Inputs are float32 values (what the backends under test consume), written so they round-trip
 exactly. Expected values are computed in float64 from culoss's semantics written out explicitly
-(DESIGN.md, "Semantics"; culoss.h):
+(culoss.h):
 
   dist(u, v) = ||u - v + eps||_p,  d_neg = dist(a, n), or min(dist(a, n), dist(p, n)) with swap,
   loss_i = max(margin + dist(a, p) - d_neg, 0),

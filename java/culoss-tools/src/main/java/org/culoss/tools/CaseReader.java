@@ -13,7 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Reads one case file (FORMAT.md). Anything malformed is a {@link CaseException}; names of losses
+ * Reads one case file (conformance/FORMAT.md). Anything malformed is a {@link CaseException}; names of losses
  * and parameters are checked later, by the loss's {@link LossCase}.
  */
 public final class CaseReader {
@@ -21,6 +21,9 @@ public final class CaseReader {
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
             .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)  // a bare NaN/Infinity reads too
             .build();
+
+    /** The top-level fields of a case (conformance/FORMAT.md). */
+    private static final java.util.List<String> TOP_LEVEL = java.util.List.of("loss", "name", "dtype", "params", "inputs", "expected");
 
     private CaseReader() {}
 
@@ -35,6 +38,18 @@ public final class CaseReader {
             throw new CaseException("cannot read: " + e, e);
         }
         if (root == null || !root.isObject()) throw new CaseException("the file does not hold a JSON object");
+        for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (!TOP_LEVEL.contains(f)) {
+                throw new CaseException("unknown field \"" + f + "\" (a case has only " + TOP_LEVEL + ")");
+            }
+        }
+        // Half-precision cases hold inputs exact in that type and a looser tolerance: run as float32
+        // they would pass or fail for the wrong reason.
+        JsonNode dtype = root.get("dtype");
+        if (dtype != null && !(dtype.isTextual() && dtype.asText().equals("float32"))) {
+            throw new CaseException("dtype " + dtype + ": this runner runs float32 cases only");
+        }
         String loss = requiredText(root, "loss");
         JsonNode nameNode = root.get("name");
         String name;

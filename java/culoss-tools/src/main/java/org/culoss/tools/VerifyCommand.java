@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
 /** {@code verify DIR [--backend NAME]}: runs every reference case under DIR; exit 1 when one fails. */
 @Command(name = "verify",
         description = {"Runs the reference cases under DIR against a backend.",
-                "Every *.json under DIR (recursively, sorted by path) is one case (shared/conformance/FORMAT.md).",
+                "Every *.json under DIR (recursively, sorted by path) is one case (conformance/FORMAT.md).",
                 "Prints PASS/FAIL per case and ends with the line 'N passed, M failed'.",
                 "Exit status: 0 all passed, 1 a case failed (or none found), 2 bad arguments or unusable backend."})
 final class VerifyCommand implements Callable<Integer> {

@@ -109,6 +109,28 @@ class VerifierTest {
     }
 
     @Test
+    void unknownTopLevelFieldFailsNamingTheFile() throws IOException {
+        ObjectNode c = sample();
+        c.put("comment", "a typo of a field the runner would have ignored");
+        Verifier.CaseResult r = run(c);
+        assertFalse(r.passed());
+        assertTrue(r.detail().contains("unknown field \"comment\""), r.detail());
+        assertTrue(r.line().contains("case.json"), r.line());
+    }
+
+    @Test
+    void halfPrecisionCaseFailsNamingItsType() throws IOException {
+        ObjectNode c = sample();
+        c.put("dtype", "bfloat16");
+        Verifier.CaseResult r = run(c);
+        assertFalse(r.passed());
+        assertTrue(r.detail().contains("bfloat16"), r.detail());
+        ObjectNode f = sample();
+        f.put("dtype", "float32");
+        assertTrue(run(f).passed(), run(f).line());
+    }
+
+    @Test
     void unknownInputFails() throws IOException {
         ObjectNode c = sample();
         obj(c, "inputs").set("class_weight", tensor(new int[] {5}, 1, 1, 1, 1, 1));

@@ -17,7 +17,7 @@ import org.culoss.TripletMargin;
 import org.culoss.SoftmaxFocal;
 
 /**
- * The benchmark workload of each loss and the shapes that matter for it (issue 4's list). A new
+ * The benchmark workload of each loss and the shapes that matter for it. A new
  * loss adds one factory and one {@link #register} line. Inputs are seeded random values, so every
  * run, backend and peer sees the same data.
  */
