@@ -2,6 +2,8 @@ package org.culoss;
 
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
+import org.culoss.internal.CulossNative;
+import org.culoss.internal.JavaCenterLoss;
 
 /**
  * Center loss (Wen et al., ECCV 2016): {@code loss_i = lambda / 2 * ||x_i - c_{y_i}||^2} for
@@ -39,25 +41,90 @@ import java.nio.IntBuffer;
  * calls; the outputs are written, that row counting for nothing), or is reported by
  * {@link #checkErrors} (device calls). Instances are immutable and thread-safe.
  */
-public final class CenterLoss implements AutoCloseable {
-    private final Backend backend;
+public final class CenterLoss extends LossFunction {
+    static final int FEATURES = 0;
+    static final int LABELS = 1;
+    static final int CENTERS = 2;
+    static final int GRAD_OUTPUT = 3;
+    static final int LOSS = 4;
+    static final int GRAD_FEATURES = 5;
+    static final int GRAD_CENTERS = 6;
+    static final int N = 0;
+    static final int D = 1;
+    static final int C = 2;
+
+    /** The kernels count rows and classes in int32 and sum at most 2^40 elements of a class table. */
+    private static final Op.SizeCheck RANGE = sizes -> {
+        long n = sizes[N];
+        long d = sizes[D];
+        long c = sizes[C];
+        if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("n (" + n + ") is more than 2^31 - 1");
+        if (c > Integer.MAX_VALUE) throw new IllegalArgumentException("c (" + c + ") is more than 2^31 - 1");
+        if (d > (1L << 40) / Math.max(Math.max(n, c), 1)) {
+            throw new IllegalArgumentException("d (" + d + ") times max(n, c) is more than 2^40 elements");
+        }
+    };
+
+    private static final Op.WorkspaceQuery<CenterLoss> QUERY = (l, sizes, bytes) ->
+            CulossNative.culossCenterLossWorkspaceSize(sizes[N], sizes[D], sizes[C], l.reduction.nativeValue(), bytes);
+
+    static final Op<CenterLoss> OP = Op.<CenterLoss>builder("center", "culossCenterLoss")
+            .size("n", 0)
+            .size("d", 1)
+            .size("c", 1)
+            .check(RANGE)
+            .input("features", "n*d")
+            .labels("labels", "c")
+            .input("centers", "c*d")
+            .gradOutput()
+            .loss()
+            .grad("gradFeatures", "n*d", "features")
+            .grad("gradCenters", "c*d")
+            .nativeKernel((l, c, mode) -> switch (mode) {
+                case FORWARD -> CulossNative.culossCenterLossForward(c.address[FEATURES], c.address[LABELS],
+                        c.address[CENTERS], c.sizes[N], c.sizes[D], c.sizes[C], l.lambda, l.reduction.nativeValue(),
+                        c.address[LOSS], c.workspace, c.workspaceBytes, c.errorWord, c.stream);
+                case BACKWARD -> CulossNative.culossCenterLossBackward(c.address[FEATURES], c.address[LABELS],
+                        c.address[CENTERS], c.sizes[N], c.sizes[D], c.sizes[C], l.lambda, l.reduction.nativeValue(),
+                        c.address[GRAD_OUTPUT], c.address[GRAD_FEATURES], c.address[GRAD_CENTERS], c.workspace,
+                        c.workspaceBytes, c.errorWord, c.stream);
+                case FORWARD_BACKWARD -> CulossNative.culossCenterLossForwardBackward(c.address[FEATURES],
+                        c.address[LABELS], c.address[CENTERS], c.sizes[N], c.sizes[D], c.sizes[C], l.lambda,
+                        l.reduction.nativeValue(), c.address[GRAD_OUTPUT], c.address[LOSS], c.address[GRAD_FEATURES],
+                        c.address[GRAD_CENTERS], c.workspace, c.workspaceBytes, c.errorWord, c.stream);
+            }, QUERY)
+            .javaKernel((l, c, threads) -> JavaCenterLoss.run(c.floats(FEATURES), c.ints(LABELS), c.floats(CENTERS),
+                    c.intSize(N), c.intSize(D), c.intSize(C), l.lambda, l.reduction, c.floats(GRAD_OUTPUT),
+                    c.floats(LOSS), c.floats(GRAD_FEATURES), c.floats(GRAD_CENTERS), threads))
+            .build();
+
+    /** The center update: the centers are read and written in place. */
+    static final Op<CenterLoss> UPDATE = Op.<CenterLoss>single("center", "update", "culossCenterLossUpdateCenters")
+            .size("n", 0)
+            .size("d", 1)
+            .size("c", 1)
+            .check(RANGE)
+            .input("features", "n*d")
+            .labels("labels", "c")
+            .inOut("centers", "c*d")
+            .nativeKernel((l, c, mode) -> CulossNative.culossCenterLossUpdateCenters(c.address[FEATURES],
+                    c.address[LABELS], c.address[CENTERS], c.sizes[N], c.sizes[D], c.sizes[C], l.alpha, c.workspace,
+                    c.workspaceBytes, c.errorWord, c.stream), QUERY)
+            .javaKernel((l, c, threads) -> JavaCenterLoss.updateCenters(c.floats(FEATURES), c.ints(LABELS),
+                    c.floats(CENTERS), c.intSize(N), c.intSize(D), c.intSize(C), l.alpha, threads))
+            .build();
+
     private final float lambda;
     private final float alpha;
-    private final Reduction reduction;
 
     private CenterLoss(Builder b) {
-        this.backend = b.backend != null ? b.backend : Culoss.fastest();
+        super(b.backend, b.reduction, null);
         this.lambda = b.lambda;
         this.alpha = b.alpha;
-        this.reduction = b.reduction;
     }
 
     public static Builder builder() {
         return new Builder();
-    }
-
-    public Backend backend() {
-        return backend;
     }
 
     /** The weight of the loss (default 1). */
@@ -68,10 +135,6 @@ public final class CenterLoss implements AutoCloseable {
     /** The center update's rate (default 0.5). */
     public float alpha() {
         return alpha;
-    }
-
-    public Reduction reduction() {
-        return reduction;
     }
 
     /** What one {@code forwardBackward} on arrays returns. */
@@ -106,19 +169,19 @@ public final class CenterLoss implements AutoCloseable {
 
     /** The loss: one value, or n for {@code none}. */
     public float[] forward(float[] features, int[] labels, float[] centers, int n, int d, int c) {
-        checkArrays(features, labels, centers, n, d, c);
+        Call call = arrays(OP, features, labels, centers, n, d, c, null);
         float[] loss = new float[lossLength(n)];
-        forward(FloatBuffer.wrap(features), IntBuffer.wrap(labels), FloatBuffer.wrap(centers), n, d, c,
-                FloatBuffer.wrap(loss));
+        call.host[LOSS] = FloatBuffer.wrap(loss);
+        Invoker.host(OP, this, call);
         return loss;
     }
 
     /** The feature gradient for the upstream gradient {@code gradOutput} (null: 1; n values for {@code none}). */
     public float[] backward(float[] features, int[] labels, float[] centers, int n, int d, int c, float[] gradOutput) {
-        checkArrays(features, labels, centers, n, d, c);
+        Call call = arrays(OP, features, labels, centers, n, d, c, gradOutput);
         float[] gradFeatures = new float[Checks.arrayLength(n, d, "n * d")];
-        backward(FloatBuffer.wrap(features), IntBuffer.wrap(labels), FloatBuffer.wrap(centers), n, d, c,
-                wrapOrNull(gradOutput), FloatBuffer.wrap(gradFeatures), null);
+        call.host[GRAD_FEATURES] = FloatBuffer.wrap(gradFeatures);
+        Invoker.host(OP, this, call);
         return gradFeatures;
     }
 
@@ -136,34 +199,39 @@ public final class CenterLoss implements AutoCloseable {
     /** Loss, feature gradient and, when {@code gradCenters} is true, the center gradient (C x d). */
     public Result forwardBackward(float[] features, int[] labels, float[] centers, int n, int d, int c,
             float[] gradOutput, boolean gradCenters) {
-        checkArrays(features, labels, centers, n, d, c);
-        float[] loss = new float[lossLength(n)];
+        Call call = arrays(OP, features, labels, centers, n, d, c, gradOutput);
         float[] gradFeatures = new float[Checks.arrayLength(n, d, "n * d")];
         float[] gradC = gradCenters ? new float[Checks.arrayLength(c, d, "c * d")] : null;
-        forwardBackward(FloatBuffer.wrap(features), IntBuffer.wrap(labels), FloatBuffer.wrap(centers), n, d, c,
-                wrapOrNull(gradOutput), FloatBuffer.wrap(loss), FloatBuffer.wrap(gradFeatures), wrapOrNull(gradC));
+        float[] loss = new float[lossLength(n)];
+        call.host[LOSS] = FloatBuffer.wrap(loss);
+        call.host[GRAD_FEATURES] = FloatBuffer.wrap(gradFeatures);
+        call.host[GRAD_CENTERS] = gradC == null ? null : FloatBuffer.wrap(gradC);
+        Invoker.host(OP, this, call);
         return new Result(loss, gradFeatures, gradC);
     }
 
     /** The center update, in place in {@code centers} (C x d). */
     public void updateCenters(float[] features, int[] labels, float[] centers, int n, int d, int c) {
-        checkArrays(features, labels, centers, n, d, c);
-        updateCenters(FloatBuffer.wrap(features), IntBuffer.wrap(labels), FloatBuffer.wrap(centers), n, d, c);
+        Invoker.host(UPDATE, this, arrays(UPDATE, features, labels, centers, n, d, c, null));
     }
 
     // ---------------------------------------------------------------- host buffers
 
     public void forward(FloatBuffer features, IntBuffer labels, FloatBuffer centers, int n, int d, int c,
             FloatBuffer loss) {
-        Checks.notNull(loss, "loss");
-        host(features, labels, centers, n, d, c, null, loss, null, null);
+        Call call = host(OP, features, labels, centers, n, d, c, null);
+        call.host[LOSS] = Checks.notNull(loss, "loss");
+        Invoker.host(OP, this, call);
     }
 
     /** {@code gradFeatures} (n x d) or {@code gradCenters} (C x d) may be null, not both. */
     public void backward(FloatBuffer features, IntBuffer labels, FloatBuffer centers, int n, int d, int c,
             FloatBuffer gradOutput, FloatBuffer gradFeatures, FloatBuffer gradCenters) {
         checkGradients(gradFeatures, gradCenters);
-        host(features, labels, centers, n, d, c, gradOutput, null, gradFeatures, gradCenters);
+        Call call = host(OP, features, labels, centers, n, d, c, gradOutput);
+        call.host[GRAD_FEATURES] = gradFeatures;
+        call.host[GRAD_CENTERS] = gradCenters;
+        Invoker.host(OP, this, call);
     }
 
     /** Loss and gradients in one pass; {@code gradFeatures} or {@code gradCenters} may be null, not both. */
@@ -171,38 +239,23 @@ public final class CenterLoss implements AutoCloseable {
             FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradFeatures, FloatBuffer gradCenters) {
         Checks.notNull(loss, "loss");
         checkGradients(gradFeatures, gradCenters);
-        host(features, labels, centers, n, d, c, gradOutput, loss, gradFeatures, gradCenters);
+        Call call = host(OP, features, labels, centers, n, d, c, gradOutput);
+        call.host[LOSS] = loss;
+        call.host[GRAD_FEATURES] = gradFeatures;
+        call.host[GRAD_CENTERS] = gradCenters;
+        Invoker.host(OP, this, call);
     }
 
     /** The center update, in place in {@code centers} (C x d from its position). */
     public void updateCenters(FloatBuffer features, IntBuffer labels, FloatBuffer centers, int n, int d, int c) {
-        checkShape(n, d, c);
-        checkInputs(features, labels, n, d);
-        Checks.output(centers, (long) c * d, "centers");
-        long bad = backend.centerLossUpdate(this, features.slice(), labels.slice(), centers.slice(), n, d, c);
-        if (bad != -1) throw invalidLabel(labels.slice(), n, c);
-    }
-
-    private void host(FloatBuffer features, IntBuffer labels, FloatBuffer centers, int n, int d, int c,
-            FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradFeatures, FloatBuffer gradCenters) {
-        checkShape(n, d, c);
-        checkInputs(features, labels, n, d);
-        Checks.remaining(Checks.notNull(centers, "centers").remaining(), (long) c * d, "centers");
-        if (gradOutput != null) Checks.remaining(gradOutput.remaining(), lossLength(n), "gradOutput");
-        if (loss != null) Checks.output(loss, lossLength(n), "loss");
-        if (gradFeatures != null) Checks.output(gradFeatures, (long) n * d, "gradFeatures");
-        if (gradCenters != null) Checks.output(gradCenters, (long) c * d, "gradCenters");
-        long bad = backend.centerLoss(this, features.slice(), labels.slice(), centers.slice(), n, d, c,
-                slice(gradOutput), slice(loss), slice(gradFeatures), slice(gradCenters));
-        if (bad != -1) throw invalidLabel(labels.slice(), n, c);
+        Invoker.host(UPDATE, this, host(UPDATE, features, labels, centers, n, d, c, null));
     }
 
     // ---------------------------------------------------------------- device buffers
 
     /** The workspace a device call (any of them, the update included) needs for this shape, error word included. */
     public long workspaceBytes(long n, long d, long c) {
-        checkShape(n, d, c);
-        return ErrorWord.BYTES + backend.centerLossWorkspaceBytes(n, d, c, reduction);
+        return Invoker.workspaceBytes(OP, this, n, d, c);
     }
 
     /** Allocates a workspace for this shape, with its error word cleared. */
@@ -212,120 +265,93 @@ public final class CenterLoss implements AutoCloseable {
 
     public void forward(DeviceBuffer features, DeviceBuffer labels, DeviceBuffer centers, long n, long d, long c,
             DeviceBuffer loss, DeviceBuffer workspace) {
-        Checks.notNull(loss, "loss");
-        device(features, labels, centers, n, d, c, null, loss, null, null, workspace);
+        Call call = device(OP, features, labels, centers, n, d, c, null);
+        call.device[LOSS] = Checks.notNull(loss, "loss");
+        Invoker.device(OP, this, call, workspace);
     }
 
     /** {@code gradFeatures} or {@code gradCenters} may be null, not both. */
     public void backward(DeviceBuffer features, DeviceBuffer labels, DeviceBuffer centers, long n, long d, long c,
             DeviceBuffer gradOutput, DeviceBuffer gradFeatures, DeviceBuffer gradCenters, DeviceBuffer workspace) {
         checkGradients(gradFeatures, gradCenters);
-        device(features, labels, centers, n, d, c, gradOutput, null, gradFeatures, gradCenters, workspace);
+        Call call = device(OP, features, labels, centers, n, d, c, gradOutput);
+        call.device[GRAD_FEATURES] = gradFeatures;
+        call.device[GRAD_CENTERS] = gradCenters;
+        Invoker.device(OP, this, call, workspace);
     }
 
     /**
      * The fast path: queued on the stream of {@code features}, no copy, no synchronisation.
      * {@code gradOutput} may be null (1); {@code gradFeatures} or {@code gradCenters} may be null,
-     * not both. {@code workspace} comes from {@link #allocateWorkspace} (or is at least
-     * {@link #workspaceBytes} long, with its first 16 bytes zeroed).
+     * not both. {@code workspace} comes from {@link #allocateWorkspace}.
      */
     public void forwardBackward(DeviceBuffer features, DeviceBuffer labels, DeviceBuffer centers, long n, long d,
             long c, DeviceBuffer gradOutput, DeviceBuffer loss, DeviceBuffer gradFeatures, DeviceBuffer gradCenters,
             DeviceBuffer workspace) {
         Checks.notNull(loss, "loss");
         checkGradients(gradFeatures, gradCenters);
-        device(features, labels, centers, n, d, c, gradOutput, loss, gradFeatures, gradCenters, workspace);
+        Call call = device(OP, features, labels, centers, n, d, c, gradOutput);
+        call.device[LOSS] = loss;
+        call.device[GRAD_FEATURES] = gradFeatures;
+        call.device[GRAD_CENTERS] = gradCenters;
+        Invoker.device(OP, this, call, workspace);
     }
 
     /** The center update in place, queued on the stream of {@code features} after any earlier call there. */
     public void updateCenters(DeviceBuffer features, DeviceBuffer labels, DeviceBuffer centers, long n, long d, long c,
             DeviceBuffer workspace) {
-        checkShape(n, d, c);
-        Checks.device(features, backend, n * d * Float.BYTES, "features");
-        Checks.device(labels, backend, n * Integer.BYTES, "labels");
-        Checks.device(centers, backend, c * d * Float.BYTES, "centers");
-        Checks.device(workspace, backend, workspaceBytes(n, d, c), "workspace");
-        if (n > 0 && centers.address() == features.address()) {
-            throw new IllegalArgumentException("centers is the features buffer");
-        }
-        try (HeldBuffers held = HeldBuffers.of(features, labels, centers, workspace)) {
-            long ws = workspace.address();
-            backend.centerLossUpdate(this, features.address(), labels.address(), centers.address(), n, d, c,
-                    ws + ErrorWord.BYTES, workspace.bytes() - ErrorWord.BYTES, ws, features.stream());
-        }
+        Invoker.device(UPDATE, this, device(UPDATE, features, labels, centers, n, d, c, null), workspace);
     }
 
     /**
-     * Waits for the work queued on {@code stream}, reads the error word the kernels set for labels
-     * outside [0, C), clears it, and throws {@link CulossException} if it was set.
+     * Waits for the work queued on {@code stream}, reads the error word the kernels set for bad
+     * labels, clears it, and throws {@link CulossException} if it was set.
      */
     public void checkErrors(DeviceBuffer workspace, long stream) {
-        ErrorWord.check(backend, workspace, stream, "a label is outside [0, C); its row counted for nothing");
+        ErrorWord.check(backend, workspace, stream, Invoker.badLabelMessage(OP, this));
     }
 
-    private void device(DeviceBuffer features, DeviceBuffer labels, DeviceBuffer centers, long n, long d, long c,
-            DeviceBuffer gradOutput, DeviceBuffer loss, DeviceBuffer gradFeatures, DeviceBuffer gradCenters,
-            DeviceBuffer workspace) {
-        checkShape(n, d, c);
-        Checks.device(features, backend, n * d * Float.BYTES, "features");
-        Checks.device(labels, backend, n * Integer.BYTES, "labels");
-        Checks.device(centers, backend, c * d * Float.BYTES, "centers");
-        if (gradOutput != null) Checks.device(gradOutput, backend, lossLength(n) * Float.BYTES, "gradOutput");
-        if (loss != null) Checks.device(loss, backend, lossLength(n) * Float.BYTES, "loss");
-        if (gradFeatures != null) Checks.device(gradFeatures, backend, n * d * Float.BYTES, "gradFeatures");
-        if (gradCenters != null) {
-            Checks.device(gradCenters, backend, c * d * Float.BYTES, "gradCenters");
-            long g = gradCenters.address();
-            if (g == centers.address() || g == features.address()
-                    || (gradFeatures != null && g == gradFeatures.address())) {
-                throw new IllegalArgumentException("gradCenters is the same memory as an input or gradFeatures");
-            }
-        }
-        if (gradFeatures != null && gradFeatures.address() == centers.address()) {
-            throw new IllegalArgumentException("gradFeatures is the centers buffer");
-        }
-        Checks.device(workspace, backend, workspaceBytes(n, d, c), "workspace");
-        try (HeldBuffers held = HeldBuffers.of(features, labels, centers, gradOutput, loss, gradFeatures, gradCenters,
-                workspace)) {
-            long ws = workspace.address();
-            backend.centerLoss(this, features.address(), labels.address(), centers.address(), n, d, c,
-                    HeldBuffers.address(gradOutput), HeldBuffers.address(loss), HeldBuffers.address(gradFeatures),
-                    HeldBuffers.address(gradCenters), ws + ErrorWord.BYTES, workspace.bytes() - ErrorWord.BYTES, ws,
-                    features.stream());
-        }
+    // ---------------------------------------------------------------- calls
+
+    /** The call of an array overload, its inputs checked before the outputs are allocated. */
+    private Call arrays(Op<CenterLoss> op, float[] features, int[] labels, float[] centers, int n, int d, int c,
+            float[] gradOutput) {
+        Call call = host(op, FloatBuffer.wrap(Checks.notNull(features, "features")),
+                IntBuffer.wrap(Checks.notNull(labels, "labels")), FloatBuffer.wrap(Checks.notNull(centers, "centers")),
+                n, d, c, gradOutput == null ? null : FloatBuffer.wrap(gradOutput));
+        Invoker.checkInputs(op, this, call);
+        return call;
     }
 
-    // ---------------------------------------------------------------- checks
+    /** The slots both operations share come first, in the same order. */
+    private static Call host(Op<CenterLoss> op, FloatBuffer features, IntBuffer labels, FloatBuffer centers, long n,
+            long d, long c, FloatBuffer gradOutput) {
+        Call call = op.call();
+        call.sizes[N] = n;
+        call.sizes[D] = d;
+        call.sizes[C] = c;
+        call.host[FEATURES] = features;
+        call.host[LABELS] = labels;
+        call.host[CENTERS] = centers;
+        if (gradOutput != null) call.host[GRAD_OUTPUT] = gradOutput;
+        return call;
+    }
 
-    private long lossLength(long n) {
-        return reduction == Reduction.NONE ? n : 1;
+    private static Call device(Op<CenterLoss> op, DeviceBuffer features, DeviceBuffer labels, DeviceBuffer centers,
+            long n, long d, long c, DeviceBuffer gradOutput) {
+        Call call = op.call();
+        call.sizes[N] = n;
+        call.sizes[D] = d;
+        call.sizes[C] = c;
+        call.device[FEATURES] = features;
+        call.device[LABELS] = labels;
+        call.device[CENTERS] = centers;
+        if (gradOutput != null) call.device[GRAD_OUTPUT] = gradOutput;
+        return call;
     }
 
     private int lossLength(int n) {
         return reduction == Reduction.NONE ? n : 1;
-    }
-
-    private static void checkShape(long n, long d, long c) {
-        Checks.nonNegative(n, "n");
-        Checks.positive(d, "d");
-        Checks.positive(c, "c");
-        if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("n (" + n + ") is more than 2^31 - 1");
-        if (c > Integer.MAX_VALUE) throw new IllegalArgumentException("c (" + c + ") is more than 2^31 - 1");
-        if (d > (1L << 40) / Math.max(Math.max(n, c), 1)) {
-            throw new IllegalArgumentException("d (" + d + ") times max(n, c) is more than 2^40 elements");
-        }
-    }
-
-    private static void checkInputs(FloatBuffer features, IntBuffer labels, int n, int d) {
-        Checks.remaining(Checks.notNull(features, "features").remaining(), (long) n * d, "features");
-        Checks.remaining(Checks.notNull(labels, "labels").remaining(), n, "labels");
-    }
-
-    private static void checkArrays(float[] features, int[] labels, float[] centers, int n, int d, int c) {
-        Checks.notNull(features, "features");
-        Checks.notNull(labels, "labels");
-        Checks.notNull(centers, "centers");
-        checkShape(n, d, c);
     }
 
     private static void checkGradients(Object gradFeatures, Object gradCenters) {
@@ -333,29 +359,6 @@ public final class CenterLoss implements AutoCloseable {
             throw new IllegalArgumentException("gradFeatures and gradCenters are both null");
         }
     }
-
-    private static FloatBuffer wrapOrNull(float[] values) {
-        return values == null ? null : FloatBuffer.wrap(values);
-    }
-
-    private static FloatBuffer slice(FloatBuffer buffer) {
-        return buffer == null ? null : buffer.slice();
-    }
-
-    private static CulossException invalidLabel(IntBuffer labels, int n, int c) {
-        for (int i = 0; i < n; i++) {
-            int y = labels.get(i);
-            if (y < 0 || y >= c) {
-                return new CulossException(Status.INVALID_TARGET, "labels[" + i + "] = " + y + " is outside [0, " + c
-                        + "); that row counted for nothing");
-            }
-        }
-        return new CulossException(Status.INVALID_TARGET, "a label is outside [0, " + c + ")");
-    }
-
-    /** Holds no native resources: nothing to free. Here so that every loss is used the same way. */
-    @Override
-    public void close() {}
 
     /** The options of a {@link CenterLoss}; the defaults are lambda 1, alpha 0.5, mean. */
     public static final class Builder {

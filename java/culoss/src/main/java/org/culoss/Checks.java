@@ -1,7 +1,5 @@
 package org.culoss;
 
-import java.nio.FloatBuffer;
-
 /**
  * The argument checks every loss runs before it calls a backend. Each throws an
  * {@link IllegalArgumentException} whose message starts with the argument's name, so a caller
@@ -49,13 +47,6 @@ final class Checks {
         }
     }
 
-    /** An output buffer: not null, writable, at least {@code needed} elements from its position. */
-    static void output(FloatBuffer buffer, long needed, String name) {
-        notNull(buffer, name);
-        if (buffer.isReadOnly()) throw new IllegalArgumentException(name + " is read-only");
-        remaining(buffer.remaining(), needed, name);
-    }
-
     /** A row stride of at least the row length. */
     static void stride(long stride, long rowLength, String name, String rowName) {
         if (stride < rowLength) {
@@ -73,11 +64,6 @@ final class Checks {
         if (buffer.bytes() < neededBytes) {
             throw new IllegalArgumentException(name + " has " + buffer.bytes() + " bytes, needs " + neededBytes);
         }
-    }
-
-    /** Elements spanned by {@code rows} rows of {@code cols} with a row stride: the last row is not padded. */
-    static long matrixLength(long rows, long cols, long stride) {
-        return rows == 0 ? 0 : (rows - 1) * stride + cols;
     }
 
     /** rows x cols as a Java array length, or an exception that says to use buffers. */

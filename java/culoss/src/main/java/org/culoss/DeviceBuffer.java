@@ -131,6 +131,12 @@ public final class DeviceBuffer implements AutoCloseable {
         }
     }
 
+    /** {@link #acquire}, then the address: a call holds the buffer while it uses the address. */
+    long acquireAddress() {
+        acquire();
+        return address;
+    }
+
     void release() {
         if (references.decrementAndGet() == 0 && owned) backend.free(address);
     }

@@ -16,58 +16,66 @@ import java.nio.FloatBuffer;
  *
  * @param <R> the result of {@code forwardBackward} on arrays
  */
-abstract class ElementwiseLoss<R> implements AutoCloseable {
-    final Backend backend;
-    final Reduction reduction;
+abstract class ElementwiseLoss<R> extends LossFunction {
+    // The slots and the size of every elementwise declaration (see declare).
+    static final int X = 0;
+    static final int T = 1;
+    static final int GRAD_OUTPUT = 2;
+    static final int LOSS = 3;
+    static final int GRAD = 4;
+    static final int COUNT = 0;
+
+    private final Op<?> op;
     private final String xName;
     private final String tName;
     private final String gradName;
 
-    ElementwiseLoss(Backend backend, Reduction reduction, String xName, String tName, String gradName) {
-        this.backend = backend != null ? backend : Culoss.fastest();
-        this.reduction = reduction;
-        this.xName = xName;
-        this.tName = tName;
-        this.gradName = gradName;
+    ElementwiseLoss(Backend backend, Reduction reduction, Op<?> op) {
+        super(backend, reduction, null);
+        this.op = op;
+        this.xName = op.operands.get(X).name;
+        this.tName = op.operands.get(T).name;
+        this.gradName = op.operands.get(GRAD).name;
     }
 
-    public Backend backend() {
-        return backend;
+    /**
+     * The declaration of an elementwise loss: two inputs of {@code count} floats, the gradient
+     * with respect to the first, and the C API's aliasing rule (an output may be exactly an input
+     * or a NONE upstream gradient of its length).
+     */
+    static <L extends ElementwiseLoss<?>> Op<L> declare(String loss, String nativeName, String x, String t,
+            String grad, Op.NativeKernel<L> kernel, Op.WorkspaceQuery<L> query, Op.JavaKernel<L> javaKernel) {
+        return Op.<L>builder(loss, nativeName)
+                .size("count", 0)
+                .input(x, "count")
+                .input(t, "count")
+                .gradOutput()
+                .loss(x, t, "gradOutput")
+                .grad(grad, "count", x, t, "gradOutput")
+                .nativeKernel(kernel, query)
+                .javaKernel(javaKernel)
+                .build();
     }
-
-    public Reduction reduction() {
-        return reduction;
-    }
-
-    // ---- what each loss provides ----
 
     abstract R result(float[] loss, float[] grad);
-
-    /** Host buffers (slices, checked), synchronous. */
-    abstract void runHost(FloatBuffer x, FloatBuffer t, int count, FloatBuffer gradOutput, FloatBuffer loss,
-            FloatBuffer grad);
-
-    /** Backend memory (checked), queued on {@code stream}. Null outputs are 0. */
-    abstract void runDevice(long x, long t, long count, long gradOutput, long loss, long grad, long workspace,
-            long workspaceBytes, long stream);
-
-    abstract long backendWorkspaceBytes(long count);
 
     // ---------------------------------------------------------------- arrays
 
     /** The loss of {@code x} against {@code t} (same length): one value, or one per element for {@code NONE}. */
     public float[] forward(float[] x, float[] t) {
-        int count = checkArrays(x, t);
-        float[] loss = new float[lossLength(count)];
-        forward(FloatBuffer.wrap(x), FloatBuffer.wrap(t), count, FloatBuffer.wrap(loss));
+        Call call = arrays(x, t, null);
+        float[] loss = new float[lossLength(x.length)];
+        call.host[LOSS] = FloatBuffer.wrap(loss);
+        Invoker.host(op, this, call);
         return loss;
     }
 
     /** The gradient for the upstream gradient {@code gradOutput} (null: 1; one per element for {@code NONE}). */
     public float[] backward(float[] x, float[] t, float[] gradOutput) {
-        int count = checkArrays(x, t);
-        float[] grad = new float[count];
-        backward(FloatBuffer.wrap(x), FloatBuffer.wrap(t), count, wrapOrNull(gradOutput), FloatBuffer.wrap(grad));
+        Call call = arrays(x, t, gradOutput);
+        float[] grad = new float[x.length];
+        call.host[GRAD] = FloatBuffer.wrap(grad);
+        Invoker.host(op, this, call);
         return grad;
     }
 
@@ -78,11 +86,12 @@ abstract class ElementwiseLoss<R> implements AutoCloseable {
 
     /** Loss and gradient in one pass; {@code gradOutput} as in {@link #backward(float[], float[], float[])}. */
     public R forwardBackward(float[] x, float[] t, float[] gradOutput) {
-        int count = checkArrays(x, t);
-        float[] loss = new float[lossLength(count)];
-        float[] grad = new float[count];
-        forwardBackward(FloatBuffer.wrap(x), FloatBuffer.wrap(t), count, wrapOrNull(gradOutput),
-                FloatBuffer.wrap(loss), FloatBuffer.wrap(grad));
+        Call call = arrays(x, t, gradOutput);
+        float[] loss = new float[lossLength(x.length)];
+        float[] grad = new float[x.length];
+        call.host[LOSS] = FloatBuffer.wrap(loss);
+        call.host[GRAD] = FloatBuffer.wrap(grad);
+        Invoker.host(op, this, call);
         return result(loss, grad);
     }
 
@@ -90,33 +99,24 @@ abstract class ElementwiseLoss<R> implements AutoCloseable {
 
     /** {@code count} elements of each input from its position; {@code loss} gets one value, or {@code count} for {@code NONE}. */
     public void forward(FloatBuffer x, FloatBuffer t, int count, FloatBuffer loss) {
-        Checks.notNull(loss, "loss");
-        host(x, t, count, null, loss, null);
+        Call call = host(x, t, count, null);
+        call.host[LOSS] = Checks.notNull(loss, "loss");
+        Invoker.host(op, this, call);
     }
 
     /** {@code gradOutput}: null (1), {@code count} values for {@code NONE}, else one. */
     public void backward(FloatBuffer x, FloatBuffer t, int count, FloatBuffer gradOutput, FloatBuffer grad) {
-        Checks.notNull(grad, gradName);
-        host(x, t, count, gradOutput, null, grad);
+        Call call = host(x, t, count, gradOutput);
+        call.host[GRAD] = Checks.notNull(grad, gradName);
+        Invoker.host(op, this, call);
     }
 
     public void forwardBackward(FloatBuffer x, FloatBuffer t, int count, FloatBuffer gradOutput, FloatBuffer loss,
             FloatBuffer grad) {
-        Checks.notNull(loss, "loss");
-        Checks.notNull(grad, gradName);
-        host(x, t, count, gradOutput, loss, grad);
-    }
-
-    private void host(FloatBuffer x, FloatBuffer t, int count, FloatBuffer gradOutput, FloatBuffer loss,
-            FloatBuffer grad) {
-        Checks.nonNegative(count, "count");
-        Checks.remaining(Checks.notNull(x, xName).remaining(), count, xName);
-        Checks.remaining(Checks.notNull(t, tName).remaining(), count, tName);
-        if (gradOutput != null) Checks.remaining(gradOutput.remaining(), lossLength(count), "gradOutput");
-        if (loss != null) Checks.output(loss, lossLength(count), "loss");
-        if (grad != null) Checks.output(grad, count, gradName);
-        runHost(x.slice(), t.slice(), count, gradOutput == null ? null : gradOutput.slice(),
-                loss == null ? null : loss.slice(), grad == null ? null : grad.slice());
+        Call call = host(x, t, count, gradOutput);
+        call.host[LOSS] = Checks.notNull(loss, "loss");
+        call.host[GRAD] = Checks.notNull(grad, gradName);
+        Invoker.host(op, this, call);
     }
 
     // ---------------------------------------------------------------- device buffers
@@ -126,8 +126,7 @@ abstract class ElementwiseLoss<R> implements AutoCloseable {
      * elements needs (0 for {@code NONE}; {@code backward} needs none).
      */
     public long workspaceBytes(long count) {
-        Checks.nonNegative(count, "count");
-        return backendWorkspaceBytes(count);
+        return Invoker.workspaceBytes(op, this, count);
     }
 
     /** Allocates a workspace for {@code count} elements. */
@@ -137,14 +136,16 @@ abstract class ElementwiseLoss<R> implements AutoCloseable {
 
     /** {@code workspace} may be null when {@link #workspaceBytes} is 0. */
     public void forward(DeviceBuffer x, DeviceBuffer t, long count, DeviceBuffer loss, DeviceBuffer workspace) {
-        Checks.notNull(loss, "loss");
-        device(x, t, count, null, loss, null, workspace);
+        Call call = device(x, t, count, null);
+        call.device[LOSS] = Checks.notNull(loss, "loss");
+        Invoker.device(op, this, call, workspace);
     }
 
     /** Needs no workspace. {@code gradOutput}: null (1), {@code count} values for {@code NONE}, else one. */
     public void backward(DeviceBuffer x, DeviceBuffer t, long count, DeviceBuffer gradOutput, DeviceBuffer grad) {
-        Checks.notNull(grad, gradName);
-        device(x, t, count, gradOutput, null, grad, null);
+        Call call = device(x, t, count, gradOutput);
+        call.device[GRAD] = Checks.notNull(grad, gradName);
+        Invoker.device(op, this, call, null);
     }
 
     /**
@@ -153,49 +154,46 @@ abstract class ElementwiseLoss<R> implements AutoCloseable {
      */
     public void forwardBackward(DeviceBuffer x, DeviceBuffer t, long count, DeviceBuffer gradOutput,
             DeviceBuffer loss, DeviceBuffer grad, DeviceBuffer workspace) {
-        Checks.notNull(loss, "loss");
-        Checks.notNull(grad, gradName);
-        device(x, t, count, gradOutput, loss, grad, workspace);
+        Call call = device(x, t, count, gradOutput);
+        call.device[LOSS] = Checks.notNull(loss, "loss");
+        call.device[GRAD] = Checks.notNull(grad, gradName);
+        Invoker.device(op, this, call, workspace);
     }
 
-    private void device(DeviceBuffer x, DeviceBuffer t, long count, DeviceBuffer gradOutput, DeviceBuffer loss,
-            DeviceBuffer grad, DeviceBuffer workspace) {
-        Checks.nonNegative(count, "count");
-        Checks.device(x, backend, count * Float.BYTES, xName);
-        Checks.device(t, backend, count * Float.BYTES, tName);
-        long lossLength = reduction == Reduction.NONE ? count : 1;
-        if (gradOutput != null) Checks.device(gradOutput, backend, lossLength * Float.BYTES, "gradOutput");
-        if (loss != null) Checks.device(loss, backend, lossLength * Float.BYTES, "loss");
-        if (grad != null) Checks.device(grad, backend, count * Float.BYTES, gradName);
-        long needed = loss != null ? backendWorkspaceBytes(count) : 0;
-        if (workspace != null || needed > 0) Checks.device(workspace, backend, needed, "workspace");
-        try (HeldBuffers held = HeldBuffers.of(x, t, gradOutput, loss, grad, workspace)) {
-            runDevice(x.address(), t.address(), count, HeldBuffers.address(gradOutput), HeldBuffers.address(loss),
-                    HeldBuffers.address(grad), HeldBuffers.address(workspace),
-                    workspace == null ? 0 : workspace.bytes(), x.stream());
-        }
-    }
+    // ---------------------------------------------------------------- calls
 
-    /** Holds no native resources: nothing to free. Here so that every loss is used the same way. */
-    @Override
-    public void close() {}
-
-    // ---------------------------------------------------------------- checks
-
-    private int lossLength(int count) {
-        return reduction == Reduction.NONE ? count : 1;
-    }
-
-    private int checkArrays(float[] x, float[] t) {
+    /** The call of an array overload, its inputs checked before the outputs are allocated. */
+    private Call arrays(float[] x, float[] t, float[] gradOutput) {
         Checks.notNull(x, xName);
         Checks.notNull(t, tName);
         if (t.length != x.length) {
             throw new IllegalArgumentException(tName + " has " + t.length + " elements, " + xName + " has " + x.length);
         }
-        return x.length;
+        Call call = host(FloatBuffer.wrap(x), FloatBuffer.wrap(t), x.length,
+                gradOutput == null ? null : FloatBuffer.wrap(gradOutput));
+        Invoker.checkInputs(op, this, call);
+        return call;
     }
 
-    private static FloatBuffer wrapOrNull(float[] values) {
-        return values == null ? null : FloatBuffer.wrap(values);
+    private Call host(FloatBuffer x, FloatBuffer t, int count, FloatBuffer gradOutput) {
+        Call call = op.call();
+        call.sizes[COUNT] = count;
+        call.host[X] = x;
+        call.host[T] = t;
+        call.host[GRAD_OUTPUT] = gradOutput;
+        return call;
+    }
+
+    private Call device(DeviceBuffer x, DeviceBuffer t, long count, DeviceBuffer gradOutput) {
+        Call call = op.call();
+        call.sizes[COUNT] = count;
+        call.device[X] = x;
+        call.device[T] = t;
+        call.device[GRAD_OUTPUT] = gradOutput;
+        return call;
+    }
+
+    private int lossLength(int count) {
+        return reduction == Reduction.NONE ? count : 1;
     }
 }

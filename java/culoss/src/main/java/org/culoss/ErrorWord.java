@@ -30,11 +30,14 @@ final class ErrorWord {
         Checks.notNull(workspace, "workspace");
         Checks.device(workspace, backend, BYTES, "workspace");
         int[] word = new int[1];
-        try (HeldBuffers held = HeldBuffers.of(workspace)) {
+        long address = workspace.acquireAddress();
+        try {
             backend.synchronize(stream);
             workspace.copyTo(word);
-            backend.fill(workspace.address(), 0, Integer.BYTES, stream);
+            backend.fill(address, 0, Integer.BYTES, stream);
             backend.synchronize(stream);
+        } finally {
+            workspace.release();
         }
         if (word[0] != 0) throw new CulossException(Status.INVALID_TARGET, message);
     }

@@ -1,6 +1,8 @@
 package org.culoss;
 
 import java.nio.FloatBuffer;
+import org.culoss.internal.CulossNative;
+import org.culoss.internal.JavaSmoothL1;
 
 /**
  * Huber loss with the semantics of {@code torch.nn.functional.huber_loss}, elementwise over
@@ -18,7 +20,7 @@ public final class Huber extends ElementwiseLoss<Huber.Result> {
     private final float delta;
 
     private Huber(Builder b) {
-        super(b.backend, b.reduction, "input", "target", "gradInput");
+        super(b.backend, b.reduction, OP);
         this.delta = b.delta;
     }
 
@@ -56,21 +58,23 @@ public final class Huber extends ElementwiseLoss<Huber.Result> {
         return new Result(loss, grad);
     }
 
-    @Override
-    void runHost(FloatBuffer x, FloatBuffer t, int count, FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer grad) {
-        backend.huber(this, x, t, count, gradOutput, loss, grad);
-    }
-
-    @Override
-    void runDevice(long x, long t, long count, long gradOutput, long loss, long grad, long workspace,
-            long workspaceBytes, long stream) {
-        backend.huber(this, x, t, count, gradOutput, loss, grad, workspace, workspaceBytes, stream);
-    }
-
-    @Override
-    long backendWorkspaceBytes(long count) {
-        return backend.huberWorkspaceBytes(count, reduction);
-    }
+    static final Op<Huber> OP = declare("huber", "culossHuber", "input", "target", "gradInput",
+            (l, c, mode) -> switch (mode) {
+                case FORWARD -> CulossNative.culossHuberForward(c.address[X], c.address[T], c.sizes[COUNT], l.delta,
+                        l.reduction.nativeValue(), c.address[LOSS], c.workspace, c.workspaceBytes, c.stream);
+                case BACKWARD -> CulossNative.culossHuberBackward(c.address[X], c.address[T], c.sizes[COUNT], l.delta,
+                        l.reduction.nativeValue(), c.address[GRAD_OUTPUT], c.address[GRAD], c.workspace,
+                        c.workspaceBytes, c.stream);
+                case FORWARD_BACKWARD -> CulossNative.culossHuberForwardBackward(c.address[X], c.address[T],
+                        c.sizes[COUNT], l.delta, l.reduction.nativeValue(), c.address[GRAD_OUTPUT], c.address[LOSS],
+                        c.address[GRAD], c.workspace, c.workspaceBytes, c.stream);
+            },
+            (l, sizes, bytes) -> CulossNative.culossHuberWorkspaceSize(sizes[COUNT], l.reduction.nativeValue(), bytes),
+            (l, c, threads) -> {
+                JavaSmoothL1.run(true, c.floats(X), c.floats(T), c.intSize(COUNT), l.delta, l.reduction,
+                        c.floats(GRAD_OUTPUT), c.floats(LOSS), c.floats(GRAD), threads);
+                return -1;
+            });
 
     /** The options of a {@link Huber}; defaults are PyTorch's. */
     public static final class Builder {

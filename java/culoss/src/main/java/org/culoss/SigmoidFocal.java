@@ -1,6 +1,8 @@
 package org.culoss;
 
 import java.nio.FloatBuffer;
+import org.culoss.internal.CulossNative;
+import org.culoss.internal.JavaSigmoidFocal;
 
 /**
  * Sigmoid focal loss with the semantics of {@code torchvision.ops.sigmoid_focal_loss}, elementwise
@@ -34,7 +36,7 @@ public final class SigmoidFocal extends ElementwiseLoss<SigmoidFocal.Result> {
     private final float gamma;
 
     private SigmoidFocal(Builder b) {
-        super(b.backend, b.reduction, "logits", "targets", "gradLogits");
+        super(b.backend, b.reduction, OP);
         this.alpha = b.alpha;
         this.gamma = b.gamma;
     }
@@ -78,21 +80,26 @@ public final class SigmoidFocal extends ElementwiseLoss<SigmoidFocal.Result> {
         return new Result(loss, grad);
     }
 
-    @Override
-    void runHost(FloatBuffer x, FloatBuffer t, int count, FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer grad) {
-        backend.sigmoidFocal(this, x, t, count, gradOutput, loss, grad);
-    }
-
-    @Override
-    void runDevice(long x, long t, long count, long gradOutput, long loss, long grad, long workspace,
-            long workspaceBytes, long stream) {
-        backend.sigmoidFocal(this, x, t, count, gradOutput, loss, grad, workspace, workspaceBytes, stream);
-    }
-
-    @Override
-    long backendWorkspaceBytes(long count) {
-        return backend.sigmoidFocalWorkspaceBytes(count, reduction);
-    }
+    static final Op<SigmoidFocal> OP = declare("sigmoid_focal", "culossSigmoidFocal", "logits", "targets",
+            "gradLogits",
+            (l, c, mode) -> switch (mode) {
+                case FORWARD -> CulossNative.culossSigmoidFocalForward(c.address[X], c.address[T], c.sizes[COUNT],
+                        l.alpha, l.gamma, l.reduction.nativeValue(), c.address[LOSS], c.workspace, c.workspaceBytes,
+                        c.stream);
+                case BACKWARD -> CulossNative.culossSigmoidFocalBackward(c.address[X], c.address[T], c.sizes[COUNT],
+                        l.alpha, l.gamma, l.reduction.nativeValue(), c.address[GRAD_OUTPUT], c.address[GRAD],
+                        c.workspace, c.workspaceBytes, c.stream);
+                case FORWARD_BACKWARD -> CulossNative.culossSigmoidFocalForwardBackward(c.address[X], c.address[T],
+                        c.sizes[COUNT], l.alpha, l.gamma, l.reduction.nativeValue(), c.address[GRAD_OUTPUT],
+                        c.address[LOSS], c.address[GRAD], c.workspace, c.workspaceBytes, c.stream);
+            },
+            (l, sizes, bytes) -> CulossNative.culossSigmoidFocalWorkspaceSize(sizes[COUNT], l.reduction.nativeValue(),
+                    bytes),
+            (l, c, threads) -> {
+                JavaSigmoidFocal.run(c.floats(X), c.floats(T), c.intSize(COUNT), l.alpha, l.gamma, l.reduction,
+                        c.floats(GRAD_OUTPUT), c.floats(LOSS), c.floats(GRAD), threads);
+                return -1;
+            });
 
     /** The options of a {@link SigmoidFocal}; defaults are torchvision's. */
     public static final class Builder {

@@ -1,6 +1,8 @@
 package org.culoss;
 
 import java.nio.FloatBuffer;
+import org.culoss.internal.CulossNative;
+import org.culoss.internal.JavaSmoothL1;
 
 /**
  * Smooth L1 loss with the semantics of {@code torch.nn.functional.smooth_l1_loss}, elementwise
@@ -32,7 +34,7 @@ public final class SmoothL1 extends ElementwiseLoss<SmoothL1.Result> {
     private final float beta;
 
     private SmoothL1(Builder b) {
-        super(b.backend, b.reduction, "input", "target", "gradInput");
+        super(b.backend, b.reduction, OP);
         this.beta = b.beta;
     }
 
@@ -70,21 +72,23 @@ public final class SmoothL1 extends ElementwiseLoss<SmoothL1.Result> {
         return new Result(loss, grad);
     }
 
-    @Override
-    void runHost(FloatBuffer x, FloatBuffer t, int count, FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer grad) {
-        backend.smoothL1(this, x, t, count, gradOutput, loss, grad);
-    }
-
-    @Override
-    void runDevice(long x, long t, long count, long gradOutput, long loss, long grad, long workspace,
-            long workspaceBytes, long stream) {
-        backend.smoothL1(this, x, t, count, gradOutput, loss, grad, workspace, workspaceBytes, stream);
-    }
-
-    @Override
-    long backendWorkspaceBytes(long count) {
-        return backend.smoothL1WorkspaceBytes(count, reduction);
-    }
+    static final Op<SmoothL1> OP = declare("smooth_l1", "culossSmoothL1", "input", "target", "gradInput",
+            (l, c, mode) -> switch (mode) {
+                case FORWARD -> CulossNative.culossSmoothL1Forward(c.address[X], c.address[T], c.sizes[COUNT], l.beta,
+                        l.reduction.nativeValue(), c.address[LOSS], c.workspace, c.workspaceBytes, c.stream);
+                case BACKWARD -> CulossNative.culossSmoothL1Backward(c.address[X], c.address[T], c.sizes[COUNT], l.beta,
+                        l.reduction.nativeValue(), c.address[GRAD_OUTPUT], c.address[GRAD], c.workspace,
+                        c.workspaceBytes, c.stream);
+                case FORWARD_BACKWARD -> CulossNative.culossSmoothL1ForwardBackward(c.address[X], c.address[T],
+                        c.sizes[COUNT], l.beta, l.reduction.nativeValue(), c.address[GRAD_OUTPUT], c.address[LOSS],
+                        c.address[GRAD], c.workspace, c.workspaceBytes, c.stream);
+            },
+            (l, sizes, bytes) -> CulossNative.culossSmoothL1WorkspaceSize(sizes[COUNT], l.reduction.nativeValue(), bytes),
+            (l, c, threads) -> {
+                JavaSmoothL1.run(false, c.floats(X), c.floats(T), c.intSize(COUNT), l.beta, l.reduction,
+                        c.floats(GRAD_OUTPUT), c.floats(LOSS), c.floats(GRAD), threads);
+                return -1;
+            });
 
     /** The options of a {@link SmoothL1}; defaults are PyTorch's. */
     public static final class Builder {

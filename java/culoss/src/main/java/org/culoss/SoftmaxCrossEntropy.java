@@ -2,6 +2,8 @@ package org.culoss;
 
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
+import org.culoss.internal.CulossNative;
+import org.culoss.internal.JavaSoftmaxCrossEntropy;
 
 /**
  * Softmax cross-entropy with the semantics of {@code torch.nn.functional.cross_entropy}: class
@@ -29,64 +31,51 @@ import java.nio.IntBuffer;
  * call (host calls), or is reported by {@link #checkErrors} (device calls); the row itself counts
  * for nothing and nothing is written out of bounds. Instances are immutable and thread-safe.
  */
-public final class SoftmaxCrossEntropy implements AutoCloseable {
+public final class SoftmaxCrossEntropy extends RowSoftmaxLoss<SoftmaxCrossEntropy.Result> {
     /** PyTorch's default ignore index. */
     public static final int DEFAULT_IGNORE_INDEX = -100;
-    private final Backend backend;
-    private final Reduction reduction;
-    private final boolean hasIgnoreIndex;
-    private final int ignoreIndex;
+
+    static final Op<SoftmaxCrossEntropy> OP = declare("softmax_cross_entropy", "culossSoftmaxCrossEntropy",
+            "classWeights",
+            (l, c, mode) -> switch (mode) {
+                case FORWARD -> CulossNative.culossSoftmaxCrossEntropyForward(c.address[LOGITS], c.stride[LOGITS],
+                        c.address[TARGETS], c.sizes[N], c.sizes[C], c.address[TABLE], l.ignoreIndexValue(),
+                        l.labelSmoothing, l.reduction.nativeValue(), c.address[LOSS], c.workspace, c.workspaceBytes,
+                        c.errorWord, c.stream);
+                case BACKWARD -> CulossNative.culossSoftmaxCrossEntropyBackward(c.address[LOGITS], c.stride[LOGITS],
+                        c.address[TARGETS], c.sizes[N], c.sizes[C], c.address[TABLE], l.ignoreIndexValue(),
+                        l.labelSmoothing, l.reduction.nativeValue(), c.address[GRAD_OUTPUT], c.address[GRAD],
+                        c.stride[GRAD], c.workspace, c.workspaceBytes, c.errorWord, c.stream);
+                case FORWARD_BACKWARD -> CulossNative.culossSoftmaxCrossEntropyForwardBackward(c.address[LOGITS],
+                        c.stride[LOGITS], c.address[TARGETS], c.sizes[N], c.sizes[C], c.address[TABLE],
+                        l.ignoreIndexValue(), l.labelSmoothing, l.reduction.nativeValue(), c.address[GRAD_OUTPUT],
+                        c.address[LOSS], c.address[GRAD], c.stride[GRAD], c.workspace, c.workspaceBytes,
+                        c.errorWord, c.stream);
+            },
+            (l, sizes, bytes) -> CulossNative.culossSoftmaxCrossEntropyWorkspaceSize(sizes[N], sizes[C],
+                    l.reduction.nativeValue(), bytes),
+            (l, c, threads) -> JavaSoftmaxCrossEntropy.run(c.floats(LOGITS), c.stride[LOGITS], c.ints(TARGETS),
+                    c.intSize(N), c.intSize(C), c.floats(TABLE), l.ignoreIndexValue(), l.labelSmoothing, l.reduction,
+                    c.floats(GRAD_OUTPUT), c.floats(LOSS), c.floats(GRAD), c.stride[GRAD], threads));
+
     private final float labelSmoothing;
-    private final float[] classWeights;
-    private final DeviceBuffer deviceWeights;  // the weights in backend memory, for native backends
 
     private SoftmaxCrossEntropy(Builder b) {
-        this.backend = b.backend != null ? b.backend : Culoss.fastest();
-        this.reduction = b.reduction;
-        this.hasIgnoreIndex = b.hasIgnoreIndex;
-        this.ignoreIndex = b.ignoreIndex;
+        super(b.backend, b.reduction, b.classWeights, b.hasIgnoreIndex, b.ignoreIndex, OP);
         this.labelSmoothing = b.labelSmoothing;
-        this.classWeights = b.classWeights;
-        if (classWeights != null && !(backend instanceof JavaBackend)) {
-            deviceWeights = backend.allocateFloats(classWeights.length);
-            deviceWeights.copyFrom(classWeights);
-        } else {
-            deviceWeights = null;
-        }
     }
 
     public static Builder builder() {
         return new Builder();
     }
 
-    public Backend backend() {
-        return backend;
-    }
-
-    public Reduction reduction() {
-        return reduction;
-    }
-
     public float labelSmoothing() {
         return labelSmoothing;
     }
 
-    /** The ignore index as the C API takes it: {@code Long.MIN_VALUE} when no class is ignored. */
-    public long ignoreIndexValue() {
-        return hasIgnoreIndex ? ignoreIndex : Long.MIN_VALUE;
-    }
-
     /** A copy of the class weights, or null. */
     public float[] classWeights() {
-        return classWeights == null ? null : classWeights.clone();
-    }
-
-    float[] weightsNoCopy() {
-        return classWeights;
-    }
-
-    long deviceWeightsAddress() {
-        return deviceWeights == null ? 0 : deviceWeights.address();
+        return table() == null ? null : table().clone();
     }
 
     /** The loss and the gradient of one {@code forwardBackward} on arrays. */
@@ -110,194 +99,9 @@ public final class SoftmaxCrossEntropy implements AutoCloseable {
         }
     }
 
-    // ---------------------------------------------------------------- arrays
-
-    /** The loss of {@code logits} (n x c, row-major): one value, or n for {@code none}. */
-    public float[] forward(float[] logits, int[] targets, int n, int c) {
-        checkArray(logits, "logits", n, c);
-        checkArray(targets, "targets", n, c);
-        float[] loss = new float[lossLength(n)];
-        forward(FloatBuffer.wrap(logits), c, IntBuffer.wrap(targets), n, c, FloatBuffer.wrap(loss));
-        return loss;
-    }
-
-    /** The gradient for the upstream gradient {@code gradOutput} (null: 1; n values for {@code none}). */
-    public float[] backward(float[] logits, int[] targets, int n, int c, float[] gradOutput) {
-        checkArray(logits, "logits", n, c);
-        checkArray(targets, "targets", n, c);
-        float[] grad = new float[gradLength(n, c)];
-        backward(FloatBuffer.wrap(logits), c, IntBuffer.wrap(targets), n, c, wrapOrNull(gradOutput),
-                FloatBuffer.wrap(grad), c);
-        return grad;
-    }
-
-    /** Loss and gradient in one pass, for an upstream gradient of 1. */
-    public Result forwardBackward(float[] logits, int[] targets, int n, int c) {
-        return forwardBackward(logits, targets, n, c, null);
-    }
-
-    /** Loss and gradient in one pass; {@code gradOutput} as in {@link #backward}. */
-    public Result forwardBackward(float[] logits, int[] targets, int n, int c, float[] gradOutput) {
-        checkArray(logits, "logits", n, c);
-        checkArray(targets, "targets", n, c);
-        float[] loss = new float[lossLength(n)];
-        float[] grad = new float[gradLength(n, c)];
-        forwardBackward(FloatBuffer.wrap(logits), c, IntBuffer.wrap(targets), n, c, wrapOrNull(gradOutput),
-                FloatBuffer.wrap(loss), FloatBuffer.wrap(grad), c);
-        return new Result(loss, grad);
-    }
-
-    // ---------------------------------------------------------------- host buffers
-
-    public void forward(FloatBuffer logits, int logitsStride, IntBuffer targets, int n, int c, FloatBuffer loss) {
-        Checks.notNull(loss, "loss");
-        host(logits, logitsStride, targets, n, c, null, loss, null, c);
-    }
-
-    public void backward(FloatBuffer logits, int logitsStride, IntBuffer targets, int n, int c,
-            FloatBuffer gradOutput, FloatBuffer gradLogits, int gradStride) {
-        Checks.notNull(gradLogits, "gradLogits");
-        host(logits, logitsStride, targets, n, c, gradOutput, null, gradLogits, gradStride);
-    }
-
-    public void forwardBackward(FloatBuffer logits, int logitsStride, IntBuffer targets, int n, int c,
-            FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradLogits, int gradStride) {
-        Checks.notNull(loss, "loss");
-        Checks.notNull(gradLogits, "gradLogits");
-        host(logits, logitsStride, targets, n, c, gradOutput, loss, gradLogits, gradStride);
-    }
-
-    private void host(FloatBuffer logits, int logitsStride, IntBuffer targets, int n, int c, FloatBuffer gradOutput,
-            FloatBuffer loss, FloatBuffer gradLogits, int gradStride) {
-        checkShape(n, c, logitsStride, gradLogits != null ? gradStride : c);
-        Checks.remaining(Checks.notNull(logits, "logits").remaining(), Checks.matrixLength(n, c, logitsStride), "logits");
-        Checks.remaining(Checks.notNull(targets, "targets").remaining(), n, "targets");
-        if (gradOutput != null) Checks.remaining(gradOutput.remaining(), lossLength(n), "gradOutput");
-        if (loss != null) Checks.output(loss, lossLength(n), "loss");
-        if (gradLogits != null) Checks.output(gradLogits, Checks.matrixLength(n, c, gradStride), "gradLogits");
-        long bad = backend.softmaxCrossEntropy(this, logits.slice(), logitsStride, targets.slice(), n, c,
-                gradOutput == null ? null : gradOutput.slice(), loss == null ? null : loss.slice(),
-                gradLogits == null ? null : gradLogits.slice(), gradStride);
-        if (bad != -1) throw invalidTarget(targets.slice(), n, c);
-    }
-
-    // ---------------------------------------------------------------- device buffers
-
-    /** The workspace a device call needs for n rows of c classes (error word included). */
-    public long workspaceBytes(long n, long c) {
-        checkShape(n, c, c, c);
-        return ErrorWord.BYTES + backend.softmaxCrossEntropyWorkspaceBytes(n, c, reduction);
-    }
-
-    /** Allocates a workspace for n rows of c classes, with its error word cleared. */
-    public DeviceBuffer allocateWorkspace(long n, long c) {
-        return ErrorWord.allocateWorkspace(backend, workspaceBytes(n, c));
-    }
-
-    public void forward(DeviceBuffer logits, long logitsStride, DeviceBuffer targets, long n, long c,
-            DeviceBuffer loss, DeviceBuffer workspace) {
-        Checks.notNull(loss, "loss");
-        device(logits, logitsStride, targets, n, c, null, loss, null, c, workspace);
-    }
-
-    public void backward(DeviceBuffer logits, long logitsStride, DeviceBuffer targets, long n, long c,
-            DeviceBuffer gradOutput, DeviceBuffer gradLogits, long gradStride, DeviceBuffer workspace) {
-        Checks.notNull(gradLogits, "gradLogits");
-        device(logits, logitsStride, targets, n, c, gradOutput, null, gradLogits, gradStride, workspace);
-    }
-
-    /**
-     * The fast path: queued on the stream of {@code logits}, no copy, no synchronisation.
-     * {@code gradOutput} may be null (1). {@code workspace} comes from {@link #allocateWorkspace}
-     * (or is at least {@link #workspaceBytes} long, with its first 16 bytes zeroed).
-     */
-    public void forwardBackward(DeviceBuffer logits, long logitsStride, DeviceBuffer targets, long n, long c,
-            DeviceBuffer gradOutput, DeviceBuffer loss, DeviceBuffer gradLogits, long gradStride,
-            DeviceBuffer workspace) {
-        Checks.notNull(loss, "loss");
-        Checks.notNull(gradLogits, "gradLogits");
-        device(logits, logitsStride, targets, n, c, gradOutput, loss, gradLogits, gradStride, workspace);
-    }
-
-    /**
-     * Waits for the work queued on the workspace's stream, reads the error word the kernels set
-     * for invalid targets, clears it, and throws {@link CulossException} if it was set.
-     */
-    public void checkErrors(DeviceBuffer workspace, long stream) {
-        ErrorWord.check(backend, workspace, stream,
-                "a target is outside [0, C) and is not the ignore index; its row counted for nothing");
-    }
-
-    private void device(DeviceBuffer logits, long logitsStride, DeviceBuffer targets, long n, long c,
-            DeviceBuffer gradOutput, DeviceBuffer loss, DeviceBuffer gradLogits, long gradStride,
-            DeviceBuffer workspace) {
-        checkShape(n, c, logitsStride, gradLogits != null ? gradStride : c);
-        Checks.device(logits, backend, Checks.matrixLength(n, c, logitsStride) * Float.BYTES, "logits");
-        Checks.device(targets, backend, n * Integer.BYTES, "targets");
-        if (gradOutput != null) Checks.device(gradOutput, backend, lossLength(n) * Float.BYTES, "gradOutput");
-        if (loss != null) Checks.device(loss, backend, lossLength(n) * Float.BYTES, "loss");
-        if (gradLogits != null) {
-            Checks.device(gradLogits, backend, Checks.matrixLength(n, c, gradStride) * Float.BYTES, "gradLogits");
-        }
-        Checks.device(workspace, backend, workspaceBytes(n, c), "workspace");
-        try (HeldBuffers held = HeldBuffers.of(logits, targets, gradOutput, loss, gradLogits, workspace)) {
-            long ws = workspace.address();
-            backend.softmaxCrossEntropy(this, logits.address(), logitsStride, targets.address(), n, c,
-                    deviceWeightsAddress(), HeldBuffers.address(gradOutput), HeldBuffers.address(loss),
-                    HeldBuffers.address(gradLogits), gradStride, ws + ErrorWord.BYTES,
-                    workspace.bytes() - ErrorWord.BYTES, ws, logits.stream());
-        }
-    }
-
-    /** Frees the copy of the class weights a native backend holds. */
     @Override
-    public void close() {
-        if (deviceWeights != null) deviceWeights.close();
-    }
-
-    // ---------------------------------------------------------------- checks
-
-    private long lossLength(long n) {
-        return reduction == Reduction.NONE ? n : 1;
-    }
-
-    private int lossLength(int n) {
-        return reduction == Reduction.NONE ? n : 1;
-    }
-
-    private static int gradLength(int n, int c) {
-        return Checks.arrayLength(n, c, "n * c");
-    }
-
-    private void checkShape(long n, long c, long logitsStride, long gradStride) {
-        Checks.nonNegative(n, "n");
-        Checks.positive(c, "c");
-        if (classWeights != null && classWeights.length != c) {
-            throw new IllegalArgumentException("c (" + c + ") differs from the number of class weights ("
-                    + classWeights.length + ")");
-        }
-        Checks.stride(logitsStride, c, "logitsStride", "c");
-        Checks.stride(gradStride, c, "gradStride", "c");
-    }
-
-    private void checkArray(Object array, String name, int n, int c) {
-        Checks.notNull(array, name);
-        checkShape(n, c, c, c);
-    }
-
-    private static FloatBuffer wrapOrNull(float[] values) {
-        return values == null ? null : FloatBuffer.wrap(values);
-    }
-
-    private CulossException invalidTarget(IntBuffer targets, int n, int c) {
-        for (int i = 0; i < n; i++) {
-            int t = targets.get(i);
-            if ((t < 0 || t >= c) && !(hasIgnoreIndex && t == ignoreIndex)) {
-                return new CulossException(Status.INVALID_TARGET, "targets[" + i + "] = " + t + " is outside [0, " + c
-                        + ") and is not the ignore index; that row counted for nothing");
-            }
-        }
-        return new CulossException(Status.INVALID_TARGET, "a target is outside [0, " + c + ")");
+    Result result(float[] loss, float[] gradLogits) {
+        return new Result(loss, gradLogits);
     }
 
     /** The options of a {@link SoftmaxCrossEntropy}; defaults are PyTorch's. */

@@ -2,6 +2,8 @@ package org.culoss;
 
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
+import org.culoss.internal.CulossNative;
+import org.culoss.internal.JavaSoftmaxFocal;
 
 /**
  * Softmax focal loss (Lin et al., "Focal Loss for Dense Object Detection", in its multi-class
@@ -47,47 +49,45 @@ import java.nio.IntBuffer;
  * nothing (nor in the mean's count) and nothing is written out of bounds. Instances are immutable
  * and thread-safe.
  */
-public final class SoftmaxFocal implements AutoCloseable {
+public final class SoftmaxFocal extends RowSoftmaxLoss<SoftmaxFocal.Result> {
     /** PyTorch's default ignore index. */
     public static final int DEFAULT_IGNORE_INDEX = -100;
     /** The focusing exponent of the paper's experiments. */
     public static final float DEFAULT_GAMMA = 2f;
 
-    private final Backend backend;
-    private final Reduction reduction;
-    private final boolean hasIgnoreIndex;
-    private final int ignoreIndex;
+    static final Op<SoftmaxFocal> OP = declare("softmax_focal", "culossSoftmaxFocal", "classAlpha",
+            (l, c, mode) -> switch (mode) {
+                case FORWARD -> CulossNative.culossSoftmaxFocalForward(c.address[LOGITS], c.stride[LOGITS],
+                        c.address[TARGETS], c.sizes[N], c.sizes[C], c.address[TABLE], l.alpha, l.gamma,
+                        l.ignoreIndexValue(), l.reduction.nativeValue(), c.address[LOSS], c.workspace,
+                        c.workspaceBytes, c.errorWord, c.stream);
+                case BACKWARD -> CulossNative.culossSoftmaxFocalBackward(c.address[LOGITS], c.stride[LOGITS],
+                        c.address[TARGETS], c.sizes[N], c.sizes[C], c.address[TABLE], l.alpha, l.gamma,
+                        l.ignoreIndexValue(), l.reduction.nativeValue(), c.address[GRAD_OUTPUT], c.address[GRAD],
+                        c.stride[GRAD], c.workspace, c.workspaceBytes, c.errorWord, c.stream);
+                case FORWARD_BACKWARD -> CulossNative.culossSoftmaxFocalForwardBackward(c.address[LOGITS],
+                        c.stride[LOGITS], c.address[TARGETS], c.sizes[N], c.sizes[C], c.address[TABLE], l.alpha,
+                        l.gamma, l.ignoreIndexValue(), l.reduction.nativeValue(), c.address[GRAD_OUTPUT],
+                        c.address[LOSS], c.address[GRAD], c.stride[GRAD], c.workspace, c.workspaceBytes,
+                        c.errorWord, c.stream);
+            },
+            (l, sizes, bytes) -> CulossNative.culossSoftmaxFocalWorkspaceSize(sizes[N], sizes[C],
+                    l.reduction.nativeValue(), bytes),
+            (l, c, threads) -> JavaSoftmaxFocal.run(c.floats(LOGITS), c.stride[LOGITS], c.ints(TARGETS), c.intSize(N),
+                    c.intSize(C), c.floats(TABLE), l.alpha, l.gamma, l.ignoreIndexValue(), l.reduction,
+                    c.floats(GRAD_OUTPUT), c.floats(LOSS), c.floats(GRAD), c.stride[GRAD], threads));
+
     private final float gamma;
     private final float alpha;
-    private final float[] classAlpha;
-    private final DeviceBuffer deviceAlpha;  // classAlpha in backend memory, for native backends
 
     private SoftmaxFocal(Builder b) {
-        this.backend = b.backend != null ? b.backend : Culoss.fastest();
-        this.reduction = b.reduction;
-        this.hasIgnoreIndex = b.hasIgnoreIndex;
-        this.ignoreIndex = b.ignoreIndex;
+        super(b.backend, b.reduction, b.classAlpha, b.hasIgnoreIndex, b.ignoreIndex, OP);
         this.gamma = b.gamma;
         this.alpha = b.alpha;
-        this.classAlpha = b.classAlpha;
-        if (classAlpha != null && !(backend instanceof JavaBackend)) {
-            deviceAlpha = backend.allocateFloats(classAlpha.length);
-            deviceAlpha.copyFrom(classAlpha);
-        } else {
-            deviceAlpha = null;
-        }
     }
 
     public static Builder builder() {
         return new Builder();
-    }
-
-    public Backend backend() {
-        return backend;
-    }
-
-    public Reduction reduction() {
-        return reduction;
     }
 
     public float gamma() {
@@ -101,20 +101,7 @@ public final class SoftmaxFocal implements AutoCloseable {
 
     /** A copy of the per-class alpha, or null (the scalar {@link #alpha()} for every class). */
     public float[] classAlpha() {
-        return classAlpha == null ? null : classAlpha.clone();
-    }
-
-    /** The ignore index as the C API takes it: {@code Long.MIN_VALUE} when no class is ignored. */
-    public long ignoreIndexValue() {
-        return hasIgnoreIndex ? ignoreIndex : Long.MIN_VALUE;
-    }
-
-    float[] classAlphaNoCopy() {
-        return classAlpha;
-    }
-
-    long deviceAlphaAddress() {
-        return deviceAlpha == null ? 0 : deviceAlpha.address();
+        return table() == null ? null : table().clone();
     }
 
     /** The loss and the gradient of one {@code forwardBackward} on arrays. */
@@ -138,189 +125,9 @@ public final class SoftmaxFocal implements AutoCloseable {
         }
     }
 
-    // ---------------------------------------------------------------- arrays
-
-    /** The loss of {@code logits} (n x c, row-major): one value, or n for {@code none}. */
-    public float[] forward(float[] logits, int[] targets, int n, int c) {
-        checkArray(logits, "logits", n, c);
-        checkArray(targets, "targets", n, c);
-        float[] loss = new float[lossLength(n)];
-        forward(FloatBuffer.wrap(logits), c, IntBuffer.wrap(targets), n, c, FloatBuffer.wrap(loss));
-        return loss;
-    }
-
-    /** The gradient for the upstream gradient {@code gradOutput} (null: 1; n values for {@code none}). */
-    public float[] backward(float[] logits, int[] targets, int n, int c, float[] gradOutput) {
-        checkArray(logits, "logits", n, c);
-        checkArray(targets, "targets", n, c);
-        float[] grad = new float[Checks.arrayLength(n, c, "n * c")];
-        backward(FloatBuffer.wrap(logits), c, IntBuffer.wrap(targets), n, c, wrapOrNull(gradOutput),
-                FloatBuffer.wrap(grad), c);
-        return grad;
-    }
-
-    /** Loss and gradient in one pass, for an upstream gradient of 1. */
-    public Result forwardBackward(float[] logits, int[] targets, int n, int c) {
-        return forwardBackward(logits, targets, n, c, null);
-    }
-
-    /** Loss and gradient in one pass; {@code gradOutput} as in {@link #backward}. */
-    public Result forwardBackward(float[] logits, int[] targets, int n, int c, float[] gradOutput) {
-        checkArray(logits, "logits", n, c);
-        checkArray(targets, "targets", n, c);
-        float[] loss = new float[lossLength(n)];
-        float[] grad = new float[Checks.arrayLength(n, c, "n * c")];
-        forwardBackward(FloatBuffer.wrap(logits), c, IntBuffer.wrap(targets), n, c, wrapOrNull(gradOutput),
-                FloatBuffer.wrap(loss), FloatBuffer.wrap(grad), c);
-        return new Result(loss, grad);
-    }
-
-    // ---------------------------------------------------------------- host buffers
-
-    public void forward(FloatBuffer logits, int logitsStride, IntBuffer targets, int n, int c, FloatBuffer loss) {
-        Checks.notNull(loss, "loss");
-        host(logits, logitsStride, targets, n, c, null, loss, null, c);
-    }
-
-    public void backward(FloatBuffer logits, int logitsStride, IntBuffer targets, int n, int c,
-            FloatBuffer gradOutput, FloatBuffer gradLogits, int gradStride) {
-        Checks.notNull(gradLogits, "gradLogits");
-        host(logits, logitsStride, targets, n, c, gradOutput, null, gradLogits, gradStride);
-    }
-
-    public void forwardBackward(FloatBuffer logits, int logitsStride, IntBuffer targets, int n, int c,
-            FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradLogits, int gradStride) {
-        Checks.notNull(loss, "loss");
-        Checks.notNull(gradLogits, "gradLogits");
-        host(logits, logitsStride, targets, n, c, gradOutput, loss, gradLogits, gradStride);
-    }
-
-    private void host(FloatBuffer logits, int logitsStride, IntBuffer targets, int n, int c, FloatBuffer gradOutput,
-            FloatBuffer loss, FloatBuffer gradLogits, int gradStride) {
-        checkShape(n, c, logitsStride, gradLogits != null ? gradStride : c);
-        Checks.remaining(Checks.notNull(logits, "logits").remaining(), Checks.matrixLength(n, c, logitsStride), "logits");
-        Checks.remaining(Checks.notNull(targets, "targets").remaining(), n, "targets");
-        if (gradOutput != null) Checks.remaining(gradOutput.remaining(), lossLength(n), "gradOutput");
-        if (loss != null) Checks.output(loss, lossLength(n), "loss");
-        if (gradLogits != null) Checks.output(gradLogits, Checks.matrixLength(n, c, gradStride), "gradLogits");
-        long bad = backend.softmaxFocal(this, logits.slice(), logitsStride, targets.slice(), n, c,
-                gradOutput == null ? null : gradOutput.slice(), loss == null ? null : loss.slice(),
-                gradLogits == null ? null : gradLogits.slice(), gradStride);
-        if (bad != -1) throw invalidTarget(targets.slice(), n, c);
-    }
-
-    // ---------------------------------------------------------------- device buffers
-
-    /** The workspace a device call needs for n rows of c classes (error word included). */
-    public long workspaceBytes(long n, long c) {
-        checkShape(n, c, c, c);
-        return ErrorWord.BYTES + backend.softmaxFocalWorkspaceBytes(n, c, reduction);
-    }
-
-    /** Allocates a workspace for n rows of c classes, with its error word cleared. */
-    public DeviceBuffer allocateWorkspace(long n, long c) {
-        return ErrorWord.allocateWorkspace(backend, workspaceBytes(n, c));
-    }
-
-    public void forward(DeviceBuffer logits, long logitsStride, DeviceBuffer targets, long n, long c,
-            DeviceBuffer loss, DeviceBuffer workspace) {
-        Checks.notNull(loss, "loss");
-        device(logits, logitsStride, targets, n, c, null, loss, null, c, workspace);
-    }
-
-    public void backward(DeviceBuffer logits, long logitsStride, DeviceBuffer targets, long n, long c,
-            DeviceBuffer gradOutput, DeviceBuffer gradLogits, long gradStride, DeviceBuffer workspace) {
-        Checks.notNull(gradLogits, "gradLogits");
-        device(logits, logitsStride, targets, n, c, gradOutput, null, gradLogits, gradStride, workspace);
-    }
-
-    /**
-     * The fast path: queued on the stream of {@code logits}, no copy, no synchronisation.
-     * {@code gradOutput} may be null (1). {@code workspace} comes from {@link #allocateWorkspace}
-     * (or is at least {@link #workspaceBytes} long, with its first 16 bytes zeroed).
-     */
-    public void forwardBackward(DeviceBuffer logits, long logitsStride, DeviceBuffer targets, long n, long c,
-            DeviceBuffer gradOutput, DeviceBuffer loss, DeviceBuffer gradLogits, long gradStride,
-            DeviceBuffer workspace) {
-        Checks.notNull(loss, "loss");
-        Checks.notNull(gradLogits, "gradLogits");
-        device(logits, logitsStride, targets, n, c, gradOutput, loss, gradLogits, gradStride, workspace);
-    }
-
-    /**
-     * Waits for the work queued on the workspace's stream, reads the error word the kernels set
-     * for invalid targets, clears it, and throws {@link CulossException} if it was set.
-     */
-    public void checkErrors(DeviceBuffer workspace, long stream) {
-        ErrorWord.check(backend, workspace, stream,
-                "a target is outside [0, C) and is not the ignore index; its row counted for nothing");
-    }
-
-    private void device(DeviceBuffer logits, long logitsStride, DeviceBuffer targets, long n, long c,
-            DeviceBuffer gradOutput, DeviceBuffer loss, DeviceBuffer gradLogits, long gradStride,
-            DeviceBuffer workspace) {
-        checkShape(n, c, logitsStride, gradLogits != null ? gradStride : c);
-        Checks.device(logits, backend, Checks.matrixLength(n, c, logitsStride) * Float.BYTES, "logits");
-        Checks.device(targets, backend, n * Integer.BYTES, "targets");
-        if (gradOutput != null) Checks.device(gradOutput, backend, lossLength(n) * Float.BYTES, "gradOutput");
-        if (loss != null) Checks.device(loss, backend, lossLength(n) * Float.BYTES, "loss");
-        if (gradLogits != null) {
-            Checks.device(gradLogits, backend, Checks.matrixLength(n, c, gradStride) * Float.BYTES, "gradLogits");
-        }
-        Checks.device(workspace, backend, workspaceBytes(n, c), "workspace");
-        try (HeldBuffers held = HeldBuffers.of(logits, targets, gradOutput, loss, gradLogits, workspace)) {
-            long ws = workspace.address();
-            backend.softmaxFocal(this, logits.address(), logitsStride, targets.address(), n, c, deviceAlphaAddress(),
-                    HeldBuffers.address(gradOutput), HeldBuffers.address(loss), HeldBuffers.address(gradLogits),
-                    gradStride, ws + ErrorWord.BYTES, workspace.bytes() - ErrorWord.BYTES, ws, logits.stream());
-        }
-    }
-
-    /** Frees the copy of the per-class alpha a native backend holds. */
     @Override
-    public void close() {
-        if (deviceAlpha != null) deviceAlpha.close();
-    }
-
-    // ---------------------------------------------------------------- checks
-
-    private long lossLength(long n) {
-        return reduction == Reduction.NONE ? n : 1;
-    }
-
-    private int lossLength(int n) {
-        return reduction == Reduction.NONE ? n : 1;
-    }
-
-    private void checkShape(long n, long c, long logitsStride, long gradStride) {
-        Checks.nonNegative(n, "n");
-        Checks.positive(c, "c");
-        if (classAlpha != null && classAlpha.length != c) {
-            throw new IllegalArgumentException("c (" + c + ") differs from the number of classAlpha values ("
-                    + classAlpha.length + ")");
-        }
-        Checks.stride(logitsStride, c, "logitsStride", "c");
-        Checks.stride(gradStride, c, "gradStride", "c");
-    }
-
-    private void checkArray(Object array, String name, int n, int c) {
-        Checks.notNull(array, name);
-        checkShape(n, c, c, c);
-    }
-
-    private static FloatBuffer wrapOrNull(float[] values) {
-        return values == null ? null : FloatBuffer.wrap(values);
-    }
-
-    private CulossException invalidTarget(IntBuffer targets, int n, int c) {
-        for (int i = 0; i < n; i++) {
-            int t = targets.get(i);
-            if ((t < 0 || t >= c) && !(hasIgnoreIndex && t == ignoreIndex)) {
-                return new CulossException(Status.INVALID_TARGET, "targets[" + i + "] = " + t + " is outside [0, " + c
-                        + ") and is not the ignore index; that row counted for nothing");
-            }
-        }
-        return new CulossException(Status.INVALID_TARGET, "a target is outside [0, " + c + ")");
+    Result result(float[] loss, float[] gradLogits) {
+        return new Result(loss, gradLogits);
     }
 
     /** The options of a {@link SoftmaxFocal}: alpha 1, gamma 2, ignore index -100, mean. */

@@ -1,6 +1,8 @@
 package org.culoss;
 
 import java.nio.FloatBuffer;
+import org.culoss.internal.CulossNative;
+import org.culoss.internal.JavaTripletMargin;
 
 /**
  * Triplet margin loss with the semantics of {@code torch.nn.functional.triplet_margin_loss}:
@@ -35,17 +37,60 @@ import java.nio.FloatBuffer;
  * {@link IllegalArgumentException} that names it. Instances are immutable and thread-safe; they
  * hold no native resources.
  */
-public final class TripletMargin implements AutoCloseable {
-    private final Backend backend;
-    private final Reduction reduction;
+public final class TripletMargin extends LossFunction {
+    static final int ANCHOR = 0;
+    static final int POSITIVE = 1;
+    static final int NEGATIVE = 2;
+    static final int GRAD_OUTPUT = 3;
+    static final int LOSS = 4;
+    static final int GRAD_ANCHOR = 5;
+    static final int GRAD_POSITIVE = 6;
+    static final int GRAD_NEGATIVE = 7;
+    static final int N = 0;
+    static final int D = 1;
+
+    static final Op<TripletMargin> OP = Op.<TripletMargin>builder("triplet_margin", "culossTripletMargin")
+            .size("n", 0)
+            .size("d", 1)
+            .input("anchor", "n*d")
+            .input("positive", "n*d")
+            .input("negative", "n*d")
+            .gradOutput()
+            .loss()
+            .grad("gradAnchor", "n*d")
+            .grad("gradPositive", "n*d")
+            .grad("gradNegative", "n*d")
+            .nativeKernel((l, c, mode) -> switch (mode) {
+                case FORWARD -> CulossNative.culossTripletMarginForward(c.address[ANCHOR], c.address[POSITIVE],
+                        c.address[NEGATIVE], c.sizes[N], c.sizes[D], l.margin, l.p, l.eps, l.swap ? 1 : 0,
+                        l.reduction.nativeValue(), c.address[LOSS], c.workspace, c.workspaceBytes, c.stream);
+                case BACKWARD -> CulossNative.culossTripletMarginBackward(c.address[ANCHOR], c.address[POSITIVE],
+                        c.address[NEGATIVE], c.sizes[N], c.sizes[D], l.margin, l.p, l.eps, l.swap ? 1 : 0,
+                        l.reduction.nativeValue(), c.address[GRAD_OUTPUT], c.address[GRAD_ANCHOR],
+                        c.address[GRAD_POSITIVE], c.address[GRAD_NEGATIVE], c.workspace, c.workspaceBytes, c.stream);
+                case FORWARD_BACKWARD -> CulossNative.culossTripletMarginForwardBackward(c.address[ANCHOR],
+                        c.address[POSITIVE], c.address[NEGATIVE], c.sizes[N], c.sizes[D], l.margin, l.p, l.eps,
+                        l.swap ? 1 : 0, l.reduction.nativeValue(), c.address[GRAD_OUTPUT], c.address[LOSS],
+                        c.address[GRAD_ANCHOR], c.address[GRAD_POSITIVE], c.address[GRAD_NEGATIVE], c.workspace,
+                        c.workspaceBytes, c.stream);
+            }, (l, sizes, bytes) -> CulossNative.culossTripletMarginWorkspaceSize(sizes[N], sizes[D],
+                    l.reduction.nativeValue(), bytes))
+            .javaKernel((l, c, threads) -> {
+                JavaTripletMargin.run(c.floats(ANCHOR), c.floats(POSITIVE), c.floats(NEGATIVE), c.intSize(N),
+                        c.intSize(D), l.margin, l.p, l.eps, l.swap, l.reduction, c.floats(GRAD_OUTPUT),
+                        c.floats(LOSS), c.floats(GRAD_ANCHOR), c.floats(GRAD_POSITIVE), c.floats(GRAD_NEGATIVE),
+                        threads);
+                return -1;
+            })
+            .build();
+
     private final float margin;
     private final float p;
     private final float eps;
     private final boolean swap;
 
     private TripletMargin(Builder b) {
-        this.backend = b.backend != null ? b.backend : Culoss.fastest();
-        this.reduction = b.reduction;
+        super(b.backend, b.reduction, null);
         this.margin = b.margin;
         this.p = b.p;
         this.eps = b.eps;
@@ -54,14 +99,6 @@ public final class TripletMargin implements AutoCloseable {
 
     public static Builder builder() {
         return new Builder();
-    }
-
-    public Backend backend() {
-        return backend;
-    }
-
-    public Reduction reduction() {
-        return reduction;
     }
 
     public float margin() {
@@ -119,26 +156,19 @@ public final class TripletMargin implements AutoCloseable {
 
     /** The loss of n triplets of d features (row-major): one value, or n for {@code none}. */
     public float[] forward(float[] anchor, float[] positive, float[] negative, int n, int d) {
-        checkArrays(anchor, positive, negative, n, d);
+        Call call = arrays(anchor, positive, negative, n, d, null);
         float[] loss = new float[lossLength(n)];
-        forward(FloatBuffer.wrap(anchor), FloatBuffer.wrap(positive), FloatBuffer.wrap(negative), n, d,
-                FloatBuffer.wrap(loss));
+        call.host[LOSS] = FloatBuffer.wrap(loss);
+        Invoker.host(OP, this, call);
         return loss;
     }
 
     /**
      * The three gradients for the upstream gradient {@code gradOutput} (null: 1; n values for
-     * {@code none}); the result's {@link Result#loss} is null.
+     * {@code none}); the result's loss is null.
      */
     public Result backward(float[] anchor, float[] positive, float[] negative, int n, int d, float[] gradOutput) {
-        checkArrays(anchor, positive, negative, n, d);
-        int len = Checks.arrayLength(n, d, "n * d");
-        float[] ga = new float[len];
-        float[] gp = new float[len];
-        float[] gn = new float[len];
-        backward(FloatBuffer.wrap(anchor), FloatBuffer.wrap(positive), FloatBuffer.wrap(negative), n, d,
-                wrapOrNull(gradOutput), FloatBuffer.wrap(ga), FloatBuffer.wrap(gp), FloatBuffer.wrap(gn));
-        return new Result(null, ga, gp, gn);
+        return arrayCall(anchor, positive, negative, n, d, gradOutput, false);
     }
 
     /** Loss and gradients in one pass, for an upstream gradient of 1. */
@@ -149,15 +179,22 @@ public final class TripletMargin implements AutoCloseable {
     /** Loss and gradients in one pass; {@code gradOutput} as in {@link #backward}. */
     public Result forwardBackward(float[] anchor, float[] positive, float[] negative, int n, int d,
             float[] gradOutput) {
-        checkArrays(anchor, positive, negative, n, d);
+        return arrayCall(anchor, positive, negative, n, d, gradOutput, true);
+    }
+
+    private Result arrayCall(float[] anchor, float[] positive, float[] negative, int n, int d, float[] gradOutput,
+            boolean forward) {
+        Call call = arrays(anchor, positive, negative, n, d, gradOutput);
         int len = Checks.arrayLength(n, d, "n * d");
-        float[] loss = new float[lossLength(n)];
+        float[] loss = forward ? new float[lossLength(n)] : null;
         float[] ga = new float[len];
         float[] gp = new float[len];
         float[] gn = new float[len];
-        forwardBackward(FloatBuffer.wrap(anchor), FloatBuffer.wrap(positive), FloatBuffer.wrap(negative), n, d,
-                wrapOrNull(gradOutput), FloatBuffer.wrap(loss), FloatBuffer.wrap(ga), FloatBuffer.wrap(gp),
-                FloatBuffer.wrap(gn));
+        if (forward) call.host[LOSS] = FloatBuffer.wrap(loss);
+        call.host[GRAD_ANCHOR] = FloatBuffer.wrap(ga);
+        call.host[GRAD_POSITIVE] = FloatBuffer.wrap(gp);
+        call.host[GRAD_NEGATIVE] = FloatBuffer.wrap(gn);
+        Invoker.host(OP, this, call);
         return new Result(loss, ga, gp, gn);
     }
 
@@ -165,15 +202,20 @@ public final class TripletMargin implements AutoCloseable {
 
     public void forward(FloatBuffer anchor, FloatBuffer positive, FloatBuffer negative, int n, int d,
             FloatBuffer loss) {
-        Checks.notNull(loss, "loss");
-        host(anchor, positive, negative, n, d, null, loss, null, null, null);
+        Call call = host(anchor, positive, negative, n, d, null);
+        call.host[LOSS] = Checks.notNull(loss, "loss");
+        Invoker.host(OP, this, call);
     }
 
     /** Any of the three gradients may be null (not computed), but not all. */
     public void backward(FloatBuffer anchor, FloatBuffer positive, FloatBuffer negative, int n, int d,
             FloatBuffer gradOutput, FloatBuffer gradAnchor, FloatBuffer gradPositive, FloatBuffer gradNegative) {
         checkSomeGradient(gradAnchor, gradPositive, gradNegative);
-        host(anchor, positive, negative, n, d, gradOutput, null, gradAnchor, gradPositive, gradNegative);
+        Call call = host(anchor, positive, negative, n, d, gradOutput);
+        call.host[GRAD_ANCHOR] = gradAnchor;
+        call.host[GRAD_POSITIVE] = gradPositive;
+        call.host[GRAD_NEGATIVE] = gradNegative;
+        Invoker.host(OP, this, call);
     }
 
     /** Any of the three gradients may be null (not computed), but not all. */
@@ -182,35 +224,19 @@ public final class TripletMargin implements AutoCloseable {
             FloatBuffer gradNegative) {
         Checks.notNull(loss, "loss");
         checkSomeGradient(gradAnchor, gradPositive, gradNegative);
-        host(anchor, positive, negative, n, d, gradOutput, loss, gradAnchor, gradPositive, gradNegative);
-    }
-
-    private void host(FloatBuffer anchor, FloatBuffer positive, FloatBuffer negative, int n, int d,
-            FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradAnchor, FloatBuffer gradPositive,
-            FloatBuffer gradNegative) {
-        checkShape(n, d);
-        long count = (long) n * d;
-        Checks.remaining(Checks.notNull(anchor, "anchor").remaining(), count, "anchor");
-        Checks.remaining(Checks.notNull(positive, "positive").remaining(), count, "positive");
-        Checks.remaining(Checks.notNull(negative, "negative").remaining(), count, "negative");
-        if (gradOutput != null) Checks.remaining(gradOutput.remaining(), lossLength(n), "gradOutput");
-        if (loss != null) Checks.output(loss, lossLength(n), "loss");
-        if (gradAnchor != null) Checks.output(gradAnchor, count, "gradAnchor");
-        if (gradPositive != null) Checks.output(gradPositive, count, "gradPositive");
-        if (gradNegative != null) Checks.output(gradNegative, count, "gradNegative");
-        Span[] in = {Span.of(anchor, count), Span.of(positive, count), Span.of(negative, count)};
-        Span[] out = {Span.of(gradAnchor, count), Span.of(gradPositive, count), Span.of(gradNegative, count)};
-        checkNoOverlap(in, out);
-        backend.tripletMargin(this, anchor.slice(), positive.slice(), negative.slice(), n, d, slice(gradOutput),
-                slice(loss), slice(gradAnchor), slice(gradPositive), slice(gradNegative));
+        Call call = host(anchor, positive, negative, n, d, gradOutput);
+        call.host[LOSS] = loss;
+        call.host[GRAD_ANCHOR] = gradAnchor;
+        call.host[GRAD_POSITIVE] = gradPositive;
+        call.host[GRAD_NEGATIVE] = gradNegative;
+        Invoker.host(OP, this, call);
     }
 
     // ---------------------------------------------------------------- device buffers
 
     /** The workspace a device {@code forward} or {@code forwardBackward} needs for n rows of d. */
     public long workspaceBytes(long n, long d) {
-        checkShape(n, d);
-        return backend.tripletMarginWorkspaceBytes(n, d, reduction);
+        return Invoker.workspaceBytes(OP, this, n, d);
     }
 
     /** Allocates a workspace for n rows of d. */
@@ -218,11 +244,12 @@ public final class TripletMargin implements AutoCloseable {
         return DeviceBuffer.allocate(backend, workspaceBytes(n, d));
     }
 
+    /** {@code workspace} may be null when {@link #workspaceBytes} is 0. */
     public void forward(DeviceBuffer anchor, DeviceBuffer positive, DeviceBuffer negative, long n, long d,
             DeviceBuffer loss, DeviceBuffer workspace) {
-        Checks.notNull(loss, "loss");
-        Checks.notNull(workspace, "workspace");
-        device(anchor, positive, negative, n, d, null, loss, null, null, null, workspace);
+        Call call = device(anchor, positive, negative, n, d, null);
+        call.device[LOSS] = Checks.notNull(loss, "loss");
+        Invoker.device(OP, this, call, workspace);
     }
 
     /**
@@ -233,75 +260,69 @@ public final class TripletMargin implements AutoCloseable {
             DeviceBuffer gradOutput, DeviceBuffer gradAnchor, DeviceBuffer gradPositive, DeviceBuffer gradNegative,
             DeviceBuffer workspace) {
         checkSomeGradient(gradAnchor, gradPositive, gradNegative);
-        device(anchor, positive, negative, n, d, gradOutput, null, gradAnchor, gradPositive, gradNegative, workspace);
+        Call call = device(anchor, positive, negative, n, d, gradOutput);
+        call.device[GRAD_ANCHOR] = gradAnchor;
+        call.device[GRAD_POSITIVE] = gradPositive;
+        call.device[GRAD_NEGATIVE] = gradNegative;
+        Invoker.device(OP, this, call, workspace);
     }
 
     /**
      * The fast path: queued on the stream of {@code anchor}, no copy, no synchronisation.
      * {@code gradOutput} may be null (1); any of the three gradients may be null, but not all.
      * {@code workspace} comes from {@link #allocateWorkspace} (or is at least
-     * {@link #workspaceBytes} long).
+     * {@link #workspaceBytes} long; null when that is 0).
      */
     public void forwardBackward(DeviceBuffer anchor, DeviceBuffer positive, DeviceBuffer negative, long n, long d,
             DeviceBuffer gradOutput, DeviceBuffer loss, DeviceBuffer gradAnchor, DeviceBuffer gradPositive,
             DeviceBuffer gradNegative, DeviceBuffer workspace) {
         Checks.notNull(loss, "loss");
         checkSomeGradient(gradAnchor, gradPositive, gradNegative);
-        Checks.notNull(workspace, "workspace");
-        device(anchor, positive, negative, n, d, gradOutput, loss, gradAnchor, gradPositive, gradNegative, workspace);
+        Call call = device(anchor, positive, negative, n, d, gradOutput);
+        call.device[LOSS] = loss;
+        call.device[GRAD_ANCHOR] = gradAnchor;
+        call.device[GRAD_POSITIVE] = gradPositive;
+        call.device[GRAD_NEGATIVE] = gradNegative;
+        Invoker.device(OP, this, call, workspace);
     }
 
-    private void device(DeviceBuffer anchor, DeviceBuffer positive, DeviceBuffer negative, long n, long d,
-            DeviceBuffer gradOutput, DeviceBuffer loss, DeviceBuffer gradAnchor, DeviceBuffer gradPositive,
-            DeviceBuffer gradNegative, DeviceBuffer workspace) {
-        checkShape(n, d);
-        long bytes = n * d * Float.BYTES;
-        long lossBytes = lossLength(n) * Float.BYTES;
-        Checks.device(anchor, backend, bytes, "anchor");
-        Checks.device(positive, backend, bytes, "positive");
-        Checks.device(negative, backend, bytes, "negative");
-        if (gradOutput != null) Checks.device(gradOutput, backend, lossBytes, "gradOutput");
-        if (loss != null) Checks.device(loss, backend, lossBytes, "loss");
-        if (gradAnchor != null) Checks.device(gradAnchor, backend, bytes, "gradAnchor");
-        if (gradPositive != null) Checks.device(gradPositive, backend, bytes, "gradPositive");
-        if (gradNegative != null) Checks.device(gradNegative, backend, bytes, "gradNegative");
-        long wsBytes = loss != null ? workspaceBytes(n, d) : 0;
-        if (workspace != null) Checks.device(workspace, backend, wsBytes, "workspace");
-        try (HeldBuffers held = HeldBuffers.of(anchor, positive, negative, gradOutput, loss, gradAnchor, gradPositive,
-                gradNegative, workspace)) {
-            Span[] in = {Span.of(anchor, bytes), Span.of(positive, bytes), Span.of(negative, bytes)};
-            Span[] out = {Span.of(gradAnchor, bytes), Span.of(gradPositive, bytes), Span.of(gradNegative, bytes)};
-            checkNoOverlap(in, out);
-            backend.tripletMargin(this, anchor.address(), positive.address(), negative.address(), n, d,
-                    HeldBuffers.address(gradOutput), HeldBuffers.address(loss), HeldBuffers.address(gradAnchor),
-                    HeldBuffers.address(gradPositive), HeldBuffers.address(gradNegative),
-                    HeldBuffers.address(workspace), workspace == null ? 0 : workspace.bytes(), anchor.stream());
-        }
+    // ---------------------------------------------------------------- calls
+
+    private Call arrays(float[] anchor, float[] positive, float[] negative, int n, int d, float[] gradOutput) {
+        Call call = host(FloatBuffer.wrap(Checks.notNull(anchor, "anchor")),
+                FloatBuffer.wrap(Checks.notNull(positive, "positive")),
+                FloatBuffer.wrap(Checks.notNull(negative, "negative")), n, d,
+                gradOutput == null ? null : FloatBuffer.wrap(gradOutput));
+        Invoker.checkInputs(OP, this, call);
+        return call;
     }
 
-    // ---------------------------------------------------------------- checks
+    private static Call host(FloatBuffer anchor, FloatBuffer positive, FloatBuffer negative, long n, long d,
+            FloatBuffer gradOutput) {
+        Call call = OP.call();
+        call.sizes[N] = n;
+        call.sizes[D] = d;
+        call.host[ANCHOR] = anchor;
+        call.host[POSITIVE] = positive;
+        call.host[NEGATIVE] = negative;
+        call.host[GRAD_OUTPUT] = gradOutput;
+        return call;
+    }
 
-    private long lossLength(long n) {
-        return reduction == Reduction.NONE ? n : 1;
+    private static Call device(DeviceBuffer anchor, DeviceBuffer positive, DeviceBuffer negative, long n, long d,
+            DeviceBuffer gradOutput) {
+        Call call = OP.call();
+        call.sizes[N] = n;
+        call.sizes[D] = d;
+        call.device[ANCHOR] = anchor;
+        call.device[POSITIVE] = positive;
+        call.device[NEGATIVE] = negative;
+        call.device[GRAD_OUTPUT] = gradOutput;
+        return call;
     }
 
     private int lossLength(int n) {
         return reduction == Reduction.NONE ? n : 1;
-    }
-
-    private static void checkShape(long n, long d) {
-        Checks.nonNegative(n, "n");
-        Checks.positive(d, "d");
-        if (n > 0 && d > Long.MAX_VALUE / Float.BYTES / n) {
-            throw new IllegalArgumentException("n * d (" + n + " * " + d + ") is too large");
-        }
-    }
-
-    private static void checkArrays(float[] anchor, float[] positive, float[] negative, int n, int d) {
-        Checks.notNull(anchor, "anchor");
-        Checks.notNull(positive, "positive");
-        Checks.notNull(negative, "negative");
-        checkShape(n, d);
     }
 
     private static void checkSomeGradient(Object gradAnchor, Object gradPositive, Object gradNegative) {
@@ -309,65 +330,6 @@ public final class TripletMargin implements AutoCloseable {
             throw new IllegalArgumentException("gradAnchor, gradPositive and gradNegative are all null");
         }
     }
-
-    private static final String[] INPUT_NAMES = {"anchor", "positive", "negative"};
-    private static final String[] GRAD_NAMES = {"gradAnchor", "gradPositive", "gradNegative"};
-
-    /** No gradient shares an element with an input or another gradient. */
-    private static void checkNoOverlap(Span[] inputs, Span[] grads) {
-        for (int g = 0; g < grads.length; g++) {
-            for (int i = 0; i < inputs.length; i++) {
-                if (Span.overlap(grads[g], inputs[i])) {
-                    throw new IllegalArgumentException(GRAD_NAMES[g] + " overlaps " + INPUT_NAMES[i]);
-                }
-            }
-            for (int h = g + 1; h < grads.length; h++) {
-                if (Span.overlap(grads[g], grads[h])) {
-                    throw new IllegalArgumentException(GRAD_NAMES[g] + " overlaps " + GRAD_NAMES[h]);
-                }
-            }
-        }
-    }
-
-    /**
-     * Where a buffer's elements lie, in bytes: in native memory (base {@code NATIVE}) or in a Java
-     * array (the array is the base). A read-only heap buffer hides its array: no span, unchecked.
-     */
-    private record Span(Object base, long start, long end) {
-        private static final Object NATIVE = new Object();
-
-        static Span of(FloatBuffer b, long count) {
-            if (b == null || count == 0) return null;
-            if (b.isDirect()) {
-                long start = OffHeap.address(b);
-                return new Span(NATIVE, start, start + count * Float.BYTES);
-            }
-            if (!b.hasArray()) return null;
-            long start = (long) (b.arrayOffset() + b.position()) * Float.BYTES;
-            return new Span(b.array(), start, start + count * Float.BYTES);
-        }
-
-        static Span of(DeviceBuffer b, long bytes) {
-            if (b == null || bytes == 0) return null;
-            return new Span(NATIVE, b.address(), b.address() + bytes);
-        }
-
-        static boolean overlap(Span x, Span y) {
-            return x != null && y != null && x.base == y.base && x.start < y.end && y.start < x.end;
-        }
-    }
-
-    private static FloatBuffer wrapOrNull(float[] values) {
-        return values == null ? null : FloatBuffer.wrap(values);
-    }
-
-    private static FloatBuffer slice(FloatBuffer b) {
-        return b == null ? null : b.slice();
-    }
-
-    /** Holds no native resources: nothing to free. Here so that every loss is used the same way. */
-    @Override
-    public void close() {}
 
     /** The options of a {@link TripletMargin}; defaults are PyTorch's. */
     public static final class Builder {

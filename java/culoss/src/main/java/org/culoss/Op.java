@@ -1,0 +1,244 @@
+package org.culoss;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.bytedeco.javacpp.SizeTPointer;
+
+/**
+ * The declaration of one operation of one loss: everything the generic path ({@link Invoker})
+ * and the tools need to know about it, in one place. Its sizes with their lower bounds, its
+ * tensors ({@link Operand}) in slot order, the C entry points (a prefix, completed by the
+ * {@link Mode}), the workspace query and the pure-Java kernel. A loss class declares its
+ * operations as static fields; {@link Losses} lists them.
+ *
+ * <p>The rules that follow from a declaration, the same for every loss:
+ * <ul>
+ *   <li>A tensor's extent is its shape over the sizes (a strided one spans {@code (rows - 1) * stride
+ *       + cols}); an extent or byte count that does not fit a long is refused, naming the tensor.
+ *   <li>An output may be written over an input only where the declaration says so, and then only
+ *       exactly (same start, extent and stride); any other overlap with another tensor is refused.
+ *   <li>An operation with labels checks them on the device and reports a bad one through the
+ *       error word at the start of its workspace, so its device calls always take a workspace;
+ *       the host calls name the first bad row. Without labels, only a forward with a reduction
+ *       needs workspace, and a workspace may be null when the call needs none.
+ * </ul>
+ *
+ * @param <L> the loss class whose parameters the kernels read
+ */
+final class Op<L extends LossFunction> {
+    /** The pure-Java kernel over host buffers; returns the first bad label's row, or -1. */
+    interface JavaKernel<L> {
+        long run(L loss, Call call, int threads);
+    }
+
+    /** The C entry point for {@code mode}, called with the call's addresses; returns its status. */
+    interface NativeKernel<L> {
+        int run(L loss, Call call, Mode mode);
+    }
+
+    /** The C workspace query for these sizes; returns its status. */
+    interface WorkspaceQuery<L> {
+        int run(L loss, long[] sizes, SizeTPointer bytes);
+    }
+
+    /** A check of the sizes beyond their lower bounds (a kernel's index range). */
+    interface SizeCheck {
+        void check(long[] sizes);
+    }
+
+    /** The loss's name in the case format, {@code ./culoss verify} and the bench: snake_case. */
+    final String loss;
+    /** This operation's name: the loss's, or the loss's and a verb ({@code center_update}). */
+    final String name;
+    /** The C entry points: this prefix and a {@link Mode#suffix}, or this name alone. */
+    final String nativeName;
+    final boolean oneEntryPoint;
+    final List<String> sizeNames;
+    final long[] minimum;
+    final List<Operand> operands;
+    /** The labels, or null when the operation takes none. */
+    final Operand labels;
+    /** The size that labels index, or -1. */
+    final int classSize;
+    final NativeKernel<L> nativeKernel;
+    final WorkspaceQuery<L> workspaceQuery;
+    final JavaKernel<L> javaKernel;
+    final SizeCheck sizeCheck;
+    /** One reusable call per thread: the device path allocates nothing. */
+    private final ThreadLocal<Call> calls;
+
+    private Op(Builder<L> b) {
+        this.loss = b.loss;
+        this.name = b.name;
+        this.nativeName = b.nativeName;
+        this.oneEntryPoint = b.oneEntryPoint;
+        this.sizeNames = List.copyOf(b.sizeNames);
+        this.minimum = b.minimum.stream().mapToLong(Long::longValue).toArray();
+        this.operands = List.copyOf(b.operands);
+        this.labels = operands.stream().filter(o -> o.role == Operand.Role.LABELS).findFirst().orElse(null);
+        this.classSize = b.classSize;
+        this.nativeKernel = b.nativeKernel;
+        this.workspaceQuery = b.workspaceQuery;
+        this.javaKernel = b.javaKernel;
+        this.sizeCheck = b.sizeCheck;
+        this.calls = ThreadLocal.withInitial(() -> new Call(this));
+    }
+
+    static <L extends LossFunction> Builder<L> builder(String loss, String nativeName) {
+        return new Builder<>(loss, loss, nativeName, false);
+    }
+
+    /** An operation with a single C entry point, named in full. */
+    static <L extends LossFunction> Builder<L> single(String loss, String verb, String nativeName) {
+        return new Builder<>(loss, loss + "_" + verb, nativeName, true);
+    }
+
+    /** The slot of the tensor called {@code name}; the loss classes resolve their constants once. */
+    int slot(String name) {
+        for (Operand o : operands) {
+            if (o.name.equals(name)) return o.slot;
+        }
+        throw new IllegalStateException(this.name + " declares no tensor " + name);
+    }
+
+    int size(String name) {
+        int i = sizeNames.indexOf(name);
+        if (i < 0) throw new IllegalStateException(this.name + " declares no size " + name);
+        return i;
+    }
+
+    /** This thread's call object, cleared. */
+    Call call() {
+        Call c = calls.get();
+        c.clear();
+        return c;
+    }
+
+    String entryPoint(Mode mode) {
+        return oneEntryPoint ? nativeName : nativeName + mode.suffix;
+    }
+
+    /** Workspace bytes before the kernels' own: the error word of an operation with labels. */
+    long errorWordBytes() {
+        return labels == null ? 0 : ErrorWord.BYTES;
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+
+    static final class Builder<L extends LossFunction> {
+        private final String loss;
+        private final String name;
+        private final String nativeName;
+        private final boolean oneEntryPoint;
+        private final List<String> sizeNames = new ArrayList<>();
+        private final List<Long> minimum = new ArrayList<>();
+        private final List<Operand> operands = new ArrayList<>();
+        private NativeKernel<L> nativeKernel;
+        private WorkspaceQuery<L> workspaceQuery;
+        private JavaKernel<L> javaKernel;
+        private SizeCheck sizeCheck = sizes -> {};
+        private int classSize = -1;
+
+        private Builder(String loss, String name, String nativeName, boolean oneEntryPoint) {
+            this.loss = loss;
+            this.name = name;
+            this.nativeName = nativeName;
+            this.oneEntryPoint = oneEntryPoint;
+        }
+
+        /** A size of at least {@code min}; the first size counts the samples. */
+        Builder<L> size(String name, long min) {
+            sizeNames.add(name);
+            minimum.add(min);
+            return this;
+        }
+
+        Builder<L> input(String name, String shape) {
+            return add(name, Operand.Role.INPUT, DType.FLOAT32, shape, null, false);
+        }
+
+        /** Rows*cols with a row stride called {@code strideName}. */
+        Builder<L> stridedInput(String name, String shape, String strideName) {
+            return add(name, Operand.Role.INPUT, DType.FLOAT32, shape, strideName, false);
+        }
+
+        /** One label per sample, in [0, {@code classes}) or the loss's ignore index. */
+        Builder<L> labels(String name, String classes) {
+            classSize = sizeIndex(classes);
+            return add(name, Operand.Role.LABELS, DType.INT32, sizeNames.get(0), null, false);
+        }
+
+        Builder<L> table(String name, String shape) {
+            return add(name, Operand.Role.TABLE, DType.FLOAT32, shape, null, true);
+        }
+
+        Builder<L> gradOutput() {
+            return add("gradOutput", Operand.Role.GRAD_OUTPUT, DType.FLOAT32, Operand.PER_SAMPLE, null, true);
+        }
+
+        /** The loss, over any of {@code inPlaceOf} when its extent is theirs. */
+        Builder<L> loss(String... inPlaceOf) {
+            return add("loss", Operand.Role.LOSS, DType.FLOAT32, Operand.PER_SAMPLE, null, true, inPlaceOf);
+        }
+
+        Builder<L> grad(String name, String shape, String... inPlaceOf) {
+            return add(name, Operand.Role.GRAD, DType.FLOAT32, shape, null, true, inPlaceOf);
+        }
+
+        Builder<L> stridedGrad(String name, String shape, String strideName, String... inPlaceOf) {
+            return add(name, Operand.Role.GRAD, DType.FLOAT32, shape, strideName, true, inPlaceOf);
+        }
+
+        Builder<L> inOut(String name, String shape) {
+            return add(name, Operand.Role.IN_OUT, DType.FLOAT32, shape, null, false);
+        }
+
+        Builder<L> check(SizeCheck check) {
+            this.sizeCheck = check;
+            return this;
+        }
+
+        Builder<L> nativeKernel(NativeKernel<L> kernel, WorkspaceQuery<L> query) {
+            this.nativeKernel = kernel;
+            this.workspaceQuery = query;
+            return this;
+        }
+
+        Builder<L> javaKernel(JavaKernel<L> kernel) {
+            this.javaKernel = kernel;
+            return this;
+        }
+
+        Op<L> build() {
+            if (nativeKernel == null || javaKernel == null) throw new IllegalStateException(name + ": no kernel");
+            for (Operand o : operands) {
+                for (String other : o.inPlaceOf) {
+                    if (operands.stream().noneMatch(p -> p.name.equals(other))) {
+                        throw new IllegalStateException(name + "." + o.name + " is declared in place of " + other);
+                    }
+                }
+            }
+            return new Op<>(this);
+        }
+
+        private Builder<L> add(String name, Operand.Role role, DType dtype, String shape, String strideName,
+                boolean optional, String... inPlaceOf) {
+            int[] dims = shape.equals(Operand.PER_SAMPLE) ? new int[0]
+                    : Arrays.stream(shape.split("\\*")).mapToInt(this::sizeIndex).toArray();
+            if (strideName != null && dims.length != 2) throw new IllegalStateException(name + ": a strided shape is rows*cols");
+            operands.add(new Operand(name, role, dtype, shape, strideName, optional, List.of(inPlaceOf), operands.size(),
+                    dims));
+            return this;
+        }
+
+        private int sizeIndex(String size) {
+            int i = sizeNames.indexOf(size);
+            if (i < 0) throw new IllegalStateException(name + ": no size " + size);
+            return i;
+        }
+    }
+}
