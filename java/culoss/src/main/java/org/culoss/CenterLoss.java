@@ -79,7 +79,7 @@ public final class CenterLoss extends LossFunction {
             .gradOutput()
             .loss()
             .grad("gradFeatures", "n*d", "features")
-            .grad("gradCenters", "c*d")
+            .gradOnRequest("gradCenters", "c*d")
             .nativeKernel((l, c, mode) -> switch (mode) {
                 case FORWARD -> CulossNative.culossCenterLossForward(c.address[FEATURES], c.address[LABELS],
                         c.address[CENTERS], c.sizes[N], c.sizes[D], c.sizes[C], l.lambda, l.reduction.nativeValue(),
@@ -99,7 +99,8 @@ public final class CenterLoss extends LossFunction {
             .build();
 
     /** The center update: the centers are read and written in place. */
-    static final Op<CenterLoss> UPDATE = Op.<CenterLoss>single("center", "update", "culossCenterLossUpdateCenters")
+    static final Op<CenterLoss> UPDATE = Op.<CenterLoss>single("center", "update", "culossCenterLossUpdateCenters",
+                    "culossCenterLossWorkspaceSize")
             .size("n", 0)
             .size("d", 1)
             .size("c", 1)
@@ -113,6 +114,13 @@ public final class CenterLoss extends LossFunction {
             .javaKernel((l, c, threads) -> JavaCenterLoss.updateCenters(c.floats(FEATURES), c.ints(LABELS),
                     c.floats(CENTERS), c.intSize(N), c.intSize(D), c.intSize(C), l.alpha, threads))
             .build();
+    static final LossDeclaration<Builder> DECLARATION = LossDeclaration.of(OP, Builder::new, Builder::backend,
+                    Builder::build)
+            .param(Param.number("lambda", "1", Builder::lambda))
+            .param(Param.number("alpha", "0.5", Builder::alpha))
+            .param(Param.reduction("mean", Builder::reduction))
+            .inPlace(UPDATE);
+
 
     private final float lambda;
     private final float alpha;

@@ -75,6 +75,11 @@ public final class Huber extends ElementwiseLoss<Huber.Result> {
                         c.floats(GRAD_OUTPUT), c.floats(LOSS), c.floats(GRAD), threads);
                 return -1;
             });
+    static final LossDeclaration<Builder> DECLARATION = LossDeclaration.of(OP, Builder::new, Builder::backend,
+                    Builder::build)
+            .param(Param.number("delta", "1", Builder::delta))
+            .param(Param.reduction("mean", Builder::reduction));
+
 
     /** The options of a {@link Huber}; defaults are PyTorch's. */
     public static final class Builder {

@@ -54,6 +54,8 @@ final class Op<L extends LossFunction> {
     /** The C entry points: this prefix and a {@link Mode#suffix}, or this name alone. */
     final String nativeName;
     final boolean oneEntryPoint;
+    /** The C workspace query. */
+    final String queryName;
     final List<String> sizeNames;
     final long[] minimum;
     final List<Operand> operands;
@@ -73,6 +75,7 @@ final class Op<L extends LossFunction> {
         this.name = b.name;
         this.nativeName = b.nativeName;
         this.oneEntryPoint = b.oneEntryPoint;
+        this.queryName = b.queryName;
         this.sizeNames = List.copyOf(b.sizeNames);
         this.minimum = b.minimum.stream().mapToLong(Long::longValue).toArray();
         this.operands = List.copyOf(b.operands);
@@ -86,12 +89,12 @@ final class Op<L extends LossFunction> {
     }
 
     static <L extends LossFunction> Builder<L> builder(String loss, String nativeName) {
-        return new Builder<>(loss, loss, nativeName, false);
+        return new Builder<>(loss, loss, nativeName, false, nativeName + "WorkspaceSize");
     }
 
-    /** An operation with a single C entry point, named in full. */
-    static <L extends LossFunction> Builder<L> single(String loss, String verb, String nativeName) {
-        return new Builder<>(loss, loss + "_" + verb, nativeName, true);
+    /** An operation with a single C entry point, named in full, and the workspace query it shares. */
+    static <L extends LossFunction> Builder<L> single(String loss, String verb, String nativeName, String queryName) {
+        return new Builder<>(loss, loss + "_" + verb, nativeName, true, queryName);
     }
 
     /** The slot of the tensor called {@code name}; the loss classes resolve their constants once. */
@@ -142,8 +145,12 @@ final class Op<L extends LossFunction> {
         private JavaKernel<L> javaKernel;
         private SizeCheck sizeCheck = sizes -> {};
         private int classSize = -1;
+        private boolean onRequest;
 
-        private Builder(String loss, String name, String nativeName, boolean oneEntryPoint) {
+        private final String queryName;
+
+        private Builder(String loss, String name, String nativeName, boolean oneEntryPoint, String queryName) {
+            this.queryName = queryName;
             this.loss = loss;
             this.name = name;
             this.nativeName = nativeName;
@@ -193,6 +200,16 @@ final class Op<L extends LossFunction> {
             return add(name, Operand.Role.GRAD, DType.FLOAT32, shape, strideName, true, inPlaceOf);
         }
 
+        /** A gradient the array overloads compute only when asked (it costs a pass of its own). */
+        Builder<L> gradOnRequest(String name, String shape) {
+            onRequest = true;
+            try {
+                return add(name, Operand.Role.GRAD, DType.FLOAT32, shape, null, true);
+            } finally {
+                onRequest = false;
+            }
+        }
+
         Builder<L> inOut(String name, String shape) {
             return add(name, Operand.Role.IN_OUT, DType.FLOAT32, shape, null, false);
         }
@@ -230,8 +247,8 @@ final class Op<L extends LossFunction> {
             int[] dims = shape.equals(Operand.PER_SAMPLE) ? new int[0]
                     : Arrays.stream(shape.split("\\*")).mapToInt(this::sizeIndex).toArray();
             if (strideName != null && dims.length != 2) throw new IllegalStateException(name + ": a strided shape is rows*cols");
-            operands.add(new Operand(name, role, dtype, shape, strideName, optional, List.of(inPlaceOf), operands.size(),
-                    dims));
+            operands.add(new Operand(name, role, dtype, shape, strideName, optional, List.of(inPlaceOf), onRequest,
+                    operands.size(), dims));
             return this;
         }
 

@@ -43,12 +43,14 @@ final class Operand {
     final boolean optional;
     /** Inputs this output may be exactly: the same start, the same extent, the same stride. */
     final List<String> inPlaceOf;
+    /** A gradient the array overloads compute only on request (the center gradient). */
+    final boolean onRequest;
     final int slot;
     /** Indices into the operation's sizes, resolved by the builder; empty for {@link #PER_SAMPLE}. */
     final int[] dims;
 
     Operand(String name, Role role, DType dtype, String shape, String strideName, boolean optional,
-            List<String> inPlaceOf, int slot, int[] dims) {
+            List<String> inPlaceOf, boolean onRequest, int slot, int[] dims) {
         this.name = name;
         this.role = role;
         this.dtype = dtype;
@@ -56,6 +58,7 @@ final class Operand {
         this.strideName = strideName;
         this.optional = optional;
         this.inPlaceOf = List.copyOf(inPlaceOf);
+        this.onRequest = onRequest;
         this.slot = slot;
         this.dims = dims;
     }
@@ -66,6 +69,21 @@ final class Operand {
 
     boolean perSample() {
         return shape.equals(PER_SAMPLE);
+    }
+
+    /** The name in the case format and the listing: {@code gradLogits} is {@code grad_logits}. */
+    String caseName() {
+        return snake(name);
+    }
+
+    /** {@code gradStride} as {@code grad_stride}: the case format's and the C header's spelling. */
+    static String snake(String camel) {
+        StringBuilder out = new StringBuilder();
+        for (char ch : camel.toCharArray()) {
+            if (Character.isUpperCase(ch)) out.append('_').append(Character.toLowerCase(ch));
+            else out.append(ch);
+        }
+        return out.toString();
     }
 
     @Override

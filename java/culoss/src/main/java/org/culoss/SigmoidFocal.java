@@ -100,6 +100,12 @@ public final class SigmoidFocal extends ElementwiseLoss<SigmoidFocal.Result> {
                         c.floats(GRAD_OUTPUT), c.floats(LOSS), c.floats(GRAD), threads);
                 return -1;
             });
+    static final LossDeclaration<Builder> DECLARATION = LossDeclaration.of(OP, Builder::new, Builder::backend,
+                    Builder::build)
+            .param(Param.number("alpha", "0.25", Builder::alpha))
+            .param(Param.number("gamma", "2", Builder::gamma))
+            .param(Param.reduction("none", Builder::reduction));
+
 
     /** The options of a {@link SigmoidFocal}; defaults are torchvision's. */
     public static final class Builder {

@@ -89,6 +89,11 @@ public final class SmoothL1 extends ElementwiseLoss<SmoothL1.Result> {
                         c.floats(GRAD_OUTPUT), c.floats(LOSS), c.floats(GRAD), threads);
                 return -1;
             });
+    static final LossDeclaration<Builder> DECLARATION = LossDeclaration.of(OP, Builder::new, Builder::backend,
+                    Builder::build)
+            .param(Param.number("beta", "1", Builder::beta))
+            .param(Param.reduction("mean", Builder::reduction));
+
 
     /** The options of a {@link SmoothL1}; defaults are PyTorch's. */
     public static final class Builder {

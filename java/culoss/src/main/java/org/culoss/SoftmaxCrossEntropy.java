@@ -57,6 +57,13 @@ public final class SoftmaxCrossEntropy extends RowSoftmaxLoss<SoftmaxCrossEntrop
             (l, c, threads) -> JavaSoftmaxCrossEntropy.run(c.floats(LOGITS), c.stride[LOGITS], c.ints(TARGETS),
                     c.intSize(N), c.intSize(C), c.floats(TABLE), l.ignoreIndexValue(), l.labelSmoothing, l.reduction,
                     c.floats(GRAD_OUTPUT), c.floats(LOSS), c.floats(GRAD), c.stride[GRAD], threads));
+    static final LossDeclaration<Builder> DECLARATION = LossDeclaration.of(OP, Builder::new, Builder::backend,
+                    Builder::build)
+            .param(Param.reduction("mean", Builder::reduction))
+            .param(Param.number("label_smoothing", "0", Builder::labelSmoothing))
+            .param(Param.integer("ignore_index", "-100", Builder::ignoreIndex, Builder::noIgnoreIndex, null))
+            .table(Builder::classWeights);
+
 
     private final float labelSmoothing;
 

@@ -76,6 +76,15 @@ public final class SoftmaxFocal extends RowSoftmaxLoss<SoftmaxFocal.Result> {
             (l, c, threads) -> JavaSoftmaxFocal.run(c.floats(LOGITS), c.stride[LOGITS], c.ints(TARGETS), c.intSize(N),
                     c.intSize(C), c.floats(TABLE), l.alpha, l.gamma, l.ignoreIndexValue(), l.reduction,
                     c.floats(GRAD_OUTPUT), c.floats(LOSS), c.floats(GRAD), c.stride[GRAD], threads));
+    static final LossDeclaration<Builder> DECLARATION = LossDeclaration.of(OP, Builder::new, Builder::backend,
+                    Builder::build)
+            .param(Param.number("gamma", "2", Builder::gamma))
+            .param(Param.reduction("mean", Builder::reduction))
+            .param(Param.numberOrTable("alpha", "1", Builder::alpha, "class_alpha"))
+            .param(Param.integer("ignore_index", "null", Builder::ignoreIndex, Builder::noIgnoreIndex,
+                    Builder::noIgnoreIndex))
+            .table(Builder::classAlpha);
+
 
     private final float gamma;
     private final float alpha;

@@ -83,6 +83,14 @@ public final class TripletMargin extends LossFunction {
                 return -1;
             })
             .build();
+    static final LossDeclaration<Builder> DECLARATION = LossDeclaration.of(OP, Builder::new, Builder::backend,
+                    Builder::build)
+            .param(Param.number("margin", "1", Builder::margin))
+            .param(Param.number("p", "2", Builder::p))
+            .param(Param.number("eps", "1e-6", Builder::eps))
+            .param(Param.bool("swap", "false", Builder::swap))
+            .param(Param.reduction("mean", Builder::reduction));
+
 
     private final float margin;
     private final float p;

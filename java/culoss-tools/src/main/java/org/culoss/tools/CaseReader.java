@@ -14,7 +14,7 @@ import java.util.Map;
 
 /**
  * Reads one case file (conformance/FORMAT.md). Anything malformed is a {@link CaseException}; names of losses
- * and parameters are checked later, by the loss's {@link LossCase}.
+ * and parameters are checked later, against the loss's declaration ({@link Verifier}).
  */
 public final class CaseReader {
     private static final ObjectMapper JSON = JsonMapper.builder()

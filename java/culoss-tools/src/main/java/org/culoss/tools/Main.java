@@ -7,10 +7,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
-/** The {@code ./culoss} command: {@code verify DIR [--backend NAME]}, {@code info} and {@code bench}. */
+/** The {@code ./culoss} command: {@code verify DIR [--backend NAME]}, {@code info}, {@code bench} and {@code losses [--json]}. */
 @Command(name = "culoss",
         description = "Fused loss kernels for Java: verify reference cases, show the backends, benchmark.",
-        subcommands = {VerifyCommand.class, InfoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {VerifyCommand.class, InfoCommand.class, BenchCommand.class, LossesCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @Spec
     CommandSpec spec;
@@ -20,7 +20,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "a command is needed: verify, info or bench");
+        throw new ParameterException(spec.commandLine(), "a command is needed: verify, info, bench or losses");
     }
 
     /** The command line, for the launcher and for tests (which set its out and err). */

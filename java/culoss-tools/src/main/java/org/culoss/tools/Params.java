@@ -64,4 +64,23 @@ public final class Params {
         }
         return (int) v;
     }
+
+    /**
+     * The value as the loss declarations take it: null for JSON null, a {@link Double} for a
+     * number (or a string {@link Numbers} reads, such as "inf"), a {@link Boolean}, else the string.
+     */
+    public Object value(String name) {
+        JsonNode v = values.get(name);
+        if (v == null || v.isNull()) return null;
+        if (v.isBoolean()) return v.asBoolean();
+        if (v.isNumber()) return Numbers.parse(v);
+        if (v.isTextual()) {
+            try {
+                return Numbers.parse(v);
+            } catch (CaseException e) {
+                return v.asText();
+            }
+        }
+        throw new CaseException("params." + name + " (" + v + ") is not a number, a string, true, false or null");
+    }
 }

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
@@ -12,6 +13,7 @@ import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.culoss.Backend;
+import org.culoss.Declarations;
 
 /** Runs reference cases against a backend: {@code ./culoss verify}. */
 public final class Verifier {
@@ -68,35 +70,55 @@ public final class Verifier {
         }
     }
 
+    /**
+     * One runner for every loss: the loss's declaration says which parameters, inputs and
+     * expected tensors a case may give, and runs it (forward and every gradient in one call, then
+     * each in-place operation, such as the center update, on a copy).
+     */
     private static CaseResult check(Case c, Backend backend) {
-        LossCase runner = LossCases.forLoss(c.loss());
-        if (runner == null) {
-            throw new CaseException("unknown loss \"" + c.loss() + "\" (this runner knows " + LossCases.all().keySet() + ")");
+        String loss = c.loss();
+        if (!Declarations.has(loss)) {
+            throw new CaseException("unknown loss \"" + loss + "\" (this runner knows " + Declarations.names() + ")");
         }
         TreeSet<String> unknown = new TreeSet<>(c.params().names());
-        unknown.removeAll(runner.params());
+        unknown.removeAll(Declarations.params(loss));
         if (!unknown.isEmpty()) {
-            throw new CaseException("unknown param " + unknown + " for " + c.loss() + " (it takes "
-                    + new TreeSet<>(runner.params()) + ")");
+            throw new CaseException("unknown param " + unknown + " for " + loss + " (it takes "
+                    + new TreeSet<>(Declarations.params(loss)) + ")");
         }
         unknown = new TreeSet<>(c.inputs().keySet());
-        unknown.removeAll(runner.inputs());
+        unknown.removeAll(Declarations.inputs(loss));
         if (!unknown.isEmpty()) {
-            throw new CaseException("unknown input " + unknown + " for " + c.loss() + " (it takes "
-                    + new TreeSet<>(runner.inputs()) + ")");
+            throw new CaseException("unknown input " + unknown + " for " + loss + " (it takes "
+                    + new TreeSet<>(Declarations.inputs(loss)) + ")");
         }
-        TreeSet<String> missing = new TreeSet<>(runner.requiredExpected());
+        TreeSet<String> missing = new TreeSet<>(Declarations.requiredOutputs(loss));
         missing.removeAll(c.expected().keySet());
         if (!missing.isEmpty()) {
-            throw new CaseException("expected " + missing + " missing (every " + c.loss() + " case gives "
-                    + new TreeSet<>(runner.requiredExpected()) + ")");
+            throw new CaseException("expected " + missing + " missing (every " + loss + " case gives "
+                    + new TreeSet<>(Declarations.requiredOutputs(loss)) + ")");
         }
 
+        Map<String, Object> params = new LinkedHashMap<>();
+        for (String name : c.params().names()) params.put(name, c.params().value(name));
+        Map<String, Declarations.Array> inputs = new LinkedHashMap<>();
+        for (Map.Entry<String, Tensor> e : c.inputs().entrySet()) {
+            Tensor t = e.getValue();
+            inputs.put(e.getKey(), Declarations.intInput(loss, e.getKey())
+                    ? Declarations.Array.ofInts(t.shape(), t.toInts("inputs." + e.getKey()))
+                    : Declarations.Array.ofFloats(t.shape(), t.toFloats()));
+        }
+        Declarations.Prepared prepared;
+        try {
+            prepared = Declarations.prepare(loss, backend, params, inputs);
+        } catch (IllegalArgumentException e) {
+            throw new CaseException(e.getMessage());
+        }
         Outputs out;
         try {
-            out = runner.run(c, backend);
-        } catch (CaseException e) {
-            throw e;
+            Declarations.Evaluation ev = prepared.run();
+            out = new Outputs(ev.terms());
+            ev.outputs().forEach((name, a) -> out.put(name, a.shape(), a.floats()));
         } catch (RuntimeException e) {
             return new CaseResult(c.name(), c.file(), false, "backend " + backend.name() + " threw " + e);
         }

@@ -1,0 +1,64 @@
+package org.culoss;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * A loss as a whole: its operation, the operations that change a tensor in place (the center
+ * update), its builder and the parameters the case format names, bound to the builder's options.
+ * Each loss class holds one; {@link Declarations} lists them for the tools.
+ *
+ * @param <B> the loss's builder
+ */
+final class LossDeclaration<B> {
+    final Op<?> op;
+    final List<Op<?>> inPlaceOps = new ArrayList<>();
+    final Supplier<B> newBuilder;
+    final BiConsumer<B, Backend> backend;
+    final Function<B, ? extends LossFunction> build;
+    final List<Param<B>> params = new ArrayList<>();
+    /** Sets the per-class table, or null when the loss has none. */
+    BiConsumer<B, float[]> table;
+
+    private LossDeclaration(Op<?> op, Supplier<B> newBuilder, BiConsumer<B, Backend> backend,
+            Function<B, ? extends LossFunction> build) {
+        this.op = op;
+        this.newBuilder = newBuilder;
+        this.backend = backend;
+        this.build = build;
+    }
+
+    static <B> LossDeclaration<B> of(Op<?> op, Supplier<B> newBuilder, BiConsumer<B, Backend> backend,
+            Function<B, ? extends LossFunction> build) {
+        return new LossDeclaration<>(op, newBuilder, backend, build);
+    }
+
+    LossDeclaration<B> param(Param<B> param) {
+        params.add(param);
+        return this;
+    }
+
+    LossDeclaration<B> table(BiConsumer<B, float[]> table) {
+        this.table = table;
+        return this;
+    }
+
+    LossDeclaration<B> inPlace(Op<?> update) {
+        inPlaceOps.add(update);
+        return this;
+    }
+
+    String name() {
+        return op.loss;
+    }
+
+    Param<B> param(String name) {
+        for (Param<B> p : params) {
+            if (p.name.equals(name)) return p;
+        }
+        return null;
+    }
+}
