@@ -1,9 +1,11 @@
 package org.culoss.bench;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.culoss.Backend;
 import org.culoss.Culoss;
-import org.culoss.tools.bench.Workload;
+import org.culoss.Declarations.Workload;
 import org.culoss.tools.bench.Workloads;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -24,10 +26,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * synchronisation. The same workloads as {@code ./culoss bench}.
  *
  * <pre>
- * java -jar bench/target/benchmarks.jar LossBenchmark                       # java, 1 thread and all cores
- * java -jar bench/target/benchmarks.jar LossBenchmark -p backend=cuda        # a GPU
- * java -jar bench/target/benchmarks.jar LossBenchmark -p backend=emulated -jvmArgsAppend -Dculoss.native=emulated
+ * java -cp bench/target/benchmarks.jar org.culoss.bench.LossBenchmark                 # every loss, java
+ * java -cp bench/target/benchmarks.jar org.culoss.bench.LossBenchmark -p backend=cuda  # a GPU
+ * java -jar bench/target/benchmarks.jar LossBenchmark -p workload=smooth_l1:16777216  # one workload
  * </pre>
+ * The workloads are the loss declarations' benchmark shapes ({@code ./culoss losses --json}).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -36,16 +39,11 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"-Xmx4g"})
 public class LossBenchmark {
-    /** loss:shape, as {@code ./culoss bench --loss L --shape S}. */
-    @Param({
-        "softmax_cross_entropy:4096x10", "softmax_cross_entropy:4096x1000",
-        "softmax_cross_entropy:512x32000", "softmax_cross_entropy:64x131072",
-        "triplet_margin:4096x512", "center:4096x512x10000",
-        "softmax_focal:4096x10", "softmax_focal:4096x1000",
-        "softmax_focal:512x32000", "softmax_focal:64x131072",
-        "sigmoid_focal:4096x10", "sigmoid_focal:4096x1000", "sigmoid_focal:512x32000", "sigmoid_focal:64x131072",
-        "smooth_l1:16777216", "huber:16777216",
-    })
+    /**
+     * loss:shape, as {@code ./culoss bench --loss L --shape S}. Given on the command line, or filled
+     * by {@link #main} with every shape of every declared loss.
+     */
+    @Param({})
     public String workload;
 
     @Param({"java"})
@@ -77,5 +75,29 @@ public class LossBenchmark {
     @TearDown
     public void tearDown() {
         w.close();
+    }
+
+    /** Every declared workload as JMH's {@code -p workload=} list: loss:shape, comma-separated. */
+    static String allWorkloads() {
+        List<String> all = new ArrayList<>();
+        for (String loss : Workloads.losses()) {
+            for (String shape : Workloads.defaultShapes(loss)) all.add(loss + ":" + shape);
+        }
+        return String.join(",", all);
+    }
+
+    /** JMH's command line, with this benchmark and every declared workload unless they are given. */
+    public static void main(String[] args) throws Exception {
+        List<String> a = new ArrayList<>(List.of(args));
+        boolean workloadGiven = false;
+        for (int i = 0; i + 1 < a.size(); i++) {
+            if (a.get(i).equals("-p") && a.get(i + 1).startsWith("workload=")) workloadGiven = true;
+        }
+        if (!workloadGiven) {
+            a.add("-p");
+            a.add("workload=" + allWorkloads());
+        }
+        a.add(LossBenchmark.class.getSimpleName());
+        org.openjdk.jmh.Main.main(a.toArray(new String[0]));
     }
 }

@@ -2,6 +2,7 @@ package org.culoss;
 
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
+import java.util.Map;
 import org.culoss.internal.CulossNative;
 import org.culoss.internal.JavaCenterLoss;
 
@@ -119,7 +120,8 @@ public final class CenterLoss extends LossFunction {
             .param(Param.number("lambda", "1", Builder::lambda))
             .param(Param.number("alpha", "0.5", Builder::alpha))
             .param(Param.reduction("mean", Builder::reduction))
-            .inPlace(UPDATE);
+            .inPlace(UPDATE)
+            .bench(Map.of(), "4096x512x10000");
 
 
     private final float lambda;

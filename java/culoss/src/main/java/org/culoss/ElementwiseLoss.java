@@ -41,14 +41,15 @@ abstract class ElementwiseLoss<R> extends LossFunction {
     /**
      * The declaration of an elementwise loss: two inputs of {@code count} floats, the gradient
      * with respect to the first, and the C API's aliasing rule (an output may be exactly an input
-     * or a NONE upstream gradient of its length).
+     * or a NONE upstream gradient of its length). {@code probabilities}: the targets are in [0, 1].
      */
     static <L extends ElementwiseLoss<?>> Op<L> declare(String loss, String nativeName, String x, String t,
-            String grad, Op.NativeKernel<L> kernel, Op.WorkspaceQuery<L> query, Op.JavaKernel<L> javaKernel) {
-        return Op.<L>builder(loss, nativeName)
+            boolean probabilities, String grad, Op.NativeKernel<L> kernel, Op.WorkspaceQuery<L> query,
+            Op.JavaKernel<L> javaKernel) {
+        Op.Builder<L> b = Op.<L>builder(loss, nativeName)
                 .size("count", 0)
-                .input(x, "count")
-                .input(t, "count")
+                .input(x, "count");
+        return (probabilities ? b.probabilities(t, "count") : b.input(t, "count"))
                 .gradOutput()
                 .loss(x, t, "gradOutput")
                 .grad(grad, "count", x, t, "gradOutput")

@@ -1,6 +1,7 @@
 package org.culoss;
 
 import java.nio.FloatBuffer;
+import java.util.Map;
 import org.culoss.internal.CulossNative;
 import org.culoss.internal.JavaSmoothL1;
 
@@ -58,7 +59,7 @@ public final class Huber extends ElementwiseLoss<Huber.Result> {
         return new Result(loss, grad);
     }
 
-    static final Op<Huber> OP = declare("huber", "culossHuber", "input", "target", "gradInput",
+    static final Op<Huber> OP = declare("huber", "culossHuber", "input", "target", false, "gradInput",
             (l, c, mode) -> switch (mode) {
                 case FORWARD -> CulossNative.culossHuberForward(c.address[X], c.address[T], c.sizes[COUNT], l.delta,
                         l.reduction.nativeValue(), c.address[LOSS], c.workspace, c.workspaceBytes, c.stream);
@@ -78,7 +79,8 @@ public final class Huber extends ElementwiseLoss<Huber.Result> {
     static final LossDeclaration<Builder> DECLARATION = LossDeclaration.of(OP, Builder::new, Builder::backend,
                     Builder::build)
             .param(Param.number("delta", "1", Builder::delta))
-            .param(Param.reduction("mean", Builder::reduction));
+            .param(Param.reduction("mean", Builder::reduction))
+            .bench(Map.of(), "16777216");
 
 
     /** The options of a {@link Huber}; defaults are PyTorch's. */

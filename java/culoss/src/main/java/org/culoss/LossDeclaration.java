@@ -2,6 +2,7 @@ package org.culoss;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -22,6 +23,9 @@ final class LossDeclaration<B> {
     final List<Param<B>> params = new ArrayList<>();
     /** Sets the per-class table, or null when the loss has none. */
     BiConsumer<B, float[]> table;
+    /** The benchmark's parameters (case-format names) and shapes: sizes joined by x ("4096x1000"). */
+    Map<String, Object> benchParams = Map.of();
+    List<String> benchShapes = List.of();
 
     private LossDeclaration(Op<?> op, Supplier<B> newBuilder, BiConsumer<B, Backend> backend,
             Function<B, ? extends LossFunction> build) {
@@ -43,6 +47,13 @@ final class LossDeclaration<B> {
 
     LossDeclaration<B> table(BiConsumer<B, float[]> table) {
         this.table = table;
+        return this;
+    }
+
+    /** The shapes the benchmarks time, with the parameters they set beyond the defaults. */
+    LossDeclaration<B> bench(Map<String, Object> params, String... shapes) {
+        this.benchParams = params;
+        this.benchShapes = List.of(shapes);
         return this;
     }
 

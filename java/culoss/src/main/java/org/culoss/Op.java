@@ -146,6 +146,7 @@ final class Op<L extends LossFunction> {
         private SizeCheck sizeCheck = sizes -> {};
         private int classSize = -1;
         private boolean onRequest;
+        private boolean probability;
 
         private final String queryName;
 
@@ -166,6 +167,16 @@ final class Op<L extends LossFunction> {
 
         Builder<L> input(String name, String shape) {
             return add(name, Operand.Role.INPUT, DType.FLOAT32, shape, null, false);
+        }
+
+        /** An input of targets in [0, 1]. */
+        Builder<L> probabilities(String name, String shape) {
+            probability = true;
+            try {
+                return input(name, shape);
+            } finally {
+                probability = false;
+            }
         }
 
         /** Rows*cols with a row stride called {@code strideName}. */
@@ -248,7 +259,7 @@ final class Op<L extends LossFunction> {
                     : Arrays.stream(shape.split("\\*")).mapToInt(this::sizeIndex).toArray();
             if (strideName != null && dims.length != 2) throw new IllegalStateException(name + ": a strided shape is rows*cols");
             operands.add(new Operand(name, role, dtype, shape, strideName, optional, List.of(inPlaceOf), onRequest,
-                    operands.size(), dims));
+                    probability, operands.size(), dims));
             return this;
         }
 

@@ -45,12 +45,14 @@ final class Operand {
     final List<String> inPlaceOf;
     /** A gradient the array overloads compute only on request (the center gradient). */
     final boolean onRequest;
+    /** An input of probabilities in [0, 1] (binary targets): what the bench fills it with. */
+    final boolean probability;
     final int slot;
     /** Indices into the operation's sizes, resolved by the builder; empty for {@link #PER_SAMPLE}. */
     final int[] dims;
 
     Operand(String name, Role role, DType dtype, String shape, String strideName, boolean optional,
-            List<String> inPlaceOf, boolean onRequest, int slot, int[] dims) {
+            List<String> inPlaceOf, boolean onRequest, boolean probability, int slot, int[] dims) {
         this.name = name;
         this.role = role;
         this.dtype = dtype;
@@ -59,6 +61,7 @@ final class Operand {
         this.optional = optional;
         this.inPlaceOf = List.copyOf(inPlaceOf);
         this.onRequest = onRequest;
+        this.probability = probability;
         this.slot = slot;
         this.dims = dims;
     }

@@ -1,6 +1,7 @@
 package org.culoss;
 
 import java.nio.FloatBuffer;
+import java.util.Map;
 import org.culoss.internal.CulossNative;
 import org.culoss.internal.JavaSigmoidFocal;
 
@@ -80,7 +81,7 @@ public final class SigmoidFocal extends ElementwiseLoss<SigmoidFocal.Result> {
         return new Result(loss, grad);
     }
 
-    static final Op<SigmoidFocal> OP = declare("sigmoid_focal", "culossSigmoidFocal", "logits", "targets",
+    static final Op<SigmoidFocal> OP = declare("sigmoid_focal", "culossSigmoidFocal", "logits", "targets", true,
             "gradLogits",
             (l, c, mode) -> switch (mode) {
                 case FORWARD -> CulossNative.culossSigmoidFocalForward(c.address[X], c.address[T], c.sizes[COUNT],
@@ -104,7 +105,8 @@ public final class SigmoidFocal extends ElementwiseLoss<SigmoidFocal.Result> {
                     Builder::build)
             .param(Param.number("alpha", "0.25", Builder::alpha))
             .param(Param.number("gamma", "2", Builder::gamma))
-            .param(Param.reduction("none", Builder::reduction));
+            .param(Param.reduction("none", Builder::reduction))
+            .bench(Map.of("reduction", "mean"), "4096x10", "4096x1000", "512x32000", "64x131072");
 
 
     /** The options of a {@link SigmoidFocal}; defaults are torchvision's. */

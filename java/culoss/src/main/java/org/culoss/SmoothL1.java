@@ -1,6 +1,7 @@
 package org.culoss;
 
 import java.nio.FloatBuffer;
+import java.util.Map;
 import org.culoss.internal.CulossNative;
 import org.culoss.internal.JavaSmoothL1;
 
@@ -72,7 +73,7 @@ public final class SmoothL1 extends ElementwiseLoss<SmoothL1.Result> {
         return new Result(loss, grad);
     }
 
-    static final Op<SmoothL1> OP = declare("smooth_l1", "culossSmoothL1", "input", "target", "gradInput",
+    static final Op<SmoothL1> OP = declare("smooth_l1", "culossSmoothL1", "input", "target", false, "gradInput",
             (l, c, mode) -> switch (mode) {
                 case FORWARD -> CulossNative.culossSmoothL1Forward(c.address[X], c.address[T], c.sizes[COUNT], l.beta,
                         l.reduction.nativeValue(), c.address[LOSS], c.workspace, c.workspaceBytes, c.stream);
@@ -92,7 +93,8 @@ public final class SmoothL1 extends ElementwiseLoss<SmoothL1.Result> {
     static final LossDeclaration<Builder> DECLARATION = LossDeclaration.of(OP, Builder::new, Builder::backend,
                     Builder::build)
             .param(Param.number("beta", "1", Builder::beta))
-            .param(Param.reduction("mean", Builder::reduction));
+            .param(Param.reduction("mean", Builder::reduction))
+            .bench(Map.of(), "16777216");
 
 
     /** The options of a {@link SmoothL1}; defaults are PyTorch's. */

@@ -2,6 +2,7 @@ package org.culoss;
 
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
+import java.util.Map;
 import org.culoss.internal.CulossNative;
 import org.culoss.internal.JavaSoftmaxCrossEntropy;
 
@@ -62,7 +63,8 @@ public final class SoftmaxCrossEntropy extends RowSoftmaxLoss<SoftmaxCrossEntrop
             .param(Param.reduction("mean", Builder::reduction))
             .param(Param.number("label_smoothing", "0", Builder::labelSmoothing))
             .param(Param.integer("ignore_index", "-100", Builder::ignoreIndex, Builder::noIgnoreIndex, null))
-            .table(Builder::classWeights);
+            .table(Builder::classWeights)
+            .bench(Map.of(), "4096x10", "4096x1000", "512x32000", "64x131072");
 
 
     private final float labelSmoothing;

@@ -2,6 +2,7 @@ package org.culoss;
 
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
+import java.util.Map;
 import org.culoss.internal.CulossNative;
 import org.culoss.internal.JavaSoftmaxFocal;
 
@@ -83,7 +84,8 @@ public final class SoftmaxFocal extends RowSoftmaxLoss<SoftmaxFocal.Result> {
             .param(Param.numberOrTable("alpha", "1", Builder::alpha, "class_alpha"))
             .param(Param.integer("ignore_index", "null", Builder::ignoreIndex, Builder::noIgnoreIndex,
                     Builder::noIgnoreIndex))
-            .table(Builder::classAlpha);
+            .table(Builder::classAlpha)
+            .bench(Map.of(), "4096x10", "4096x1000", "512x32000", "64x131072");
 
 
     private final float gamma;

@@ -1,6 +1,7 @@
 package org.culoss;
 
 import java.nio.FloatBuffer;
+import java.util.Map;
 import org.culoss.internal.CulossNative;
 import org.culoss.internal.JavaTripletMargin;
 
@@ -89,7 +90,8 @@ public final class TripletMargin extends LossFunction {
             .param(Param.number("p", "2", Builder::p))
             .param(Param.number("eps", "1e-6", Builder::eps))
             .param(Param.bool("swap", "false", Builder::swap))
-            .param(Param.reduction("mean", Builder::reduction));
+            .param(Param.reduction("mean", Builder::reduction))
+            .bench(Map.of(), "4096x512");
 
 
     private final float margin;

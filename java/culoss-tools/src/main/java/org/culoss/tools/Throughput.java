@@ -2,9 +2,9 @@ package org.culoss.tools;
 
 import java.util.Locale;
 import org.culoss.Backend;
+import org.culoss.Declarations.Workload;
 import org.culoss.tools.bench.Shape;
 import org.culoss.tools.bench.Timing;
-import org.culoss.tools.bench.Workload;
 import org.culoss.tools.bench.Workloads;
 
 /**

@@ -45,9 +45,9 @@ class BenchCommandTest {
             assertTrue(o.get("median_ms").asDouble() > 0, line);
             assertTrue(o.get("min_ms").asDouble() <= o.get("median_ms").asDouble(), line);
             assertEquals(3, o.get("runs").asInt(), line);
-            // Logits read once, gradient written once, targets read once.
+            // Logits read once, gradient written once, targets read once, the mean loss written.
             Shape s = Shape.parse(o.get("shape").asText());
-            assertEquals(2 * s.elements() * 4 + s.dims()[0] * 4, o.get("bytes").asLong(), line);
+            assertEquals(2 * s.elements() * 4 + s.dims()[0] * 4 + 4, o.get("bytes").asLong(), line);
             assertEquals(o.get("bytes").asDouble() / (o.get("median_ms").asDouble() * 1e6), o.get("gbps").asDouble(),
                     1e-9 * o.get("gbps").asDouble(), line);
         }

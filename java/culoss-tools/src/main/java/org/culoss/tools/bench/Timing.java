@@ -1,6 +1,7 @@
 package org.culoss.tools.bench;
 
 import java.util.Arrays;
+import org.culoss.Declarations.Workload;
 
 /**
  * Wall-clock timing of a workload: warm-up for a while (the JIT, the caches, the GPU clocks),

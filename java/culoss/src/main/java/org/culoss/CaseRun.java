@@ -1,0 +1,165 @@
+package org.culoss;
+
+import java.nio.Buffer;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.culoss.Declarations.Array;
+
+/**
+ * One reference case of a loss: the sizes bound from the input shapes (an elementwise loss takes
+ * any shape; the others the declared ranks), the inputs checked against the declaration, then the
+ * operation run with every gradient and each in-place operation run on a copy.
+ */
+final class CaseRun implements Declarations.Prepared {
+    private final LossDeclaration<?> d;
+    private final LossFunction loss;
+    private final Map<String, Array> inputs;
+    private final long[] sizes;
+    /** The shape of one sample's loss for NONE: an elementwise input's own shape, else [n]. */
+    private final int[] perSample;
+
+    CaseRun(LossDeclaration<?> d, LossFunction loss, Map<String, Array> inputs) {
+        this.d = d;
+        this.loss = loss;
+        this.inputs = inputs;
+        Op<?> op = d.op;
+        sizes = new long[op.sizeNames.size()];
+        boolean[] bound = new boolean[sizes.length];
+        boolean flat = sizes.length == 1;
+        int[] element = null;
+        for (Operand o : op.operands) {
+            if (o.role != Operand.Role.INPUT && o.role != Operand.Role.LABELS) continue;
+            Array a = require(inputs, o);
+            if (flat) {
+                if (element == null) {
+                    element = a.shape();
+                    sizes[0] = Arrays.stream(element).asLongStream().reduce(1, Math::multiplyExact);
+                } else if (!Arrays.equals(element, a.shape())) {
+                    throw shape(o, a, Arrays.toString(element) + " as inputs." + op.operands.get(0).caseName());
+                }
+                continue;
+            }
+            if (a.shape().length != o.dims.length) throw shape(o, a, dimsText(op, o));
+            for (int k = 0; k < o.dims.length; k++) {
+                int s = o.dims[k];
+                if (bound[s] && sizes[s] != a.shape()[k]) throw shape(o, a, expected(o));
+                sizes[s] = a.shape()[k];
+                bound[s] = true;
+            }
+        }
+        perSample = flat ? element : new int[] {(int) sizes[0]};
+        for (Operand o : op.operands) {
+            Array a = inputs.get(o.caseName());
+            if (a == null) continue;
+            if (o.role == Operand.Role.TABLE && !Arrays.equals(a.shape(), dimsOf(o))) {
+                throw shape(o, a, expected(o));
+            }
+            if (o.role == Operand.Role.GRAD_OUTPUT) {
+                if (loss.reduction != Reduction.NONE) {
+                    throw new IllegalArgumentException(
+                            "inputs.grad_output is only for reduction none (sum and mean use 1)");
+                }
+                if (!Arrays.equals(a.shape(), perSample)) throw shape(o, a, Arrays.toString(perSample));
+            }
+        }
+    }
+
+    @Override
+    public Declarations.Evaluation run() {
+        try (LossFunction closing = loss) {
+            Map<String, Array> out = new LinkedHashMap<>();
+            Op<?> op = d.op;
+            Call call = op.call();
+            System.arraycopy(sizes, 0, call.sizes, 0, sizes.length);
+            for (Operand o : op.operands) {
+                if (o.role == Operand.Role.TABLE) {
+                    if (loss.table() != null) {
+                        call.host[o.slot] = FloatBuffer.wrap(loss.table());
+                        call.device[o.slot] = loss.deviceTable();
+                    }
+                    continue;
+                }
+                if (o.role.written()) {
+                    float[] values = new float[Math.toIntExact(o.perSample() ? perSampleLength() : elements(o))];
+                    call.host[o.slot] = FloatBuffer.wrap(values);
+                    out.put(o.caseName(), Array.ofFloats(o.perSample()
+                            ? (loss.reduction == Reduction.NONE ? perSample : new int[0]) : dimsOf(o), values));
+                } else {
+                    call.host[o.slot] = wrap(inputs, o, false);
+                }
+                if (o.strided()) call.stride[o.slot] = sizes[o.dims[1]];
+            }
+            long terms = elements(op.operands.get(0));
+            Invoker.host(op, loss, call);
+            for (Op<?> u : d.inPlaceOps) {
+                Call c = u.call();
+                for (int i = 0; i < u.sizeNames.size(); i++) c.sizes[i] = sizes[op.size(u.sizeNames.get(i))];
+                for (Operand o : u.operands) {
+                    c.host[o.slot] = wrap(inputs, o, o.role == Operand.Role.IN_OUT);
+                    if (o.role == Operand.Role.IN_OUT) {
+                        out.put(Declarations.inPlaceName(d, u, o), Array.ofFloats(dimsOf(o), ((FloatBuffer) c.host[o.slot]).array()));
+                    }
+                }
+                Invoker.host(u, loss, c);
+            }
+            return new Declarations.Evaluation(out, terms);
+        }
+    }
+
+    private long perSampleLength() {
+        return loss.reduction == Reduction.NONE ? sizes[0] : 1;
+    }
+
+    private long elements(Operand o) {
+        if (sizes.length == 1) return sizes[0];
+        long n = 1;
+        for (int s : o.dims) n = Math.multiplyExact(n, sizes[s]);
+        return n;
+    }
+
+    private int[] dimsOf(Operand o) {
+        if (sizes.length == 1 && !o.perSample()) return perSample;
+        int[] shape = new int[o.dims.length];
+        for (int k = 0; k < shape.length; k++) shape[k] = (int) sizes[o.dims[k]];
+        return shape;
+    }
+
+    private String expected(Operand o) {
+        return Arrays.toString(dimsOf(o));
+    }
+
+    static Array require(Map<String, Array> inputs, Operand o) {
+        Array a = inputs.get(o.caseName());
+        if (a == null) throw new IllegalArgumentException("inputs." + o.caseName() + " is missing");
+        if (o.dtype == DType.INT32 ? a.ints() == null : a.floats() == null) {
+            throw new IllegalArgumentException("inputs." + o.caseName() + " is not " + o.dtype.label);
+        }
+        return a;
+    }
+
+    /** An input as a buffer (a copy when the operation writes it), or null when the case leaves it out. */
+    private static Buffer wrap(Map<String, Array> inputs, Operand o, boolean copy) {
+        Array a = inputs.get(o.caseName());
+        if (a == null) return null;
+        require(inputs, o);
+        if (o.dtype == DType.INT32) return IntBuffer.wrap(a.ints());
+        return FloatBuffer.wrap(copy ? a.floats().clone() : a.floats());
+    }
+
+    private static IllegalArgumentException shape(Operand o, Array a, String expected) {
+        return new IllegalArgumentException("inputs." + o.caseName() + " has shape " + Arrays.toString(a.shape())
+                + ", not " + expected);
+    }
+
+    private static String dimsText(Op<?> op, Operand o) {
+        StringBuilder s = new StringBuilder("[");
+        for (int k = 0; k < o.dims.length; k++) {
+            s.append(k == 0 ? "" : ", ").append(op.sizeNames.get(o.dims[k]).toUpperCase());
+        }
+        return s.append(']').toString();
+    }
+
+}
