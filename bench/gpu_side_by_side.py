@@ -31,6 +31,7 @@ SMALL.update({"smooth_l1": ["1001"], "huber": ["1001"], "center": ["16x7x5"], "t
 
 MEAN = 2
 c_i64, c_f, c_p, c_int = ctypes.c_int64, ctypes.c_float, ctypes.c_void_p, ctypes.c_int
+F32 = c_int(0)  # culossDataType_t CULOSS_DATA_FLOAT32, after the sizes of every call
 
 
 class Culoss:
@@ -67,12 +68,12 @@ def ce_make(lib, shape, dev, g):
     n, c = pytorch_peers.dims(shape)
     x = torch.randn(n, c, generator=g).to(dev)
     y = torch.randint(0, c, (n,), generator=g).to(dev)
-    ws, wsb = lib.workspace("culossSoftmaxCrossEntropyWorkspaceSize", dev, c_i64(n), c_i64(c), c_int(MEAN))
+    ws, wsb = lib.workspace("culossSoftmaxCrossEntropyWorkspaceSize", dev, c_i64(n), c_i64(c), F32, c_int(MEAN))
     s = dict(x=x, y=y.int(), y64=y, loss=torch.zeros(1, device=dev), grad=torch.empty_like(x), ws=ws, wsb=wsb,
              n=n, c=c, bytes=2 * n * c * 4 + n * 4)
 
     def step():
-        lib("culossSoftmaxCrossEntropyForwardBackward", ptr(s["x"]), c_i64(c), ptr(s["y"]), c_i64(n), c_i64(c),
+        lib("culossSoftmaxCrossEntropyForwardBackward", ptr(s["x"]), c_i64(c), ptr(s["y"]), c_i64(n), c_i64(c), F32,
             c_p(0), c_i64(-100), c_f(0), c_int(MEAN), c_p(0), ptr(s["loss"]), ptr(s["grad"]), c_i64(c),
             c_p(s["ws"].data_ptr() + 16), ctypes.c_size_t(wsb), ptr(s["ws"]), stream(dev))
 
@@ -90,12 +91,12 @@ def focal_make(lib, shape, dev, g, gamma=2.0, alpha=1.0):
     n, c = pytorch_peers.dims(shape)
     x = torch.randn(n, c, generator=g).to(dev)
     y = torch.randint(0, c, (n,), generator=g).to(dev)
-    ws, wsb = lib.workspace("culossSoftmaxFocalWorkspaceSize", dev, c_i64(n), c_i64(c), c_int(MEAN))
+    ws, wsb = lib.workspace("culossSoftmaxFocalWorkspaceSize", dev, c_i64(n), c_i64(c), F32, c_int(MEAN))
     s = dict(x=x, y=y.int(), y64=y, loss=torch.zeros(1, device=dev), grad=torch.empty_like(x), ws=ws, wsb=wsb,
              n=n, c=c, bytes=2 * n * c * 4 + n * 4)
 
     def step():
-        lib("culossSoftmaxFocalForwardBackward", ptr(s["x"]), c_i64(c), ptr(s["y"]), c_i64(n), c_i64(c),
+        lib("culossSoftmaxFocalForwardBackward", ptr(s["x"]), c_i64(c), ptr(s["y"]), c_i64(n), c_i64(c), F32,
             c_p(0), c_f(alpha), c_f(gamma), c_i64(-100), c_int(MEAN), c_p(0), ptr(s["loss"]), ptr(s["grad"]),
             c_i64(c), c_p(s["ws"].data_ptr() + 16), ctypes.c_size_t(wsb), ptr(s["ws"]), stream(dev))
 
@@ -113,12 +114,12 @@ def triplet_make(lib, shape, dev, g, margin=1.0, p=2.0, eps=1e-6):
     """Triplet margin with pytorch_peers' defaults, mean, gradients of all three inputs."""
     n, d = pytorch_peers.dims(shape)
     a, pos, neg = (torch.randn(n, d, generator=g).to(dev) for _ in range(3))
-    ws, wsb = lib.workspace("culossTripletMarginWorkspaceSize", dev, c_i64(n), c_i64(d), c_int(MEAN))
+    ws, wsb = lib.workspace("culossTripletMarginWorkspaceSize", dev, c_i64(n), c_i64(d), F32, c_int(MEAN))
     s = dict(a=a, p=pos, q=neg, loss=torch.zeros(1, device=dev), ga=torch.empty_like(a), gp=torch.empty_like(a),
              gq=torch.empty_like(a), ws=ws, bytes=6 * n * d * 4)
 
     def step():
-        lib("culossTripletMarginForwardBackward", ptr(s["a"]), ptr(s["p"]), ptr(s["q"]), c_i64(n), c_i64(d),
+        lib("culossTripletMarginForwardBackward", ptr(s["a"]), ptr(s["p"]), ptr(s["q"]), c_i64(n), c_i64(d), F32,
             c_f(margin), c_f(p), c_f(eps), c_int(0), c_int(MEAN), c_p(0), ptr(s["loss"]), ptr(s["ga"]),
             ptr(s["gp"]), ptr(s["gq"]), ptr(s["ws"]), ctypes.c_size_t(wsb), stream(dev))
 
@@ -137,16 +138,16 @@ def center_make(lib, shape, dev, g, lam=1.0, alpha=0.5):
     x = torch.randn(n, d, generator=g).to(dev)
     y = torch.randint(0, k, (n,), generator=g).to(dev)
     centers = torch.randn(k, d, generator=g).to(dev)
-    ws, wsb = lib.workspace("culossCenterLossWorkspaceSize", dev, c_i64(n), c_i64(d), c_i64(k), c_int(MEAN))
+    ws, wsb = lib.workspace("culossCenterLossWorkspaceSize", dev, c_i64(n), c_i64(d), c_i64(k), F32, c_int(MEAN))
     s = dict(x=x, y=y.int(), y64=y, c=centers, c0=centers.clone(), loss=torch.zeros(1, device=dev),
              grad=torch.empty_like(x), ws=ws, bytes=(3 * n * d + 2 * min(n, k) * d) * 4 + n * 4)
     wsp = lambda: c_p(s["ws"].data_ptr() + 16)  # noqa: E731
 
     def step():
-        lib("culossCenterLossForwardBackward", ptr(s["x"]), ptr(s["y"]), ptr(s["c"]), c_i64(n), c_i64(d), c_i64(k),
+        lib("culossCenterLossForwardBackward", ptr(s["x"]), ptr(s["y"]), ptr(s["c"]), c_i64(n), c_i64(d), c_i64(k), F32,
             c_f(lam), c_int(MEAN), c_p(0), ptr(s["loss"]), ptr(s["grad"]), c_p(0), wsp(), ctypes.c_size_t(wsb),
             ptr(s["ws"]), stream(dev))
-        lib("culossCenterLossUpdateCenters", ptr(s["x"]), ptr(s["y"]), ptr(s["c"]), c_i64(n), c_i64(d), c_i64(k),
+        lib("culossCenterLossUpdateCenters", ptr(s["x"]), ptr(s["y"]), ptr(s["c"]), c_i64(n), c_i64(d), c_i64(k), F32,
             c_f(alpha), wsp(), ctypes.c_size_t(wsb), ptr(s["ws"]), stream(dev))
 
     def check():
@@ -166,11 +167,11 @@ def sf_make(lib, shape, dev, g, alpha=0.25, gamma=2.0):
     n, c = pytorch_peers.dims(shape)
     x = torch.randn(n, c, generator=g).to(dev)
     t = (torch.rand(n, c, generator=g) < 0.1).float().to(dev)
-    ws, wsb = lib.workspace("culossSigmoidFocalWorkspaceSize", dev, c_i64(n * c), c_int(MEAN))
+    ws, wsb = lib.workspace("culossSigmoidFocalWorkspaceSize", dev, c_i64(n * c), F32, c_int(MEAN))
     s = dict(x=x, t=t, loss=torch.zeros(1, device=dev), grad=torch.empty_like(x), ws=ws, bytes=3 * n * c * 4)
 
     def step():
-        lib("culossSigmoidFocalForwardBackward", ptr(s["x"]), ptr(s["t"]), c_i64(n * c), c_f(alpha), c_f(gamma),
+        lib("culossSigmoidFocalForwardBackward", ptr(s["x"]), ptr(s["t"]), c_i64(n * c), F32, c_f(alpha), c_f(gamma),
             c_int(MEAN), c_p(0), ptr(s["loss"]), ptr(s["grad"]), ptr(s["ws"]), ctypes.c_size_t(wsb), stream(dev))
 
     def check():
@@ -191,11 +192,11 @@ def elementwise_make(lib, shape, dev, g, name, torch_loss, option):
     (n,) = pytorch_peers.dims(shape)
     x = torch.randn(n, generator=g).to(dev)
     t = torch.randn(n, generator=g).to(dev)
-    ws, wsb = lib.workspace(f"culoss{name}WorkspaceSize", dev, c_i64(n), c_int(MEAN))
+    ws, wsb = lib.workspace(f"culoss{name}WorkspaceSize", dev, c_i64(n), F32, c_int(MEAN))
     s = dict(x=x, t=t, loss=torch.zeros(1, device=dev), grad=torch.empty_like(x), ws=ws, bytes=3 * n * 4)
 
     def step():
-        lib(f"culoss{name}ForwardBackward", ptr(s["x"]), ptr(s["t"]), c_i64(n), c_f(option), c_int(MEAN), c_p(0),
+        lib(f"culoss{name}ForwardBackward", ptr(s["x"]), ptr(s["t"]), c_i64(n), F32, c_f(option), c_int(MEAN), c_p(0),
             ptr(s["loss"]), ptr(s["grad"]), ptr(s["ws"]), ctypes.c_size_t(wsb), stream(dev))
 
     def check():

@@ -629,8 +629,10 @@ culossStatus_t run_loss(const float* features, const int32_t* labels, const floa
 
 extern "C" {
 
-culossStatus_t culossCenterLossWorkspaceSize(int64_t n, int64_t d, int64_t num_classes, culossReduction_t reduction,
+culossStatus_t culossCenterLossWorkspaceSize(int64_t n, int64_t d, int64_t num_classes,
+                                             culossDataType_t dtype, culossReduction_t reduction,
                                              size_t* bytes) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
     culoss::clear_detail();
     CULOSS_REQUIRE(bytes != nullptr, CULOSS_STATUS_INVALID_VALUE, "bytes is null");
     const culossStatus_t shape = culoss::check_shape(n, d, num_classes);
@@ -642,9 +644,11 @@ culossStatus_t culossCenterLossWorkspaceSize(int64_t n, int64_t d, int64_t num_c
 }
 
 culossStatus_t culossCenterLossForward(const float* features, const int32_t* labels, const float* centers, int64_t n,
-                                       int64_t d, int64_t num_classes, float lambda, culossReduction_t reduction,
+                                       int64_t d, int64_t num_classes,
+                                       culossDataType_t dtype, float lambda, culossReduction_t reduction,
                                        float* loss, void* workspace, size_t workspace_bytes, int32_t* error_word,
                                        culossStream_t stream) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
     CULOSS_REQUIRE(loss != nullptr || (n == 0 && reduction == CULOSS_REDUCTION_NONE), CULOSS_STATUS_INVALID_VALUE,
                    "loss is null");
     return culoss::run_loss(features, labels, centers, n, d, num_classes, lambda, reduction, nullptr, loss, nullptr,
@@ -652,10 +656,12 @@ culossStatus_t culossCenterLossForward(const float* features, const int32_t* lab
 }
 
 culossStatus_t culossCenterLossBackward(const float* features, const int32_t* labels, const float* centers, int64_t n,
-                                        int64_t d, int64_t num_classes, float lambda, culossReduction_t reduction,
+                                        int64_t d, int64_t num_classes,
+                                        culossDataType_t dtype, float lambda, culossReduction_t reduction,
                                         const float* grad_output, float* grad_features, float* grad_centers,
                                         void* workspace, size_t workspace_bytes, int32_t* error_word,
                                         culossStream_t stream) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
     CULOSS_REQUIRE(grad_features != nullptr || grad_centers != nullptr, CULOSS_STATUS_INVALID_VALUE,
                    "grad_features and grad_centers are both null");
     return culoss::run_loss(features, labels, centers, n, d, num_classes, lambda, reduction, grad_output, nullptr,
@@ -663,10 +669,12 @@ culossStatus_t culossCenterLossBackward(const float* features, const int32_t* la
 }
 
 culossStatus_t culossCenterLossForwardBackward(const float* features, const int32_t* labels, const float* centers,
-                                               int64_t n, int64_t d, int64_t num_classes, float lambda,
+                                               int64_t n, int64_t d, int64_t num_classes,
+                                               culossDataType_t dtype, float lambda,
                                                culossReduction_t reduction, const float* grad_output, float* loss,
                                                float* grad_features, float* grad_centers, void* workspace,
                                                size_t workspace_bytes, int32_t* error_word, culossStream_t stream) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
     CULOSS_REQUIRE(loss != nullptr || (n == 0 && reduction == CULOSS_REDUCTION_NONE), CULOSS_STATUS_INVALID_VALUE,
                    "loss is null");
     CULOSS_REQUIRE(grad_features != nullptr || grad_centers != nullptr, CULOSS_STATUS_INVALID_VALUE,
@@ -676,8 +684,10 @@ culossStatus_t culossCenterLossForwardBackward(const float* features, const int3
 }
 
 culossStatus_t culossCenterLossUpdateCenters(const float* features, const int32_t* labels, float* centers, int64_t n,
-                                             int64_t d, int64_t num_classes, float alpha, void* workspace,
+                                             int64_t d, int64_t num_classes,
+                                             culossDataType_t dtype, float alpha, void* workspace,
                                              size_t workspace_bytes, int32_t* error_word, culossStream_t stream) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
     culoss::clear_detail();
     const culossStatus_t shape = culoss::check_shape(n, d, num_classes);
     if (shape != CULOSS_STATUS_SUCCESS) return shape;

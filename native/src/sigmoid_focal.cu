@@ -73,14 +73,18 @@ culossStatus_t make_op(float alpha, float gamma, SigmoidFocalOp* op) {
 
 extern "C" {
 
-culossStatus_t culossSigmoidFocalWorkspaceSize(int64_t count, culossReduction_t reduction, size_t* bytes) {
+culossStatus_t culossSigmoidFocalWorkspaceSize(int64_t count,
+                                               culossDataType_t dtype, culossReduction_t reduction, size_t* bytes) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
     culoss::clear_detail();
     return culoss::elementwise::check_workspace_query(count, reduction, bytes);
 }
 
-culossStatus_t culossSigmoidFocalForward(const float* logits, const float* targets, int64_t count, float alpha,
+culossStatus_t culossSigmoidFocalForward(const float* logits, const float* targets, int64_t count,
+                                         culossDataType_t dtype, float alpha,
                                          float gamma, culossReduction_t reduction, float* loss, void* workspace,
                                          size_t workspace_bytes, culossStream_t stream) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
     culoss::SigmoidFocalOp op;
     const culossStatus_t st = culoss::make_op(alpha, gamma, &op);
     if (st != CULOSS_STATUS_SUCCESS) return st;
@@ -88,10 +92,12 @@ culossStatus_t culossSigmoidFocalForward(const float* logits, const float* targe
                                     true, false, workspace, workspace_bytes, stream);
 }
 
-culossStatus_t culossSigmoidFocalBackward(const float* logits, const float* targets, int64_t count, float alpha,
+culossStatus_t culossSigmoidFocalBackward(const float* logits, const float* targets, int64_t count,
+                                          culossDataType_t dtype, float alpha,
                                           float gamma, culossReduction_t reduction, const float* grad_output,
                                           float* grad_logits, void* workspace, size_t workspace_bytes,
                                           culossStream_t stream) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
     culoss::SigmoidFocalOp op;
     const culossStatus_t st = culoss::make_op(alpha, gamma, &op);
     if (st != CULOSS_STATUS_SUCCESS) return st;
@@ -100,9 +106,11 @@ culossStatus_t culossSigmoidFocalBackward(const float* logits, const float* targ
 }
 
 culossStatus_t culossSigmoidFocalForwardBackward(const float* logits, const float* targets, int64_t count,
+                                                 culossDataType_t dtype,
                                                  float alpha, float gamma, culossReduction_t reduction,
                                                  const float* grad_output, float* loss, float* grad_logits,
                                                  void* workspace, size_t workspace_bytes, culossStream_t stream) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
     culoss::SigmoidFocalOp op;
     const culossStatus_t st = culoss::make_op(alpha, gamma, &op);
     if (st != CULOSS_STATUS_SUCCESS) return st;

@@ -102,56 +102,72 @@ culossStatus_t forward_backward(const float* input, const float* target, int64_t
 
 extern "C" {
 
-culossStatus_t culossSmoothL1WorkspaceSize(int64_t count, culossReduction_t reduction, size_t* bytes) {
+culossStatus_t culossSmoothL1WorkspaceSize(int64_t count,
+                                           culossDataType_t dtype, culossReduction_t reduction, size_t* bytes) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
     culoss::clear_detail();
     return culoss::elementwise::check_workspace_query(count, reduction, bytes);
 }
 
-culossStatus_t culossSmoothL1Forward(const float* input, const float* target, int64_t count, float beta,
+culossStatus_t culossSmoothL1Forward(const float* input, const float* target, int64_t count,
+                                     culossDataType_t dtype, float beta,
                                      culossReduction_t reduction, float* loss, void* workspace,
                                      size_t workspace_bytes, culossStream_t stream) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
     return culoss::forward<culoss::SmoothL1Op>(input, target, count, beta, reduction, loss, workspace,
                                                workspace_bytes, stream);
 }
 
-culossStatus_t culossSmoothL1Backward(const float* input, const float* target, int64_t count, float beta,
+culossStatus_t culossSmoothL1Backward(const float* input, const float* target, int64_t count,
+                                      culossDataType_t dtype, float beta,
                                       culossReduction_t reduction, const float* grad_output, float* grad_input,
                                       void* workspace, size_t workspace_bytes, culossStream_t stream) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
     return culoss::backward<culoss::SmoothL1Op>(input, target, count, beta, reduction, grad_output, grad_input,
                                                 workspace, workspace_bytes, stream);
 }
 
-culossStatus_t culossSmoothL1ForwardBackward(const float* input, const float* target, int64_t count, float beta,
+culossStatus_t culossSmoothL1ForwardBackward(const float* input, const float* target, int64_t count,
+                                             culossDataType_t dtype, float beta,
                                              culossReduction_t reduction, const float* grad_output, float* loss,
                                              float* grad_input, void* workspace, size_t workspace_bytes,
                                              culossStream_t stream) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
     return culoss::forward_backward<culoss::SmoothL1Op>(input, target, count, beta, reduction, grad_output, loss,
                                                         grad_input, workspace, workspace_bytes, stream);
 }
 
-culossStatus_t culossHuberWorkspaceSize(int64_t count, culossReduction_t reduction, size_t* bytes) {
+culossStatus_t culossHuberWorkspaceSize(int64_t count,
+                                        culossDataType_t dtype, culossReduction_t reduction, size_t* bytes) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
     culoss::clear_detail();
     return culoss::elementwise::check_workspace_query(count, reduction, bytes);
 }
 
-culossStatus_t culossHuberForward(const float* input, const float* target, int64_t count, float delta,
+culossStatus_t culossHuberForward(const float* input, const float* target, int64_t count,
+                                  culossDataType_t dtype, float delta,
                                   culossReduction_t reduction, float* loss, void* workspace, size_t workspace_bytes,
                                   culossStream_t stream) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
     return culoss::forward<culoss::HuberOp>(input, target, count, delta, reduction, loss, workspace,
                                             workspace_bytes, stream);
 }
 
-culossStatus_t culossHuberBackward(const float* input, const float* target, int64_t count, float delta,
+culossStatus_t culossHuberBackward(const float* input, const float* target, int64_t count,
+                                   culossDataType_t dtype, float delta,
                                    culossReduction_t reduction, const float* grad_output, float* grad_input,
                                    void* workspace, size_t workspace_bytes, culossStream_t stream) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
     return culoss::backward<culoss::HuberOp>(input, target, count, delta, reduction, grad_output, grad_input,
                                              workspace, workspace_bytes, stream);
 }
 
-culossStatus_t culossHuberForwardBackward(const float* input, const float* target, int64_t count, float delta,
+culossStatus_t culossHuberForwardBackward(const float* input, const float* target, int64_t count,
+                                          culossDataType_t dtype, float delta,
                                           culossReduction_t reduction, const float* grad_output, float* loss,
                                           float* grad_input, void* workspace, size_t workspace_bytes,
                                           culossStream_t stream) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
     return culoss::forward_backward<culoss::HuberOp>(input, target, count, delta, reduction, grad_output, loss,
                                                      grad_input, workspace, workspace_bytes, stream);
 }

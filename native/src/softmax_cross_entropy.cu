@@ -105,16 +105,20 @@ culossStatus_t run(const float* logits, int64_t logits_stride, const int32_t* ta
 
 extern "C" {
 
-culossStatus_t culossSoftmaxCrossEntropyWorkspaceSize(int64_t n, int64_t c, culossReduction_t reduction,
+culossStatus_t culossSoftmaxCrossEntropyWorkspaceSize(int64_t n, int64_t c,
+                                                      culossDataType_t dtype, culossReduction_t reduction,
                                                       size_t* bytes) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
     return culoss::rows_workspace_size(n, c, reduction, bytes);
 }
 
 culossStatus_t culossSoftmaxCrossEntropyForward(const float* logits, int64_t logits_stride, const int32_t* targets,
-                                                int64_t n, int64_t c, const float* class_weights,
+                                                int64_t n, int64_t c,
+                                                culossDataType_t dtype, const float* class_weights,
                                                 int64_t ignore_index, float label_smoothing,
                                                 culossReduction_t reduction, float* loss, void* workspace,
                                                 size_t workspace_bytes, int32_t* error_word, culossStream_t stream) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
     CULOSS_REQUIRE(loss != nullptr || (n == 0 && reduction == CULOSS_REDUCTION_NONE), CULOSS_STATUS_INVALID_VALUE,
                    "loss is null");
     return culoss::run(logits, logits_stride, targets, n, c, class_weights, ignore_index, label_smoothing, reduction,
@@ -122,11 +126,13 @@ culossStatus_t culossSoftmaxCrossEntropyForward(const float* logits, int64_t log
 }
 
 culossStatus_t culossSoftmaxCrossEntropyBackward(const float* logits, int64_t logits_stride, const int32_t* targets,
-                                                 int64_t n, int64_t c, const float* class_weights,
+                                                 int64_t n, int64_t c,
+                                                 culossDataType_t dtype, const float* class_weights,
                                                  int64_t ignore_index, float label_smoothing,
                                                  culossReduction_t reduction, const float* grad_output,
                                                  float* grad_logits, int64_t grad_stride, void* workspace,
                                                  size_t workspace_bytes, int32_t* error_word, culossStream_t stream) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
     CULOSS_REQUIRE(grad_logits != nullptr || n == 0, CULOSS_STATUS_INVALID_VALUE, "grad_logits is null");
     // The backward needs the mean's denominator but not the per-row losses.
     return culoss::run(logits, logits_stride, targets, n, c, class_weights, ignore_index, label_smoothing, reduction,
@@ -135,10 +141,11 @@ culossStatus_t culossSoftmaxCrossEntropyBackward(const float* logits, int64_t lo
 }
 
 culossStatus_t culossSoftmaxCrossEntropyForwardBackward(
-    const float* logits, int64_t logits_stride, const int32_t* targets, int64_t n, int64_t c,
+    const float* logits, int64_t logits_stride, const int32_t* targets, int64_t n, int64_t c, culossDataType_t dtype,
     const float* class_weights, int64_t ignore_index, float label_smoothing, culossReduction_t reduction,
     const float* grad_output, float* loss, float* grad_logits, int64_t grad_stride, void* workspace,
     size_t workspace_bytes, int32_t* error_word, culossStream_t stream) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
     CULOSS_REQUIRE(loss != nullptr || (n == 0 && reduction == CULOSS_REDUCTION_NONE), CULOSS_STATUS_INVALID_VALUE,
                    "loss is null");
     CULOSS_REQUIRE(grad_logits != nullptr || n == 0, CULOSS_STATUS_INVALID_VALUE, "grad_logits is null");

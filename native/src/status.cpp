@@ -32,6 +32,7 @@ const char* culossGetErrorString(culossStatus_t status) {
         case CULOSS_STATUS_NO_DEVICE: return "CULOSS_STATUS_NO_DEVICE: no usable CUDA device (no driver, no GPU, or a build without CUDA)";
         case CULOSS_STATUS_LAUNCH_FAILED: return "CULOSS_STATUS_LAUNCH_FAILED: the CUDA runtime refused a launch or a copy";
         case CULOSS_STATUS_INTERNAL_ERROR: return "CULOSS_STATUS_INTERNAL_ERROR: an internal error";
+        case CULOSS_STATUS_NOT_SUPPORTED: return "CULOSS_STATUS_NOT_SUPPORTED: a data type this version does not compute";
     }
     return "unknown culoss status";
 }

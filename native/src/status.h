@@ -34,6 +34,13 @@ culossStatus_t launch_status(const char* kernel);
         if (culoss_try_status_ != CULOSS_STATUS_SUCCESS) return culoss_try_status_; \
     } while (0)
 
+// Every loss entry point and workspace query starts with this: float32 is the one data type
+// this version computes (the header reserves the others).
+#define CULOSS_REQUIRE_FLOAT32(dtype)                                                             \
+    CULOSS_REQUIRE((dtype) == CULOSS_DATA_FLOAT32, CULOSS_STATUS_NOT_SUPPORTED,                  \
+                   "dtype (%d) is not CULOSS_DATA_FLOAT32, the one data type this version computes", \
+                   int(dtype))
+
 #define CULOSS_REQUIRE_ALIGNED(ptr, bytes)                                                   \
     CULOSS_REQUIRE(reinterpret_cast<uintptr_t>(ptr) % (bytes) == 0, CULOSS_STATUS_MISALIGNED, \
                    "%s is not aligned to %d bytes", #ptr, int(bytes))

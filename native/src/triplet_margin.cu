@@ -473,7 +473,9 @@ culossStatus_t run(const float* anchor, const float* positive, const float* nega
 
 extern "C" {
 
-culossStatus_t culossTripletMarginWorkspaceSize(int64_t n, int64_t d, culossReduction_t reduction, size_t* bytes) {
+culossStatus_t culossTripletMarginWorkspaceSize(int64_t n, int64_t d,
+                                                culossDataType_t dtype, culossReduction_t reduction, size_t* bytes) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
     culoss::clear_detail();
     CULOSS_REQUIRE(bytes != nullptr, CULOSS_STATUS_INVALID_VALUE, "bytes is null");
     CULOSS_REQUIRE(n >= 0, CULOSS_STATUS_INVALID_VALUE, "n (%lld) is negative", (long long)n);
@@ -485,9 +487,10 @@ culossStatus_t culossTripletMarginWorkspaceSize(int64_t n, int64_t d, culossRedu
 }
 
 culossStatus_t culossTripletMarginForward(const float* anchor, const float* positive, const float* negative, int64_t n,
-                                          int64_t d, float margin, float p, float eps, int swap,
+                                          int64_t d, culossDataType_t dtype, float margin, float p, float eps, int swap,
                                           culossReduction_t reduction, float* loss, void* workspace,
                                           size_t workspace_bytes, culossStream_t stream) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
     culoss::clear_detail();
     CULOSS_REQUIRE(loss != nullptr || (n == 0 && reduction == CULOSS_REDUCTION_NONE), CULOSS_STATUS_INVALID_VALUE,
                    "loss is null");
@@ -496,10 +499,12 @@ culossStatus_t culossTripletMarginForward(const float* anchor, const float* posi
 }
 
 culossStatus_t culossTripletMarginBackward(const float* anchor, const float* positive, const float* negative,
-                                           int64_t n, int64_t d, float margin, float p, float eps, int swap,
+                                           int64_t n, int64_t d,
+                                           culossDataType_t dtype, float margin, float p, float eps, int swap,
                                            culossReduction_t reduction, const float* grad_output, float* grad_anchor,
                                            float* grad_positive, float* grad_negative, void* workspace,
                                            size_t workspace_bytes, culossStream_t stream) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
     culoss::clear_detail();
     CULOSS_REQUIRE(grad_anchor || grad_positive || grad_negative || n == 0, CULOSS_STATUS_INVALID_VALUE,
                    "grad_anchor, grad_positive and grad_negative are all null");
@@ -508,10 +513,12 @@ culossStatus_t culossTripletMarginBackward(const float* anchor, const float* pos
 }
 
 culossStatus_t culossTripletMarginForwardBackward(const float* anchor, const float* positive, const float* negative,
-                                                  int64_t n, int64_t d, float margin, float p, float eps, int swap,
+                                                  int64_t n, int64_t d,
+                                                  culossDataType_t dtype, float margin, float p, float eps, int swap,
                                                   culossReduction_t reduction, const float* grad_output, float* loss,
                                                   float* grad_anchor, float* grad_positive, float* grad_negative,
                                                   void* workspace, size_t workspace_bytes, culossStream_t stream) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
     culoss::clear_detail();
     CULOSS_REQUIRE(loss != nullptr || (n == 0 && reduction == CULOSS_REDUCTION_NONE), CULOSS_STATUS_INVALID_VALUE,
                    "loss is null");

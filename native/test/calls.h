@@ -23,6 +23,10 @@ namespace calls {
 
 enum class Entry { Forward, Backward, Fused, Update };
 
+// The data type every call of the catalog passes: float32, or a reserved one to check that each
+// entry point refuses it.
+inline culossDataType_t data_type = CULOSS_DATA_FLOAT32;
+
 inline const char* entry_name(Entry e) {
     switch (e) {
         case Entry::Forward: return "forward";
@@ -161,8 +165,8 @@ inline Call row_call(RowLoss loss, Entry e, culossReduction_t r, int64_t n, int6
     if (grad) s->out("2 grad", g);
     auto* err = s->out("3 error word", s->i({0}, 0));
     size_t ws_bytes = 0;
-    if (loss == RowLoss::CrossEntropy) culossSoftmaxCrossEntropyWorkspaceSize(n, c, r, &ws_bytes);
-    else culossSoftmaxFocalWorkspaceSize(n, c, r, &ws_bytes);
+    if (loss == RowLoss::CrossEntropy) culossSoftmaxCrossEntropyWorkspaceSize(n, c, calls::data_type, r, &ws_bytes);
+    else culossSoftmaxFocalWorkspaceSize(n, c, calls::data_type, r, &ws_bytes);
     auto* ws = s->f(std::vector<float>(ws_bytes / 4 + 4, 0.f), 0);
     const float* go = r == CULOSS_REDUCTION_NONE ? gout->get() : nullptr;
     const std::string name = std::string(loss == RowLoss::CrossEntropy ? "softmax_cross_entropy " : "softmax_focal ") +
@@ -174,26 +178,32 @@ inline Call row_call(RowLoss loss, Entry e, culossReduction_t r, int64_t n, int6
             const float eps = 0.1f;
             switch (e) {
                 case Entry::Forward:
-                    return culossSoftmaxCrossEntropyForward(x->get(), c, t->get(), n, c, w->get(), -100, eps, r,
+                    return culossSoftmaxCrossEntropyForward(x->get(), c, t->get(), n, c, calls::data_type, w->get(),
+                                                            -100, eps, r,
                                                             out->get(), wsp, ws_bytes, err->get(), test::stream());
                 case Entry::Backward:
-                    return culossSoftmaxCrossEntropyBackward(x->get(), c, t->get(), n, c, w->get(), -100, eps, r, go,
+                    return culossSoftmaxCrossEntropyBackward(x->get(), c, t->get(), n, c, calls::data_type, w->get(),
+                                                             -100, eps, r, go,
                                                              g->get(), c, wsp, ws_bytes, err->get(), test::stream());
                 default:
-                    return culossSoftmaxCrossEntropyForwardBackward(x->get(), c, t->get(), n, c, w->get(), -100, eps,
+                    return culossSoftmaxCrossEntropyForwardBackward(x->get(), c, t->get(), n, c, calls::data_type,
+                                                                    w->get(), -100, eps,
                                                                     r, go, out->get(), g->get(), c, wsp, ws_bytes,
                                                                     err->get(), test::stream());
             }
         }
         switch (e) {
             case Entry::Forward:
-                return culossSoftmaxFocalForward(x->get(), c, t->get(), n, c, w->get(), 0.f, 2.f, -100, r, out->get(),
+                return culossSoftmaxFocalForward(x->get(), c, t->get(), n, c, calls::data_type, w->get(), 0.f, 2.f,
+                                                 -100, r, out->get(),
                                                  wsp, ws_bytes, err->get(), test::stream());
             case Entry::Backward:
-                return culossSoftmaxFocalBackward(x->get(), c, t->get(), n, c, w->get(), 0.f, 2.f, -100, r, go,
+                return culossSoftmaxFocalBackward(x->get(), c, t->get(), n, c, calls::data_type, w->get(), 0.f, 2.f,
+                                                  -100, r, go,
                                                   g->get(), c, wsp, ws_bytes, err->get(), test::stream());
             default:
-                return culossSoftmaxFocalForwardBackward(x->get(), c, t->get(), n, c, w->get(), 0.f, 2.f, -100, r, go,
+                return culossSoftmaxFocalForwardBackward(x->get(), c, t->get(), n, c, calls::data_type, w->get(), 0.f,
+                                                         2.f, -100, r, go,
                                                          out->get(), g->get(), c, wsp, ws_bytes, err->get(),
                                                          test::stream());
         }
@@ -253,9 +263,9 @@ inline Call elementwise_call(Elementwise loss, Entry e, culossReduction_t r, int
     if (grad) s->out("2 grad", g);
     size_t ws_bytes = 0;
     switch (loss) {
-        case Elementwise::SigmoidFocal: culossSigmoidFocalWorkspaceSize(count, r, &ws_bytes); break;
-        case Elementwise::SmoothL1: culossSmoothL1WorkspaceSize(count, r, &ws_bytes); break;
-        case Elementwise::Huber: culossHuberWorkspaceSize(count, r, &ws_bytes); break;
+        case Elementwise::SigmoidFocal: culossSigmoidFocalWorkspaceSize(count, calls::data_type, r, &ws_bytes); break;
+        case Elementwise::SmoothL1: culossSmoothL1WorkspaceSize(count, calls::data_type, r, &ws_bytes); break;
+        case Elementwise::Huber: culossHuberWorkspaceSize(count, calls::data_type, r, &ws_bytes); break;
     }
     auto* ws = s->f(std::vector<float>(ws_bytes / 4 + 4, 0.f), 0);
     const float* go = r == CULOSS_REDUCTION_NONE ? gout->get() : nullptr;
@@ -269,24 +279,33 @@ inline Call elementwise_call(Elementwise loss, Entry e, culossReduction_t r, int
         switch (loss) {
             case Elementwise::SigmoidFocal:
                 if (e == Entry::Forward)
-                    return culossSigmoidFocalForward(x->get(), t->get(), count, 0.25f, 2.f, r, out->get(), wsp, ws_bytes, st);
+                    return culossSigmoidFocalForward(x->get(), t->get(), count, calls::data_type, 0.25f, 2.f, r,
+                                                     out->get(), wsp, ws_bytes, st);
                 if (e == Entry::Backward)
-                    return culossSigmoidFocalBackward(x->get(), t->get(), count, 0.25f, 2.f, r, go, g->get(), wsp, ws_bytes, st);
-                return culossSigmoidFocalForwardBackward(x->get(), t->get(), count, 0.25f, 2.f, r, go, out->get(),
+                    return culossSigmoidFocalBackward(x->get(), t->get(), count, calls::data_type, 0.25f, 2.f, r, go,
+                                                      g->get(), wsp, ws_bytes, st);
+                return culossSigmoidFocalForwardBackward(x->get(), t->get(), count, calls::data_type, 0.25f, 2.f, r,
+                                                         go, out->get(),
                                                          g->get(), wsp, ws_bytes, st);
             case Elementwise::SmoothL1:
                 if (e == Entry::Forward)
-                    return culossSmoothL1Forward(x->get(), t->get(), count, 0.7f, r, out->get(), wsp, ws_bytes, st);
+                    return culossSmoothL1Forward(x->get(), t->get(), count, calls::data_type, 0.7f, r, out->get(),
+                                                 wsp, ws_bytes, st);
                 if (e == Entry::Backward)
-                    return culossSmoothL1Backward(x->get(), t->get(), count, 0.7f, r, go, g->get(), wsp, ws_bytes, st);
-                return culossSmoothL1ForwardBackward(x->get(), t->get(), count, 0.7f, r, go, out->get(), g->get(), wsp,
+                    return culossSmoothL1Backward(x->get(), t->get(), count, calls::data_type, 0.7f, r, go, g->get(),
+                                                  wsp, ws_bytes, st);
+                return culossSmoothL1ForwardBackward(x->get(), t->get(), count, calls::data_type, 0.7f, r, go,
+                                                     out->get(), g->get(), wsp,
                                                      ws_bytes, st);
             default:
                 if (e == Entry::Forward)
-                    return culossHuberForward(x->get(), t->get(), count, 1.3f, r, out->get(), wsp, ws_bytes, st);
+                    return culossHuberForward(x->get(), t->get(), count, calls::data_type, 1.3f, r, out->get(), wsp,
+                                              ws_bytes, st);
                 if (e == Entry::Backward)
-                    return culossHuberBackward(x->get(), t->get(), count, 1.3f, r, go, g->get(), wsp, ws_bytes, st);
-                return culossHuberForwardBackward(x->get(), t->get(), count, 1.3f, r, go, out->get(), g->get(), wsp,
+                    return culossHuberBackward(x->get(), t->get(), count, calls::data_type, 1.3f, r, go, g->get(),
+                                               wsp, ws_bytes, st);
+                return culossHuberForwardBackward(x->get(), t->get(), count, calls::data_type, 1.3f, r, go,
+                                                  out->get(), g->get(), wsp,
                                                   ws_bytes, st);
         }
     });
@@ -314,7 +333,7 @@ inline Call triplet_call(Entry e, culossReduction_t r, int64_t n, int64_t d, int
         s->out("4 grad_negative", gn);
     }
     size_t ws_bytes = 0;
-    culossTripletMarginWorkspaceSize(n, d, r, &ws_bytes);
+    culossTripletMarginWorkspaceSize(n, d, calls::data_type, r, &ws_bytes);
     auto* ws = s->f(std::vector<float>(ws_bytes / 4 + 4, 0.f), 0);
     const float* go = r == CULOSS_REDUCTION_NONE ? gout->get() : nullptr;
     const std::string name = std::string("triplet_margin ") + entry_name(e) + " " + reduction_name(r) +
@@ -322,12 +341,15 @@ inline Call triplet_call(Entry e, culossReduction_t r, int64_t n, int64_t d, int
     return make_call(name, s, [=]() {
         const float margin = 1.f, pn = 2.f, eps = 1e-6f;
         if (e == Entry::Forward)
-            return culossTripletMarginForward(a->get(), p->get(), ng->get(), n, d, margin, pn, eps, 1, r, out->get(),
+            return culossTripletMarginForward(a->get(), p->get(), ng->get(), n, d, calls::data_type, margin, pn, eps,
+                                              1, r, out->get(),
                                               ws->get(), ws_bytes, test::stream());
         if (e == Entry::Backward)
-            return culossTripletMarginBackward(a->get(), p->get(), ng->get(), n, d, margin, pn, eps, 1, r, go, ga->get(),
+            return culossTripletMarginBackward(a->get(), p->get(), ng->get(), n, d, calls::data_type, margin, pn, eps,
+                                               1, r, go, ga->get(),
                                                gp->get(), gn->get(), ws->get(), ws_bytes, test::stream());
-        return culossTripletMarginForwardBackward(a->get(), p->get(), ng->get(), n, d, margin, pn, eps, 1, r, go,
+        return culossTripletMarginForwardBackward(a->get(), p->get(), ng->get(), n, d, calls::data_type, margin, pn,
+                                                  eps, 1, r, go,
                                                   out->get(), ga->get(), gp->get(), gn->get(), ws->get(), ws_bytes,
                                                   test::stream());
     });
@@ -356,7 +378,7 @@ inline Call center_call(Entry e, culossReduction_t r, int64_t n, int64_t d, int6
     }
     auto* err = s->out("4 error word", s->i({0}, 0));
     size_t ws_bytes = 0;
-    culossCenterLossWorkspaceSize(n, d, c, r, &ws_bytes);
+    culossCenterLossWorkspaceSize(n, d, c, calls::data_type, r, &ws_bytes);
     auto* ws = s->f(std::vector<float>(ws_bytes / 4 + 4, 0.f), 0);
     const float* go = r == CULOSS_REDUCTION_NONE ? gout->get() : nullptr;
     const std::string name = std::string("center ") + entry_name(e) + " " + reduction_name(r) + " n=" +
@@ -366,17 +388,21 @@ inline Call center_call(Entry e, culossReduction_t r, int64_t n, int64_t d, int6
         const float lambda = 0.5f;
         switch (e) {
             case Entry::Forward:
-                return culossCenterLossForward(x->get(), y->get(), centers->get(), n, d, c, lambda, r, out->get(),
+                return culossCenterLossForward(x->get(), y->get(), centers->get(), n, d, c, calls::data_type, lambda,
+                                               r, out->get(),
                                                ws->get(), ws_bytes, err->get(), test::stream());
             case Entry::Backward:
-                return culossCenterLossBackward(x->get(), y->get(), centers->get(), n, d, c, lambda, r, go, gf->get(),
+                return culossCenterLossBackward(x->get(), y->get(), centers->get(), n, d, c, calls::data_type, lambda,
+                                                r, go, gf->get(),
                                                 gc->get(), ws->get(), ws_bytes, err->get(), test::stream());
             case Entry::Fused:
-                return culossCenterLossForwardBackward(x->get(), y->get(), centers->get(), n, d, c, lambda, r, go,
+                return culossCenterLossForwardBackward(x->get(), y->get(), centers->get(), n, d, c, calls::data_type,
+                                                       lambda, r, go,
                                                        out->get(), gf->get(), gc->get(), ws->get(), ws_bytes,
                                                        err->get(), test::stream());
             default:
-                return culossCenterLossUpdateCenters(x->get(), y->get(), centers->get(), n, d, c, 0.5f, ws->get(),
+                return culossCenterLossUpdateCenters(x->get(), y->get(), centers->get(), n, d, c, calls::data_type,
+                                                     0.5f, ws->get(),
                                                      ws_bytes, err->get(), test::stream());
         }
     });

@@ -15,7 +15,8 @@ int main() {
     std::vector<int32_t> targets = {1, 2};
     for (int64_t i = 0; i < n * c; ++i) logits[i] = float(i % 97) * 0.01f;
     const culossStatus_t st = culossSoftmaxCrossEntropyForwardBackward(
-        logits.data(), c, targets.data(), n, c, nullptr, CULOSS_NO_IGNORE_INDEX, 0.f, CULOSS_REDUCTION_NONE,
+        logits.data(), c, targets.data(), n, c, CULOSS_DATA_FLOAT32, nullptr, CULOSS_NO_IGNORE_INDEX, 0.f,
+            CULOSS_REDUCTION_NONE,
         nullptr, loss.data(), grad.data(), c, nullptr, 0, nullptr, nullptr);
     culossStreamSynchronize(nullptr);  // the kernels run on the stream's thread
     std::printf("status %d, loss %g %g\n", int(st), double(loss[0]), double(loss[1]));

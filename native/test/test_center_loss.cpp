@@ -160,7 +160,8 @@ void run_case(test::Context& t, const Case& k, Entry entry, uint32_t seed) {
     const std::string what = describe(k) + " " + entry_name(entry);
 
     size_t ws_bytes = 0;
-    t.check_status(culossCenterLossWorkspaceSize(k.n, k.d, k.c, k.reduction, &ws_bytes), what + " workspace");
+    t.check_status(culossCenterLossWorkspaceSize(k.n, k.d, k.c, CULOSS_DATA_FLOAT32, k.reduction, &ws_bytes),
+                   what + " workspace");
     const int64_t loss_len = k.reduction == CULOSS_REDUCTION_NONE ? k.n : 1;
     Guarded x(in.x, k.offset), centers(in.centers, k.offset), gout(in.gout, k.offset),
         loss(std::vector<float>(loss_len, -7.f), k.offset), gf(std::vector<float>(k.n * k.d, -7.f), k.offset),
@@ -176,23 +177,27 @@ void run_case(test::Context& t, const Case& k, Entry entry, uint32_t seed) {
     culossStatus_t st = CULOSS_STATUS_SUCCESS;
     switch (entry) {
         case Entry::Forward:
-            st = culossCenterLossForward(x.get(), y.get(), centers.get(), k.n, k.d, k.c, k.lambda, k.reduction,
+            st = culossCenterLossForward(x.get(), y.get(), centers.get(), k.n, k.d, k.c, CULOSS_DATA_FLOAT32,
+                                         k.lambda, k.reduction,
                                          loss.get(), ws.get(), ws_bytes, err.get(), test::stream());
             break;
         case Entry::BackwardF:
         case Entry::BackwardC:
         case Entry::BackwardFC:
-            st = culossCenterLossBackward(x.get(), y.get(), centers.get(), k.n, k.d, k.c, k.lambda, k.reduction, go,
+            st = culossCenterLossBackward(x.get(), y.get(), centers.get(), k.n, k.d, k.c, CULOSS_DATA_FLOAT32,
+                                          k.lambda, k.reduction, go,
                                           gfp, gcp, ws.get(), ws_bytes, err.get(), test::stream());
             break;
         case Entry::FusedF:
         case Entry::FusedC:
         case Entry::FusedFC:
-            st = culossCenterLossForwardBackward(x.get(), y.get(), centers.get(), k.n, k.d, k.c, k.lambda, k.reduction,
+            st = culossCenterLossForwardBackward(x.get(), y.get(), centers.get(), k.n, k.d, k.c, CULOSS_DATA_FLOAT32,
+                                                 k.lambda, k.reduction,
                                                  go, loss.get(), gfp, gcp, ws.get(), ws_bytes, err.get(), test::stream());
             break;
         case Entry::Update:
-            st = culossCenterLossUpdateCenters(x.get(), y.get(), centers.get(), k.n, k.d, k.c, k.alpha, ws.get(),
+            st = culossCenterLossUpdateCenters(x.get(), y.get(), centers.get(), k.n, k.d, k.c, CULOSS_DATA_FLOAT32,
+                                               k.alpha, ws.get(),
                                                ws_bytes, err.get(), test::stream());
             break;
     }
@@ -257,17 +262,19 @@ void test_reference_cases(test::Context& t) {
 void test_empty_batch(test::Context& t) {
     for (culossReduction_t r : {CULOSS_REDUCTION_NONE, CULOSS_REDUCTION_SUM, CULOSS_REDUCTION_MEAN}) {
         size_t ws = 1;
-        t.check_status(culossCenterLossWorkspaceSize(0, 3, 4, r, &ws), "n=0 workspace");
+        t.check_status(culossCenterLossWorkspaceSize(0, 3, 4, CULOSS_DATA_FLOAT32, r, &ws), "n=0 workspace");
         t.expect(ws == 0, "n=0 needs no workspace");
         test::DeviceBuffer<float> loss(std::vector<float>{-1.f}), gc(std::vector<float>(12, -1.f)),
             centers(std::vector<float>(12, 2.f));
-        t.check_status(culossCenterLossForwardBackward(nullptr, nullptr, nullptr, 0, 3, 4, 1.f, r, nullptr,
+        t.check_status(culossCenterLossForwardBackward(nullptr, nullptr, nullptr, 0, 3, 4, CULOSS_DATA_FLOAT32, 1.f,
+                                                       r, nullptr,
                                                        r == CULOSS_REDUCTION_NONE ? nullptr : loss.get(), nullptr,
                                                        gc.get(), nullptr, 0, nullptr, test::stream()),
                        "n=0 fused");
         if (r != CULOSS_REDUCTION_NONE) t.expect(loss.read()[0] == 0.f, "n=0 loss is 0");
         t.expect(gc.read() == std::vector<float>(12, 0.f), "n=0 grad_centers is zero");
-        t.check_status(culossCenterLossUpdateCenters(nullptr, nullptr, centers.get(), 0, 3, 4, 0.5f, nullptr, 0,
+        t.check_status(culossCenterLossUpdateCenters(nullptr, nullptr, centers.get(), 0, 3, 4, CULOSS_DATA_FLOAT32,
+                                                     0.5f, nullptr, 0,
                                                      nullptr, test::stream()),
                        "n=0 update");
         t.expect(centers.read() == std::vector<float>(12, 2.f), "n=0 update leaves the centers");
@@ -285,7 +292,7 @@ void test_bad_labels(test::Context& t) {
     in.y = {0, 4, 2, -1, 3, 1 << 30, 1, INT32_MIN, 2};
     const Reference ref = reference(k, in);  // skips the bad rows, divides by n
     size_t ws_bytes = 0;
-    culossCenterLossWorkspaceSize(n, d, c, k.reduction, &ws_bytes);
+    culossCenterLossWorkspaceSize(n, d, c, CULOSS_DATA_FLOAT32, k.reduction, &ws_bytes);
     for (Entry e : {Entry::Forward, Entry::BackwardFC, Entry::FusedFC, Entry::BackwardC, Entry::Update}) {
         const std::string what = std::string("bad labels ") + entry_name(e);
         Guarded x(in.x, 0), centers(in.centers, 0), loss(std::vector<float>{-7.f}, 0),
@@ -294,19 +301,24 @@ void test_bad_labels(test::Context& t) {
         test::DeviceBuffer<char> ws(std::vector<char>(ws_bytes, 0));
         culossStatus_t st;
         if (e == Entry::Forward) {
-            st = culossCenterLossForward(x.get(), y.get(), centers.get(), n, d, c, 1.f, k.reduction, loss.get(),
+            st = culossCenterLossForward(x.get(), y.get(), centers.get(), n, d, c, CULOSS_DATA_FLOAT32, 1.f,
+                                         k.reduction, loss.get(),
                                          ws.get(), ws_bytes, err.get(), test::stream());
         } else if (e == Entry::BackwardFC) {
-            st = culossCenterLossBackward(x.get(), y.get(), centers.get(), n, d, c, 1.f, k.reduction, nullptr, gf.get(),
+            st = culossCenterLossBackward(x.get(), y.get(), centers.get(), n, d, c, CULOSS_DATA_FLOAT32, 1.f,
+                                          k.reduction, nullptr, gf.get(),
                                           gc.get(), ws.get(), ws_bytes, err.get(), test::stream());
         } else if (e == Entry::BackwardC) {
-            st = culossCenterLossBackward(x.get(), y.get(), centers.get(), n, d, c, 1.f, k.reduction, nullptr, nullptr,
+            st = culossCenterLossBackward(x.get(), y.get(), centers.get(), n, d, c, CULOSS_DATA_FLOAT32, 1.f,
+                                          k.reduction, nullptr, nullptr,
                                           gc.get(), ws.get(), ws_bytes, err.get(), test::stream());
         } else if (e == Entry::FusedFC) {
-            st = culossCenterLossForwardBackward(x.get(), y.get(), centers.get(), n, d, c, 1.f, k.reduction, nullptr,
+            st = culossCenterLossForwardBackward(x.get(), y.get(), centers.get(), n, d, c, CULOSS_DATA_FLOAT32, 1.f,
+                                                 k.reduction, nullptr,
                                                  loss.get(), gf.get(), gc.get(), ws.get(), ws_bytes, err.get(), test::stream());
         } else {
-            st = culossCenterLossUpdateCenters(x.get(), y.get(), centers.get(), n, d, c, k.alpha, ws.get(), ws_bytes,
+            st = culossCenterLossUpdateCenters(x.get(), y.get(), centers.get(), n, d, c, CULOSS_DATA_FLOAT32, k.alpha,
+                                               ws.get(), ws_bytes,
                                                err.get(), test::stream());
         }
         t.check_status(st, what);
@@ -336,11 +348,12 @@ void test_in_place(test::Context& t) {
     const Inputs in = make_inputs(k, rng);
     const Reference ref = reference(k, in);
     size_t ws_bytes = 0;
-    culossCenterLossWorkspaceSize(k.n, k.d, k.c, k.reduction, &ws_bytes);
+    culossCenterLossWorkspaceSize(k.n, k.d, k.c, CULOSS_DATA_FLOAT32, k.reduction, &ws_bytes);
     test::DeviceBuffer<float> x(in.x), centers(in.centers), loss(std::vector<float>{0.f}), gc(std::vector<float>(k.c * k.d));
     test::DeviceBuffer<int32_t> y(in.y);
     test::DeviceBuffer<char> ws(std::vector<char>(ws_bytes, 0));
-    t.check_status(culossCenterLossForwardBackward(x.get(), y.get(), centers.get(), k.n, k.d, k.c, 1.f, k.reduction,
+    t.check_status(culossCenterLossForwardBackward(x.get(), y.get(), centers.get(), k.n, k.d, k.c,
+                                                   CULOSS_DATA_FLOAT32, 1.f, k.reduction,
                                                    nullptr, loss.get(), x.get(), gc.get(), ws.get(), ws_bytes, nullptr,
                                                    test::stream()),
                    "in place");
@@ -365,108 +378,145 @@ void test_bad_arguments(test::Context& t) {
     int32_t* Y = y.get();
     float* C = centers.get();
     size_t bytes = 0;
-    expect_invalid(culossCenterLossWorkspaceSize(2, 4, 3, NONE, nullptr), INVALID, "bytes");
-    expect_invalid(culossCenterLossWorkspaceSize(-1, 4, 3, NONE, &bytes), INVALID, "n");
-    expect_invalid(culossCenterLossWorkspaceSize(2, 0, 3, NONE, &bytes), INVALID, "d");
-    expect_invalid(culossCenterLossWorkspaceSize(2, 4, 0, NONE, &bytes), INVALID, "num_classes");
-    expect_invalid(culossCenterLossWorkspaceSize(2, 4, 3, culossReduction_t(3), &bytes), INVALID, "reduction");
-    expect_invalid(culossCenterLossForward(X, Y, C, -1, 4, 3, 1.f, NONE, loss.get(), nullptr, 0, nullptr, test::stream()),
+    expect_invalid(culossCenterLossWorkspaceSize(2, 4, 3, CULOSS_DATA_FLOAT32, NONE, nullptr), INVALID, "bytes");
+    expect_invalid(culossCenterLossWorkspaceSize(-1, 4, 3, CULOSS_DATA_FLOAT32, NONE, &bytes), INVALID, "n");
+    expect_invalid(culossCenterLossWorkspaceSize(2, 0, 3, CULOSS_DATA_FLOAT32, NONE, &bytes), INVALID, "d");
+    expect_invalid(culossCenterLossWorkspaceSize(2, 4, 0, CULOSS_DATA_FLOAT32, NONE, &bytes), INVALID, "num_classes");
+    expect_invalid(culossCenterLossWorkspaceSize(2, 4, 3, CULOSS_DATA_FLOAT32, culossReduction_t(3), &bytes), INVALID,
+                   "reduction");
+    expect_invalid(culossCenterLossForward(X, Y, C, -1, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, loss.get(), nullptr, 0,
+                                           nullptr, test::stream()),
                    INVALID, "n");
-    expect_invalid(culossCenterLossForward(X, Y, C, int64_t(1) << 31, 4, 3, 1.f, NONE, loss.get(), nullptr, 0, nullptr,
+    expect_invalid(culossCenterLossForward(X, Y, C, int64_t(1) << 31, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE,
+                                           loss.get(), nullptr, 0, nullptr,
                                            test::stream()),
                    INVALID, "n");
-    expect_invalid(culossCenterLossForward(X, Y, C, 2, 0, 3, 1.f, NONE, loss.get(), nullptr, 0, nullptr, test::stream()),
+    expect_invalid(culossCenterLossForward(X, Y, C, 2, 0, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, loss.get(), nullptr, 0,
+                                           nullptr, test::stream()),
                    INVALID, "d");
-    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 0, 1.f, NONE, loss.get(), nullptr, 0, nullptr, test::stream()),
+    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 0, CULOSS_DATA_FLOAT32, 1.f, NONE, loss.get(), nullptr, 0,
+                                           nullptr, test::stream()),
                    INVALID, "num_classes");
-    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, int64_t(1) << 31, 1.f, NONE, loss.get(), nullptr, 0, nullptr,
+    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, int64_t(1) << 31, CULOSS_DATA_FLOAT32, 1.f, NONE,
+                                           loss.get(), nullptr, 0, nullptr,
                                            test::stream()),
                    INVALID, "num_classes");
-    expect_invalid(culossCenterLossForward(X, Y, C, 2, int64_t(1) << 40, 3, 1.f, NONE, loss.get(), nullptr, 0, nullptr,
+    expect_invalid(culossCenterLossForward(X, Y, C, 2, int64_t(1) << 40, 3, CULOSS_DATA_FLOAT32, 1.f, NONE,
+                                           loss.get(), nullptr, 0, nullptr,
                                            test::stream()),
                    INVALID, "d");
-    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, NAN, NONE, loss.get(), nullptr, 0, nullptr, test::stream()),
+    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, NAN, NONE, loss.get(), nullptr, 0,
+                                           nullptr, test::stream()),
                    INVALID, "lambda");
-    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, INFINITY, NONE, loss.get(), nullptr, 0, nullptr, test::stream()),
+    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, INFINITY, NONE, loss.get(), nullptr,
+                                           0, nullptr, test::stream()),
                    INVALID, "lambda");
-    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, 1.f, culossReduction_t(-1), loss.get(), nullptr, 0,
+    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, culossReduction_t(-1),
+                                           loss.get(), nullptr, 0,
                                            nullptr, test::stream()),
                    INVALID, "reduction");
-    expect_invalid(culossCenterLossForward(nullptr, Y, C, 2, 4, 3, 1.f, NONE, loss.get(), nullptr, 0, nullptr, test::stream()),
+    expect_invalid(culossCenterLossForward(nullptr, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, loss.get(),
+                                           nullptr, 0, nullptr, test::stream()),
                    INVALID, "features");
-    expect_invalid(culossCenterLossForward(X, nullptr, C, 2, 4, 3, 1.f, NONE, loss.get(), nullptr, 0, nullptr, test::stream()),
+    expect_invalid(culossCenterLossForward(X, nullptr, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, loss.get(),
+                                           nullptr, 0, nullptr, test::stream()),
                    INVALID, "labels");
-    expect_invalid(culossCenterLossForward(X, Y, nullptr, 2, 4, 3, 1.f, NONE, loss.get(), nullptr, 0, nullptr, test::stream()),
+    expect_invalid(culossCenterLossForward(X, Y, nullptr, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, loss.get(),
+                                           nullptr, 0, nullptr, test::stream()),
                    INVALID, "centers");
-    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, 1.f, NONE, nullptr, nullptr, 0, nullptr, test::stream()), INVALID,
+    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, nullptr, nullptr, 0,
+                                           nullptr, test::stream()), INVALID,
                    "loss");
-    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, 1.f, MEAN, loss.get(), nullptr, 0, nullptr, test::stream()),
+    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, MEAN, loss.get(), nullptr, 0,
+                                           nullptr, test::stream()),
                    CULOSS_STATUS_WORKSPACE_TOO_SMALL, "workspace");
-    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, 1.f, MEAN, loss.get(), ws.get(), 4, nullptr, test::stream()),
+    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, MEAN, loss.get(), ws.get(), 4,
+                                           nullptr, test::stream()),
                    CULOSS_STATUS_WORKSPACE_TOO_SMALL, "workspace");
-    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, 1.f, NONE, loss.get(), ws.get() + 8, 1024, nullptr, test::stream()),
+    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, loss.get(), ws.get() + 8,
+                                           1024, nullptr, test::stream()),
                    CULOSS_STATUS_MISALIGNED, "workspace");
     expect_invalid(culossCenterLossForward(reinterpret_cast<const float*>(reinterpret_cast<const char*>(X) + 2), Y, C, 2,
-                                           4, 3, 1.f, NONE, loss.get(), nullptr, 0, nullptr, test::stream()),
+                                           4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, loss.get(), nullptr, 0, nullptr,
+                                               test::stream()),
                    CULOSS_STATUS_MISALIGNED, "features");
     expect_invalid(culossCenterLossForward(X, reinterpret_cast<const int32_t*>(reinterpret_cast<const char*>(Y) + 1), C,
-                                           2, 4, 3, 1.f, NONE, loss.get(), nullptr, 0, nullptr, test::stream()),
+                                           2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, loss.get(), nullptr, 0, nullptr,
+                                               test::stream()),
                    CULOSS_STATUS_MISALIGNED, "labels");
     expect_invalid(culossCenterLossForward(X, Y, reinterpret_cast<const float*>(reinterpret_cast<const char*>(C) + 2), 2,
-                                           4, 3, 1.f, NONE, loss.get(), nullptr, 0, nullptr, test::stream()),
+                                           4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, loss.get(), nullptr, 0, nullptr,
+                                               test::stream()),
                    CULOSS_STATUS_MISALIGNED, "centers");
-    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, 1.f, NONE, loss.get(), nullptr, 0,
+    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, loss.get(), nullptr, 0,
                                            reinterpret_cast<int32_t*>(reinterpret_cast<char*>(y.get()) + 2), test::stream()),
                    CULOSS_STATUS_MISALIGNED, "error_word");
-    expect_invalid(culossCenterLossBackward(X, Y, C, 2, 4, 3, 1.f, NONE, nullptr, nullptr, nullptr, nullptr, 0, nullptr,
+    expect_invalid(culossCenterLossBackward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, nullptr, nullptr,
+                                            nullptr, nullptr, 0, nullptr,
                                             test::stream()),
                    INVALID, "grad_features and grad_centers");
-    expect_invalid(culossCenterLossBackward(X, Y, C, 2, 4, 3, 1.f, NONE, nullptr, gf.get(), gc.get(), nullptr, 0,
+    expect_invalid(culossCenterLossBackward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, nullptr, gf.get(),
+                                            gc.get(), nullptr, 0,
                                             nullptr, test::stream()),
                    CULOSS_STATUS_WORKSPACE_TOO_SMALL, "workspace");
-    expect_invalid(culossCenterLossBackward(X, Y, C, 2, 4, 3, 1.f, NONE, nullptr, C, nullptr, nullptr, 0, nullptr,
+    expect_invalid(culossCenterLossBackward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, nullptr, C, nullptr,
+                                            nullptr, 0, nullptr,
                                             test::stream()),
                    INVALID, "grad_features aliases centers");
-    expect_invalid(culossCenterLossBackward(X, Y, C, 2, 4, 3, 1.f, NONE, nullptr, nullptr, C, ws.get(), 4096, nullptr,
+    expect_invalid(culossCenterLossBackward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, nullptr, nullptr, C,
+                                            ws.get(), 4096, nullptr,
                                             test::stream()),
                    INVALID, "grad_centers aliases centers");
-    expect_invalid(culossCenterLossBackward(X, Y, C, 2, 4, 3, 1.f, NONE, nullptr, nullptr, X, ws.get(), 4096, nullptr,
+    expect_invalid(culossCenterLossBackward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, nullptr, nullptr, X,
+                                            ws.get(), 4096, nullptr,
                                             test::stream()),
                    INVALID, "grad_centers aliases features");
-    expect_invalid(culossCenterLossBackward(X, Y, C, 2, 4, 3, 1.f, NONE, nullptr, gf.get(), gf.get(), ws.get(), 4096,
+    expect_invalid(culossCenterLossBackward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, nullptr, gf.get(),
+                                            gf.get(), ws.get(), 4096,
                                             nullptr, test::stream()),
                    INVALID, "grad_centers aliases grad_features");
-    expect_invalid(culossCenterLossBackward(X, Y, C, 2, 4, 3, 1.f, NONE,
+    expect_invalid(culossCenterLossBackward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE,
                                             reinterpret_cast<const float*>(reinterpret_cast<const char*>(X) + 1),
                                             gf.get(), nullptr, nullptr, 0, nullptr, test::stream()),
                    CULOSS_STATUS_MISALIGNED, "grad_output");
-    expect_invalid(culossCenterLossBackward(X, Y, C, 2, 4, 3, 1.f, NONE, nullptr,
+    expect_invalid(culossCenterLossBackward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, nullptr,
                                             reinterpret_cast<float*>(reinterpret_cast<char*>(gf.get()) + 1), nullptr,
                                             nullptr, 0, nullptr, test::stream()),
                    CULOSS_STATUS_MISALIGNED, "grad_features");
-    expect_invalid(culossCenterLossForwardBackward(X, Y, C, 2, 4, 3, 1.f, CULOSS_REDUCTION_SUM, nullptr, nullptr, gf.get(),
+    expect_invalid(culossCenterLossForwardBackward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, CULOSS_REDUCTION_SUM,
+                                                   nullptr, nullptr, gf.get(),
                                                    nullptr, ws.get(), 4096, nullptr, test::stream()),
                    INVALID, "loss");
-    expect_invalid(culossCenterLossForwardBackward(X, Y, C, 2, 4, 3, 1.f, MEAN, nullptr, loss.get(), nullptr, nullptr,
+    expect_invalid(culossCenterLossForwardBackward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, MEAN, nullptr,
+                                                   loss.get(), nullptr, nullptr,
                                                    ws.get(), 4096, nullptr, test::stream()),
                    INVALID, "grad_features and grad_centers");
-    expect_invalid(culossCenterLossUpdateCenters(X, Y, C, 2, 4, 3, NAN, ws.get(), 4096, nullptr, test::stream()), INVALID,
+    expect_invalid(culossCenterLossUpdateCenters(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, NAN, ws.get(), 4096, nullptr,
+                                                 test::stream()), INVALID,
                    "alpha");
-    expect_invalid(culossCenterLossUpdateCenters(X, Y, nullptr, 2, 4, 3, 0.5f, ws.get(), 4096, nullptr, test::stream()),
+    expect_invalid(culossCenterLossUpdateCenters(X, Y, nullptr, 2, 4, 3, CULOSS_DATA_FLOAT32, 0.5f, ws.get(), 4096,
+                                                 nullptr, test::stream()),
                    INVALID, "centers");
-    expect_invalid(culossCenterLossUpdateCenters(nullptr, Y, C, 2, 4, 3, 0.5f, ws.get(), 4096, nullptr, test::stream()),
+    expect_invalid(culossCenterLossUpdateCenters(nullptr, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 0.5f, ws.get(), 4096,
+                                                 nullptr, test::stream()),
                    INVALID, "features");
-    expect_invalid(culossCenterLossUpdateCenters(X, nullptr, C, 2, 4, 3, 0.5f, ws.get(), 4096, nullptr, test::stream()),
+    expect_invalid(culossCenterLossUpdateCenters(X, nullptr, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 0.5f, ws.get(), 4096,
+                                                 nullptr, test::stream()),
                    INVALID, "labels");
-    expect_invalid(culossCenterLossUpdateCenters(X, Y, C, -2, 4, 3, 0.5f, ws.get(), 4096, nullptr, test::stream()), INVALID,
+    expect_invalid(culossCenterLossUpdateCenters(X, Y, C, -2, 4, 3, CULOSS_DATA_FLOAT32, 0.5f, ws.get(), 4096,
+                                                 nullptr, test::stream()), INVALID,
                    "n");
-    expect_invalid(culossCenterLossUpdateCenters(X, Y, C, 2, 4, 0, 0.5f, ws.get(), 4096, nullptr, test::stream()), INVALID,
+    expect_invalid(culossCenterLossUpdateCenters(X, Y, C, 2, 4, 0, CULOSS_DATA_FLOAT32, 0.5f, ws.get(), 4096, nullptr,
+                                                 test::stream()), INVALID,
                    "num_classes");
-    expect_invalid(culossCenterLossUpdateCenters(X, Y, X, 2, 4, 3, 0.5f, ws.get(), 4096, nullptr, test::stream()), INVALID,
+    expect_invalid(culossCenterLossUpdateCenters(X, Y, X, 2, 4, 3, CULOSS_DATA_FLOAT32, 0.5f, ws.get(), 4096, nullptr,
+                                                 test::stream()), INVALID,
                    "centers aliases features");
-    expect_invalid(culossCenterLossUpdateCenters(X, Y, C, 2, 4, 3, 0.5f, ws.get(), 8, nullptr, test::stream()),
+    expect_invalid(culossCenterLossUpdateCenters(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 0.5f, ws.get(), 8, nullptr,
+                                                 test::stream()),
                    CULOSS_STATUS_WORKSPACE_TOO_SMALL, "workspace");
-    expect_invalid(culossCenterLossUpdateCenters(X, Y, C, 2, 4, 3, 0.5f, nullptr, 4096, nullptr, test::stream()),
+    expect_invalid(culossCenterLossUpdateCenters(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 0.5f, nullptr, 4096, nullptr,
+                                                 test::stream()),
                    CULOSS_STATUS_WORKSPACE_TOO_SMALL, "workspace");
 }
 
@@ -477,7 +527,7 @@ void test_deterministic(test::Context& t) {
     std::mt19937 rng(11);
     const Inputs in = make_inputs(k, rng);
     size_t ws_bytes = 0;
-    culossCenterLossWorkspaceSize(k.n, k.d, k.c, k.reduction, &ws_bytes);
+    culossCenterLossWorkspaceSize(k.n, k.d, k.c, CULOSS_DATA_FLOAT32, k.reduction, &ws_bytes);
     test::DeviceBuffer<float> x(in.x);
     test::DeviceBuffer<int32_t> y(in.y);
     test::DeviceBuffer<char> ws(std::vector<char>(ws_bytes, 0));
@@ -485,7 +535,8 @@ void test_deterministic(test::Context& t) {
     bool same = true;
     for (int run = 0; run < 20; ++run) {
         test::DeviceBuffer<float> centers(in.centers);
-        t.check_status(culossCenterLossUpdateCenters(x.get(), y.get(), centers.get(), k.n, k.d, k.c, k.alpha, ws.get(),
+        t.check_status(culossCenterLossUpdateCenters(x.get(), y.get(), centers.get(), k.n, k.d, k.c,
+                                                     CULOSS_DATA_FLOAT32, k.alpha, ws.get(),
                                                      ws_bytes, nullptr, test::stream()),
                        "determinism update");
         const std::vector<float> got = centers.read();
@@ -500,7 +551,8 @@ void test_deterministic(test::Context& t) {
     for (int run = 0; run < 5; ++run) {
         test::DeviceBuffer<float> centers(in.centers), loss(std::vector<float>{0.f}), gf(std::vector<float>(k.n * k.d)),
             gc(std::vector<float>(k.c * k.d));
-        t.check_status(culossCenterLossForwardBackward(x.get(), y.get(), centers.get(), k.n, k.d, k.c, k.lambda,
+        t.check_status(culossCenterLossForwardBackward(x.get(), y.get(), centers.get(), k.n, k.d, k.c,
+                                                       CULOSS_DATA_FLOAT32, k.lambda,
                                                        k.reduction, nullptr, loss.get(), gf.get(), gc.get(), ws.get(),
                                                        ws_bytes, nullptr, test::stream()),
                        "determinism fused");
@@ -524,15 +576,17 @@ void test_loss_then_update(test::Context& t) {
     const Inputs in = make_inputs(k, rng);
     const Reference ref = reference(k, in);
     size_t ws_bytes = 0;
-    culossCenterLossWorkspaceSize(k.n, k.d, k.c, k.reduction, &ws_bytes);
+    culossCenterLossWorkspaceSize(k.n, k.d, k.c, CULOSS_DATA_FLOAT32, k.reduction, &ws_bytes);
     test::DeviceBuffer<float> x(in.x), centers(in.centers), loss(std::vector<float>{0.f}), gf(std::vector<float>(k.n * k.d));
     test::DeviceBuffer<int32_t> y(in.y);
     test::DeviceBuffer<char> ws(std::vector<char>(ws_bytes, 0));
-    t.check_status(culossCenterLossForwardBackward(x.get(), y.get(), centers.get(), k.n, k.d, k.c, 1.f, k.reduction,
+    t.check_status(culossCenterLossForwardBackward(x.get(), y.get(), centers.get(), k.n, k.d, k.c,
+                                                   CULOSS_DATA_FLOAT32, 1.f, k.reduction,
                                                    nullptr, loss.get(), gf.get(), nullptr, ws.get(), ws_bytes, nullptr,
                                                    test::stream()),
                    "loss then update: loss");
-    t.check_status(culossCenterLossUpdateCenters(x.get(), y.get(), centers.get(), k.n, k.d, k.c, k.alpha, ws.get(),
+    t.check_status(culossCenterLossUpdateCenters(x.get(), y.get(), centers.get(), k.n, k.d, k.c, CULOSS_DATA_FLOAT32,
+                                                 k.alpha, ws.get(),
                                                  ws_bytes, nullptr, test::stream()),
                    "loss then update: update");
     t.expect_close(loss.read(), ref.loss, 1e-5, "loss then update: loss of the old centers");

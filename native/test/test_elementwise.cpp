@@ -44,9 +44,9 @@ std::string describe(const Options& o) {
 
 culossStatus_t workspace_size(Kind k, int64_t count, culossReduction_t r, size_t* bytes) {
     switch (k) {
-        case Kind::Focal: return culossSigmoidFocalWorkspaceSize(count, r, bytes);
-        case Kind::SmoothL1: return culossSmoothL1WorkspaceSize(count, r, bytes);
-        default: return culossHuberWorkspaceSize(count, r, bytes);
+        case Kind::Focal: return culossSigmoidFocalWorkspaceSize(count, CULOSS_DATA_FLOAT32, r, bytes);
+        case Kind::SmoothL1: return culossSmoothL1WorkspaceSize(count, CULOSS_DATA_FLOAT32, r, bytes);
+        default: return culossHuberWorkspaceSize(count, CULOSS_DATA_FLOAT32, r, bytes);
     }
 }
 
@@ -54,18 +54,27 @@ culossStatus_t call(Entry e, const Options& o, const float* x, const float* t, i
                     const float* gout, float* loss, float* grad, void* ws, size_t ws_bytes) {
     switch (o.kind) {
         case Kind::Focal:
-            if (e == Entry::Forward) return culossSigmoidFocalForward(x, t, count, o.a, o.b, r, loss, ws, ws_bytes, test::stream());
+            if (e == Entry::Forward) return culossSigmoidFocalForward(x, t, count, CULOSS_DATA_FLOAT32, o.a, o.b, r,
+                                                                      loss, ws, ws_bytes, test::stream());
             if (e == Entry::Backward)
-                return culossSigmoidFocalBackward(x, t, count, o.a, o.b, r, gout, grad, ws, ws_bytes, test::stream());
-            return culossSigmoidFocalForwardBackward(x, t, count, o.a, o.b, r, gout, loss, grad, ws, ws_bytes, test::stream());
+                return culossSigmoidFocalBackward(x, t, count, CULOSS_DATA_FLOAT32, o.a, o.b, r, gout, grad, ws,
+                                                  ws_bytes, test::stream());
+            return culossSigmoidFocalForwardBackward(x, t, count, CULOSS_DATA_FLOAT32, o.a, o.b, r, gout, loss, grad,
+                                                     ws, ws_bytes, test::stream());
         case Kind::SmoothL1:
-            if (e == Entry::Forward) return culossSmoothL1Forward(x, t, count, o.a, r, loss, ws, ws_bytes, test::stream());
-            if (e == Entry::Backward) return culossSmoothL1Backward(x, t, count, o.a, r, gout, grad, ws, ws_bytes, test::stream());
-            return culossSmoothL1ForwardBackward(x, t, count, o.a, r, gout, loss, grad, ws, ws_bytes, test::stream());
+            if (e == Entry::Forward) return culossSmoothL1Forward(x, t, count, CULOSS_DATA_FLOAT32, o.a, r, loss, ws,
+                                                                  ws_bytes, test::stream());
+            if (e == Entry::Backward) return culossSmoothL1Backward(x, t, count, CULOSS_DATA_FLOAT32, o.a, r, gout,
+                                                                    grad, ws, ws_bytes, test::stream());
+            return culossSmoothL1ForwardBackward(x, t, count, CULOSS_DATA_FLOAT32, o.a, r, gout, loss, grad, ws,
+                                                 ws_bytes, test::stream());
         default:
-            if (e == Entry::Forward) return culossHuberForward(x, t, count, o.a, r, loss, ws, ws_bytes, test::stream());
-            if (e == Entry::Backward) return culossHuberBackward(x, t, count, o.a, r, gout, grad, ws, ws_bytes, test::stream());
-            return culossHuberForwardBackward(x, t, count, o.a, r, gout, loss, grad, ws, ws_bytes, test::stream());
+            if (e == Entry::Forward) return culossHuberForward(x, t, count, CULOSS_DATA_FLOAT32, o.a, r, loss, ws,
+                                                               ws_bytes, test::stream());
+            if (e == Entry::Backward) return culossHuberBackward(x, t, count, CULOSS_DATA_FLOAT32, o.a, r, gout, grad,
+                                                                 ws, ws_bytes, test::stream());
+            return culossHuberForwardBackward(x, t, count, CULOSS_DATA_FLOAT32, o.a, r, gout, loss, grad, ws,
+                                              ws_bytes, test::stream());
     }
 }
 

@@ -5,7 +5,8 @@
 //  - after any failed call (a launch, culossMalloc, culossMemcpyAsync, culossMemsetAsync,
 //    culossFree, culossStreamSynchronize) the next call on the thread succeeds with the right
 //    result: no error is left behind in the runtime for it to find;
-//  - a call with nothing to launch (n = 0) succeeds whatever failed before it.
+//  - a call with nothing to launch (n = 0) succeeds whatever failed before it;
+//  - a data type the header reserves is refused by every entry point before anything runs.
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -81,15 +82,19 @@ void test_no_error_left_behind(test::Context& t, const Call& call) {
         (void)f.call();
         culoss_emu_set_faults("");
         size_t ws = 0;
-        t.check_status(culossSoftmaxCrossEntropyWorkspaceSize(0, 5, CULOSS_REDUCTION_NONE, &ws), what + ": query");
-        t.check_status(culossSoftmaxCrossEntropyForward(nullptr, 5, nullptr, 0, 5, nullptr, -100, 0.f,
+        t.check_status(culossSoftmaxCrossEntropyWorkspaceSize(0, 5, CULOSS_DATA_FLOAT32, CULOSS_REDUCTION_NONE, &ws),
+                       what + ": query");
+        t.check_status(culossSoftmaxCrossEntropyForward(nullptr, 5, nullptr, 0, 5, CULOSS_DATA_FLOAT32, nullptr, -100,
+                                                        0.f,
                                                         CULOSS_REDUCTION_NONE, nullptr, nullptr, 0, nullptr,
                                                         test::stream()),
                        what + ": an empty batch");
-        t.check_status(culossSmoothL1Forward(nullptr, nullptr, 0, 1.f, CULOSS_REDUCTION_NONE, nullptr, nullptr, 0,
+        t.check_status(culossSmoothL1Forward(nullptr, nullptr, 0, CULOSS_DATA_FLOAT32, 1.f, CULOSS_REDUCTION_NONE,
+                                             nullptr, nullptr, 0,
                                              test::stream()),
                        what + ": an empty smooth L1");
-        t.check_status(culossCenterLossUpdateCenters(nullptr, nullptr, nullptr, 0, 4, 3, 0.5f, nullptr, 0, nullptr,
+        t.check_status(culossCenterLossUpdateCenters(nullptr, nullptr, nullptr, 0, 4, 3, CULOSS_DATA_FLOAT32, 0.5f,
+                                                     nullptr, 0, nullptr,
                                                      test::stream()),
                        what + ": an empty center update");
     }
@@ -100,14 +105,49 @@ void test_no_error_left_behind(test::Context& t, const Call& call) {
 void test_failed_memset(test::Context& t) {
     test::DeviceBuffer<float> loss(std::vector<float>{-1.f});
     culoss_emu_set_faults("memset:1");
-    const culossStatus_t st = culossTripletMarginForward(nullptr, nullptr, nullptr, 0, 4, 1.f, 2.f, 1e-6f, 0,
+    const culossStatus_t st = culossTripletMarginForward(nullptr, nullptr, nullptr, 0, 4, CULOSS_DATA_FLOAT32, 1.f,
+                                                         2.f, 1e-6f, 0,
                                                          CULOSS_REDUCTION_MEAN, loss.get(), nullptr, 0, test::stream());
     t.expect(st != CULOSS_STATUS_SUCCESS, "an empty batch whose memset fails succeeds");
     culoss_emu_set_faults("");
-    t.check_status(culossTripletMarginForward(nullptr, nullptr, nullptr, 0, 4, 1.f, 2.f, 1e-6f, 0,
+    t.check_status(culossTripletMarginForward(nullptr, nullptr, nullptr, 0, 4, CULOSS_DATA_FLOAT32, 1.f, 2.f, 1e-6f, 0,
                                               CULOSS_REDUCTION_MEAN, loss.get(), nullptr, 0, test::stream()),
                    "the empty batch after a failed memset");
     t.expect(loss.read()[0] == 0.f, "the empty batch's loss is 0");
+}
+
+// A data type the header reserves: every entry point and workspace query refuses it with
+// CULOSS_STATUS_NOT_SUPPORTED, a detail that names dtype, and nothing written.
+void test_reserved_data_types(test::Context& t, const std::vector<Call>& all) {
+    for (culossDataType_t dtype : {CULOSS_DATA_BFLOAT16, CULOSS_DATA_FLOAT16}) {
+        calls::data_type = dtype;
+        for (const Call& call : all) {
+            call.reset();
+            const std::vector<float> before = call.outputs();
+            const culossStatus_t st = call.run();
+            t.expect(st == CULOSS_STATUS_NOT_SUPPORTED,
+                     call.name + ": a reserved dtype gives " + culossGetErrorString(st));
+            t.expect(std::strstr(culossGetLastErrorDetail(), "dtype") != nullptr,
+                     call.name + ": the detail '" + culossGetLastErrorDetail() + "' does not name dtype");
+            t.check_status(culossStreamSynchronize(test::stream()), call.name + ": sync");
+            t.expect(call.outputs() == before, call.name + ": a refused call wrote its outputs");
+        }
+        size_t bytes = 0;
+        const culossStatus_t queries[] = {
+            culossSoftmaxCrossEntropyWorkspaceSize(4, 3, dtype, CULOSS_REDUCTION_MEAN, &bytes),
+            culossSoftmaxFocalWorkspaceSize(4, 3, dtype, CULOSS_REDUCTION_MEAN, &bytes),
+            culossSigmoidFocalWorkspaceSize(4, dtype, CULOSS_REDUCTION_MEAN, &bytes),
+            culossSmoothL1WorkspaceSize(4, dtype, CULOSS_REDUCTION_MEAN, &bytes),
+            culossHuberWorkspaceSize(4, dtype, CULOSS_REDUCTION_MEAN, &bytes),
+            culossTripletMarginWorkspaceSize(4, 3, dtype, CULOSS_REDUCTION_MEAN, &bytes),
+            culossCenterLossWorkspaceSize(4, 3, 2, dtype, CULOSS_REDUCTION_MEAN, &bytes),
+        };
+        for (culossStatus_t st : queries) {
+            t.expect(st == CULOSS_STATUS_NOT_SUPPORTED, std::string("a workspace query with a reserved dtype gives ")
+                                                            + culossGetErrorString(st));
+        }
+    }
+    calls::data_type = CULOSS_DATA_FLOAT32;
 }
 
 }  // namespace
@@ -121,5 +161,6 @@ int main() {
     test_no_error_left_behind(t, all.back());
     test_failed_memset(t);
     culoss_emu_set_faults("");
+    test_reserved_data_types(t, all);
     return t.finish("runtime_errors");
 }

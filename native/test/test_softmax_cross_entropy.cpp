@@ -159,7 +159,8 @@ void run_case(test::Context& t, const Case& k, Entry entry, uint32_t seed) {
     const std::string what = describe(k) + (entry == Entry::Forward ? " forward" : entry == Entry::Backward ? " backward" : " fused");
 
     size_t ws_bytes = 0;
-    t.check_status(culossSoftmaxCrossEntropyWorkspaceSize(k.n, k.c, k.reduction, &ws_bytes), what + " workspace");
+    t.check_status(culossSoftmaxCrossEntropyWorkspaceSize(k.n, k.c, CULOSS_DATA_FLOAT32, k.reduction, &ws_bytes),
+                   what + " workspace");
     const int64_t loss_len = k.reduction == CULOSS_REDUCTION_NONE ? k.n : 1;
     const int64_t grad_stride = in.stride;
     std::vector<float> grad_init(k.offset + k.n * grad_stride, 12345.f);
@@ -174,17 +175,20 @@ void run_case(test::Context& t, const Case& k, Entry entry, uint32_t seed) {
     culossStatus_t st = CULOSS_STATUS_SUCCESS;
     switch (entry) {
         case Entry::Forward:
-            st = culossSoftmaxCrossEntropyForward(x.get() + k.offset, in.stride, y.get(), k.n, k.c, weights, k.ignore,
+            st = culossSoftmaxCrossEntropyForward(x.get() + k.offset, in.stride, y.get(), k.n, k.c,
+                                                  CULOSS_DATA_FLOAT32, weights, k.ignore,
                                                   k.smoothing, k.reduction, loss.get(), ws.get(), ws_bytes, err.get(),
                                                   test::stream());
             break;
         case Entry::Backward:
-            st = culossSoftmaxCrossEntropyBackward(x.get() + k.offset, in.stride, y.get(), k.n, k.c, weights, k.ignore,
+            st = culossSoftmaxCrossEntropyBackward(x.get() + k.offset, in.stride, y.get(), k.n, k.c,
+                                                   CULOSS_DATA_FLOAT32, weights, k.ignore,
                                                    k.smoothing, k.reduction, go, g, grad_stride, ws.get(), ws_bytes,
                                                    err.get(), test::stream());
             break;
         case Entry::Fused:
-            st = culossSoftmaxCrossEntropyForwardBackward(x.get() + k.offset, in.stride, y.get(), k.n, k.c, weights,
+            st = culossSoftmaxCrossEntropyForwardBackward(x.get() + k.offset, in.stride, y.get(), k.n, k.c,
+                                                          CULOSS_DATA_FLOAT32, weights,
                                                           k.ignore, k.smoothing, k.reduction, go, loss.get(), g,
                                                           grad_stride, ws.get(), ws_bytes, err.get(), test::stream());
             break;
@@ -275,9 +279,10 @@ void test_empty_batch(test::Context& t) {
     for (culossReduction_t r : {CULOSS_REDUCTION_SUM, CULOSS_REDUCTION_MEAN}) {
         test::DeviceBuffer<float> loss(std::vector<float>{-1.f});
         size_t ws = 1;
-        t.check_status(culossSoftmaxCrossEntropyWorkspaceSize(0, 5, r, &ws), "n=0 workspace");
+        t.check_status(culossSoftmaxCrossEntropyWorkspaceSize(0, 5, CULOSS_DATA_FLOAT32, r, &ws), "n=0 workspace");
         t.expect(ws == 0, "n=0 needs no workspace");
-        t.check_status(culossSoftmaxCrossEntropyForwardBackward(nullptr, 5, nullptr, 0, 5, nullptr, -100, 0.f, r,
+        t.check_status(culossSoftmaxCrossEntropyForwardBackward(nullptr, 5, nullptr, 0, 5, CULOSS_DATA_FLOAT32,
+                                                                nullptr, -100, 0.f, r,
                                                                 nullptr, loss.get(), nullptr, 5, nullptr, 0, nullptr,
                                                                 test::stream()),
                        "n=0 fused");
@@ -293,11 +298,12 @@ void test_invalid_targets(test::Context& t) {
     for (size_t i = 0; i < x.size(); ++i) x[i] = float(i % 7) * 0.3f;
     std::vector<int32_t> y = {0, 5, 2, -1, 4, 1 << 30};
     size_t ws_bytes = 0;
-    culossSoftmaxCrossEntropyWorkspaceSize(n, c, CULOSS_REDUCTION_MEAN, &ws_bytes);
+    culossSoftmaxCrossEntropyWorkspaceSize(n, c, CULOSS_DATA_FLOAT32, CULOSS_REDUCTION_MEAN, &ws_bytes);
     test::DeviceBuffer<float> dx(x), loss(std::vector<float>{0.f}), grad(std::vector<float>(n * c, 9.f));
     test::DeviceBuffer<int32_t> dy(y), err(std::vector<int32_t>{0});
     test::DeviceBuffer<char> ws(std::vector<char>(ws_bytes, 0));
-    t.check_status(culossSoftmaxCrossEntropyForwardBackward(dx.get(), c, dy.get(), n, c, nullptr, -100, 0.f,
+    t.check_status(culossSoftmaxCrossEntropyForwardBackward(dx.get(), c, dy.get(), n, c, CULOSS_DATA_FLOAT32, nullptr,
+                                                            -100, 0.f,
                                                             CULOSS_REDUCTION_MEAN, nullptr, loss.get(), grad.get(), c,
                                                             ws.get(), ws_bytes, err.get(), test::stream()),
                    "invalid targets");
@@ -322,44 +328,55 @@ void test_bad_arguments(test::Context& t) {
         t.expect(detail.find(argument) != std::string::npos, std::string("detail names ") + argument + ": '" + detail + "'");
     };
     const auto NONE = CULOSS_REDUCTION_NONE;
-    expect_invalid(culossSoftmaxCrossEntropyForward(x.get(), 4, y.get(), -1, 4, nullptr, -100, 0.f, NONE, loss.get(),
+    expect_invalid(culossSoftmaxCrossEntropyForward(x.get(), 4, y.get(), -1, 4, CULOSS_DATA_FLOAT32, nullptr, -100,
+                                                    0.f, NONE, loss.get(),
                                                     nullptr, 0, nullptr, test::stream()),
                    CULOSS_STATUS_INVALID_VALUE, "n");
-    expect_invalid(culossSoftmaxCrossEntropyForward(x.get(), 4, y.get(), 2, 0, nullptr, -100, 0.f, NONE, loss.get(),
+    expect_invalid(culossSoftmaxCrossEntropyForward(x.get(), 4, y.get(), 2, 0, CULOSS_DATA_FLOAT32, nullptr, -100,
+                                                    0.f, NONE, loss.get(),
                                                     nullptr, 0, nullptr, test::stream()),
                    CULOSS_STATUS_INVALID_VALUE, "c");
-    expect_invalid(culossSoftmaxCrossEntropyForward(x.get(), 3, y.get(), 2, 4, nullptr, -100, 0.f, NONE, loss.get(),
+    expect_invalid(culossSoftmaxCrossEntropyForward(x.get(), 3, y.get(), 2, 4, CULOSS_DATA_FLOAT32, nullptr, -100,
+                                                    0.f, NONE, loss.get(),
                                                     nullptr, 0, nullptr, test::stream()),
                    CULOSS_STATUS_INVALID_VALUE, "logits_stride");
-    expect_invalid(culossSoftmaxCrossEntropyForward(nullptr, 4, y.get(), 2, 4, nullptr, -100, 0.f, NONE, loss.get(),
+    expect_invalid(culossSoftmaxCrossEntropyForward(nullptr, 4, y.get(), 2, 4, CULOSS_DATA_FLOAT32, nullptr, -100,
+                                                    0.f, NONE, loss.get(),
                                                     nullptr, 0, nullptr, test::stream()),
                    CULOSS_STATUS_INVALID_VALUE, "logits");
-    expect_invalid(culossSoftmaxCrossEntropyForward(x.get(), 4, nullptr, 2, 4, nullptr, -100, 0.f, NONE, loss.get(),
+    expect_invalid(culossSoftmaxCrossEntropyForward(x.get(), 4, nullptr, 2, 4, CULOSS_DATA_FLOAT32, nullptr, -100,
+                                                    0.f, NONE, loss.get(),
                                                     nullptr, 0, nullptr, test::stream()),
                    CULOSS_STATUS_INVALID_VALUE, "targets");
-    expect_invalid(culossSoftmaxCrossEntropyForward(x.get(), 4, y.get(), 2, 4, nullptr, -100, 1.5f, NONE, loss.get(),
+    expect_invalid(culossSoftmaxCrossEntropyForward(x.get(), 4, y.get(), 2, 4, CULOSS_DATA_FLOAT32, nullptr, -100,
+                                                    1.5f, NONE, loss.get(),
                                                     nullptr, 0, nullptr, test::stream()),
                    CULOSS_STATUS_INVALID_VALUE, "label_smoothing");
-    expect_invalid(culossSoftmaxCrossEntropyForward(x.get(), 4, y.get(), 2, 4, nullptr, -100, NAN, NONE, loss.get(),
+    expect_invalid(culossSoftmaxCrossEntropyForward(x.get(), 4, y.get(), 2, 4, CULOSS_DATA_FLOAT32, nullptr, -100,
+                                                    NAN, NONE, loss.get(),
                                                     nullptr, 0, nullptr, test::stream()),
                    CULOSS_STATUS_INVALID_VALUE, "label_smoothing");
-    expect_invalid(culossSoftmaxCrossEntropyForward(x.get(), 4, y.get(), 2, 4, nullptr, -100, 0.f,
+    expect_invalid(culossSoftmaxCrossEntropyForward(x.get(), 4, y.get(), 2, 4, CULOSS_DATA_FLOAT32, nullptr, -100, 0.f,
                                                     culossReduction_t(7), loss.get(), nullptr, 0, nullptr, test::stream()),
                    CULOSS_STATUS_INVALID_VALUE, "reduction");
-    expect_invalid(culossSoftmaxCrossEntropyForward(x.get(), 4, y.get(), 2, 4, nullptr, -100, 0.f, NONE, nullptr,
+    expect_invalid(culossSoftmaxCrossEntropyForward(x.get(), 4, y.get(), 2, 4, CULOSS_DATA_FLOAT32, nullptr, -100,
+                                                    0.f, NONE, nullptr,
                                                     nullptr, 0, nullptr, test::stream()),
                    CULOSS_STATUS_INVALID_VALUE, "loss");
-    expect_invalid(culossSoftmaxCrossEntropyForward(x.get(), 4, y.get(), 2, 4, nullptr, -100, 0.f,
+    expect_invalid(culossSoftmaxCrossEntropyForward(x.get(), 4, y.get(), 2, 4, CULOSS_DATA_FLOAT32, nullptr, -100, 0.f,
                                                     CULOSS_REDUCTION_MEAN, loss.get(), nullptr, 0, nullptr, test::stream()),
                    CULOSS_STATUS_WORKSPACE_TOO_SMALL, "workspace");
     expect_invalid(culossSoftmaxCrossEntropyForward(reinterpret_cast<const float*>(reinterpret_cast<const char*>(x.get()) + 2),
-                                                    4, y.get(), 2, 4, nullptr, -100, 0.f, NONE, loss.get(), nullptr, 0,
+                                                    4, y.get(), 2, 4, CULOSS_DATA_FLOAT32, nullptr, -100, 0.f, NONE,
+                                                        loss.get(), nullptr, 0,
                                                     nullptr, test::stream()),
                    CULOSS_STATUS_MISALIGNED, "logits");
-    expect_invalid(culossSoftmaxCrossEntropyBackward(x.get(), 4, y.get(), 2, 4, nullptr, -100, 0.f, NONE, nullptr,
+    expect_invalid(culossSoftmaxCrossEntropyBackward(x.get(), 4, y.get(), 2, 4, CULOSS_DATA_FLOAT32, nullptr, -100,
+                                                     0.f, NONE, nullptr,
                                                      nullptr, 4, nullptr, 0, nullptr, test::stream()),
                    CULOSS_STATUS_INVALID_VALUE, "grad_logits");
-    expect_invalid(culossSoftmaxCrossEntropyBackward(x.get(), 4, y.get(), 2, 4, nullptr, -100, 0.f, NONE, nullptr,
+    expect_invalid(culossSoftmaxCrossEntropyBackward(x.get(), 4, y.get(), 2, 4, CULOSS_DATA_FLOAT32, nullptr, -100,
+                                                     0.f, NONE, nullptr,
                                                      grad.get(), 3, nullptr, 0, nullptr, test::stream()),
                    CULOSS_STATUS_INVALID_VALUE, "grad_stride");
 }
@@ -370,13 +387,14 @@ void test_deterministic(test::Context& t) {
     std::mt19937 rng(5);
     const Inputs in = make_inputs(k, rng);
     size_t ws_bytes = 0;
-    culossSoftmaxCrossEntropyWorkspaceSize(k.n, k.c, k.reduction, &ws_bytes);
+    culossSoftmaxCrossEntropyWorkspaceSize(k.n, k.c, CULOSS_DATA_FLOAT32, k.reduction, &ws_bytes);
     std::vector<float> first_loss, first_grad;
     for (int run = 0; run < 3; ++run) {
         test::DeviceBuffer<float> x(in.x), w(in.w), loss(std::vector<float>{0.f}), grad(std::vector<float>(k.n * k.c));
         test::DeviceBuffer<int32_t> y(in.y);
         test::DeviceBuffer<char> ws(std::vector<char>(ws_bytes, 0));
-        t.check_status(culossSoftmaxCrossEntropyForwardBackward(x.get(), k.c, y.get(), k.n, k.c, w.get(), k.ignore,
+        t.check_status(culossSoftmaxCrossEntropyForwardBackward(x.get(), k.c, y.get(), k.n, k.c, CULOSS_DATA_FLOAT32,
+                                                                w.get(), k.ignore,
                                                                 k.smoothing, k.reduction, nullptr, loss.get(),
                                                                 grad.get(), k.c, ws.get(), ws_bytes, nullptr, test::stream()),
                        "determinism");

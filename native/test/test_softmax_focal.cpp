@@ -162,7 +162,8 @@ struct Outputs {
 // rows is untouched.
 Outputs call(test::Context& t, const Case& k, const Inputs& in, Entry entry, const std::string& what) {
     size_t ws_bytes = 0;
-    t.check_status(culossSoftmaxFocalWorkspaceSize(k.n, k.c, k.reduction, &ws_bytes), what + " workspace");
+    t.check_status(culossSoftmaxFocalWorkspaceSize(k.n, k.c, CULOSS_DATA_FLOAT32, k.reduction, &ws_bytes),
+                   what + " workspace");
     const int64_t loss_len = k.reduction == CULOSS_REDUCTION_NONE ? k.n : 1;
     const int64_t grad_stride = in.stride;
     std::vector<float> grad_init(k.offset + k.n * grad_stride, 12345.f);
@@ -178,15 +179,18 @@ Outputs call(test::Context& t, const Case& k, const Inputs& in, Entry entry, con
     culossStatus_t st = CULOSS_STATUS_SUCCESS;
     switch (entry) {
         case Entry::Forward:
-            st = culossSoftmaxFocalForward(xs, in.stride, y.get(), k.n, k.c, alpha, k.alpha, k.gamma, k.ignore,
+            st = culossSoftmaxFocalForward(xs, in.stride, y.get(), k.n, k.c, CULOSS_DATA_FLOAT32, alpha, k.alpha,
+                                           k.gamma, k.ignore,
                                            k.reduction, loss.get(), ws.get(), ws_bytes, err.get(), test::stream());
             break;
         case Entry::Backward:
-            st = culossSoftmaxFocalBackward(xs, in.stride, y.get(), k.n, k.c, alpha, k.alpha, k.gamma, k.ignore,
+            st = culossSoftmaxFocalBackward(xs, in.stride, y.get(), k.n, k.c, CULOSS_DATA_FLOAT32, alpha, k.alpha,
+                                            k.gamma, k.ignore,
                                             k.reduction, go, g, grad_stride, ws.get(), ws_bytes, err.get(), test::stream());
             break;
         case Entry::Fused:
-            st = culossSoftmaxFocalForwardBackward(xs, in.stride, y.get(), k.n, k.c, alpha, k.alpha, k.gamma,
+            st = culossSoftmaxFocalForwardBackward(xs, in.stride, y.get(), k.n, k.c, CULOSS_DATA_FLOAT32, alpha,
+                                                   k.alpha, k.gamma,
                                                    k.ignore, k.reduction, go, loss.get(), g, grad_stride, ws.get(),
                                                    ws_bytes, err.get(), test::stream());
             break;
@@ -273,15 +277,16 @@ void test_empty_batch(test::Context& t) {
     for (culossReduction_t r : {CULOSS_REDUCTION_SUM, CULOSS_REDUCTION_MEAN}) {
         test::DeviceBuffer<float> loss(std::vector<float>{-1.f});
         size_t ws = 1;
-        t.check_status(culossSoftmaxFocalWorkspaceSize(0, 5, r, &ws), "n=0 workspace");
+        t.check_status(culossSoftmaxFocalWorkspaceSize(0, 5, CULOSS_DATA_FLOAT32, r, &ws), "n=0 workspace");
         t.expect(ws == 0, "n=0 needs no workspace");
-        t.check_status(culossSoftmaxFocalForwardBackward(nullptr, 5, nullptr, 0, 5, nullptr, 1.f, 2.f, -100, r,
+        t.check_status(culossSoftmaxFocalForwardBackward(nullptr, 5, nullptr, 0, 5, CULOSS_DATA_FLOAT32, nullptr, 1.f,
+                                                         2.f, -100, r,
                                                          nullptr, loss.get(), nullptr, 5, nullptr, 0, nullptr,
                                                          test::stream()),
                        "n=0 fused");
         t.expect(loss.read()[0] == 0.f, "n=0 loss is 0");
     }
-    t.check_status(culossSoftmaxFocalForward(nullptr, 5, nullptr, 0, 5, nullptr, 1.f, 2.f, -100,
+    t.check_status(culossSoftmaxFocalForward(nullptr, 5, nullptr, 0, 5, CULOSS_DATA_FLOAT32, nullptr, 1.f, 2.f, -100,
                                              CULOSS_REDUCTION_NONE, nullptr, nullptr, 0, nullptr, test::stream()),
                    "n=0 forward, NONE, no output");
 }
@@ -316,13 +321,13 @@ void test_gamma0_is_cross_entropy(test::Context& t) {
             std::vector<float> w(k.c, k.alpha);
             if (per_class) w = in.a;
             size_t ws_bytes = 0;
-            culossSoftmaxCrossEntropyWorkspaceSize(k.n, k.c, r, &ws_bytes);
+            culossSoftmaxCrossEntropyWorkspaceSize(k.n, k.c, CULOSS_DATA_FLOAT32, r, &ws_bytes);
             test::DeviceBuffer<float> x(in.x), dw(w), gout(in.gout),
                 loss(std::vector<float>(r == CULOSS_REDUCTION_NONE ? k.n : 1)), grad(std::vector<float>(k.n * k.c));
             test::DeviceBuffer<int32_t> y(in.y);
             test::DeviceBuffer<char> ws(std::vector<char>(ws_bytes + 16, 0));
             t.check_status(culossSoftmaxCrossEntropyForwardBackward(
-                               x.get(), k.c, y.get(), k.n, k.c, dw.get(), k.ignore, 0.f, r,
+                               x.get(), k.c, y.get(), k.n, k.c, CULOSS_DATA_FLOAT32, dw.get(), k.ignore, 0.f, r,
                                r == CULOSS_REDUCTION_NONE ? gout.get() : nullptr, loss.get(), grad.get(), k.c,
                                ws.get(), ws_bytes, nullptr, test::stream()),
                            what + " (cross-entropy)");
@@ -395,16 +400,17 @@ void test_invalid_targets(test::Context& t) {
     std::vector<int32_t> y = {0, 5, 2, -1, 4, 1 << 30};
     for (Entry e : {Entry::Fused, Entry::Forward}) {
         size_t ws_bytes = 0;
-        culossSoftmaxFocalWorkspaceSize(n, c, CULOSS_REDUCTION_MEAN, &ws_bytes);
+        culossSoftmaxFocalWorkspaceSize(n, c, CULOSS_DATA_FLOAT32, CULOSS_REDUCTION_MEAN, &ws_bytes);
         test::DeviceBuffer<float> dx(x), da(a), loss(std::vector<float>{0.f}), grad(std::vector<float>(n * c, 9.f));
         test::DeviceBuffer<int32_t> dy(y), err(std::vector<int32_t>{0});
         test::DeviceBuffer<char> ws(std::vector<char>(ws_bytes, 0));
         const culossStatus_t st =
             e == Entry::Fused
-                ? culossSoftmaxFocalForwardBackward(dx.get(), c, dy.get(), n, c, da.get(), 1.f, 2.f, -100,
+                ? culossSoftmaxFocalForwardBackward(dx.get(), c, dy.get(), n, c, CULOSS_DATA_FLOAT32, da.get(), 1.f,
+                                                    2.f, -100,
                                                     CULOSS_REDUCTION_MEAN, nullptr, loss.get(), grad.get(), c,
                                                     ws.get(), ws_bytes, err.get(), test::stream())
-                : culossSoftmaxFocalForward(dx.get(), c, dy.get(), n, c, da.get(), 1.f, 2.f, -100,
+                : culossSoftmaxFocalForward(dx.get(), c, dy.get(), n, c, CULOSS_DATA_FLOAT32, da.get(), 1.f, 2.f, -100,
                                             CULOSS_REDUCTION_MEAN, loss.get(), ws.get(), ws_bytes, err.get(), test::stream());
         const std::string what = e == Entry::Fused ? "invalid targets (fused)" : "invalid targets (forward)";
         t.check_status(st, what);
@@ -435,14 +441,16 @@ void test_bad_arguments(test::Context& t) {
     auto fwd = [&](const float* logits, int64_t stride, const int32_t* targets, int64_t n, int64_t c,
                    const float* class_alpha, float alpha, float gamma, culossReduction_t r, float* out, void* ws,
                    size_t ws_bytes) {
-        return culossSoftmaxFocalForward(logits, stride, targets, n, c, class_alpha, alpha, gamma, -100, r, out, ws,
+        return culossSoftmaxFocalForward(logits, stride, targets, n, c, CULOSS_DATA_FLOAT32, class_alpha, alpha,
+                                         gamma, -100, r, out, ws,
                                          ws_bytes, nullptr, test::stream());
     };
     size_t bytes = 0;
-    expect_invalid(culossSoftmaxFocalWorkspaceSize(-1, 4, NONE, &bytes), INVALID, "n");
-    expect_invalid(culossSoftmaxFocalWorkspaceSize(2, 0, NONE, &bytes), INVALID, "c");
-    expect_invalid(culossSoftmaxFocalWorkspaceSize(2, 4, culossReduction_t(3), &bytes), INVALID, "reduction");
-    expect_invalid(culossSoftmaxFocalWorkspaceSize(2, 4, NONE, nullptr), INVALID, "bytes");
+    expect_invalid(culossSoftmaxFocalWorkspaceSize(-1, 4, CULOSS_DATA_FLOAT32, NONE, &bytes), INVALID, "n");
+    expect_invalid(culossSoftmaxFocalWorkspaceSize(2, 0, CULOSS_DATA_FLOAT32, NONE, &bytes), INVALID, "c");
+    expect_invalid(culossSoftmaxFocalWorkspaceSize(2, 4, CULOSS_DATA_FLOAT32, culossReduction_t(3), &bytes), INVALID,
+                   "reduction");
+    expect_invalid(culossSoftmaxFocalWorkspaceSize(2, 4, CULOSS_DATA_FLOAT32, NONE, nullptr), INVALID, "bytes");
     expect_invalid(fwd(x.get(), 4, y.get(), -1, 4, nullptr, 1.f, 2.f, NONE, loss.get(), nullptr, 0), INVALID, "n");
     expect_invalid(fwd(x.get(), 4, y.get(), 2, 0, nullptr, 1.f, 2.f, NONE, loss.get(), nullptr, 0), INVALID, "c");
     expect_invalid(fwd(x.get(), 3, y.get(), 2, 4, nullptr, 1.f, 2.f, NONE, loss.get(), nullptr, 0), INVALID,
@@ -466,19 +474,24 @@ void test_bad_arguments(test::Context& t) {
     expect_invalid(fwd(x.get(), 4, y.get(), 2, 4, reinterpret_cast<const float*>(reinterpret_cast<const char*>(x.get()) + 1),
                        1.f, 2.f, NONE, loss.get(), nullptr, 0),
                    CULOSS_STATUS_MISALIGNED, "class_alpha");
-    expect_invalid(culossSoftmaxFocalBackward(x.get(), 4, y.get(), 2, 4, nullptr, 1.f, 2.f, -100, NONE, nullptr,
+    expect_invalid(culossSoftmaxFocalBackward(x.get(), 4, y.get(), 2, 4, CULOSS_DATA_FLOAT32, nullptr, 1.f, 2.f, -100,
+                                              NONE, nullptr,
                                               nullptr, 4, nullptr, 0, nullptr, test::stream()),
                    INVALID, "grad_logits");
-    expect_invalid(culossSoftmaxFocalBackward(x.get(), 4, y.get(), 2, 4, nullptr, 1.f, 2.f, -100, NONE, nullptr,
+    expect_invalid(culossSoftmaxFocalBackward(x.get(), 4, y.get(), 2, 4, CULOSS_DATA_FLOAT32, nullptr, 1.f, 2.f, -100,
+                                              NONE, nullptr,
                                               grad.get(), 3, nullptr, 0, nullptr, test::stream()),
                    INVALID, "grad_stride");
-    expect_invalid(culossSoftmaxFocalForwardBackward(x.get(), 4, y.get(), 2, 4, nullptr, 1.f, 2.f, -100, NONE,
+    expect_invalid(culossSoftmaxFocalForwardBackward(x.get(), 4, y.get(), 2, 4, CULOSS_DATA_FLOAT32, nullptr, 1.f,
+                                                     2.f, -100, NONE,
                                                      nullptr, nullptr, grad.get(), 4, nullptr, 0, nullptr, test::stream()),
                    INVALID, "loss");
-    expect_invalid(culossSoftmaxFocalForwardBackward(x.get(), 4, y.get(), 2, 4, nullptr, 1.f, 2.f, -100, NONE,
+    expect_invalid(culossSoftmaxFocalForwardBackward(x.get(), 4, y.get(), 2, 4, CULOSS_DATA_FLOAT32, nullptr, 1.f,
+                                                     2.f, -100, NONE,
                                                      nullptr, loss.get(), nullptr, 4, nullptr, 0, nullptr, test::stream()),
                    INVALID, "grad_logits");
-    expect_invalid(culossSoftmaxFocalForwardBackward(x.get(), 4, y.get(), 2, 4, nullptr, 1.f, 2.f, -100, NONE,
+    expect_invalid(culossSoftmaxFocalForwardBackward(x.get(), 4, y.get(), 2, 4, CULOSS_DATA_FLOAT32, nullptr, 1.f,
+                                                     2.f, -100, NONE,
                                                      nullptr, loss.get(), x.get(), 5, nullptr, 0, nullptr, test::stream()),
                    INVALID, "grad_logits aliases logits");
     // A NaN alpha is fine when class_alpha replaces it.

@@ -175,7 +175,8 @@ void run_inputs(test::Context& t, const Case& k, const Inputs& in, Entry entry, 
                                                                in.n.data() + k.offset, in.gout);
     const Reference& ref = given ? *given : computed;
     size_t ws_bytes = 0;
-    t.check_status(culossTripletMarginWorkspaceSize(k.n, k.d, k.reduction, &ws_bytes), what + " workspace");
+    t.check_status(culossTripletMarginWorkspaceSize(k.n, k.d, CULOSS_DATA_FLOAT32, k.reduction, &ws_bytes),
+                   what + " workspace");
     const int64_t loss_len = k.reduction == CULOSS_REDUCTION_NONE ? k.n : 1;
     const float poison = 12345.f;
     std::vector<float> grad_init(size_t(k.offset + k.n * k.d + 4), poison);
@@ -189,15 +190,18 @@ void run_inputs(test::Context& t, const Case& k, const Inputs& in, Entry entry, 
     culossStatus_t st = CULOSS_STATUS_SUCCESS;
     switch (entry) {
         case Entry::Forward:
-            st = culossTripletMarginForward(xa, xp, xn, k.n, k.d, k.margin, k.p, k.eps, k.swap, k.reduction,
+            st = culossTripletMarginForward(xa, xp, xn, k.n, k.d, CULOSS_DATA_FLOAT32, k.margin, k.p, k.eps, k.swap,
+                                            k.reduction,
                                             loss.get(), ws.get(), ws_bytes, test::stream());
             break;
         case Entry::Backward:  // needs no workspace
-            st = culossTripletMarginBackward(xa, xp, xn, k.n, k.d, k.margin, k.p, k.eps, k.swap, k.reduction, go,
+            st = culossTripletMarginBackward(xa, xp, xn, k.n, k.d, CULOSS_DATA_FLOAT32, k.margin, k.p, k.eps, k.swap,
+                                             k.reduction, go,
                                              g[0], g[1], g[2], nullptr, 0, test::stream());
             break;
         case Entry::Fused:
-            st = culossTripletMarginForwardBackward(xa, xp, xn, k.n, k.d, k.margin, k.p, k.eps, k.swap, k.reduction,
+            st = culossTripletMarginForwardBackward(xa, xp, xn, k.n, k.d, CULOSS_DATA_FLOAT32, k.margin, k.p, k.eps,
+                                                    k.swap, k.reduction,
                                                     go, loss.get(), g[0], g[1], g[2], ws.get(), ws_bytes, test::stream());
             break;
     }
@@ -322,7 +326,8 @@ void test_one_unaligned_gradient(test::Context& t) {
     const Reference ref = reference(k, in.a.data(), in.p.data(), in.n.data(), in.gout);
     test::DeviceBuffer<float> a(in.a), p(in.p), n(in.n), gout(in.gout), loss(std::vector<float>(k.n)),
         ga(std::vector<float>(k.n * k.d + 1)), gp(std::vector<float>(k.n * k.d)), gn(std::vector<float>(k.n * k.d));
-    t.check_status(culossTripletMarginForwardBackward(a.get(), p.get(), n.get(), k.n, k.d, k.margin, k.p, k.eps, 0,
+    t.check_status(culossTripletMarginForwardBackward(a.get(), p.get(), n.get(), k.n, k.d, CULOSS_DATA_FLOAT32,
+                                                      k.margin, k.p, k.eps, 0,
                                                       k.reduction, gout.get(), loss.get(), ga.get() + 1, gp.get(),
                                                       gn.get(), nullptr, 0, test::stream()),
                    "unaligned grad_anchor");
@@ -392,17 +397,20 @@ void test_empty_batch(test::Context& t) {
     for (culossReduction_t r : {CULOSS_REDUCTION_NONE, CULOSS_REDUCTION_SUM, CULOSS_REDUCTION_MEAN}) {
         test::DeviceBuffer<float> loss(std::vector<float>{-1.f});
         size_t ws = 1;
-        t.check_status(culossTripletMarginWorkspaceSize(0, 5, r, &ws), "n=0 workspace");
+        t.check_status(culossTripletMarginWorkspaceSize(0, 5, CULOSS_DATA_FLOAT32, r, &ws), "n=0 workspace");
         t.expect(ws == 0, "n=0 needs no workspace");
-        t.check_status(culossTripletMarginForwardBackward(nullptr, nullptr, nullptr, 0, 5, 1.f, 2.f, 1e-6f, 1, r,
+        t.check_status(culossTripletMarginForwardBackward(nullptr, nullptr, nullptr, 0, 5, CULOSS_DATA_FLOAT32, 1.f,
+                                                          2.f, 1e-6f, 1, r,
                                                           nullptr, r == CULOSS_REDUCTION_NONE ? nullptr : loss.get(),
                                                           nullptr, nullptr, nullptr, nullptr, 0, test::stream()),
                        "n=0 fused");
-        t.check_status(culossTripletMarginForward(nullptr, nullptr, nullptr, 0, 5, 1.f, 2.f, 1e-6f, 0, r,
+        t.check_status(culossTripletMarginForward(nullptr, nullptr, nullptr, 0, 5, CULOSS_DATA_FLOAT32, 1.f, 2.f,
+                                                  1e-6f, 0, r,
                                                   r == CULOSS_REDUCTION_NONE ? nullptr : loss.get(), nullptr, 0,
                                                   test::stream()),
                        "n=0 forward");
-        t.check_status(culossTripletMarginBackward(nullptr, nullptr, nullptr, 0, 5, 1.f, 2.f, 1e-6f, 0, r, nullptr,
+        t.check_status(culossTripletMarginBackward(nullptr, nullptr, nullptr, 0, 5, CULOSS_DATA_FLOAT32, 1.f, 2.f,
+                                                   1e-6f, 0, r, nullptr,
                                                    nullptr, nullptr, nullptr, nullptr, 0, test::stream()),
                        "n=0 backward");
         const float want = r == CULOSS_REDUCTION_NONE ? -1.f : 0.f;
@@ -418,7 +426,8 @@ void test_nan_propagates(test::Context& t) {
     const Reference ref = reference(k, in.a.data(), in.p.data(), in.n.data(), in.gout);
     in.n[2 * k.d + 3] = std::numeric_limits<float>::quiet_NaN();
     test::DeviceBuffer<float> a(in.a), p(in.p), n(in.n), loss(std::vector<float>(k.n));
-    t.check_status(culossTripletMarginForward(a.get(), p.get(), n.get(), k.n, k.d, k.margin, k.p, k.eps, 1,
+    t.check_status(culossTripletMarginForward(a.get(), p.get(), n.get(), k.n, k.d, CULOSS_DATA_FLOAT32, k.margin, k.p,
+                                              k.eps, 1,
                                               k.reduction, loss.get(), nullptr, 0, test::stream()),
                    "nan forward");
     const std::vector<float> got = loss.read();
@@ -440,10 +449,12 @@ void test_bad_arguments(test::Context& t) {
     const auto INV = CULOSS_STATUS_INVALID_VALUE;
     auto fwd = [&](const float* x, const float* y, const float* z, int64_t rows, int64_t d, float margin, float pn,
                    float eps, culossReduction_t r, float* l, void* w = nullptr, size_t wb = 0) {
-        return culossTripletMarginForward(x, y, z, rows, d, margin, pn, eps, 0, r, l, w, wb, test::stream());
+        return culossTripletMarginForward(x, y, z, rows, d, CULOSS_DATA_FLOAT32, margin, pn, eps, 0, r, l, w, wb,
+                                          test::stream());
     };
     auto bwd = [&](float* x, float* y, float* z, const float* ia = nullptr) {
-        return culossTripletMarginBackward(ia ? ia : a.get(), p.get(), n.get(), 2, 4, 1.f, 2.f, 1e-6f, 0, NONE,
+        return culossTripletMarginBackward(ia ? ia : a.get(), p.get(), n.get(), 2, 4, CULOSS_DATA_FLOAT32, 1.f, 2.f,
+                                           1e-6f, 0, NONE,
                                            nullptr, x, y, z, nullptr, 0, test::stream());
     };
     expect_invalid(fwd(a.get(), p.get(), n.get(), -1, 4, 1.f, 2.f, 1e-6f, NONE, loss.get()), INV, "n");
@@ -481,22 +492,26 @@ void test_bad_arguments(test::Context& t) {
     expect_invalid(bwd(nullptr, p.get() + 7, nullptr), INV, "grad_positive overlaps positive");
     expect_invalid(bwd(nullptr, nullptr, a.get() + 4), INV, "grad_negative overlaps anchor");
     expect_invalid(bwd(ga.get(), nullptr, ga.get() + 7), INV, "grad_anchor overlaps grad_negative");
-    expect_invalid(culossTripletMarginForwardBackward(a.get(), p.get(), n.get(), 2, 4, 1.f, 2.f, 1e-6f, 0, NONE,
+    expect_invalid(culossTripletMarginForwardBackward(a.get(), p.get(), n.get(), 2, 4, CULOSS_DATA_FLOAT32, 1.f, 2.f,
+                                                      1e-6f, 0, NONE,
                                                       nullptr, nullptr, ga.get(), gp.get(), gn.get(), nullptr, 0,
                                                       test::stream()),
                    INV, "loss");
-    expect_invalid(culossTripletMarginForwardBackward(a.get(), p.get(), n.get(), 2, 4, 1.f, 2.f, 1e-6f, 0, NONE,
+    expect_invalid(culossTripletMarginForwardBackward(a.get(), p.get(), n.get(), 2, 4, CULOSS_DATA_FLOAT32, 1.f, 2.f,
+                                                      1e-6f, 0, NONE,
                                                       nullptr, loss.get(), nullptr, nullptr, nullptr, nullptr, 0,
                                                       test::stream()),
                    INV, "grad_anchor");
-    expect_invalid(culossTripletMarginWorkspaceSize(2, 4, NONE, nullptr), INV, "bytes");
+    expect_invalid(culossTripletMarginWorkspaceSize(2, 4, CULOSS_DATA_FLOAT32, NONE, nullptr), INV, "bytes");
     size_t bytes = 0;
-    expect_invalid(culossTripletMarginWorkspaceSize(-1, 4, NONE, &bytes), INV, "n");
-    expect_invalid(culossTripletMarginWorkspaceSize(2, 0, NONE, &bytes), INV, "d");
-    expect_invalid(culossTripletMarginWorkspaceSize(2, 4, culossReduction_t(-1), &bytes), INV, "reduction");
+    expect_invalid(culossTripletMarginWorkspaceSize(-1, 4, CULOSS_DATA_FLOAT32, NONE, &bytes), INV, "n");
+    expect_invalid(culossTripletMarginWorkspaceSize(2, 0, CULOSS_DATA_FLOAT32, NONE, &bytes), INV, "d");
+    expect_invalid(culossTripletMarginWorkspaceSize(2, 4, CULOSS_DATA_FLOAT32, culossReduction_t(-1), &bytes), INV,
+                   "reduction");
     // Adjacent, non-overlapping rows of one allocation are fine.
     t.check_status(bwd(ga.get(), ga.get() + 8, ga.get() + 16), "adjacent gradients in one buffer");
-    t.check_status(culossTripletMarginForward(a.get(), p.get(), n.get(), 2, 4, 1.f, kInf, -2.f, 1, NONE, loss.get(),
+    t.check_status(culossTripletMarginForward(a.get(), p.get(), n.get(), 2, 4, CULOSS_DATA_FLOAT32, 1.f, kInf, -2.f,
+                                              1, NONE, loss.get(),
                                               nullptr, 0, test::stream()),
                    "p = inf and a negative eps are accepted");
 }
@@ -507,13 +522,14 @@ void test_deterministic(test::Context& t) {
     std::mt19937 rng(5);
     const Inputs in = make_inputs(k, rng);
     size_t ws_bytes = 0;
-    culossTripletMarginWorkspaceSize(k.n, k.d, k.reduction, &ws_bytes);
+    culossTripletMarginWorkspaceSize(k.n, k.d, CULOSS_DATA_FLOAT32, k.reduction, &ws_bytes);
     std::vector<float> first_loss, first_grad;
     for (int run = 0; run < 2; ++run) {
         test::DeviceBuffer<float> a(in.a), p(in.p), n(in.n), loss(std::vector<float>{0.f}),
             ga(std::vector<float>(k.n * k.d)), gp(std::vector<float>(k.n * k.d)), gn(std::vector<float>(k.n * k.d));
         test::DeviceBuffer<char> ws(std::vector<char>(ws_bytes, 0));
-        t.check_status(culossTripletMarginForwardBackward(a.get(), p.get(), n.get(), k.n, k.d, k.margin, k.p, k.eps,
+        t.check_status(culossTripletMarginForwardBackward(a.get(), p.get(), n.get(), k.n, k.d, CULOSS_DATA_FLOAT32,
+                                                          k.margin, k.p, k.eps,
                                                           1, k.reduction, nullptr, loss.get(), ga.get(), gp.get(),
                                                           gn.get(), ws.get(), ws_bytes, test::stream()),
                        "determinism");

@@ -5,7 +5,8 @@
  *  - Every entry point returns a culossStatus_t; culossGetErrorString names it and
  *    culossGetLastErrorDetail says, for the calling host thread, which argument was wrong.
  *  - Tensor arguments are device pointers (host pointers in the emulated build).
- *    Sizes are int64_t. Logits are fp32 with a row stride in elements; targets are int32.
+ *    Sizes are int64_t, followed by the data type of the float tensors (culossDataType_t; float32
+ *    in this version). Logits have a row stride in elements; targets are int32.
  *  - Every call is stream-ordered on the stream it is given (NULL: the legacy default stream):
  *    no device synchronisation, no allocation, no host read-back. Scratch memory comes from the
  *    caller, sized by the matching ...WorkspaceSize query. Calls are capture-safe.
@@ -52,8 +53,23 @@ typedef enum culossStatus_t {
     CULOSS_STATUS_WORKSPACE_TOO_SMALL = 3,
     CULOSS_STATUS_NO_DEVICE = 4,          /* no usable CUDA device or driver, or a build without CUDA */
     CULOSS_STATUS_LAUNCH_FAILED = 5,      /* the CUDA runtime refused the launch */
-    CULOSS_STATUS_INTERNAL_ERROR = 6
+    CULOSS_STATUS_INTERNAL_ERROR = 6,
+    CULOSS_STATUS_NOT_SUPPORTED = 7       /* a data type this version does not compute */
 } culossStatus_t;
+
+/*
+ * The element type of a call's float tensors: every per-sample tensor (the inputs, grad_output,
+ * the loss and the gradients). Per-class tables (class_weights, class_alpha) are float32 always;
+ * labels are int32 always. Every loss entry point and workspace query takes one, after the sizes,
+ * so that a new type adds no entry point. This version computes float32 only: the others are
+ * reserved and return CULOSS_STATUS_NOT_SUPPORTED. When they land, the float tensors' pointer
+ * types become const void* / void*, a change that keeps C and C++ callers compiling.
+ */
+typedef enum culossDataType_t {
+    CULOSS_DATA_FLOAT32 = 0,
+    CULOSS_DATA_BFLOAT16 = 1,  /* reserved */
+    CULOSS_DATA_FLOAT16 = 2    /* reserved */
+} culossDataType_t;
 
 typedef enum culossReduction_t {
     CULOSS_REDUCTION_NONE = 0,
@@ -100,24 +116,27 @@ CULOSS_API culossStatus_t culossStreamSynchronize(culossStream_t stream);
  * The fused call reads the logits once and writes the gradient in the same pass.
  * Workspace: culossSoftmaxCrossEntropyWorkspaceSize bytes (0 for NONE), 16-byte aligned.
  */
-CULOSS_API culossStatus_t culossSoftmaxCrossEntropyWorkspaceSize(int64_t n, int64_t c,
+CULOSS_API culossStatus_t culossSoftmaxCrossEntropyWorkspaceSize(int64_t n, int64_t c, culossDataType_t dtype,
                                                                  culossReduction_t reduction,
                                                                  size_t* bytes);
 
 CULOSS_API culossStatus_t culossSoftmaxCrossEntropyForward(
     const float* logits, int64_t logits_stride, const int32_t* targets, int64_t n, int64_t c,
+    culossDataType_t dtype,
     const float* class_weights, int64_t ignore_index, float label_smoothing,
     culossReduction_t reduction, float* loss,
     void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
 
 CULOSS_API culossStatus_t culossSoftmaxCrossEntropyBackward(
     const float* logits, int64_t logits_stride, const int32_t* targets, int64_t n, int64_t c,
+    culossDataType_t dtype,
     const float* class_weights, int64_t ignore_index, float label_smoothing,
     culossReduction_t reduction, const float* grad_output, float* grad_logits, int64_t grad_stride,
     void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
 
 CULOSS_API culossStatus_t culossSoftmaxCrossEntropyForwardBackward(
     const float* logits, int64_t logits_stride, const int32_t* targets, int64_t n, int64_t c,
+    culossDataType_t dtype,
     const float* class_weights, int64_t ignore_index, float label_smoothing,
     culossReduction_t reduction, const float* grad_output, float* loss,
     float* grad_logits, int64_t grad_stride,
@@ -149,22 +168,27 @@ CULOSS_API culossStatus_t culossSoftmaxCrossEntropyForwardBackward(
  * Workspace: culossTripletMarginWorkspaceSize bytes (0 for NONE), 16-byte aligned. The backward
  * needs none (its workspace may be NULL with 0 bytes).
  */
-CULOSS_API culossStatus_t culossTripletMarginWorkspaceSize(int64_t n, int64_t d, culossReduction_t reduction,
+CULOSS_API culossStatus_t culossTripletMarginWorkspaceSize(int64_t n, int64_t d,
+                                                           culossDataType_t dtype,
+                                                           culossReduction_t reduction,
                                                            size_t* bytes);
 
 CULOSS_API culossStatus_t culossTripletMarginForward(
     const float* anchor, const float* positive, const float* negative, int64_t n, int64_t d,
+    culossDataType_t dtype,
     float margin, float p, float eps, int swap, culossReduction_t reduction, float* loss,
     void* workspace, size_t workspace_bytes, culossStream_t stream);
 
 CULOSS_API culossStatus_t culossTripletMarginBackward(
     const float* anchor, const float* positive, const float* negative, int64_t n, int64_t d,
+    culossDataType_t dtype,
     float margin, float p, float eps, int swap, culossReduction_t reduction, const float* grad_output,
     float* grad_anchor, float* grad_positive, float* grad_negative,
     void* workspace, size_t workspace_bytes, culossStream_t stream);
 
 CULOSS_API culossStatus_t culossTripletMarginForwardBackward(
     const float* anchor, const float* positive, const float* negative, int64_t n, int64_t d,
+    culossDataType_t dtype,
     float margin, float p, float eps, int swap, culossReduction_t reduction, const float* grad_output,
     float* loss, float* grad_anchor, float* grad_positive, float* grad_negative,
     void* workspace, size_t workspace_bytes, culossStream_t stream);
@@ -189,23 +213,27 @@ CULOSS_API culossStatus_t culossTripletMarginForwardBackward(
  * A target outside [0, C) that is not ignore_index sets CULOSS_DEVICE_ERROR_BAD_TARGET; its row
  * counts for nothing (not in the mean's count either).
  */
-CULOSS_API culossStatus_t culossSoftmaxFocalWorkspaceSize(int64_t n, int64_t c, culossReduction_t reduction,
+CULOSS_API culossStatus_t culossSoftmaxFocalWorkspaceSize(int64_t n, int64_t c,
+                                                          culossDataType_t dtype, culossReduction_t reduction,
                                                           size_t* bytes);
 
 CULOSS_API culossStatus_t culossSoftmaxFocalForward(
     const float* logits, int64_t logits_stride, const int32_t* targets, int64_t n, int64_t c,
+    culossDataType_t dtype,
     const float* class_alpha, float alpha, float gamma, int64_t ignore_index,
     culossReduction_t reduction, float* loss,
     void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
 
 CULOSS_API culossStatus_t culossSoftmaxFocalBackward(
     const float* logits, int64_t logits_stride, const int32_t* targets, int64_t n, int64_t c,
+    culossDataType_t dtype,
     const float* class_alpha, float alpha, float gamma, int64_t ignore_index,
     culossReduction_t reduction, const float* grad_output, float* grad_logits, int64_t grad_stride,
     void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
 
 CULOSS_API culossStatus_t culossSoftmaxFocalForwardBackward(
     const float* logits, int64_t logits_stride, const int32_t* targets, int64_t n, int64_t c,
+    culossDataType_t dtype,
     const float* class_alpha, float alpha, float gamma, int64_t ignore_index,
     culossReduction_t reduction, const float* grad_output, float* loss,
     float* grad_logits, int64_t grad_stride,
@@ -238,20 +266,24 @@ CULOSS_API culossStatus_t culossSoftmaxFocalForwardBackward(
  * gamma must be finite and >= 0, alpha finite (negative: no weighting). PyTorch defaults:
  * alpha 0.25, gamma 2.
  */
-CULOSS_API culossStatus_t culossSigmoidFocalWorkspaceSize(int64_t count, culossReduction_t reduction,
+CULOSS_API culossStatus_t culossSigmoidFocalWorkspaceSize(int64_t count,
+                                                          culossDataType_t dtype, culossReduction_t reduction,
                                                           size_t* bytes);
 
 CULOSS_API culossStatus_t culossSigmoidFocalForward(
-    const float* logits, const float* targets, int64_t count, float alpha, float gamma,
+    const float* logits, const float* targets, int64_t count,
+    culossDataType_t dtype, float alpha, float gamma,
     culossReduction_t reduction, float* loss, void* workspace, size_t workspace_bytes, culossStream_t stream);
 
 CULOSS_API culossStatus_t culossSigmoidFocalBackward(
-    const float* logits, const float* targets, int64_t count, float alpha, float gamma,
+    const float* logits, const float* targets, int64_t count,
+    culossDataType_t dtype, float alpha, float gamma,
     culossReduction_t reduction, const float* grad_output, float* grad_logits,
     void* workspace, size_t workspace_bytes, culossStream_t stream);
 
 CULOSS_API culossStatus_t culossSigmoidFocalForwardBackward(
-    const float* logits, const float* targets, int64_t count, float alpha, float gamma,
+    const float* logits, const float* targets, int64_t count,
+    culossDataType_t dtype, float alpha, float gamma,
     culossReduction_t reduction, const float* grad_output, float* loss, float* grad_logits,
     void* workspace, size_t workspace_bytes, culossStream_t stream);
 
@@ -262,19 +294,21 @@ CULOSS_API culossStatus_t culossSigmoidFocalForwardBackward(
  * beta = 0 is the L1 loss, with gradient sign(d) and sign(0) = 0 (as PyTorch >= 2.1; 1.13 gives
  * -1 at d = 0). beta < 0 or NaN is CULOSS_STATUS_INVALID_VALUE. PyTorch's default: beta 1.
  */
-CULOSS_API culossStatus_t culossSmoothL1WorkspaceSize(int64_t count, culossReduction_t reduction, size_t* bytes);
+CULOSS_API culossStatus_t culossSmoothL1WorkspaceSize(int64_t count,
+                                                      culossDataType_t dtype,
+                                                      culossReduction_t reduction, size_t* bytes);
 
 CULOSS_API culossStatus_t culossSmoothL1Forward(
-    const float* input, const float* target, int64_t count, float beta,
+    const float* input, const float* target, int64_t count, culossDataType_t dtype, float beta,
     culossReduction_t reduction, float* loss, void* workspace, size_t workspace_bytes, culossStream_t stream);
 
 CULOSS_API culossStatus_t culossSmoothL1Backward(
-    const float* input, const float* target, int64_t count, float beta,
+    const float* input, const float* target, int64_t count, culossDataType_t dtype, float beta,
     culossReduction_t reduction, const float* grad_output, float* grad_input,
     void* workspace, size_t workspace_bytes, culossStream_t stream);
 
 CULOSS_API culossStatus_t culossSmoothL1ForwardBackward(
-    const float* input, const float* target, int64_t count, float beta,
+    const float* input, const float* target, int64_t count, culossDataType_t dtype, float beta,
     culossReduction_t reduction, const float* grad_output, float* loss, float* grad_input,
     void* workspace, size_t workspace_bytes, culossStream_t stream);
 
@@ -284,19 +318,21 @@ CULOSS_API culossStatus_t culossSmoothL1ForwardBackward(
  *   d loss / d input = d <= -delta ? -delta : d >= delta ? delta : d
  * delta <= 0 or NaN is CULOSS_STATUS_INVALID_VALUE. PyTorch's default: delta 1.
  */
-CULOSS_API culossStatus_t culossHuberWorkspaceSize(int64_t count, culossReduction_t reduction, size_t* bytes);
+CULOSS_API culossStatus_t culossHuberWorkspaceSize(int64_t count,
+                                                   culossDataType_t dtype,
+                                                   culossReduction_t reduction, size_t* bytes);
 
 CULOSS_API culossStatus_t culossHuberForward(
-    const float* input, const float* target, int64_t count, float delta,
+    const float* input, const float* target, int64_t count, culossDataType_t dtype, float delta,
     culossReduction_t reduction, float* loss, void* workspace, size_t workspace_bytes, culossStream_t stream);
 
 CULOSS_API culossStatus_t culossHuberBackward(
-    const float* input, const float* target, int64_t count, float delta,
+    const float* input, const float* target, int64_t count, culossDataType_t dtype, float delta,
     culossReduction_t reduction, const float* grad_output, float* grad_input,
     void* workspace, size_t workspace_bytes, culossStream_t stream);
 
 CULOSS_API culossStatus_t culossHuberForwardBackward(
-    const float* input, const float* target, int64_t count, float delta,
+    const float* input, const float* target, int64_t count, culossDataType_t dtype, float delta,
     culossReduction_t reduction, const float* grad_output, float* loss, float* grad_input,
     void* workspace, size_t workspace_bytes, culossStream_t stream);
 
@@ -324,22 +360,25 @@ CULOSS_API culossStatus_t culossHuberForwardBackward(
  * needs none of it (NONE without grad_centers, or a backward without grad_centers) accepts NULL.
  */
 CULOSS_API culossStatus_t culossCenterLossWorkspaceSize(int64_t n, int64_t d, int64_t num_classes,
+                                                        culossDataType_t dtype,
                                                         culossReduction_t reduction, size_t* bytes);
 
 CULOSS_API culossStatus_t culossCenterLossForward(
     const float* features, const int32_t* labels, const float* centers, int64_t n, int64_t d,
-    int64_t num_classes, float lambda, culossReduction_t reduction, float* loss,
+    int64_t num_classes, culossDataType_t dtype, float lambda, culossReduction_t reduction, float* loss,
     void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
 
 CULOSS_API culossStatus_t culossCenterLossBackward(
     const float* features, const int32_t* labels, const float* centers, int64_t n, int64_t d,
-    int64_t num_classes, float lambda, culossReduction_t reduction, const float* grad_output,
+    int64_t num_classes,
+    culossDataType_t dtype, float lambda, culossReduction_t reduction, const float* grad_output,
     float* grad_features, float* grad_centers,
     void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
 
 CULOSS_API culossStatus_t culossCenterLossForwardBackward(
     const float* features, const int32_t* labels, const float* centers, int64_t n, int64_t d,
-    int64_t num_classes, float lambda, culossReduction_t reduction, const float* grad_output,
+    int64_t num_classes,
+    culossDataType_t dtype, float lambda, culossReduction_t reduction, const float* grad_output,
     float* loss, float* grad_features, float* grad_centers,
     void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
 
@@ -350,11 +389,12 @@ CULOSS_API culossStatus_t culossCenterLossForwardBackward(
  * Deterministic: every class's sum is added in a fixed order (no float atomics), so the new
  * centers are bit-identical on every run. Stream-ordered: a loss call queued before it on the same
  * stream sees the old centers. Bad labels as above (the row moves no center).
- * Workspace: culossCenterLossWorkspaceSize(n, d, num_classes, any reduction) bytes.
+ * Workspace: culossCenterLossWorkspaceSize(n, d, num_classes, dtype, any reduction) bytes.
  */
 CULOSS_API culossStatus_t culossCenterLossUpdateCenters(
     const float* features, const int32_t* labels, float* centers, int64_t n, int64_t d,
-    int64_t num_classes, float alpha, void* workspace, size_t workspace_bytes, int32_t* error_word,
+    int64_t num_classes,
+    culossDataType_t dtype, float alpha, void* workspace, size_t workspace_bytes, int32_t* error_word,
     culossStream_t stream);
 
 #ifdef __cplusplus

@@ -72,7 +72,7 @@ public class JniBenchmark {
 
     @Benchmark
     public int workspaceQuery() {
-        return CulossNative.culossSoftmaxCrossEntropyWorkspaceSize(4096, 10, 2, bytes);
+        return CulossNative.culossSoftmaxCrossEntropyWorkspaceSize(4096, 10, 0, 2, bytes);
     }
 
     @Benchmark

@@ -20,6 +20,8 @@ final class Call {
     final long[] stride;
     final long[] sizes;
     Mode mode;
+    /** The {@code culossDataType_t} of the call's float tensors. */
+    final int dtype;
     long workspace;
     long workspaceBytes;
     long errorWord;
@@ -34,6 +36,7 @@ final class Call {
         extent = new long[slots];
         stride = new long[slots];
         sizes = new long[op.sizeNames.size()];
+        dtype = op.dataType();
     }
 
     void clear() {

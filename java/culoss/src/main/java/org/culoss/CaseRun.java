@@ -100,7 +100,8 @@ final class CaseRun implements Declarations.Prepared {
                 for (Operand o : u.operands) {
                     c.host[o.slot] = wrap(inputs, o, o.role == Operand.Role.IN_OUT);
                     if (o.role == Operand.Role.IN_OUT) {
-                        out.put(Declarations.inPlaceName(d, u, o), Array.ofFloats(dimsOf(o), ((FloatBuffer) c.host[o.slot]).array()));
+                        float[] after = ((FloatBuffer) c.host[o.slot]).array();
+                        out.put(Declarations.inPlaceName(d, u, o), Array.ofFloats(dimsOf(o), after));
                     }
                 }
                 Invoker.host(u, loss, c);

@@ -66,8 +66,9 @@ public final class CenterLoss extends LossFunction {
         }
     };
 
-    private static final Op.WorkspaceQuery<CenterLoss> QUERY = (l, sizes, bytes) ->
-            CulossNative.culossCenterLossWorkspaceSize(sizes[N], sizes[D], sizes[C], l.reduction.nativeValue(), bytes);
+    private static final Op.WorkspaceQuery<CenterLoss> QUERY = (l, sizes, dtype, bytes) ->
+            CulossNative.culossCenterLossWorkspaceSize(sizes[N], sizes[D], sizes[C], dtype, l.reduction.nativeValue(),
+                    bytes);
 
     static final Op<CenterLoss> OP = Op.<CenterLoss>builder("center", "culossCenterLoss")
             .size("n", 0)
@@ -83,14 +84,16 @@ public final class CenterLoss extends LossFunction {
             .gradOnRequest("gradCenters", "c*d")
             .nativeKernel((l, c, mode) -> switch (mode) {
                 case FORWARD -> CulossNative.culossCenterLossForward(c.address[FEATURES], c.address[LABELS],
-                        c.address[CENTERS], c.sizes[N], c.sizes[D], c.sizes[C], l.lambda, l.reduction.nativeValue(),
+                        c.address[CENTERS], c.sizes[N], c.sizes[D], c.sizes[C], c.dtype, l.lambda,
+                        l.reduction.nativeValue(),
                         c.address[LOSS], c.workspace, c.workspaceBytes, c.errorWord, c.stream);
                 case BACKWARD -> CulossNative.culossCenterLossBackward(c.address[FEATURES], c.address[LABELS],
-                        c.address[CENTERS], c.sizes[N], c.sizes[D], c.sizes[C], l.lambda, l.reduction.nativeValue(),
+                        c.address[CENTERS], c.sizes[N], c.sizes[D], c.sizes[C], c.dtype, l.lambda,
+                        l.reduction.nativeValue(),
                         c.address[GRAD_OUTPUT], c.address[GRAD_FEATURES], c.address[GRAD_CENTERS], c.workspace,
                         c.workspaceBytes, c.errorWord, c.stream);
                 case FORWARD_BACKWARD -> CulossNative.culossCenterLossForwardBackward(c.address[FEATURES],
-                        c.address[LABELS], c.address[CENTERS], c.sizes[N], c.sizes[D], c.sizes[C], l.lambda,
+                        c.address[LABELS], c.address[CENTERS], c.sizes[N], c.sizes[D], c.sizes[C], c.dtype, l.lambda,
                         l.reduction.nativeValue(), c.address[GRAD_OUTPUT], c.address[LOSS], c.address[GRAD_FEATURES],
                         c.address[GRAD_CENTERS], c.workspace, c.workspaceBytes, c.errorWord, c.stream);
             }, QUERY)
@@ -110,7 +113,8 @@ public final class CenterLoss extends LossFunction {
             .labels("labels", "c")
             .inOut("centers", "c*d")
             .nativeKernel((l, c, mode) -> CulossNative.culossCenterLossUpdateCenters(c.address[FEATURES],
-                    c.address[LABELS], c.address[CENTERS], c.sizes[N], c.sizes[D], c.sizes[C], l.alpha, c.workspace,
+                    c.address[LABELS], c.address[CENTERS], c.sizes[N], c.sizes[D], c.sizes[C], c.dtype, l.alpha,
+                    c.workspace,
                     c.workspaceBytes, c.errorWord, c.stream), QUERY)
             .javaKernel((l, c, threads) -> JavaCenterLoss.updateCenters(c.floats(FEATURES), c.ints(LABELS),
                     c.floats(CENTERS), c.intSize(N), c.intSize(D), c.intSize(C), l.alpha, threads))

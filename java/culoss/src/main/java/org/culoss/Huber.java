@@ -61,16 +61,20 @@ public final class Huber extends ElementwiseLoss<Huber.Result> {
 
     static final Op<Huber> OP = declare("huber", "culossHuber", "input", "target", false, "gradInput",
             (l, c, mode) -> switch (mode) {
-                case FORWARD -> CulossNative.culossHuberForward(c.address[X], c.address[T], c.sizes[COUNT], l.delta,
+                case FORWARD -> CulossNative.culossHuberForward(c.address[X], c.address[T], c.sizes[COUNT], c.dtype,
+                        l.delta,
                         l.reduction.nativeValue(), c.address[LOSS], c.workspace, c.workspaceBytes, c.stream);
-                case BACKWARD -> CulossNative.culossHuberBackward(c.address[X], c.address[T], c.sizes[COUNT], l.delta,
+                case BACKWARD -> CulossNative.culossHuberBackward(c.address[X], c.address[T], c.sizes[COUNT], c.dtype,
+                        l.delta,
                         l.reduction.nativeValue(), c.address[GRAD_OUTPUT], c.address[GRAD], c.workspace,
                         c.workspaceBytes, c.stream);
                 case FORWARD_BACKWARD -> CulossNative.culossHuberForwardBackward(c.address[X], c.address[T],
-                        c.sizes[COUNT], l.delta, l.reduction.nativeValue(), c.address[GRAD_OUTPUT], c.address[LOSS],
+                        c.sizes[COUNT], c.dtype, l.delta, l.reduction.nativeValue(), c.address[GRAD_OUTPUT],
+                        c.address[LOSS],
                         c.address[GRAD], c.workspace, c.workspaceBytes, c.stream);
             },
-            (l, sizes, bytes) -> CulossNative.culossHuberWorkspaceSize(sizes[COUNT], l.reduction.nativeValue(), bytes),
+            (l, sizes, dtype, bytes) -> CulossNative.culossHuberWorkspaceSize(sizes[COUNT], dtype,
+                    l.reduction.nativeValue(), bytes),
             (l, c, threads) -> {
                 JavaSmoothL1.run(true, c.floats(X), c.floats(T), c.intSize(COUNT), l.delta, l.reduction,
                         c.floats(GRAD_OUTPUT), c.floats(LOSS), c.floats(GRAD), threads);

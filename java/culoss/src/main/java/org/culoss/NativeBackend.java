@@ -92,7 +92,7 @@ final class NativeBackend extends Backend {
     @Override
     <L extends LossFunction> long workspaceBytes(Op<L> op, L loss, long[] sizes) {
         SizeTPointer bytes = queryResult.get();
-        check(op.workspaceQuery.run(loss, sizes, bytes), op.queryName);
+        check(op.workspaceQuery.run(loss, sizes, op.dataType(), bytes), op.queryName);
         return bytes.get(0);
     }
 

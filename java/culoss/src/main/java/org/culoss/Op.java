@@ -37,9 +37,9 @@ final class Op<L extends LossFunction> {
         int run(L loss, Call call, Mode mode);
     }
 
-    /** The C workspace query for these sizes; returns its status. */
+    /** The C workspace query for these sizes and data type ({@code culossDataType_t}); returns its status. */
     interface WorkspaceQuery<L> {
-        int run(L loss, long[] sizes, SizeTPointer bytes);
+        int run(L loss, long[] sizes, int dtype, SizeTPointer bytes);
     }
 
     /** A check of the sizes beyond their lower bounds (a kernel's index range). */
@@ -109,6 +109,14 @@ final class Op<L extends LossFunction> {
         int i = sizeNames.indexOf(name);
         if (i < 0) throw new IllegalStateException(this.name + " declares no size " + name);
         return i;
+    }
+
+    /** The data type of the operation's float tensors, as the C API takes it ({@code culossDataType_t}). */
+    int dataType() {
+        for (Operand o : operands) {
+            if (o.dtype != DType.INT32) return o.dtype.code;
+        }
+        throw new IllegalStateException(name + " has no float tensor");
     }
 
     /** This thread's call object, cleared. */

@@ -85,16 +85,19 @@ public final class SigmoidFocal extends ElementwiseLoss<SigmoidFocal.Result> {
             "gradLogits",
             (l, c, mode) -> switch (mode) {
                 case FORWARD -> CulossNative.culossSigmoidFocalForward(c.address[X], c.address[T], c.sizes[COUNT],
+                        c.dtype,
                         l.alpha, l.gamma, l.reduction.nativeValue(), c.address[LOSS], c.workspace, c.workspaceBytes,
                         c.stream);
                 case BACKWARD -> CulossNative.culossSigmoidFocalBackward(c.address[X], c.address[T], c.sizes[COUNT],
+                        c.dtype,
                         l.alpha, l.gamma, l.reduction.nativeValue(), c.address[GRAD_OUTPUT], c.address[GRAD],
                         c.workspace, c.workspaceBytes, c.stream);
                 case FORWARD_BACKWARD -> CulossNative.culossSigmoidFocalForwardBackward(c.address[X], c.address[T],
-                        c.sizes[COUNT], l.alpha, l.gamma, l.reduction.nativeValue(), c.address[GRAD_OUTPUT],
+                        c.sizes[COUNT], c.dtype, l.alpha, l.gamma, l.reduction.nativeValue(), c.address[GRAD_OUTPUT],
                         c.address[LOSS], c.address[GRAD], c.workspace, c.workspaceBytes, c.stream);
             },
-            (l, sizes, bytes) -> CulossNative.culossSigmoidFocalWorkspaceSize(sizes[COUNT], l.reduction.nativeValue(),
+            (l, sizes, dtype, bytes) -> CulossNative.culossSigmoidFocalWorkspaceSize(sizes[COUNT], dtype,
+                    l.reduction.nativeValue(),
                     bytes),
             (l, c, threads) -> {
                 JavaSigmoidFocal.run(c.floats(X), c.floats(T), c.intSize(COUNT), l.alpha, l.gamma, l.reduction,

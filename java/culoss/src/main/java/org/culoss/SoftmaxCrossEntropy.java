@@ -40,20 +40,20 @@ public final class SoftmaxCrossEntropy extends RowSoftmaxLoss<SoftmaxCrossEntrop
             "classWeights",
             (l, c, mode) -> switch (mode) {
                 case FORWARD -> CulossNative.culossSoftmaxCrossEntropyForward(c.address[LOGITS], c.stride[LOGITS],
-                        c.address[TARGETS], c.sizes[N], c.sizes[C], c.address[TABLE], l.ignoreIndexValue(),
+                        c.address[TARGETS], c.sizes[N], c.sizes[C], c.dtype, c.address[TABLE], l.ignoreIndexValue(),
                         l.labelSmoothing, l.reduction.nativeValue(), c.address[LOSS], c.workspace, c.workspaceBytes,
                         c.errorWord, c.stream);
                 case BACKWARD -> CulossNative.culossSoftmaxCrossEntropyBackward(c.address[LOGITS], c.stride[LOGITS],
-                        c.address[TARGETS], c.sizes[N], c.sizes[C], c.address[TABLE], l.ignoreIndexValue(),
+                        c.address[TARGETS], c.sizes[N], c.sizes[C], c.dtype, c.address[TABLE], l.ignoreIndexValue(),
                         l.labelSmoothing, l.reduction.nativeValue(), c.address[GRAD_OUTPUT], c.address[GRAD],
                         c.stride[GRAD], c.workspace, c.workspaceBytes, c.errorWord, c.stream);
                 case FORWARD_BACKWARD -> CulossNative.culossSoftmaxCrossEntropyForwardBackward(c.address[LOGITS],
-                        c.stride[LOGITS], c.address[TARGETS], c.sizes[N], c.sizes[C], c.address[TABLE],
+                        c.stride[LOGITS], c.address[TARGETS], c.sizes[N], c.sizes[C], c.dtype, c.address[TABLE],
                         l.ignoreIndexValue(), l.labelSmoothing, l.reduction.nativeValue(), c.address[GRAD_OUTPUT],
                         c.address[LOSS], c.address[GRAD], c.stride[GRAD], c.workspace, c.workspaceBytes,
                         c.errorWord, c.stream);
             },
-            (l, sizes, bytes) -> CulossNative.culossSoftmaxCrossEntropyWorkspaceSize(sizes[N], sizes[C],
+            (l, sizes, dtype, bytes) -> CulossNative.culossSoftmaxCrossEntropyWorkspaceSize(sizes[N], sizes[C], dtype,
                     l.reduction.nativeValue(), bytes),
             (l, c, threads) -> JavaSoftmaxCrossEntropy.run(c.floats(LOGITS), c.stride[LOGITS], c.ints(TARGETS),
                     c.intSize(N), c.intSize(C), c.floats(TABLE), l.ignoreIndexValue(), l.labelSmoothing, l.reduction,

@@ -59,20 +59,21 @@ public final class SoftmaxFocal extends RowSoftmaxLoss<SoftmaxFocal.Result> {
     static final Op<SoftmaxFocal> OP = declare("softmax_focal", "culossSoftmaxFocal", "classAlpha",
             (l, c, mode) -> switch (mode) {
                 case FORWARD -> CulossNative.culossSoftmaxFocalForward(c.address[LOGITS], c.stride[LOGITS],
-                        c.address[TARGETS], c.sizes[N], c.sizes[C], c.address[TABLE], l.alpha, l.gamma,
+                        c.address[TARGETS], c.sizes[N], c.sizes[C], c.dtype, c.address[TABLE], l.alpha, l.gamma,
                         l.ignoreIndexValue(), l.reduction.nativeValue(), c.address[LOSS], c.workspace,
                         c.workspaceBytes, c.errorWord, c.stream);
                 case BACKWARD -> CulossNative.culossSoftmaxFocalBackward(c.address[LOGITS], c.stride[LOGITS],
-                        c.address[TARGETS], c.sizes[N], c.sizes[C], c.address[TABLE], l.alpha, l.gamma,
+                        c.address[TARGETS], c.sizes[N], c.sizes[C], c.dtype, c.address[TABLE], l.alpha, l.gamma,
                         l.ignoreIndexValue(), l.reduction.nativeValue(), c.address[GRAD_OUTPUT], c.address[GRAD],
                         c.stride[GRAD], c.workspace, c.workspaceBytes, c.errorWord, c.stream);
                 case FORWARD_BACKWARD -> CulossNative.culossSoftmaxFocalForwardBackward(c.address[LOGITS],
-                        c.stride[LOGITS], c.address[TARGETS], c.sizes[N], c.sizes[C], c.address[TABLE], l.alpha,
+                        c.stride[LOGITS], c.address[TARGETS], c.sizes[N], c.sizes[C], c.dtype, c.address[TABLE],
+                        l.alpha,
                         l.gamma, l.ignoreIndexValue(), l.reduction.nativeValue(), c.address[GRAD_OUTPUT],
                         c.address[LOSS], c.address[GRAD], c.stride[GRAD], c.workspace, c.workspaceBytes,
                         c.errorWord, c.stream);
             },
-            (l, sizes, bytes) -> CulossNative.culossSoftmaxFocalWorkspaceSize(sizes[N], sizes[C],
+            (l, sizes, dtype, bytes) -> CulossNative.culossSoftmaxFocalWorkspaceSize(sizes[N], sizes[C], dtype,
                     l.reduction.nativeValue(), bytes),
             (l, c, threads) -> JavaSoftmaxFocal.run(c.floats(LOGITS), c.stride[LOGITS], c.ints(TARGETS), c.intSize(N),
                     c.intSize(C), c.floats(TABLE), l.alpha, l.gamma, l.ignoreIndexValue(), l.reduction,

@@ -9,6 +9,8 @@ public enum Status {
     NO_DEVICE(4),
     LAUNCH_FAILED(5),
     INTERNAL_ERROR(6),
+    /** A data type this version does not compute. */
+    NOT_SUPPORTED(7),
     /** A target outside [0, C) that is not the ignore index (reported by the kernel's error word). */
     INVALID_TARGET(-1),
     /** A native status this version of the binding does not know. */

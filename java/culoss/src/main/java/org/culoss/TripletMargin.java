@@ -63,18 +63,18 @@ public final class TripletMargin extends LossFunction {
             .grad("gradNegative", "n*d")
             .nativeKernel((l, c, mode) -> switch (mode) {
                 case FORWARD -> CulossNative.culossTripletMarginForward(c.address[ANCHOR], c.address[POSITIVE],
-                        c.address[NEGATIVE], c.sizes[N], c.sizes[D], l.margin, l.p, l.eps, l.swap ? 1 : 0,
+                        c.address[NEGATIVE], c.sizes[N], c.sizes[D], c.dtype, l.margin, l.p, l.eps, l.swap ? 1 : 0,
                         l.reduction.nativeValue(), c.address[LOSS], c.workspace, c.workspaceBytes, c.stream);
                 case BACKWARD -> CulossNative.culossTripletMarginBackward(c.address[ANCHOR], c.address[POSITIVE],
-                        c.address[NEGATIVE], c.sizes[N], c.sizes[D], l.margin, l.p, l.eps, l.swap ? 1 : 0,
+                        c.address[NEGATIVE], c.sizes[N], c.sizes[D], c.dtype, l.margin, l.p, l.eps, l.swap ? 1 : 0,
                         l.reduction.nativeValue(), c.address[GRAD_OUTPUT], c.address[GRAD_ANCHOR],
                         c.address[GRAD_POSITIVE], c.address[GRAD_NEGATIVE], c.workspace, c.workspaceBytes, c.stream);
                 case FORWARD_BACKWARD -> CulossNative.culossTripletMarginForwardBackward(c.address[ANCHOR],
-                        c.address[POSITIVE], c.address[NEGATIVE], c.sizes[N], c.sizes[D], l.margin, l.p, l.eps,
+                        c.address[POSITIVE], c.address[NEGATIVE], c.sizes[N], c.sizes[D], c.dtype, l.margin, l.p, l.eps,
                         l.swap ? 1 : 0, l.reduction.nativeValue(), c.address[GRAD_OUTPUT], c.address[LOSS],
                         c.address[GRAD_ANCHOR], c.address[GRAD_POSITIVE], c.address[GRAD_NEGATIVE], c.workspace,
                         c.workspaceBytes, c.stream);
-            }, (l, sizes, bytes) -> CulossNative.culossTripletMarginWorkspaceSize(sizes[N], sizes[D],
+            }, (l, sizes, dtype, bytes) -> CulossNative.culossTripletMarginWorkspaceSize(sizes[N], sizes[D], dtype,
                     l.reduction.nativeValue(), bytes))
             .javaKernel((l, c, threads) -> {
                 JavaTripletMargin.run(c.floats(ANCHOR), c.floats(POSITIVE), c.floats(NEGATIVE), c.intSize(N),

@@ -34,61 +34,64 @@ class CulossNativeTest {
             assertEquals(device, count.get(0) > 0, "count and status agree");
             if (!device) assertTrue(CulossNative.culossGetLastErrorDetail().length() > 0, "a reason for no device");
 
-            assertEquals(0, CulossNative.culossSoftmaxCrossEntropyWorkspaceSize(10, 5, 2, bytes));
+            assertEquals(0, CulossNative.culossSoftmaxCrossEntropyWorkspaceSize(10, 5, 0, 2, bytes));
             assertTrue(bytes.get(0) > 0, "mean needs a workspace");
-            assertEquals(INVALID_VALUE, CulossNative.culossSoftmaxCrossEntropyWorkspaceSize(-1, 5, 2, bytes));
+            assertEquals(INVALID_VALUE, CulossNative.culossSoftmaxCrossEntropyWorkspaceSize(-1, 5, 0, 2, bytes));
             assertTrue(CulossNative.culossGetLastErrorDetail().contains("n (-1)"));
+            // The data types the header reserves come back through the binding as NOT_SUPPORTED.
+            assertEquals(7, CulossNative.culossSoftmaxCrossEntropyWorkspaceSize(10, 5, 1, 2, bytes));
+            assertTrue(CulossNative.culossGetLastErrorDetail().contains("dtype (1)"));
 
             // Host-checkable errors come back before any launch, with or without a device.
-            assertEquals(INVALID_VALUE, CulossNative.culossSoftmaxCrossEntropyForward(0, 5, 0, 2, 5, 0,
+            assertEquals(INVALID_VALUE, CulossNative.culossSoftmaxCrossEntropyForward(0, 5, 0, 2, 5, 0, 0,
                     CulossNative.NO_IGNORE_INDEX, 0f, 0, 0, 0, 0, 0, 0));
-            assertEquals(INVALID_VALUE, CulossNative.culossSoftmaxCrossEntropyBackward(0, 5, 0, -2, 5, 0, -100, 0f, 0,
+            assertEquals(INVALID_VALUE, CulossNative.culossSoftmaxCrossEntropyBackward(0, 5, 0, -2, 5, 0, 0, -100, 0f, 0,
                     0, 0, 5, 0, 0, 0, 0));
-            assertEquals(INVALID_VALUE, CulossNative.culossSoftmaxCrossEntropyForwardBackward(0, 5, 0, 2, 0, 0, -100,
+            assertEquals(INVALID_VALUE, CulossNative.culossSoftmaxCrossEntropyForwardBackward(0, 5, 0, 2, 0, 0, 0, -100,
                     0f, 0, 0, 0, 0, 5, 0, 0, 0, 0));
 
             // Center loss: the size query, then host-checkable errors from every entry point.
-            assertEquals(0, CulossNative.culossCenterLossWorkspaceSize(10, 4, 3, 2, bytes));
+            assertEquals(0, CulossNative.culossCenterLossWorkspaceSize(10, 4, 3, 0, 2, bytes));
             assertTrue(bytes.get(0) > 0, "center loss needs a workspace");
-            assertEquals(INVALID_VALUE, CulossNative.culossCenterLossWorkspaceSize(10, 0, 3, 2, bytes));
+            assertEquals(INVALID_VALUE, CulossNative.culossCenterLossWorkspaceSize(10, 0, 3, 0, 2, bytes));
             assertTrue(CulossNative.culossGetLastErrorDetail().contains("d (0)"));
-            assertEquals(INVALID_VALUE, CulossNative.culossCenterLossForward(0, 0, 0, 2, 4, 3, 1f, 0, 0, 0, 0, 0, 0));
+            assertEquals(INVALID_VALUE, CulossNative.culossCenterLossForward(0, 0, 0, 2, 4, 3, 0, 1f, 0, 0, 0, 0, 0, 0));
             assertTrue(CulossNative.culossGetLastErrorDetail().contains("loss is null"));
-            assertEquals(INVALID_VALUE, CulossNative.culossCenterLossBackward(0, 0, 0, -2, 4, 3, 1f, 0, 0, 0, 0, 0, 0,
+            assertEquals(INVALID_VALUE, CulossNative.culossCenterLossBackward(0, 0, 0, -2, 4, 3, 0, 1f, 0, 0, 0, 0, 0, 0,
                     0, 0));
-            assertEquals(INVALID_VALUE, CulossNative.culossCenterLossForwardBackward(0, 0, 0, 2, 4, 0, 1f, 0, 0, 0, 0,
+            assertEquals(INVALID_VALUE, CulossNative.culossCenterLossForwardBackward(0, 0, 0, 2, 4, 0, 0, 1f, 0, 0, 0, 0,
                     0, 0, 0, 0, 0));
-            assertEquals(INVALID_VALUE, CulossNative.culossCenterLossUpdateCenters(0, 0, 0, 2, 4, 3, Float.NaN, 0, 0,
+            assertEquals(INVALID_VALUE, CulossNative.culossCenterLossUpdateCenters(0, 0, 0, 2, 4, 3, 0, Float.NaN, 0, 0,
                     0, 0));
             assertTrue(CulossNative.culossGetLastErrorDetail().contains("alpha"));
 
             // Triplet margin: every entry point answers; bad arguments come back before any launch.
-            assertEquals(0, CulossNative.culossTripletMarginWorkspaceSize(10, 8, 1, bytes));
+            assertEquals(0, CulossNative.culossTripletMarginWorkspaceSize(10, 8, 0, 1, bytes));
             assertTrue(bytes.get(0) > 0, "sum needs a workspace");
-            assertEquals(0, CulossNative.culossTripletMarginWorkspaceSize(10, 8, 0, bytes));
+            assertEquals(0, CulossNative.culossTripletMarginWorkspaceSize(10, 8, 0, 0, bytes));
             assertEquals(0, bytes.get(0), "none needs no workspace");
-            assertEquals(INVALID_VALUE, CulossNative.culossTripletMarginWorkspaceSize(10, 0, 0, bytes));
+            assertEquals(INVALID_VALUE, CulossNative.culossTripletMarginWorkspaceSize(10, 0, 0, 0, bytes));
             assertTrue(CulossNative.culossGetLastErrorDetail().contains("d (0)"));
-            assertEquals(INVALID_VALUE, CulossNative.culossTripletMarginForward(0, 0, 0, 2, 4, 1f, 2f, 1e-6f, 0, 0,
+            assertEquals(INVALID_VALUE, CulossNative.culossTripletMarginForward(0, 0, 0, 2, 4, 0, 1f, 2f, 1e-6f, 0, 0,
                     0, 0, 0, 0));
             assertTrue(CulossNative.culossGetLastErrorDetail().contains("loss"));
-            assertEquals(INVALID_VALUE, CulossNative.culossTripletMarginBackward(0, 0, 0, 2, 4, 1f, 0f, 1e-6f, 0, 0,
+            assertEquals(INVALID_VALUE, CulossNative.culossTripletMarginBackward(0, 0, 0, 2, 4, 0, 1f, 0f, 1e-6f, 0, 0,
                     0, 0, 0, 0, 0, 0, 0));
-            assertEquals(INVALID_VALUE, CulossNative.culossTripletMarginForwardBackward(0, 0, 0, 2, 4, 1f, 2f,
+            assertEquals(INVALID_VALUE, CulossNative.culossTripletMarginForwardBackward(0, 0, 0, 2, 4, 0, 1f, 2f,
                     Float.NaN, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0));
 
 
             // Softmax focal: the same checks through its four functions.
-            assertEquals(0, CulossNative.culossSoftmaxFocalWorkspaceSize(10, 5, 2, bytes));
+            assertEquals(0, CulossNative.culossSoftmaxFocalWorkspaceSize(10, 5, 0, 2, bytes));
             assertTrue(bytes.get(0) > 0, "focal mean needs a workspace");
-            assertEquals(INVALID_VALUE, CulossNative.culossSoftmaxFocalWorkspaceSize(10, 0, 2, bytes));
+            assertEquals(INVALID_VALUE, CulossNative.culossSoftmaxFocalWorkspaceSize(10, 0, 0, 2, bytes));
             assertTrue(CulossNative.culossGetLastErrorDetail().contains("c (0)"));
-            assertEquals(INVALID_VALUE, CulossNative.culossSoftmaxFocalForward(0, 5, 0, 2, 5, 0, 1f, 2f,
+            assertEquals(INVALID_VALUE, CulossNative.culossSoftmaxFocalForward(0, 5, 0, 2, 5, 0, 0, 1f, 2f,
                     CulossNative.NO_IGNORE_INDEX, 0, 0, 0, 0, 0, 0));
-            assertEquals(INVALID_VALUE, CulossNative.culossSoftmaxFocalBackward(0, 5, 0, 0, 5, 0, 1f, -1f, -100, 0,
+            assertEquals(INVALID_VALUE, CulossNative.culossSoftmaxFocalBackward(0, 5, 0, 0, 5, 0, 0, 1f, -1f, -100, 0,
                     0, 0, 5, 0, 0, 0, 0));
             assertTrue(CulossNative.culossGetLastErrorDetail().contains("gamma"));
-            assertEquals(INVALID_VALUE, CulossNative.culossSoftmaxFocalForwardBackward(0, 5, 0, 2, 0, 0, 1f, 2f, -100,
+            assertEquals(INVALID_VALUE, CulossNative.culossSoftmaxFocalForwardBackward(0, 5, 0, 2, 0, 0, 0, 1f, 2f, -100,
                     0, 0, 0, 0, 5, 0, 0, 0, 0));
             int malloc = CulossNative.culossMalloc(ptr, 64);
             assertEquals(device ? 0 : 4, malloc, "culossMalloc");
@@ -113,31 +116,31 @@ class CulossNativeTest {
     void everyElementwiseNativeMethodAnswers() {
         assumeFalse(Boolean.getBoolean("culoss.skipNative"), "built with -Dculoss.skipNative");
         try (SizeTPointer bytes = new SizeTPointer(1)) {
-            assertEquals(0, CulossNative.culossSigmoidFocalWorkspaceSize(1000, 2, bytes));
+            assertEquals(0, CulossNative.culossSigmoidFocalWorkspaceSize(1000, 0, 2, bytes));
             assertTrue(bytes.get(0) > 0, "mean needs a workspace");
-            assertEquals(0, CulossNative.culossSmoothL1WorkspaceSize(1000, 1, bytes));
+            assertEquals(0, CulossNative.culossSmoothL1WorkspaceSize(1000, 0, 1, bytes));
             assertTrue(bytes.get(0) > 0, "sum needs a workspace");
-            assertEquals(0, CulossNative.culossHuberWorkspaceSize(1000, 0, bytes));
+            assertEquals(0, CulossNative.culossHuberWorkspaceSize(1000, 0, 0, bytes));
             assertEquals(0, bytes.get(0), "none needs no workspace");
-            assertEquals(INVALID_VALUE, CulossNative.culossHuberWorkspaceSize(-1, 0, bytes));
+            assertEquals(INVALID_VALUE, CulossNative.culossHuberWorkspaceSize(-1, 0, 0, bytes));
             assertTrue(CulossNative.culossGetLastErrorDetail().contains("count (-1)"));
         }
         // Null inputs, a negative count, bad options: refused before any launch, with or without a device.
-        assertEquals(INVALID_VALUE, CulossNative.culossSigmoidFocalForward(0, 0, 4, 0.25f, 2f, 0, 0, 0, 0, 0));
+        assertEquals(INVALID_VALUE, CulossNative.culossSigmoidFocalForward(0, 0, 4, 0, 0.25f, 2f, 0, 0, 0, 0, 0));
         assertTrue(CulossNative.culossGetLastErrorDetail().contains("logits"));
-        assertEquals(INVALID_VALUE, CulossNative.culossSigmoidFocalBackward(0, 0, -4, 0.25f, 2f, 0, 0, 0, 0, 0, 0));
-        assertEquals(INVALID_VALUE, CulossNative.culossSigmoidFocalForwardBackward(0, 0, 4, 0.25f, -2f, 0, 0, 0, 0, 0,
+        assertEquals(INVALID_VALUE, CulossNative.culossSigmoidFocalBackward(0, 0, -4, 0, 0.25f, 2f, 0, 0, 0, 0, 0, 0));
+        assertEquals(INVALID_VALUE, CulossNative.culossSigmoidFocalForwardBackward(0, 0, 4, 0, 0.25f, -2f, 0, 0, 0, 0, 0,
                 0, 0));
         assertTrue(CulossNative.culossGetLastErrorDetail().contains("gamma"));
-        assertEquals(INVALID_VALUE, CulossNative.culossSmoothL1Forward(0, 0, 4, 1f, 0, 0, 0, 0, 0));
-        assertEquals(INVALID_VALUE, CulossNative.culossSmoothL1Backward(0, 0, 4, -1f, 0, 0, 0, 0, 0, 0));
+        assertEquals(INVALID_VALUE, CulossNative.culossSmoothL1Forward(0, 0, 4, 0, 1f, 0, 0, 0, 0, 0));
+        assertEquals(INVALID_VALUE, CulossNative.culossSmoothL1Backward(0, 0, 4, 0, -1f, 0, 0, 0, 0, 0, 0));
         assertTrue(CulossNative.culossGetLastErrorDetail().contains("beta"));
-        assertEquals(INVALID_VALUE, CulossNative.culossSmoothL1ForwardBackward(0, 0, -1, 1f, 0, 0, 0, 0, 0, 0, 0));
-        assertEquals(INVALID_VALUE, CulossNative.culossHuberForward(0, 0, 4, 0f, 0, 0, 0, 0, 0));
+        assertEquals(INVALID_VALUE, CulossNative.culossSmoothL1ForwardBackward(0, 0, -1, 0, 1f, 0, 0, 0, 0, 0, 0, 0));
+        assertEquals(INVALID_VALUE, CulossNative.culossHuberForward(0, 0, 4, 0, 0f, 0, 0, 0, 0, 0));
         assertTrue(CulossNative.culossGetLastErrorDetail().contains("delta"));
-        assertEquals(INVALID_VALUE, CulossNative.culossHuberBackward(0, 0, 4, 1f, 0, 0, 0, 0, 0, 0));
+        assertEquals(INVALID_VALUE, CulossNative.culossHuberBackward(0, 0, 4, 0, 1f, 0, 0, 0, 0, 0, 0));
         assertTrue(CulossNative.culossGetLastErrorDetail().contains("input"));
-        assertEquals(INVALID_VALUE, CulossNative.culossHuberForwardBackward(0, 0, 4, 1f, 7, 0, 0, 0, 0, 0, 0));
+        assertEquals(INVALID_VALUE, CulossNative.culossHuberForwardBackward(0, 0, 4, 0, 1f, 7, 0, 0, 0, 0, 0, 0));
         assertTrue(CulossNative.culossGetLastErrorDetail().contains("reduction"));
     }
 }
