@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the build tools a fresh Debian machine lacks: JDK 17, Maven, CMake, g++, python3 (the
-# native resource check).
+# native resource check), nlohmann-json (the native conformance runner reads the reference cases).
 # nvcc is optional: without it libculoss.so is built as a "no device" library.
 set -euo pipefail
 missing=()
@@ -10,6 +10,7 @@ command -v cmake >/dev/null || missing+=(cmake)
 command -v g++ >/dev/null || missing+=(g++)
 command -v make >/dev/null || missing+=(make)
 command -v python3 >/dev/null || missing+=(python3)
+[ -f /usr/include/nlohmann/json.hpp ] || missing+=(nlohmann-json3-dev)  # the native conformance runner
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -31,10 +31,10 @@ step "./culoss info"
 ./culoss info
 
 step "./culoss verify, java backend"
-./culoss verify java/culoss/src/test/vectors --backend java
+./culoss verify conformance --backend java
 
 step "./culoss verify, emulated backend"
-./culoss verify java/culoss/src/test/vectors --backend emulated
+./culoss verify conformance --backend emulated
 
 step "benchmarks: the JMH jar lists its benchmarks; ./culoss bench runs every loss on its benchmark shapes (3 runs)"
 java -jar bench/target/benchmarks.jar -l

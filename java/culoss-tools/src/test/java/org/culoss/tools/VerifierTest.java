@@ -38,7 +38,7 @@ class VerifierTest {
 
     static Path vectors() {
         String p = System.getProperty("culoss.vectors");
-        return Path.of(p != null ? p : "../culoss/src/test/vectors");
+        return Path.of(p != null ? p : "../../conformance");
     }
 
     // ------------------------------------------------------------ the reference vectors

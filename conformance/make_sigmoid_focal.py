@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Reference vectors for sigmoid_focal, in the case format of conformance/FORMAT.md.
 
-Run:  /usr/bin/python3 java/culoss/src/test/vectors/make_sigmoid_focal.py
+Run:  /usr/bin/python3 conformance/make_sigmoid_focal.py
 Needs Debian's python3-torch (PyTorch 1.13) and numpy; torchvision is not needed.
 
 Semantics: torchvision.ops.sigmoid_focal_loss, elementwise over logits x and

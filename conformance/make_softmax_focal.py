@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Reference vectors for softmax_focal, in the case format of conformance/FORMAT.md.
 
-Run:  /usr/bin/python3 java/culoss/src/test/vectors/make_softmax_focal.py
+Run:  /usr/bin/python3 conformance/make_softmax_focal.py
 Needs Debian's python3-torch (PyTorch 1.13) and numpy; nothing else.
 
 culoss semantics (culoss.h): loss_i = -alpha_{y_i} (1 - p_{i,y_i})^gamma log p_{i,y_i},

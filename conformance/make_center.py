@@ -2,7 +2,7 @@
 """Reference vectors for center (center loss, Wen et al., ECCV 2016), in the case format of
 conformance/FORMAT.md.
 
-Run:  /usr/bin/python3 java/culoss/src/test/vectors/make_center.py
+Run:  /usr/bin/python3 conformance/make_center.py
 Needs Debian's python3-torch (PyTorch 1.13) and numpy; nothing else.
 
 Semantics (culoss.h):

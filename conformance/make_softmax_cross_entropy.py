@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Reference vectors for softmax_cross_entropy, in the case format of conformance/FORMAT.md.
 
-Run:  /usr/bin/python3 java/culoss/src/test/vectors/make_softmax_cross_entropy.py
+Run:  /usr/bin/python3 conformance/make_softmax_cross_entropy.py
 Needs Debian's python3-torch (PyTorch 1.13) and numpy; nothing else.
 
 Inputs are float32 values (what the backends under test consume), written so

@@ -2,7 +2,7 @@
 """Reference vectors for smooth_l1, in the case format of conformance/FORMAT.md.
 make_huber.py reuses this file for huber.
 
-Run:  /usr/bin/python3 java/culoss/src/test/vectors/make_smooth_l1.py
+Run:  /usr/bin/python3 conformance/make_smooth_l1.py
 Needs Debian's python3-torch (PyTorch 1.13) and numpy; nothing else.
 
 Semantics, with d = input - target, z = |d|:

@@ -1,0 +1,531 @@
+// The reference cases (conformance/<loss>/*.json, the format of conformance/FORMAT.md) through the
+// C API alone: the kernels checked against PyTorch's float64 values without the JVM. Every case
+// runs the fused forward+backward with every gradient the format expects (and, for center, the
+// update on a copy of the centers); the comparison rule is the format's.
+//
+//   conformance_runner DIR|FILE...
+//
+// Prints a line per case and "N passed, M failed"; exits 1 when a case failed, 77 without a device.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "culoss/culoss.h"
+#include "test_support.h"
+
+namespace {
+
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+// A malformed case: the file is wrong, not the kernels.
+struct CaseError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+struct Tensor {
+    std::vector<int64_t> shape;
+    std::vector<double> data;
+
+    int64_t dim(size_t i) const { return shape.at(i); }
+    std::vector<float> floats() const { return std::vector<float>(data.begin(), data.end()); }
+    std::vector<int32_t> ints(const std::string& name) const {
+        std::vector<int32_t> out;
+        for (size_t i = 0; i < data.size(); ++i) {
+            const double v = data[i];
+            if (v != std::rint(v) || v < INT32_MIN || v > INT32_MAX) {
+                throw CaseError(name + "[" + std::to_string(i) + "] is not a 32-bit integer");
+            }
+            out.push_back(int32_t(v));
+        }
+        return out;
+    }
+};
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+    std::string s = "[";
+    for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+    return s + "]";
+}
+
+// A number as the format writes it: a JSON number, or "inf", "-inf", "nan", or a decimal string.
+double number(const json& v, const std::string& where) {
+    if (v.is_number()) return v.get<double>();
+    if (v.is_string()) {
+        const std::string s = v.get<std::string>();
+        if (s == "inf" || s == "+inf" || s == "Infinity") return INFINITY;
+        if (s == "-inf" || s == "-Infinity") return -INFINITY;
+        if (s == "nan" || s == "NaN") return NAN;
+        size_t used = 0;
+        try {
+            const double d = std::stod(s, &used);
+            if (used == s.size()) return d;
+        } catch (const std::exception&) {
+        }
+    }
+    throw CaseError(where + " (" + v.dump() + ") is not a number");
+}
+
+Tensor tensor(const json& v, const std::string& where) {
+    if (!v.is_object() || !v.contains("shape") || !v.contains("data")) {
+        throw CaseError(where + " is not {\"shape\": [...], \"data\": [...]}");
+    }
+    Tensor t;
+    int64_t size = 1;
+    for (const json& d : v["shape"]) {
+        t.shape.push_back(d.get<int64_t>());
+        size *= t.shape.back();
+    }
+    for (const json& x : v["data"]) t.data.push_back(number(x, where + ".data"));
+    if (int64_t(t.data.size()) != size) {
+        throw CaseError(where + " has " + std::to_string(t.data.size()) + " values for shape " + shape_text(t.shape));
+    }
+    return t;
+}
+
+// One case as read, with typed accessors that fail the case on a wrong kind or shape.
+struct Case {
+    std::string loss, name;
+    json params = json::object();
+    std::map<std::string, Tensor> inputs, expected;
+
+    bool has_param(const std::string& p) const { return params.contains(p); }
+    bool is_null(const std::string& p) const { return params.contains(p) && params[p].is_null(); }
+    double num(const std::string& p, double fallback) const {
+        return params.contains(p) ? number(params[p], "params." + p) : fallback;
+    }
+    bool flag(const std::string& p, bool fallback) const {
+        if (!params.contains(p)) return fallback;
+        if (params[p].is_boolean()) return params[p].get<bool>();
+        const double v = num(p, 0);
+        if (v == 0 || v == 1) return v == 1;
+        throw CaseError("params." + p + " is not true or false");
+    }
+    culossReduction_t reduction(const char* fallback) const {
+        const std::string r = params.contains("reduction") ? params["reduction"].get<std::string>() : fallback;
+        if (r == "none") return CULOSS_REDUCTION_NONE;
+        if (r == "sum") return CULOSS_REDUCTION_SUM;
+        if (r == "mean") return CULOSS_REDUCTION_MEAN;
+        throw CaseError("params.reduction \"" + r + "\" is not none, sum or mean");
+    }
+    const Tensor& input(const std::string& n) const {
+        auto it = inputs.find(n);
+        if (it == inputs.end()) throw CaseError("inputs." + n + " is missing");
+        return it->second;
+    }
+    const Tensor* optional(const std::string& n) const {
+        auto it = inputs.find(n);
+        return it == inputs.end() ? nullptr : &it->second;
+    }
+    void expect_shape(const std::string& n, const Tensor& t, const std::vector<int64_t>& shape) const {
+        if (t.shape != shape) throw CaseError("inputs." + n + " has shape " + shape_text(t.shape) + ", not " +
+                                              shape_text(shape));
+    }
+    // grad_output: the loss's shape for none; refused for sum and mean (the format uses 1 there).
+    const Tensor* grad_output(culossReduction_t r, const std::vector<int64_t>& loss_shape) const {
+        const Tensor* g = optional("grad_output");
+        if (g && r != CULOSS_REDUCTION_NONE) throw CaseError("inputs.grad_output is only for reduction none");
+        if (g) expect_shape("grad_output", *g, loss_shape);
+        return g;
+    }
+};
+
+// What a run produced, by the format's names, and the terms of its largest sum.
+struct Outputs {
+    std::map<std::string, Tensor> tensors;
+    int64_t terms = 0;
+
+    void put(const std::string& name, std::vector<int64_t> shape, const std::vector<float>& v) {
+        tensors[name] = Tensor{std::move(shape), std::vector<double>(v.begin(), v.end())};
+    }
+};
+
+// A device copy of an optional input (null when absent), kept alive for the call.
+template <class T>
+struct Optional {
+    std::unique_ptr<test::DeviceBuffer<T>> buf;
+    explicit Optional(const std::vector<T>* host) {
+        if (host) buf = std::make_unique<test::DeviceBuffer<T>>(*host);
+    }
+    T* get() const { return buf ? buf->get() : nullptr; }
+};
+
+void check(culossStatus_t st, const char* call) {
+    if (st != CULOSS_STATUS_SUCCESS) {
+        throw std::runtime_error(std::string(call) + ": " + culossGetErrorString(st) + " (" +
+                                 culossGetLastErrorDetail() + ")");
+    }
+}
+
+// The error word a labelled loss sets for a bad label: a case never has one, so a set word fails it.
+void check_error_word(const test::DeviceBuffer<int32_t>& word) {
+    if (word.read()[0] != 0) throw std::runtime_error("the kernels reported a bad label (INVALID_TARGET)");
+}
+
+std::vector<int64_t> loss_shape(culossReduction_t r, std::vector<int64_t> per_sample) {
+    return r == CULOSS_REDUCTION_NONE ? per_sample : std::vector<int64_t>{};
+}
+
+// ------------------------------------------------------------------ the losses over softmax rows
+
+enum class Rows { CrossEntropy, Focal };
+
+Outputs run_rows(const Case& c, Rows kind) {
+    const bool ce = kind == Rows::CrossEntropy;
+    const culossReduction_t r = c.reduction("mean");
+    const Tensor& logits = c.input("logits");
+    if (logits.shape.size() != 2) throw CaseError("inputs.logits has shape " + shape_text(logits.shape) + ", not [N, C]");
+    const int64_t n = logits.dim(0), k = logits.dim(1);
+    c.expect_shape("targets", c.input("targets"), {n});
+    const char* table_name = ce ? "class_weights" : "class_alpha";
+    const Tensor* table = c.optional(table_name);
+    if (table) c.expect_shape(table_name, *table, {k});
+    const Tensor* gout = c.grad_output(r, {n});
+    int64_t ignore = ce ? -100 : CULOSS_NO_IGNORE_INDEX;
+    if (c.has_param("ignore_index")) {
+        ignore = c.is_null("ignore_index") ? CULOSS_NO_IGNORE_INDEX : int64_t(c.num("ignore_index", 0));
+    }
+    float alpha = 1.f;
+    if (!ce) {
+        if (c.is_null("alpha") != (table != nullptr)) {
+            throw CaseError("inputs.class_alpha is given exactly when params.alpha is null");
+        }
+        if (!table) alpha = float(c.num("alpha", 1));
+    }
+
+    const std::vector<float> x = logits.floats(), tab = table ? table->floats() : std::vector<float>{};
+    const std::vector<float> go = gout ? gout->floats() : std::vector<float>{};
+    test::DeviceBuffer<float> dx(x), dloss(std::vector<float>(r == CULOSS_REDUCTION_NONE ? n : 1)),
+        dgrad(std::vector<float>(x.size()));
+    test::DeviceBuffer<int32_t> dy(c.input("targets").ints("inputs.targets")), word(std::vector<int32_t>(1));
+    Optional<float> dtab(table ? &tab : nullptr), dgo(gout ? &go : nullptr);
+    size_t ws_bytes = 0;
+    check(ce ? culossSoftmaxCrossEntropyWorkspaceSize(n, k, CULOSS_DATA_FLOAT32, r, &ws_bytes)
+             : culossSoftmaxFocalWorkspaceSize(n, k, CULOSS_DATA_FLOAT32, r, &ws_bytes), "workspace size");
+    test::DeviceBuffer<char> ws(std::vector<char>(ws_bytes ? ws_bytes : 1));
+    if (ce) {
+        check(culossSoftmaxCrossEntropyForwardBackward(dx.get(), k, dy.get(), n, k, CULOSS_DATA_FLOAT32, dtab.get(),
+                                                       ignore, float(c.num("label_smoothing", 0)), r, dgo.get(),
+                                                       dloss.get(), dgrad.get(), k, ws.get(), ws_bytes, word.get(),
+                                                       test::stream()),
+              "culossSoftmaxCrossEntropyForwardBackward");
+    } else {
+        check(culossSoftmaxFocalForwardBackward(dx.get(), k, dy.get(), n, k, CULOSS_DATA_FLOAT32, dtab.get(), alpha,
+                                                float(c.num("gamma", 2)), ignore, r, dgo.get(), dloss.get(),
+                                                dgrad.get(), k, ws.get(), ws_bytes, word.get(), test::stream()),
+              "culossSoftmaxFocalForwardBackward");
+    }
+    check_error_word(word);
+    Outputs out;
+    out.terms = n * k;
+    out.put("loss", loss_shape(r, {n}), dloss.read());
+    out.put("grad_logits", {n, k}, dgrad.read());
+    return out;
+}
+
+// ------------------------------------------------------------------ the elementwise losses
+
+enum class Elementwise { SigmoidFocal, SmoothL1, Huber };
+
+Outputs run_elementwise(const Case& c, Elementwise kind) {
+    const bool focal = kind == Elementwise::SigmoidFocal;
+    const std::string xn = focal ? "logits" : "input", tn = focal ? "targets" : "target";
+    const std::string gn = focal ? "grad_logits" : "grad_input";
+    const culossReduction_t r = c.reduction(focal ? "none" : "mean");
+    const Tensor& xt = c.input(xn);
+    c.expect_shape(tn, c.input(tn), xt.shape);
+    const Tensor* gout = c.grad_output(r, xt.shape);
+    const int64_t count = int64_t(xt.data.size());
+    const std::vector<float> go = gout ? gout->floats() : std::vector<float>{};
+    test::DeviceBuffer<float> dx(xt.floats()), dt(c.input(tn).floats()),
+        dloss(std::vector<float>(r == CULOSS_REDUCTION_NONE ? count : 1)), dgrad{std::vector<float>(count)};
+    Optional<float> dgo(gout ? &go : nullptr);
+    size_t ws_bytes = 0;
+    culossStatus_t st;
+    switch (kind) {
+        case Elementwise::SigmoidFocal: st = culossSigmoidFocalWorkspaceSize(count, CULOSS_DATA_FLOAT32, r, &ws_bytes); break;
+        case Elementwise::SmoothL1: st = culossSmoothL1WorkspaceSize(count, CULOSS_DATA_FLOAT32, r, &ws_bytes); break;
+        default: st = culossHuberWorkspaceSize(count, CULOSS_DATA_FLOAT32, r, &ws_bytes); break;
+    }
+    check(st, "workspace size");
+    test::DeviceBuffer<char> ws(std::vector<char>(ws_bytes ? ws_bytes : 1));
+    switch (kind) {
+        case Elementwise::SigmoidFocal:
+            st = culossSigmoidFocalForwardBackward(dx.get(), dt.get(), count, CULOSS_DATA_FLOAT32,
+                                                   float(c.num("alpha", 0.25)), float(c.num("gamma", 2)), r,
+                                                   dgo.get(), dloss.get(), dgrad.get(), ws.get(), ws_bytes,
+                                                   test::stream());
+            break;
+        case Elementwise::SmoothL1:
+            st = culossSmoothL1ForwardBackward(dx.get(), dt.get(), count, CULOSS_DATA_FLOAT32, float(c.num("beta", 1)),
+                                               r, dgo.get(), dloss.get(), dgrad.get(), ws.get(), ws_bytes,
+                                               test::stream());
+            break;
+        default:
+            st = culossHuberForwardBackward(dx.get(), dt.get(), count, CULOSS_DATA_FLOAT32, float(c.num("delta", 1)), r,
+                                            dgo.get(), dloss.get(), dgrad.get(), ws.get(), ws_bytes, test::stream());
+            break;
+    }
+    check(st, "the fused call");
+    Outputs out;
+    out.terms = count;
+    out.put("loss", loss_shape(r, xt.shape), dloss.read());
+    out.put(gn, xt.shape, dgrad.read());
+    return out;
+}
+
+// ------------------------------------------------------------------ triplet margin
+
+Outputs run_triplet(const Case& c) {
+    const culossReduction_t r = c.reduction("mean");
+    const Tensor& a = c.input("anchor");
+    if (a.shape.size() != 2) throw CaseError("inputs.anchor has shape " + shape_text(a.shape) + ", not [N, D]");
+    const int64_t n = a.dim(0), d = a.dim(1);
+    c.expect_shape("positive", c.input("positive"), {n, d});
+    c.expect_shape("negative", c.input("negative"), {n, d});
+    const Tensor* gout = c.grad_output(r, {n});
+    const std::vector<float> go = gout ? gout->floats() : std::vector<float>{};
+    const std::vector<float> zeros(size_t(n * d));
+    test::DeviceBuffer<float> da(a.floats()), dp(c.input("positive").floats()), dn(c.input("negative").floats()),
+        dloss(std::vector<float>(r == CULOSS_REDUCTION_NONE ? n : 1)), ga(zeros), gp(zeros), gn(zeros);
+    Optional<float> dgo(gout ? &go : nullptr);
+    size_t ws_bytes = 0;
+    check(culossTripletMarginWorkspaceSize(n, d, CULOSS_DATA_FLOAT32, r, &ws_bytes), "workspace size");
+    test::DeviceBuffer<char> ws(std::vector<char>(ws_bytes ? ws_bytes : 1));
+    check(culossTripletMarginForwardBackward(da.get(), dp.get(), dn.get(), n, d, CULOSS_DATA_FLOAT32,
+                                             float(c.num("margin", 1)), float(c.num("p", 2)),
+                                             float(c.num("eps", 1e-6)), c.flag("swap", false) ? 1 : 0, r, dgo.get(),
+                                             dloss.get(), ga.get(), gp.get(), gn.get(), ws.get(), ws_bytes,
+                                             test::stream()),
+          "culossTripletMarginForwardBackward");
+    Outputs out;
+    out.terms = n * d;
+    out.put("loss", loss_shape(r, {n}), dloss.read());
+    out.put("grad_anchor", {n, d}, ga.read());
+    out.put("grad_positive", {n, d}, gp.read());
+    out.put("grad_negative", {n, d}, gn.read());
+    return out;
+}
+
+// ------------------------------------------------------------------ center
+
+Outputs run_center(const Case& c) {
+    const culossReduction_t r = c.reduction("mean");
+    const Tensor& f = c.input("features");
+    if (f.shape.size() != 2) throw CaseError("inputs.features has shape " + shape_text(f.shape) + ", not [N, D]");
+    const int64_t n = f.dim(0), d = f.dim(1);
+    c.expect_shape("labels", c.input("labels"), {n});
+    const Tensor& centers = c.input("centers");
+    if (centers.shape.size() != 2 || centers.dim(1) != d) {
+        throw CaseError("inputs.centers has shape " + shape_text(centers.shape) + ", not [C, " + std::to_string(d) + "]");
+    }
+    const int64_t k = centers.dim(0);
+    const Tensor* gout = c.grad_output(r, {n});
+    const std::vector<float> go = gout ? gout->floats() : std::vector<float>{};
+    test::DeviceBuffer<float> dx(f.floats()), dc(centers.floats()),
+        dloss(std::vector<float>(r == CULOSS_REDUCTION_NONE ? n : 1)), gf(std::vector<float>(size_t(n * d))),
+        gc(std::vector<float>(size_t(k * d)));
+    test::DeviceBuffer<int32_t> dy(c.input("labels").ints("inputs.labels")), word(std::vector<int32_t>(1));
+    Optional<float> dgo(gout ? &go : nullptr);
+    size_t ws_bytes = 0;
+    check(culossCenterLossWorkspaceSize(n, d, k, CULOSS_DATA_FLOAT32, r, &ws_bytes), "workspace size");
+    test::DeviceBuffer<char> ws(std::vector<char>(ws_bytes ? ws_bytes : 1));
+    const float lambda = float(c.num("lambda", 1)), alpha = float(c.num("alpha", 0.5));
+    check(culossCenterLossForwardBackward(dx.get(), dy.get(), dc.get(), n, d, k, CULOSS_DATA_FLOAT32, lambda, r,
+                                          dgo.get(), dloss.get(), gf.get(), gc.get(), ws.get(), ws_bytes, word.get(),
+                                          test::stream()),
+          "culossCenterLossForwardBackward");
+    check(culossCenterLossUpdateCenters(dx.get(), dy.get(), dc.get(), n, d, k, CULOSS_DATA_FLOAT32, alpha, ws.get(),
+                                        ws_bytes, word.get(), test::stream()),
+          "culossCenterLossUpdateCenters");
+    check_error_word(word);
+    Outputs out;
+    out.terms = n * d;
+    out.put("loss", loss_shape(r, {n}), dloss.read());
+    out.put("grad_features", {n, d}, gf.read());
+    out.put("grad_centers", {k, d}, gc.read());
+    out.put("centers_after_update", {k, d}, dc.read());
+    return out;
+}
+
+// ------------------------------------------------------------------ the losses this runner knows
+
+struct Loss {
+    std::set<std::string> params, inputs, required;
+    std::function<Outputs(const Case&)> run;
+};
+
+const std::map<std::string, Loss>& losses() {
+    static const std::map<std::string, Loss> all = {
+        {"softmax_cross_entropy",
+         {{"reduction", "label_smoothing", "ignore_index"}, {"logits", "targets", "class_weights", "grad_output"},
+          {"loss", "grad_logits"}, [](const Case& c) { return run_rows(c, Rows::CrossEntropy); }}},
+        {"softmax_focal",
+         {{"gamma", "reduction", "alpha", "ignore_index"}, {"logits", "targets", "class_alpha", "grad_output"},
+          {"loss", "grad_logits"}, [](const Case& c) { return run_rows(c, Rows::Focal); }}},
+        {"sigmoid_focal",
+         {{"alpha", "gamma", "reduction"}, {"logits", "targets", "grad_output"}, {"loss", "grad_logits"},
+          [](const Case& c) { return run_elementwise(c, Elementwise::SigmoidFocal); }}},
+        {"smooth_l1",
+         {{"beta", "reduction"}, {"input", "target", "grad_output"}, {"loss", "grad_input"},
+          [](const Case& c) { return run_elementwise(c, Elementwise::SmoothL1); }}},
+        {"huber",
+         {{"delta", "reduction"}, {"input", "target", "grad_output"}, {"loss", "grad_input"},
+          [](const Case& c) { return run_elementwise(c, Elementwise::Huber); }}},
+        {"triplet_margin",
+         {{"margin", "p", "eps", "swap", "reduction"}, {"anchor", "positive", "negative", "grad_output"},
+          {"loss", "grad_anchor", "grad_positive", "grad_negative"}, run_triplet}},
+        {"center",
+         {{"lambda", "alpha", "reduction"}, {"features", "labels", "centers", "grad_output"},
+          {"loss", "grad_features", "centers_after_update"}, run_center}},
+    };
+    return all;
+}
+
+// ------------------------------------------------------------------ reading and judging a case
+
+std::string names(const std::set<std::string>& s) {
+    std::string out = "[";
+    for (const std::string& x : s) out += (out.size() > 1 ? ", " : "") + x;
+    return out + "]";
+}
+
+Case read_case(const fs::path& file) {
+    std::ifstream in(file);
+    json j;
+    try {
+        j = json::parse(in);
+    } catch (const json::exception& e) {
+        throw CaseError(std::string("not JSON: ") + e.what());
+    }
+    if (!j.is_object()) throw CaseError("not a JSON object");
+    static const std::set<std::string> fields = {"loss", "name", "dtype", "params", "inputs", "expected"};
+    for (auto it = j.begin(); it != j.end(); ++it) {
+        if (!fields.count(it.key())) throw CaseError("unknown field \"" + it.key() + "\"");
+    }
+    Case c;
+    if (!j.contains("loss") || !j["loss"].is_string()) throw CaseError("no \"loss\"");
+    c.loss = j["loss"].get<std::string>();
+    c.name = j.contains("name") ? j["name"].get<std::string>() : file.stem().string();
+    if (j.contains("dtype") && j["dtype"] != "float32") {
+        throw CaseError("dtype " + j["dtype"].dump() + ": this runner computes float32 cases only");
+    }
+    if (j.contains("params")) c.params = j["params"];
+    for (const char* part : {"inputs", "expected"}) {
+        if (!j.contains(part) || !j[part].is_object()) throw CaseError(std::string("no \"") + part + "\"");
+        auto& into = std::string(part) == "inputs" ? c.inputs : c.expected;
+        for (auto it = j[part].begin(); it != j[part].end(); ++it) {
+            into[it.key()] = tensor(it.value(), std::string(part) + "." + it.key());
+        }
+    }
+    return c;
+}
+
+// The format's rule: relative L2 error within 1e-5 (2e-5 past 10^5 terms), NaN and inf in place.
+std::string compare(const Tensor& out, const Tensor& ref, int64_t terms, double* rel) {
+    const double tol = (terms > 100000 || ref.data.size() > 100000) ? 2e-5 : 1e-5;
+    if (out.shape != ref.shape) return "shape " + shape_text(out.shape) + " produced, " + shape_text(ref.shape) + " expected";
+    double diff2 = 0, ref2 = 0;
+    for (size_t i = 0; i < ref.data.size(); ++i) {
+        const double r = ref.data[i], o = out.data[i];
+        if (!std::isfinite(r)) {
+            if (std::isnan(r) ? !std::isnan(o) : o != r) {
+                return "at " + std::to_string(i) + " expected " + std::to_string(r) + ", got " + std::to_string(o);
+            }
+            continue;
+        }
+        if (!std::isfinite(o)) return "at " + std::to_string(i) + " expected " + std::to_string(r) + ", got " + std::to_string(o);
+        diff2 += (o - r) * (o - r);
+        ref2 += r * r;
+    }
+    *rel = std::sqrt(diff2) / std::max(std::sqrt(ref2), 1e-12);
+    if (*rel > tol) {
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "relative error %.3e > %.0e", *rel, tol);
+        return buf;
+    }
+    return "";
+}
+
+// "" when the case passes; else why it failed.
+std::string judge(const fs::path& file, std::string* name, double* worst) {
+    Case c;
+    try {
+        c = read_case(file);
+        *name = c.name;
+        auto it = losses().find(c.loss);
+        if (it == losses().end()) throw CaseError("unknown loss \"" + c.loss + "\"");
+        const Loss& loss = it->second;
+        for (auto p = c.params.begin(); p != c.params.end(); ++p) {
+            if (!loss.params.count(p.key())) throw CaseError("unknown param " + p.key() + " (it takes " + names(loss.params) + ")");
+        }
+        for (auto& [k, v] : c.inputs) {
+            if (!loss.inputs.count(k)) throw CaseError("unknown input " + k + " (it takes " + names(loss.inputs) + ")");
+        }
+        for (const std::string& e : loss.required) {
+            if (!c.expected.count(e)) throw CaseError("expected " + e + " missing");
+        }
+        const Outputs out = loss.run(c);
+        std::string problems;
+        for (auto& [k, ref] : c.expected) {
+            auto o = out.tensors.find(k);
+            if (o == out.tensors.end()) {
+                problems += (problems.empty() ? "" : "; ") + k + ": the runner cannot produce it";
+                continue;
+            }
+            double rel = 0;
+            const std::string p = compare(o->second, ref, out.terms, &rel);
+            if (!p.empty()) problems += (problems.empty() ? "" : "; ") + k + ": " + p;
+            *worst = std::max(*worst, rel);
+        }
+        return problems;
+    } catch (const CaseError& e) {
+        return std::string("malformed case: ") + e.what();
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    test::Context t;
+    if (!t.device_available()) return 77;
+    std::vector<fs::path> files;
+    for (int i = 1; i < argc; ++i) {
+        const fs::path p(argv[i]);
+        if (fs::is_regular_file(p)) {
+            files.push_back(p);
+            continue;
+        }
+        for (const auto& e : fs::recursive_directory_iterator(p)) {
+            if (e.is_regular_file() && e.path().extension() == ".json") files.push_back(e.path());
+        }
+    }
+    std::sort(files.begin(), files.end());
+    int passed = 0, failed = 0;
+    for (const fs::path& f : files) {
+        std::string name = f.stem().string();
+        double worst = 0;
+        const std::string problem = judge(f, &name, &worst);
+        if (problem.empty()) {
+            ++passed;
+            std::printf("PASS %s (largest relative error %.1e)\n", name.c_str(), worst);
+        } else {
+            ++failed;
+            std::printf("FAIL %s (%s): %s\n", name.c_str(), f.string().c_str(), problem.c_str());
+        }
+    }
+    std::printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 && passed > 0 ? 0 : 1;
+}
