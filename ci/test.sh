@@ -30,11 +30,11 @@ cmake --build build/tsan -j"$jobs"
 step "./culoss info"
 ./culoss info
 
-step "./culoss verify, java backend"
-./culoss verify conformance --backend java
+step "./culoss verify, java backend, every layout (arrays, heap buffers, unaligned direct buffers, backend memory)"
+./culoss verify conformance --backend java --layout all
 
-step "./culoss verify, emulated backend"
-./culoss verify conformance --backend emulated
+step "./culoss verify, emulated backend, every layout"
+./culoss verify conformance --backend emulated --layout all
 
 step "benchmarks: the JMH jar lists its benchmarks; ./culoss bench runs every loss on its benchmark shapes (3 runs)"
 java -jar bench/target/benchmarks.jar -l

@@ -1,10 +1,10 @@
 package org.culoss;
 
-import java.nio.Buffer;
 import java.nio.FloatBuffer;
-import java.nio.IntBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.culoss.Declarations.Array;
 
@@ -69,44 +69,44 @@ final class CaseRun implements Declarations.Prepared {
 
     @Override
     public Declarations.Evaluation run() {
-        try (LossFunction closing = loss) {
+        return run(Declarations.Layout.ARRAYS);
+    }
+
+    @Override
+    public Declarations.Evaluation run(Declarations.Layout layout) {
+        try (LossFunction closing = loss; Placement place = new Placement(layout, loss.backend)) {
             Map<String, Array> out = new LinkedHashMap<>();
-            Op<?> op = d.op;
-            Call call = op.call();
-            System.arraycopy(sizes, 0, call.sizes, 0, sizes.length);
-            for (Operand o : op.operands) {
-                if (o.role == Operand.Role.TABLE) {
-                    if (loss.table() != null) {
-                        call.host[o.slot] = FloatBuffer.wrap(loss.table());
-                        call.device[o.slot] = loss.deviceTable();
+            List<Op<?>> ops = new ArrayList<>();
+            ops.add(d.op);
+            ops.addAll(d.inPlaceOps);
+            for (Op<?> op : ops) {
+                Call call = op.call();
+                for (int i = 0; i < op.sizeNames.size(); i++) call.sizes[i] = sizes[d.op.size(op.sizeNames.get(i))];
+                for (Operand o : op.operands) {
+                    if (o.role == Operand.Role.TABLE) {
+                        if (loss.table() != null) {
+                            call.host[o.slot] = FloatBuffer.wrap(loss.table());
+                            call.device[o.slot] = loss.deviceTable();
+                        }
+                        continue;
                     }
-                    continue;
-                }
-                if (o.role.written()) {
-                    float[] values = new float[Math.toIntExact(o.perSample() ? perSampleLength() : elements(o))];
-                    call.host[o.slot] = FloatBuffer.wrap(values);
-                    out.put(o.caseName(), Array.ofFloats(o.perSample()
-                            ? (loss.reduction == Reduction.NONE ? perSample : new int[0]) : dimsOf(o), values));
-                } else {
-                    call.host[o.slot] = wrap(inputs, o, false);
-                }
-                if (o.strided()) call.stride[o.slot] = sizes[o.dims[1]];
-            }
-            long terms = elements(op.operands.get(0));
-            Invoker.host(op, loss, call);
-            for (Op<?> u : d.inPlaceOps) {
-                Call c = u.call();
-                for (int i = 0; i < u.sizeNames.size(); i++) c.sizes[i] = sizes[op.size(u.sizeNames.get(i))];
-                for (Operand o : u.operands) {
-                    c.host[o.slot] = wrap(inputs, o, o.role == Operand.Role.IN_OUT);
                     if (o.role == Operand.Role.IN_OUT) {
-                        float[] after = ((FloatBuffer) c.host[o.slot]).array();
-                        out.put(Declarations.inPlaceName(d, u, o), Array.ofFloats(dimsOf(o), after));
+                        float[] values = require(inputs, o).floats().clone();
+                        place.output(call, o, values);
+                        out.put(Declarations.inPlaceName(d, op, o), Array.ofFloats(dimsOf(o), values));
+                    } else if (o.role.written()) {
+                        float[] values = new float[Math.toIntExact(o.perSample() ? perSampleLength() : elements(o))];
+                        place.output(call, o, values);
+                        out.put(o.caseName(), Array.ofFloats(o.perSample()
+                                ? (loss.reduction == Reduction.NONE ? perSample : new int[0]) : dimsOf(o), values));
+                    } else if (inputs.containsKey(o.caseName())) {
+                        place.input(call, o, require(inputs, o));
                     }
+                    if (o.strided()) call.stride[o.slot] = sizes[o.dims[1]];
                 }
-                Invoker.host(u, loss, c);
+                place.run(op, loss, call);
             }
-            return new Declarations.Evaluation(out, terms);
+            return new Declarations.Evaluation(out, elements(d.op.operands.get(0)));
         }
     }
 
@@ -139,15 +139,6 @@ final class CaseRun implements Declarations.Prepared {
             throw new IllegalArgumentException("inputs." + o.caseName() + " is not " + o.dtype.label);
         }
         return a;
-    }
-
-    /** An input as a buffer (a copy when the operation writes it), or null when the case leaves it out. */
-    private static Buffer wrap(Map<String, Array> inputs, Operand o, boolean copy) {
-        Array a = inputs.get(o.caseName());
-        if (a == null) return null;
-        require(inputs, o);
-        if (o.dtype == DType.INT32) return IntBuffer.wrap(a.ints());
-        return FloatBuffer.wrap(copy ? a.floats().clone() : a.floats());
     }
 
     private static IllegalArgumentException shape(Operand o, Array a, String expected) {

@@ -26,6 +26,11 @@ public final class Declarations {
 
     private Declarations() {}
 
+    /** Every declaration, for the tests that run over all of them. */
+    static List<LossDeclaration<?>> all() {
+        return ALL;
+    }
+
     /** A tensor of a case: its shape and its values, float or int32. */
     public record Array(int[] shape, float[] floats, int[] ints) {
         public static Array ofFloats(int[] shape, float[] values) {
@@ -40,10 +45,25 @@ public final class Declarations {
     /** The tensors a run produced, by case name, and the number of terms of its largest sum. */
     public record Evaluation(Map<String, Array> outputs, long terms) {}
 
+    /** Where a case's tensors live when it runs: each of the ways a caller reaches a loss. */
+    public enum Layout {
+        /** {@code float[]} and {@code int[]}. */
+        ARRAYS,
+        /** Heap buffers used from a position past their start. */
+        HEAP_POSITION,
+        /** Direct buffers one float past 16-byte alignment. */
+        DIRECT_UNALIGNED,
+        /** Backend memory ({@link DeviceBuffer}s), queued and read back. */
+        DEVICE
+    }
+
     /** A loss built and its inputs checked against its declaration; {@link #run} computes it. */
     public interface Prepared {
         /** Runs the loss (forward and every gradient in one call, then each in-place operation on a copy). */
         Evaluation run();
+
+        /** The same, with the tensors placed as {@code layout} says. */
+        Evaluation run(Layout layout);
     }
 
     /** The snake_case names of the declared losses. */

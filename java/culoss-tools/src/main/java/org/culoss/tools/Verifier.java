@@ -14,6 +14,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.culoss.Backend;
 import org.culoss.Declarations;
+import org.culoss.Declarations.Layout;
 
 /** Runs reference cases against a backend: {@code ./culoss verify}. */
 public final class Verifier {
@@ -47,27 +48,51 @@ public final class Verifier {
 
     /** Runs every case under {@code dir} on {@code backend}, handing each result to {@code each} as it finishes. */
     public static Summary verify(Path dir, Backend backend, Consumer<CaseResult> each) throws IOException {
+        return verify(dir, backend, List.of(Layout.ARRAYS), each);
+    }
+
+    /** The same, each case once per layout (named {@code case [layout]} past the first). */
+    public static Summary verify(Path dir, Backend backend, List<Layout> layouts, Consumer<CaseResult> each)
+            throws IOException {
         List<CaseResult> results = new ArrayList<>();
         int passed = 0;
         for (Path file : caseFiles(dir)) {
-            CaseResult r = runCase(file, backend);
-            results.add(r);
-            if (r.passed()) passed++;
-            each.accept(r);
+            for (Layout layout : layouts) {
+                CaseResult r = runCase(file, backend, layout);
+                results.add(r);
+                if (r.passed()) passed++;
+                each.accept(r);
+            }
         }
         return new Summary(passed, results.size() - passed, results);
     }
 
     /** Runs one case file; never throws for a bad case or a failing backend: that is a failed result. */
     public static CaseResult runCase(Path file, Backend backend) {
+        return runCase(file, backend, Layout.ARRAYS);
+    }
+
+    /** Runs one case file with its tensors placed as {@code layout} says. */
+    public static CaseResult runCase(Path file, Backend backend, Layout layout) {
         String name = stem(file);
         try {
             Case c = CaseReader.read(file);
-            name = c.name();
-            return check(c, backend);
+            name = c.name() + (layout == Layout.ARRAYS ? "" : " [" + layoutName(layout) + "]");
+            CaseResult r = check(c, backend, layout);
+            return new CaseResult(name, r.file(), r.passed(), r.detail());
         } catch (CaseException e) {
             return new CaseResult(name, file, false, e.getMessage());
         }
+    }
+
+    /** The layouts by the names {@code --layout} takes: arrays, heap, direct, device. */
+    public static String layoutName(Layout layout) {
+        return switch (layout) {
+            case ARRAYS -> "arrays";
+            case HEAP_POSITION -> "heap";
+            case DIRECT_UNALIGNED -> "direct";
+            case DEVICE -> "device";
+        };
     }
 
     /**
@@ -75,7 +100,7 @@ public final class Verifier {
      * expected tensors a case may give, and runs it (forward and every gradient in one call, then
      * each in-place operation, such as the center update, on a copy).
      */
-    private static CaseResult check(Case c, Backend backend) {
+    private static CaseResult check(Case c, Backend backend, Layout layout) {
         String loss = c.loss();
         if (!Declarations.has(loss)) {
             throw new CaseException("unknown loss \"" + loss + "\" (this runner knows " + Declarations.names() + ")");
@@ -116,7 +141,7 @@ public final class Verifier {
         }
         Outputs out;
         try {
-            Declarations.Evaluation ev = prepared.run();
+            Declarations.Evaluation ev = prepared.run(layout);
             out = new Outputs(ev.terms());
             ev.outputs().forEach((name, a) -> out.put(name, a.shape(), a.floats()));
         } catch (RuntimeException e) {

@@ -4,17 +4,20 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.culoss.Backend;
 import org.culoss.Culoss;
 import org.culoss.CulossException;
+import org.culoss.Declarations.Layout;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code verify DIR [--backend NAME]}: runs every reference case under DIR; exit 1 when one fails. */
+/** {@code verify DIR [--backend NAME] [--layout L]}: runs every reference case under DIR; exit 1 when one fails. */
 @Command(name = "verify",
         description = {"Runs the reference cases under DIR against a backend.",
                 "Every *.json under DIR (recursively, sorted by path) is one case (conformance/FORMAT.md).",
@@ -35,6 +38,11 @@ final class VerifyCommand implements Callable<Integer> {
                     + "-Dculoss.native=emulated; ./culoss adds it.")
     String backendName;
 
+    @Option(names = "--layout", paramLabel = "LAYOUT", defaultValue = "arrays",
+            description = "Where the tensors live: arrays, heap (buffers from a position), direct (unaligned direct "
+                    + "buffers), device (backend memory), or all of them, comma-separated (default: ${DEFAULT-VALUE}).")
+    String layoutNames;
+
     @Option(names = "--throughput", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "After the cases, time one fused softmax cross-entropy (default: on).")
     boolean throughput;
@@ -54,11 +62,25 @@ final class VerifyCommand implements Callable<Integer> {
             err.println("culoss verify: " + e.getMessage());
             return 2;
         }
+        List<Layout> layouts = new ArrayList<>();
+        for (String name : layoutNames.split(",")) {
+            boolean found = false;
+            for (Layout l : Layout.values()) {
+                if (name.equals("all") || name.equals(Verifier.layoutName(l))) {
+                    if (!layouts.contains(l)) layouts.add(l);
+                    found = true;
+                }
+            }
+            if (!found) {
+                err.println("culoss verify: --layout " + name + " is not arrays, heap, direct, device or all");
+                return 2;
+            }
+        }
         int count = Verifier.caseFiles(dir).size();
         out.println("verifying " + count + " case" + (count == 1 ? "" : "s") + " under " + dir + " on backend "
                 + backend.name());
         out.flush();
-        Verifier.Summary summary = Verifier.verify(dir, backend, r -> {
+        Verifier.Summary summary = Verifier.verify(dir, backend, layouts, r -> {
             out.println(r.line());
             out.flush();
         });
