@@ -71,51 +71,5 @@ culossStatus_t make_op(float alpha, float gamma, SigmoidFocalOp* op) {
 }  // namespace
 }  // namespace culoss
 
-extern "C" {
-
-culossStatus_t culossSigmoidFocalWorkspaceSize(int64_t count,
-                                               culossDataType_t dtype, culossReduction_t reduction, size_t* bytes) {
-    CULOSS_REQUIRE_FLOAT32(dtype);
-    culoss::clear_detail();
-    return culoss::elementwise::check_workspace_query(count, reduction, bytes);
-}
-
-culossStatus_t culossSigmoidFocalForward(const float* logits, const float* targets, int64_t count,
-                                         culossDataType_t dtype, float alpha,
-                                         float gamma, culossReduction_t reduction, float* loss, void* workspace,
-                                         size_t workspace_bytes, culossStream_t stream) {
-    CULOSS_REQUIRE_FLOAT32(dtype);
-    culoss::SigmoidFocalOp op;
-    const culossStatus_t st = culoss::make_op(alpha, gamma, &op);
-    if (st != CULOSS_STATUS_SUCCESS) return st;
-    return culoss::elementwise::run(culoss::kNames, op, logits, targets, count, reduction, nullptr, loss, nullptr,
-                                    true, false, workspace, workspace_bytes, stream);
-}
-
-culossStatus_t culossSigmoidFocalBackward(const float* logits, const float* targets, int64_t count,
-                                          culossDataType_t dtype, float alpha,
-                                          float gamma, culossReduction_t reduction, const float* grad_output,
-                                          float* grad_logits, void* workspace, size_t workspace_bytes,
-                                          culossStream_t stream) {
-    CULOSS_REQUIRE_FLOAT32(dtype);
-    culoss::SigmoidFocalOp op;
-    const culossStatus_t st = culoss::make_op(alpha, gamma, &op);
-    if (st != CULOSS_STATUS_SUCCESS) return st;
-    return culoss::elementwise::run(culoss::kNames, op, logits, targets, count, reduction, grad_output, nullptr,
-                                    grad_logits, false, true, workspace, workspace_bytes, stream);
-}
-
-culossStatus_t culossSigmoidFocalForwardBackward(const float* logits, const float* targets, int64_t count,
-                                                 culossDataType_t dtype,
-                                                 float alpha, float gamma, culossReduction_t reduction,
-                                                 const float* grad_output, float* loss, float* grad_logits,
-                                                 void* workspace, size_t workspace_bytes, culossStream_t stream) {
-    CULOSS_REQUIRE_FLOAT32(dtype);
-    culoss::SigmoidFocalOp op;
-    const culossStatus_t st = culoss::make_op(alpha, gamma, &op);
-    if (st != CULOSS_STATUS_SUCCESS) return st;
-    return culoss::elementwise::run(culoss::kNames, op, logits, targets, count, reduction, grad_output, loss,
-                                    grad_logits, true, true, workspace, workspace_bytes, stream);
-}
-
-}  // extern "C"
+CULOSS_ELEMENTWISE_API(SigmoidFocal, culoss::SigmoidFocalOp, culoss::kNames, (float alpha, float gamma),
+                       (alpha, gamma))

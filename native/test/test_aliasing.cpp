@@ -7,7 +7,7 @@
 //  - sigmoid focal, smooth L1, Huber: an output (loss with NONE, or the gradient) = an input of
 //    the same length (input, target, or grad_output with NONE);
 //  - center loss: grad_features = features (the center update is in place by definition and is
-//    checked in test_center_loss).
+//    checked in test_center).
 // Triplet margin allows no alias.
 #include <cstring>
 #include <string>

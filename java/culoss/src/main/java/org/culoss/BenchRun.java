@@ -20,6 +20,9 @@ final class BenchRun implements Declarations.Workload {
     private final Map<String, DeviceBuffer> buffers = new LinkedHashMap<>();
     private final DeviceBuffer workspace;
     private final List<Op<?>> ops = new ArrayList<>();
+    /** Per operation, resolved once: its sizes and the buffer of each slot (null: not passed). */
+    private final List<long[]> opSizes = new ArrayList<>();
+    private final List<DeviceBuffer[]> opBuffers = new ArrayList<>();
 
     BenchRun(LossDeclaration<?> d, LossFunction loss, long[] sizes) {
         this.d = d;
@@ -40,6 +43,14 @@ final class BenchRun implements Declarations.Workload {
             }
             workspace = errorWord ? ErrorWord.allocateWorkspace(loss.backend, workspaceBytes)
                     : workspaceBytes > 0 ? DeviceBuffer.allocate(loss.backend, workspaceBytes) : null;
+            for (Op<?> op : ops) {
+                DeviceBuffer[] slots = new DeviceBuffer[op.operands.size()];
+                for (Operand o : op.operands) {
+                    if (used(o)) slots[o.slot] = buffers.get(o.caseName());
+                }
+                opSizes.add(sizesOf(op));
+                opBuffers.add(slots);
+            }
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -48,13 +59,13 @@ final class BenchRun implements Declarations.Workload {
 
     @Override
     public void run() {
-        for (Op<?> op : ops) {
+        for (int i = 0; i < ops.size(); i++) {
+            Op<?> op = ops.get(i);
             Call call = op.call();
-            long[] own = sizesOf(op);
+            long[] own = opSizes.get(i);
             System.arraycopy(own, 0, call.sizes, 0, own.length);
+            System.arraycopy(opBuffers.get(i), 0, call.device, 0, call.device.length);
             for (Operand o : op.operands) {
-                if (!used(o)) continue;
-                call.device[o.slot] = buffers.get(o.caseName());
                 if (o.strided()) call.stride[o.slot] = own[o.dims[1]];
             }
             Invoker.device(op, loss, call, workspace);

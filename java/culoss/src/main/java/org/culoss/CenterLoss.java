@@ -151,33 +151,14 @@ public final class CenterLoss extends LossFunction {
         return alpha;
     }
 
-    /** What one {@code forwardBackward} on arrays returns. */
-    public static final class Result {
-        private final float[] loss;
-        private final float[] gradFeatures;
-        private final float[] gradCenters;
-
-        Result(float[] loss, float[] gradFeatures, float[] gradCenters) {
-            this.loss = loss;
-            this.gradFeatures = gradFeatures;
-            this.gradCenters = gradCenters;
-        }
-
-        /** One value for {@code sum}/{@code mean}, n for {@code none}. */
-        public float[] loss() {
-            return loss;
-        }
-
-        /** n x d, row-major. */
-        public float[] gradFeatures() {
-            return gradFeatures;
-        }
-
-        /** C x d, row-major; null unless it was asked for. */
-        public float[] gradCenters() {
-            return gradCenters;
-        }
-    }
+    /**
+     * What one {@code forwardBackward} on arrays returns.
+     *
+     * @param loss         one value for {@code sum}/{@code mean}, n for {@code none}
+     * @param gradFeatures n x d, row-major
+     * @param gradCenters  C x d, row-major; null unless it was asked for
+     */
+    public record Result(float[] loss, float[] gradFeatures, float[] gradCenters) {}
 
     // ---------------------------------------------------------------- arrays
 
@@ -375,18 +356,12 @@ public final class CenterLoss extends LossFunction {
     }
 
     /** The options of a {@link CenterLoss}; the defaults are lambda 1, alpha 0.5, mean. */
-    public static final class Builder {
-        private Backend backend;
+    public static final class Builder extends LossBuilder<Builder> {
         private float lambda = 1f;
         private float alpha = 0.5f;
-        private Reduction reduction = Reduction.MEAN;
 
-        private Builder() {}
-
-        /** The backend to run on; default {@link Culoss#fastest()}. */
-        public Builder backend(Backend backend) {
-            this.backend = Checks.notNull(backend, "backend");
-            return this;
+        private Builder() {
+            super(Reduction.MEAN);
         }
 
         /** The loss weight (finite; default 1). */
@@ -398,11 +373,6 @@ public final class CenterLoss extends LossFunction {
         /** The center update's rate (finite; default 0.5; the paper uses [0, 1]). */
         public Builder alpha(float alpha) {
             this.alpha = Checks.finite(alpha, "alpha");
-            return this;
-        }
-
-        public Builder reduction(Reduction reduction) {
-            this.reduction = Checks.notNull(reduction, "reduction");
             return this;
         }
 

@@ -33,26 +33,13 @@ public final class Huber extends ElementwiseLoss<Huber.Result> {
         return delta;
     }
 
-    /** The loss and the gradient of one {@code forwardBackward} on arrays. */
-    public static final class Result {
-        private final float[] loss;
-        private final float[] gradInput;
-
-        Result(float[] loss, float[] gradInput) {
-            this.loss = loss;
-            this.gradInput = gradInput;
-        }
-
-        /** One value for {@code SUM}/{@code MEAN}, one per element for {@code NONE}. */
-        public float[] loss() {
-            return loss;
-        }
-
-        /** One per element; the target's gradient is its negative. */
-        public float[] gradInput() {
-            return gradInput;
-        }
-    }
+    /**
+     * The loss and the gradient of one {@code forwardBackward} on arrays.
+     *
+     * @param loss      one value for {@code SUM}/{@code MEAN}, one per element for {@code NONE}
+     * @param gradInput one per element; the target's gradient is its negative
+     */
+    public record Result(float[] loss, float[] gradInput) {}
 
     @Override
     Result result(float[] loss, float[] grad) {
@@ -88,22 +75,11 @@ public final class Huber extends ElementwiseLoss<Huber.Result> {
 
 
     /** The options of a {@link Huber}; defaults are PyTorch's. */
-    public static final class Builder {
-        private Backend backend;
-        private Reduction reduction = Reduction.MEAN;
+    public static final class Builder extends LossBuilder<Builder> {
         private float delta = 1f;
 
-        private Builder() {}
-
-        /** The backend to run on; default {@link Culoss#fastest()}. */
-        public Builder backend(Backend backend) {
-            this.backend = Checks.notNull(backend, "backend");
-            return this;
-        }
-
-        public Builder reduction(Reduction reduction) {
-            this.reduction = Checks.notNull(reduction, "reduction");
-            return this;
+        private Builder() {
+            super(Reduction.MEAN);
         }
 
         /** Where the loss turns from quadratic to linear: positive (default 1). */

@@ -55,26 +55,13 @@ public final class SigmoidFocal extends ElementwiseLoss<SigmoidFocal.Result> {
         return gamma;
     }
 
-    /** The loss and the gradient of one {@code forwardBackward} on arrays. */
-    public static final class Result {
-        private final float[] loss;
-        private final float[] gradLogits;
-
-        Result(float[] loss, float[] gradLogits) {
-            this.loss = loss;
-            this.gradLogits = gradLogits;
-        }
-
-        /** One value for {@code SUM}/{@code MEAN}, one per element for {@code NONE}. */
-        public float[] loss() {
-            return loss;
-        }
-
-        /** One per element. */
-        public float[] gradLogits() {
-            return gradLogits;
-        }
-    }
+    /**
+     * The loss and the gradient of one {@code forwardBackward} on arrays.
+     *
+     * @param loss       one value for {@code SUM}/{@code MEAN}, one per element for {@code NONE}
+     * @param gradLogits one per element
+     */
+    public record Result(float[] loss, float[] gradLogits) {}
 
     @Override
     Result result(float[] loss, float[] grad) {
@@ -113,24 +100,12 @@ public final class SigmoidFocal extends ElementwiseLoss<SigmoidFocal.Result> {
 
 
     /** The options of a {@link SigmoidFocal}; defaults are torchvision's. */
-    public static final class Builder {
-        private Backend backend;
-        private Reduction reduction = Reduction.NONE;
+    public static final class Builder extends LossBuilder<Builder> {
         private float alpha = 0.25f;
         private float gamma = 2f;
 
-        private Builder() {}
-
-        /** The backend to run on; default {@link Culoss#fastest()}. */
-        public Builder backend(Backend backend) {
-            this.backend = Checks.notNull(backend, "backend");
-            return this;
-        }
-
-        /** Default {@code NONE}, as torchvision's. */
-        public Builder reduction(Reduction reduction) {
-            this.reduction = Checks.notNull(reduction, "reduction");
-            return this;
+        private Builder() {
+            super(Reduction.NONE);
         }
 
         /** The weight of the positive class, finite; negative turns the weighting off (default 0.25). */

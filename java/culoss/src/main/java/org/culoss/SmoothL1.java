@@ -47,26 +47,13 @@ public final class SmoothL1 extends ElementwiseLoss<SmoothL1.Result> {
         return beta;
     }
 
-    /** The loss and the gradient of one {@code forwardBackward} on arrays. */
-    public static final class Result {
-        private final float[] loss;
-        private final float[] gradInput;
-
-        Result(float[] loss, float[] gradInput) {
-            this.loss = loss;
-            this.gradInput = gradInput;
-        }
-
-        /** One value for {@code SUM}/{@code MEAN}, one per element for {@code NONE}. */
-        public float[] loss() {
-            return loss;
-        }
-
-        /** One per element; the target's gradient is its negative. */
-        public float[] gradInput() {
-            return gradInput;
-        }
-    }
+    /**
+     * The loss and the gradient of one {@code forwardBackward} on arrays.
+     *
+     * @param loss      one value for {@code SUM}/{@code MEAN}, one per element for {@code NONE}
+     * @param gradInput one per element; the target's gradient is its negative
+     */
+    public record Result(float[] loss, float[] gradInput) {}
 
     @Override
     Result result(float[] loss, float[] grad) {
@@ -102,22 +89,11 @@ public final class SmoothL1 extends ElementwiseLoss<SmoothL1.Result> {
 
 
     /** The options of a {@link SmoothL1}; defaults are PyTorch's. */
-    public static final class Builder {
-        private Backend backend;
-        private Reduction reduction = Reduction.MEAN;
+    public static final class Builder extends LossBuilder<Builder> {
         private float beta = 1f;
 
-        private Builder() {}
-
-        /** The backend to run on; default {@link Culoss#fastest()}. */
-        public Builder backend(Backend backend) {
-            this.backend = Checks.notNull(backend, "backend");
-            return this;
-        }
-
-        public Builder reduction(Reduction reduction) {
-            this.reduction = Checks.notNull(reduction, "reduction");
-            return this;
+        private Builder() {
+            super(Reduction.MEAN);
         }
 
         /** Where the loss turns from quadratic to linear: at least 0 (0: the L1 loss; default 1). */

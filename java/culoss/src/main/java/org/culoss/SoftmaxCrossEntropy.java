@@ -87,26 +87,13 @@ public final class SoftmaxCrossEntropy extends RowSoftmaxLoss<SoftmaxCrossEntrop
         return table() == null ? null : table().clone();
     }
 
-    /** The loss and the gradient of one {@code forwardBackward} on arrays. */
-    public static final class Result {
-        private final float[] loss;
-        private final float[] gradLogits;
-
-        Result(float[] loss, float[] gradLogits) {
-            this.loss = loss;
-            this.gradLogits = gradLogits;
-        }
-
-        /** One value for {@code sum}/{@code mean}, n for {@code none}. */
-        public float[] loss() {
-            return loss;
-        }
-
-        /** n x c, row-major. */
-        public float[] gradLogits() {
-            return gradLogits;
-        }
-    }
+    /**
+     * The loss and the gradient of one {@code forwardBackward} on arrays.
+     *
+     * @param loss       one value for {@code sum}/{@code mean}, n for {@code none}
+     * @param gradLogits n x c, row-major
+     */
+    public record Result(float[] loss, float[] gradLogits) {}
 
     @Override
     Result result(float[] loss, float[] gradLogits) {
@@ -114,25 +101,14 @@ public final class SoftmaxCrossEntropy extends RowSoftmaxLoss<SoftmaxCrossEntrop
     }
 
     /** The options of a {@link SoftmaxCrossEntropy}; defaults are PyTorch's. */
-    public static final class Builder {
-        private Backend backend;
-        private Reduction reduction = Reduction.MEAN;
+    public static final class Builder extends LossBuilder<Builder> {
         private boolean hasIgnoreIndex = true;
         private int ignoreIndex = DEFAULT_IGNORE_INDEX;
         private float labelSmoothing;
         private float[] classWeights;
 
-        private Builder() {}
-
-        /** The backend to run on; default {@link Culoss#fastest()}. */
-        public Builder backend(Backend backend) {
-            this.backend = Checks.notNull(backend, "backend");
-            return this;
-        }
-
-        public Builder reduction(Reduction reduction) {
-            this.reduction = Checks.notNull(reduction, "reduction");
-            return this;
+        private Builder() {
+            super(Reduction.MEAN);
         }
 
         /** Rows whose target equals {@code index} count for nothing (default -100). */

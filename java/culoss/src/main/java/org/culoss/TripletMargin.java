@@ -127,40 +127,12 @@ public final class TripletMargin extends LossFunction {
         return swap;
     }
 
-    /** The loss and the gradients of one call on arrays. */
-    public static final class Result {
-        private final float[] loss;
-        private final float[] gradAnchor;
-        private final float[] gradPositive;
-        private final float[] gradNegative;
-
-        Result(float[] loss, float[] gradAnchor, float[] gradPositive, float[] gradNegative) {
-            this.loss = loss;
-            this.gradAnchor = gradAnchor;
-            this.gradPositive = gradPositive;
-            this.gradNegative = gradNegative;
-        }
-
-        /** One value for {@code sum}/{@code mean}, n for {@code none}; null after {@code backward}. */
-        public float[] loss() {
-            return loss;
-        }
-
-        /** n x d, row-major. */
-        public float[] gradAnchor() {
-            return gradAnchor;
-        }
-
-        /** n x d, row-major. */
-        public float[] gradPositive() {
-            return gradPositive;
-        }
-
-        /** n x d, row-major. */
-        public float[] gradNegative() {
-            return gradNegative;
-        }
-    }
+    /**
+     * The loss and the gradients of one call on arrays, each gradient n x d, row-major.
+     *
+     * @param loss one value for {@code sum}/{@code mean}, n for {@code none}; null after {@code backward}
+     */
+    public record Result(float[] loss, float[] gradAnchor, float[] gradPositive, float[] gradNegative) {}
 
     // ---------------------------------------------------------------- arrays
 
@@ -342,25 +314,14 @@ public final class TripletMargin extends LossFunction {
     }
 
     /** The options of a {@link TripletMargin}; defaults are PyTorch's. */
-    public static final class Builder {
-        private Backend backend;
-        private Reduction reduction = Reduction.MEAN;
+    public static final class Builder extends LossBuilder<Builder> {
         private float margin = 1f;
         private float p = 2f;
         private float eps = 1e-6f;
         private boolean swap;
 
-        private Builder() {}
-
-        /** The backend to run on; default {@link Culoss#fastest()}. */
-        public Builder backend(Backend backend) {
-            this.backend = Checks.notNull(backend, "backend");
-            return this;
-        }
-
-        public Builder reduction(Reduction reduction) {
-            this.reduction = Checks.notNull(reduction, "reduction");
-            return this;
+        private Builder() {
+            super(Reduction.MEAN);
         }
 
         /** Any finite value (default 1). */

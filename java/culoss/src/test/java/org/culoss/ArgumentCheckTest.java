@@ -6,8 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
-import org.junit.jupiter.api.function.Executable;
+import org.culoss.testing.BackendsUnderTest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
 
 /**
  * Every bad argument is refused in Java, before any native call, with an exception that names

@@ -1,5 +1,8 @@
 package org.culoss;
 
+import static org.culoss.testing.TestArrays.assertClose;
+import static org.culoss.testing.TestArrays.direct;
+import static org.culoss.testing.TestArrays.toArray;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -11,6 +14,7 @@ import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.util.Random;
 import java.util.stream.Stream;
+import org.culoss.testing.BackendsUnderTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -168,33 +172,7 @@ class SoftmaxCrossEntropyParityTest {
         }
     }
 
-    static FloatBuffer direct(int floats) {
-        return ByteBuffer.allocateDirect(Math.max(4, floats * 4)).order(ByteOrder.nativeOrder()).asFloatBuffer();
-    }
 
-    static float[] toArray(FloatBuffer b, int length) {
-        float[] out = new float[length];
-        b.duplicate().clear().get(out);
-        return out;
-    }
 
-    /** FORMAT.md's rule: relative norm error 1e-5, non-finite values in the same places. */
-    static void assertClose(float[] expected, float[] actual, String what) {
-        assertClose(expected, actual, what, 1e-5);
-    }
 
-    static void assertClose(float[] expected, float[] actual, String what, double tolerance) {
-        assertEquals(expected.length, actual.length, what + ": length");
-        double diff = 0, norm = 0;
-        for (int i = 0; i < expected.length; i++) {
-            if (!Float.isFinite(expected[i]) || !Float.isFinite(actual[i])) {
-                assertEquals(expected[i], actual[i], what + ": non-finite at " + i);
-                continue;
-            }
-            diff += (double) (expected[i] - actual[i]) * (expected[i] - actual[i]);
-            norm += (double) expected[i] * expected[i];
-        }
-        double rel = Math.sqrt(diff) / Math.max(Math.sqrt(norm), 1e-12);
-        assertTrue(rel <= tolerance, what + ": relative error " + rel);
-    }
 }

@@ -1,8 +1,8 @@
 package org.culoss;
 
-import static org.culoss.SoftmaxCrossEntropyParityTest.assertClose;
-import static org.culoss.SoftmaxCrossEntropyParityTest.direct;
-import static org.culoss.SoftmaxCrossEntropyParityTest.toArray;
+import static org.culoss.testing.TestArrays.assertClose;
+import static org.culoss.testing.TestArrays.direct;
+import static org.culoss.testing.TestArrays.toArray;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -13,6 +13,7 @@ import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.util.Random;
 import java.util.stream.Stream;
+import org.culoss.testing.BackendsUnderTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;

@@ -1,5 +1,7 @@
 package org.culoss.internal;
 
+import static org.culoss.testing.TestArrays.maxAbs;
+import static org.culoss.testing.TestArrays.toDouble;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -114,11 +116,6 @@ class JavaCenterLossTest {
         return out;
     }
 
-    private static double[] toDouble(float[] v) {
-        double[] out = new double[v.length];
-        for (int i = 0; i < v.length; i++) out[i] = v[i];
-        return out;
-    }
 
     // ---- running the kernel ----
 
@@ -171,11 +168,6 @@ class JavaCenterLossTest {
         return cases;
     }
 
-    private static double maxAbs(double[] a) {
-        double m = 0;
-        for (double v : a) m = Math.max(m, Math.abs(v));
-        return m;
-    }
 
     private static void assertNear(double[] expected, float[] actual, double relTol, String what) {
         assertEquals(expected.length, actual.length, what + ": length");

@@ -1,5 +1,9 @@
 package org.culoss.internal;
 
+import static org.culoss.testing.TestArrays.direct;
+import static org.culoss.testing.TestArrays.maxAbs;
+import static org.culoss.testing.TestArrays.nanFilled;
+import static org.culoss.testing.TestArrays.toDouble;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -85,9 +89,9 @@ class JavaSmoothL1Test {
     }
 
     static Result run(Case k, boolean forward, boolean backward, int threads) {
-        FloatBuffer loss = forward ? JavaSigmoidFocalTest.nanFilled(k.reduction == Reduction.NONE ? k.count() : 1) : null;
-        FloatBuffer grad = backward ? JavaSigmoidFocalTest.nanFilled(k.count()) : null;
-        JavaSmoothL1.run(k.huber, JavaSigmoidFocalTest.direct(k.x), FloatBuffer.wrap(k.t), k.count(), k.option,
+        FloatBuffer loss = forward ? nanFilled(k.reduction == Reduction.NONE ? k.count() : 1) : null;
+        FloatBuffer grad = backward ? nanFilled(k.count()) : null;
+        JavaSmoothL1.run(k.huber, direct(k.x), FloatBuffer.wrap(k.t), k.count(), k.option,
                 k.reduction, k.gradOut == null ? null : FloatBuffer.wrap(k.gradOut), loss, grad, threads);
         return new Result(loss == null ? null : loss.array(), grad == null ? null : grad.array());
     }
@@ -127,17 +131,17 @@ class JavaSmoothL1Test {
     void matchesTheFloat64Reference(int count) {
         Random rnd = new Random(count);
         for (Case k : allOptions(rnd, count)) {
-            double[] x = JavaSigmoidFocalTest.toDouble(k.x);
+            double[] x = toDouble(k.x);
             Result fused = run(k, true, true, 1);
             double[] loss = refLoss(k, x);
-            double ltol = 1e-5 * JavaSigmoidFocalTest.maxAbs(loss) + 1e-12;
+            double ltol = 1e-5 * maxAbs(loss) + 1e-12;
             for (int i = 0; i < loss.length; i++) {
                 assertEquals(loss[i], fused.loss()[i], ltol, k + " loss " + i);
             }
             // The reference takes d = x - t in double, the kernel in float, as PyTorch does: compare
             // with the float difference's gradient, which decides the branch.
             double[] grad = refGrad(k, floatDifferences(k));
-            double gtol = 1e-6 * JavaSigmoidFocalTest.maxAbs(grad) + 1e-12;
+            double gtol = 1e-6 * maxAbs(grad) + 1e-12;
             for (int i = 0; i < grad.length; i++) {
                 assertEquals(grad[i], fused.grad()[i], gtol, k + " grad " + i);
             }
@@ -158,7 +162,7 @@ class JavaSmoothL1Test {
         Random rnd = new Random(7);
         double h = 1e-6;
         for (Case k : allOptions(rnd, 8)) {
-            double[] x = JavaSigmoidFocalTest.toDouble(k.x);
+            double[] x = toDouble(k.x);
             // Move every element at least 1e-3 away from d = 0 and |d| = option: the loss is smooth there.
             for (int i = 0; i < x.length; i++) {
                 double d = x[i] - k.t[i];
@@ -180,7 +184,7 @@ class JavaSmoothL1Test {
                 numeric[i] = (up - down) / (2 * h);
             }
             float[] grad = run(k, false, true, 1).grad();
-            double scale = JavaSigmoidFocalTest.maxAbs(analytic) + 1e-9;
+            double scale = maxAbs(analytic) + 1e-9;
             for (int i = 0; i < x.length; i++) {
                 assertEquals(numeric[i], analytic[i], 1e-6 * scale, k + " reference, element " + i);
                 assertEquals(numeric[i], grad[i], 1e-4 * scale, k + " kernel, element " + i);

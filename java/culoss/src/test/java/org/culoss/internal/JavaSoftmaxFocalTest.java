@@ -1,5 +1,9 @@
 package org.culoss.internal;
 
+import static org.culoss.testing.TestArrays.direct;
+import static org.culoss.testing.TestArrays.maxAbs;
+import static org.culoss.testing.TestArrays.nanFilled;
+import static org.culoss.testing.TestArrays.toDouble;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -169,35 +173,11 @@ class JavaSoftmaxFocalTest {
         return grad;
     }
 
-    private static double[] toDouble(float[] a) {
-        double[] d = new double[a.length];
-        for (int i = 0; i < a.length; i++) {
-            d[i] = a[i];
-        }
-        return d;
-    }
 
-    private static double maxAbs(double[] a) {
-        double m = 0;
-        for (double v : a) {
-            m = Math.max(m, Math.abs(v));
-        }
-        return m;
-    }
 
     // ---- running the kernel ----
 
-    private static FloatBuffer direct(float[] a) {
-        FloatBuffer b = ByteBuffer.allocateDirect(4 * a.length).order(ByteOrder.nativeOrder()).asFloatBuffer();
-        b.put(0, a);
-        return b;
-    }
 
-    private static FloatBuffer nanFilled(int length) {
-        float[] a = new float[length];
-        Arrays.fill(a, Float.NaN);
-        return FloatBuffer.wrap(a);
-    }
 
     private static Result run(Case k, boolean forward, boolean backward, int threads) {
         FloatBuffer loss = forward ? nanFilled(k.reduction == Reduction.NONE ? k.n : 1) : null;

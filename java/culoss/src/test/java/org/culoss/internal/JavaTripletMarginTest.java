@@ -1,5 +1,9 @@
 package org.culoss.internal;
 
+import static org.culoss.testing.TestArrays.direct;
+import static org.culoss.testing.TestArrays.maxAbs;
+import static org.culoss.testing.TestArrays.nanFilled;
+import static org.culoss.testing.TestArrays.toDouble;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -153,31 +157,11 @@ class JavaTripletMarginTest {
         return g;
     }
 
-    private static double[] toDouble(float[] x) {
-        double[] out = new double[x.length];
-        for (int i = 0; i < x.length; i++) out[i] = x[i];
-        return out;
-    }
 
-    private static double maxAbs(double[]... arrays) {
-        double m = 0;
-        for (double[] a : arrays) for (double v : a) m = Math.max(m, Math.abs(v));
-        return m;
-    }
 
     // ---- running the kernel ----
 
-    private static FloatBuffer direct(float[] a) {
-        FloatBuffer b = ByteBuffer.allocateDirect(4 * Math.max(1, a.length)).order(ByteOrder.nativeOrder()).asFloatBuffer();
-        b.put(0, a);
-        return b;
-    }
 
-    private static FloatBuffer nanFilled(int length) {
-        float[] a = new float[length];
-        Arrays.fill(a, Float.NaN);
-        return FloatBuffer.wrap(a);
-    }
 
     private static float[] arrayOrNull(FloatBuffer b) {
         return b == null ? null : b.array();

@@ -1,7 +1,9 @@
-package org.culoss;
+package org.culoss.testing;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.culoss.Backend;
+import org.culoss.Culoss;
 import org.culoss.internal.NativeLoader;
 
 /**
@@ -9,10 +11,10 @@ import org.culoss.internal.NativeLoader;
  * default surefire run, emulated in the second one) when it is usable. A GPU test on a machine
  * without one is reported skipped with the reason, not passed.
  */
-final class BackendsUnderTest {
+public final class BackendsUnderTest {
     private BackendsUnderTest() {}
 
-    static List<Backend> all() {
+    public static List<Backend> all() {
         List<Backend> out = new ArrayList<>();
         out.add(Culoss.java());
         Backend nat = nativeOrNull();
@@ -21,14 +23,14 @@ final class BackendsUnderTest {
     }
 
     /** The native backend of this JVM, or null (cuda without a GPU, or -Dculoss.skipNative). */
-    static Backend nativeOrNull() {
+    public static Backend nativeOrNull() {
         if (Boolean.getBoolean("culoss.skipNative")) return null;
         String kind = NativeLoader.kind();
         return Culoss.isAvailable(kind) ? Culoss.backend(kind) : null;
     }
 
     /** Why this JVM has no native backend under test. */
-    static String whyNoNative() {
+    public static String whyNoNative() {
         if (Boolean.getBoolean("culoss.skipNative")) return "built with -Dculoss.skipNative";
         String kind = NativeLoader.kind();
         Throwable cause = Culoss.unavailabilityCause(kind);

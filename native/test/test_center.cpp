@@ -622,5 +622,5 @@ int main() {
     test_deterministic(t);
     test_reference_cases(t);
     test_far_centers(t);
-    return t.finish("center_loss");
+    return t.finish("center");
 }
