@@ -1,5 +1,6 @@
 package org.culoss;
 
+import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.bytedeco.javacpp.FloatPointer;
@@ -24,6 +25,8 @@ public final class DeviceBuffer implements AutoCloseable {
     // Number of calls in flight plus one while open (zstd-jni's AutoCloseBase idea).
     private final AtomicInteger references = new AtomicInteger(1);
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** The java backend's view of this memory, made on first use (a JNI call) and kept. */
+    private ByteBuffer hostView;
 
     private DeviceBuffer(Backend backend, long address, long bytes, long stream, boolean owned) {
         this.backend = backend;
@@ -129,6 +132,19 @@ public final class DeviceBuffer implements AutoCloseable {
             if (n <= 0 || closed.get()) throw new IllegalStateException("the buffer is closed");
             if (references.compareAndSet(n, n + 1)) return;
         }
+    }
+
+    /**
+     * This memory as a native-order buffer, for the java backend whose "device" memory is host
+     * memory: made once, so that a call views it without a JNI call. Use it only while acquired.
+     */
+    ByteBuffer hostView() {
+        ByteBuffer v = hostView;
+        if (v == null) {
+            v = OffHeap.bytes(address, bytes);
+            hostView = v;  // a race makes two equal views: either serves
+        }
+        return v;
     }
 
     /** {@link #acquire}, then the address: a call holds the buffer while it uses the address. */

@@ -1,5 +1,8 @@
 package org.culoss;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
 /** Pure Java, multi-threaded over rows; its "device" memory is off-heap host memory. */
 final class JavaBackend extends Backend {
     private final int threads;
@@ -42,15 +45,25 @@ final class JavaBackend extends Backend {
         return op.javaKernel.run(loss, call, threads) >= 0;
     }
 
-    /** Backend memory is host memory here: the kernels read it through NIO views. */
+    /**
+     * Backend memory is host memory here: the kernels read it through NIO views, cut from each
+     * buffer's view made once ({@link DeviceBuffer#hostView}) rather than by a JNI call per call.
+     */
     @Override
     <L extends LossFunction> void runDevice(Op<L> op, L loss, Call call) {
         checkIndexable(op, call);
         for (Operand o : op.operands) {
-            long address = call.address[o.slot];
-            if (address == 0) continue;  // absent, or the loss's table (its array is in the call)
-            long extent = call.extent[o.slot];
-            call.host[o.slot] = o.dtype == DType.INT32 ? OffHeap.ints(address, extent) : OffHeap.floats(address, extent);
+            DeviceBuffer b = call.device[o.slot];
+            if (b == null) continue;  // absent, or the loss's table (its array is in the call)
+            int extent = (int) call.extent[o.slot];
+            if (b.bytes() > Integer.MAX_VALUE) {  // past what one ByteBuffer spans: a view in elements
+                call.host[o.slot] = o.dtype == DType.INT32 ? OffHeap.ints(call.address[o.slot], extent)
+                        : OffHeap.floats(call.address[o.slot], extent);
+                continue;
+            }
+            ByteBuffer bytes = b.hostView().duplicate().order(ByteOrder.nativeOrder());
+            call.host[o.slot] = o.dtype == DType.INT32 ? bytes.asIntBuffer().limit(extent)
+                    : bytes.asFloatBuffer().limit(extent);
         }
         if (op.javaKernel.run(loss, call, threads) >= 0 && call.errorWord != 0) ErrorWord.setBadTarget(call.errorWord);
     }

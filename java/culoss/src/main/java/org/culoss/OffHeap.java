@@ -1,8 +1,11 @@
 package org.culoss;
 
 import java.nio.Buffer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Pointer;
@@ -16,6 +19,12 @@ final class OffHeap {
         Pointer p = direct instanceof FloatBuffer ? new FloatPointer((FloatBuffer) direct)
                 : new IntPointer((IntBuffer) direct);
         return p.address() + p.position() * p.sizeof();
+    }
+
+    /** {@code bytes} bytes at {@code address}, native order (at most 2^31 - 1 of them). */
+    static ByteBuffer bytes(long address, long bytes) {
+        if (bytes == 0) return ByteBuffer.allocate(0).order(ByteOrder.nativeOrder());
+        return new BytePointer(at(address)).capacity(bytes).limit(bytes).asByteBuffer().order(ByteOrder.nativeOrder());
     }
 
     static FloatBuffer floats(long address, long count) {
