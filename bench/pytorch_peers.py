@@ -12,6 +12,7 @@ Shapes and defaults (alpha, gamma, beta, margin, lambda, ...) are the ones of cu
 """
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -19,15 +20,11 @@ import time
 import torch
 import torch.nn.functional as F
 
-SHAPES = {
-    "softmax_cross_entropy": ["4096x10", "4096x1000", "512x32000", "64x131072"],
-    "softmax_focal": ["4096x10", "4096x1000", "512x32000", "64x131072"],
-    "sigmoid_focal": ["4096x10", "4096x1000", "512x32000", "64x131072"],
-    "smooth_l1": ["16777216"],
-    "huber": ["16777216"],
-    "triplet_margin": ["4096x512"],
-    "center": ["4096x512x10000"],
-}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import losses  # noqa: E402
+
+# Each loss's benchmark shapes, as its declaration gives them (./culoss losses --json).
+SHAPES = losses.bench_shapes()
 
 
 def dims(shape):
@@ -184,12 +181,12 @@ def main():
     ap.add_argument("--rotate-bytes", type=float, default=200e6,
                     help="cuda: keep this many bytes of copies in rotation (default: 200 MB, past the L2)")
     a = ap.parse_args()
-    losses = list(BUILDERS) if a.loss == "all" else a.loss.split(",")
+    names = [n for n in SHAPES if n in BUILDERS] if a.loss == "all" else a.loss.split(",")
     threads = [int(t) for t in a.threads.split(",")] if a.threads else [torch.get_num_threads()]
     if a.device == "cuda":
         threads = [None]
     backend = f"pytorch-{torch.__version__.split('+')[0]}-{a.device}"
-    for loss in losses:
+    for loss in names:
         if loss not in BUILDERS:
             sys.exit(f"unknown loss {loss}; known: {', '.join(BUILDERS)}")
         for shape in (a.shape.split(",") if a.shape else SHAPES[loss]):

@@ -54,6 +54,8 @@ for test_bin in "${tests[@]}"; do
 done
 
 carry=build/gpu-carry
+# The benchmark scripts read the declared losses' workloads from the carried listing (no JVM here).
+[ -f "$carry/losses.json" ] && export CULOSS_LOSSES_JSON="$carry/losses.json"
 if [ -x "$carry/jre/bin/java" ]; then
   # The carried jar holds the libculoss.so built here (sm_80, sm_90 and PTX).
   cp_all="$carry/test-classes:$(ls "$carry"/lib/*.jar | tr '\n' ':')"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepares what ci/gpu-check.sh needs on the lent GPU machine, which has nvcc, CMake and PyTorch
 # but no Java and no network: a jlink'ed JRE, the library jar, JavaCPP's jars, the compiled tests
-# and JUnit's console launcher, under build/gpu-carry (about 50 MiB). Pass build/gpu-carry as carry.
+# and JUnit's console launcher, and the loss listing the benchmark scripts read, under build/gpu-carry (about 50 MiB). Pass build/gpu-carry as carry.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=build/gpu-carry
@@ -12,6 +12,7 @@ mvn -B -q -ntp dependency:copy -Dartifact=org.junit.platform:junit-platform-cons
 cp java/culoss/target/culoss-*.jar "$out/lib/"
 rm -f "$out"/lib/culoss-*-tests.jar
 cp -r java/culoss/target/test-classes "$out/test-classes"
+./culoss losses --json > "$out/losses.json"  # the benchmark scripts' workloads (no JVM runs them there)
 jlink --add-modules java.base,java.logging,java.management,jdk.unsupported,java.xml,java.desktop \
   --strip-debug --no-man-pages --no-header-files --compress=2 --output "$out/jre"
 du -sh "$out"

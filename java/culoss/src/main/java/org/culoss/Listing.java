@@ -20,7 +20,13 @@ final class Listing {
                         .append(quote(p.kind.name().toLowerCase())).append(", \"default\": ").append(quote(p.fallback))
                         .append(", \"nullable\": ").append(p.onNull != null).append('}');
             }
-            j.append("],\n   \"inputs\": ").append(list(Declarations.inputs(d.name())));
+            j.append("],\n   \"bench\": {\"shapes\": ").append(list(d.benchShapes)).append(", \"params\": {");
+            int p = 0;
+            for (var e : d.benchParams.entrySet()) {
+                j.append(p++ == 0 ? "" : ", ").append(quote(e.getKey())).append(": ").append(quote(String.valueOf(e.getValue())));
+            }
+            j.append("}}");
+            j.append(",\n   \"inputs\": ").append(list(Declarations.inputs(d.name())));
             j.append(", \"outputs\": ").append(list(Declarations.requiredOutputs(d.name())));
             j.append(",\n   \"operations\": [");
             List<Op<?>> ops = new ArrayList<>();
