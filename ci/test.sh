@@ -30,7 +30,7 @@ cmake --build build/tsan -j"$jobs"
 step "./culoss info"
 ./culoss info
 
-step "./culoss verify, java backend, every layout (arrays, heap buffers, unaligned direct buffers, backend memory)"
+step "./culoss verify, java backend, every layout (arrays, heap buffers, unaligned and byte-swapped direct buffers, backend memory)"
 ./culoss verify conformance --backend java --layout all
 
 step "./culoss verify, emulated backend, every layout"

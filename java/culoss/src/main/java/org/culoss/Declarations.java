@@ -53,6 +53,8 @@ public final class Declarations {
         HEAP_POSITION,
         /** Direct buffers one float past 16-byte alignment. */
         DIRECT_UNALIGNED,
+        /** Direct buffers in the other byte order (ByteBuffer's default, big-endian). */
+        DIRECT_SWAPPED,
         /** Backend memory ({@link DeviceBuffer}s), queued and read back. */
         DEVICE
     }

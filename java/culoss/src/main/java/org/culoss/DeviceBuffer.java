@@ -28,12 +28,20 @@ public final class DeviceBuffer implements AutoCloseable {
     /** The java backend's view of this memory, made on first use (a JNI call) and kept. */
     private ByteBuffer hostView;
 
+    /** The buffer a view made by {@link #onStream} shares its memory and its lifetime with, or null. */
+    private final DeviceBuffer owner;
+
     private DeviceBuffer(Backend backend, long address, long bytes, long stream, boolean owned) {
+        this(backend, address, bytes, stream, owned, null);
+    }
+
+    private DeviceBuffer(Backend backend, long address, long bytes, long stream, boolean owned, DeviceBuffer owner) {
         this.backend = backend;
         this.address = address;
         this.bytes = bytes;
         this.stream = stream;
         this.owned = owned;
+        this.owner = owner;
     }
 
     static DeviceBuffer allocate(Backend backend, long bytes) {
@@ -52,9 +60,14 @@ public final class DeviceBuffer implements AutoCloseable {
         return new DeviceBuffer(backend, address, bytes, stream, false);
     }
 
-    /** The same memory, not owned, queued on another stream. */
+    /**
+     * The same memory on another stream: a view that lives no longer than this buffer. Once this
+     * buffer is closed, the view refuses every use; while a call holds the view, this buffer's
+     * memory stays until the call is done.
+     */
     public DeviceBuffer onStream(long stream) {
-        return new DeviceBuffer(backend, address(), bytes, stream, false);
+        DeviceBuffer root = owner != null ? owner : this;
+        return new DeviceBuffer(backend, address(), bytes, stream, false, root);
     }
 
     public Backend backend() {
@@ -63,8 +76,13 @@ public final class DeviceBuffer implements AutoCloseable {
 
     /** The address, for passing to other native code. Throws once closed. */
     public long address() {
-        if (closed.get()) throw new IllegalStateException("the buffer is closed");
+        if (isClosed()) throw new IllegalStateException("the buffer is closed");
         return address;
+    }
+
+    /** Closed, or a view whose owner is closed: its memory may be gone. */
+    boolean isClosed() {
+        return closed.get() || (owner != null && owner.closed.get());
     }
 
     public long bytes() {
@@ -77,6 +95,7 @@ public final class DeviceBuffer implements AutoCloseable {
 
     /** Copies {@code src} to the start of this buffer and waits for the copy. */
     public void copyFrom(float[] src) {
+        Checks.notNull(src, "src");
         checkFits((long) src.length * Float.BYTES, "src");
         try (FloatPointer host = new FloatPointer(src)) {
             copyHost(host.address(), (long) src.length * Float.BYTES, 0);
@@ -84,6 +103,7 @@ public final class DeviceBuffer implements AutoCloseable {
     }
 
     public void copyFrom(int[] src) {
+        Checks.notNull(src, "src");
         checkFits((long) src.length * Integer.BYTES, "src");
         try (IntPointer host = new IntPointer(src)) {
             copyHost(host.address(), (long) src.length * Integer.BYTES, 0);
@@ -92,6 +112,7 @@ public final class DeviceBuffer implements AutoCloseable {
 
     /** Copies the start of this buffer into {@code dst}, after the work queued on its stream. */
     public void copyTo(float[] dst) {
+        Checks.notNull(dst, "dst");
         checkFits((long) dst.length * Float.BYTES, "dst");
         try (FloatPointer host = new FloatPointer(dst.length)) {
             copyHost(host.address(), (long) dst.length * Float.BYTES, 1);
@@ -100,6 +121,7 @@ public final class DeviceBuffer implements AutoCloseable {
     }
 
     public void copyTo(int[] dst) {
+        Checks.notNull(dst, "dst");
         checkFits((long) dst.length * Integer.BYTES, "dst");
         try (IntPointer host = new IntPointer(dst.length)) {
             copyHost(host.address(), (long) dst.length * Integer.BYTES, 1);
@@ -127,6 +149,11 @@ public final class DeviceBuffer implements AutoCloseable {
 
     /** Marks the buffer in use by a call; throws if it is closed. */
     void acquire() {
+        if (owner != null) {  // a view: the owner's count keeps the memory
+            if (closed.get()) throw new IllegalStateException("the buffer is closed");
+            owner.acquire();
+            return;
+        }
         while (true) {
             int n = references.get();
             if (n <= 0 || closed.get()) throw new IllegalStateException("the buffer is closed");
@@ -154,13 +181,18 @@ public final class DeviceBuffer implements AutoCloseable {
     }
 
     void release() {
+        if (owner != null) {
+            owner.release();
+            return;
+        }
         if (references.decrementAndGet() == 0 && owned) backend.free(address);
     }
 
     @Override
     public void close() {
-        // The open mark is dropped once; a call still in flight frees on its release.
-        if (!closed.getAndSet(true)) release();
+        // The open mark is dropped once; a call still in flight frees on its release. A view holds
+        // no mark of its own: closing it only refuses its later use.
+        if (!closed.getAndSet(true) && owner == null) release();
     }
 
     @Override

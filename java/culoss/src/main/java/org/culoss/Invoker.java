@@ -79,10 +79,12 @@ final class Invoker {
                     if (!o.optional) throw new IllegalArgumentException(o.name + " is null");
                     continue;
                 }
+                if (b.isClosed()) throw new IllegalStateException(o.name + " is closed");
                 Checks.device(b, backend, call.extent[o.slot] * o.dtype.bytes, o.name);
             }
             call.mode = mode(op, call);
             long needed = workspaceNeed(op, loss, call);
+            if (workspace != null && workspace.isClosed()) throw new IllegalStateException("workspace is closed");
             if (workspace != null || needed > 0) Checks.device(workspace, backend, needed, "workspace");
             for (; held < call.device.length; held++) {
                 if (call.device[held] != null) call.address[held] = call.device[held].acquireAddress();

@@ -9,7 +9,8 @@ import java.util.List;
 
 /**
  * Where a reference case puts its tensors ({@link Declarations.Layout}): the caller's arrays, heap
- * buffers used from a position, direct buffers one float off 16-byte alignment, or backend memory.
+ * buffers used from a position, direct buffers one float off 16-byte alignment, direct buffers in
+ * the other byte order, or backend memory.
  * {@link #run} calls the operation the way that layout reaches it and copies every output back
  * into its array, so that each layout is compared with the same expected values.
  */
@@ -39,6 +40,7 @@ final class Placement implements AutoCloseable {
                 }
                 case DIRECT_UNALIGNED -> call.host[o.slot] = direct(v.length).asIntBuffer().position(1).slice().put(v)
                         .clear();
+                case DIRECT_SWAPPED -> call.host[o.slot] = swapped(v.length).asIntBuffer().put(v).clear();
                 case DEVICE -> {
                     DeviceBuffer b = allocate(backend.allocateInts(v.length));
                     b.copyFrom(v);
@@ -52,6 +54,7 @@ final class Placement implements AutoCloseable {
             case ARRAYS -> call.host[o.slot] = FloatBuffer.wrap(v);
             case HEAP_POSITION -> call.host[o.slot] = heap(v);
             case DIRECT_UNALIGNED -> call.host[o.slot] = unaligned(v.length).put(v).clear();
+            case DIRECT_SWAPPED -> call.host[o.slot] = swapped(v.length).asFloatBuffer().put(v).clear();
             case DEVICE -> {
                 DeviceBuffer b = allocate(backend.allocateFloats(v.length));
                 b.copyFrom(v);
@@ -69,8 +72,9 @@ final class Placement implements AutoCloseable {
                 call.host[o.slot] = b;
                 readBacks.add(() -> b.duplicate().get(values));
             }
-            case DIRECT_UNALIGNED -> {
-                FloatBuffer b = unaligned(values.length).put(values).clear();
+            case DIRECT_UNALIGNED, DIRECT_SWAPPED -> {
+                FloatBuffer b = (layout == Declarations.Layout.DIRECT_UNALIGNED ? unaligned(values.length)
+                        : swapped(values.length).asFloatBuffer()).put(values).clear();
                 call.host[o.slot] = b;
                 readBacks.add(() -> b.duplicate().clear().get(values));
             }
@@ -118,6 +122,13 @@ final class Placement implements AutoCloseable {
     /** {@code count} floats from one float past a direct buffer's start: 4- but not 16-byte aligned. */
     private static FloatBuffer unaligned(int count) {
         return direct(count).asFloatBuffer().position(1).slice();
+    }
+
+    /** A direct buffer in the byte order the platform does not use (big-endian on x86 and ARM). */
+    private static ByteBuffer swapped(int count) {
+        ByteOrder other = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN ? ByteOrder.BIG_ENDIAN
+                : ByteOrder.LITTLE_ENDIAN;
+        return ByteBuffer.allocateDirect(Float.BYTES * Math.max(count, 1)).order(other);
     }
 
     private static ByteBuffer direct(int count) {

@@ -1,6 +1,7 @@
 package org.culoss;
 
 import java.nio.Buffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.util.ArrayList;
@@ -56,11 +57,14 @@ final class Staging implements AutoCloseable {
 
     private long stage(Buffer buffer, long count, boolean output) {
         if (count == 0) return scratch(16);
-        if (hostIsDevice && buffer.isDirect() && !buffer.isReadOnly()) return OffHeap.address(buffer);
+        // A direct buffer in the platform's byte order is the kernels' layout already; one in the
+        // other order (ByteBuffer's default, big-endian) is copied through its values.
+        boolean raw = buffer.isDirect() && nativeOrder(buffer);
+        if (hostIsDevice && raw && !buffer.isReadOnly()) return OffHeap.address(buffer);
         long bytes = count * 4;
         final Pointer host;
         final long hostAddress;
-        if (buffer.isDirect()) {
+        if (raw) {
             host = null;
             hostAddress = OffHeap.address(buffer);
         } else {
@@ -101,6 +105,11 @@ final class Staging implements AutoCloseable {
     public void close() {
         for (long a : allocations) backend.free(a);
         for (Pointer p : hostCopies) p.close();
+    }
+
+    private static boolean nativeOrder(Buffer buffer) {
+        ByteOrder order = buffer instanceof FloatBuffer ? ((FloatBuffer) buffer).order() : ((IntBuffer) buffer).order();
+        return order == ByteOrder.nativeOrder();
     }
 
     private static FloatPointer copyOf(FloatBuffer buffer, long count) {

@@ -85,12 +85,13 @@ public final class Verifier {
         }
     }
 
-    /** The layouts by the names {@code --layout} takes: arrays, heap, direct, device. */
+    /** The layouts by the names {@code --layout} takes: arrays, heap, direct, swapped, device. */
     public static String layoutName(Layout layout) {
         return switch (layout) {
             case ARRAYS -> "arrays";
             case HEAP_POSITION -> "heap";
             case DIRECT_UNALIGNED -> "direct";
+            case DIRECT_SWAPPED -> "swapped";
             case DEVICE -> "device";
         };
     }

@@ -40,7 +40,8 @@ final class VerifyCommand implements Callable<Integer> {
 
     @Option(names = "--layout", paramLabel = "LAYOUT", defaultValue = "arrays",
             description = "Where the tensors live: arrays, heap (buffers from a position), direct (unaligned direct "
-                    + "buffers), device (backend memory), or all of them, comma-separated (default: ${DEFAULT-VALUE}).")
+                    + "buffers), swapped (direct buffers in the other byte order), device (backend memory), or all of "
+                    + "them, comma-separated (default: ${DEFAULT-VALUE}).")
     String layoutNames;
 
     @Option(names = "--throughput", negatable = true, defaultValue = "true", fallbackValue = "true",
@@ -72,7 +73,7 @@ final class VerifyCommand implements Callable<Integer> {
                 }
             }
             if (!found) {
-                err.println("culoss verify: --layout " + name + " is not arrays, heap, direct, device or all");
+                err.println("culoss verify: --layout " + name + " is not arrays, heap, direct, swapped, device or all");
                 return 2;
             }
         }
