@@ -100,7 +100,11 @@ public final class CenterLoss extends LossFunction {
             .javaKernel((l, c, threads) -> JavaCenterLoss.run(c.floats(FEATURES), c.ints(LABELS), c.floats(CENTERS),
                     c.intSize(N), c.intSize(D), c.intSize(C), l.lambda, l.reduction, c.floats(GRAD_OUTPUT),
                     c.floats(LOSS), c.floats(GRAD_FEATURES), c.floats(GRAD_CENTERS), threads))
-            .build();
+            .build()
+            .requireSize("n", N).requireSize("d", D).requireSize("c", C)
+            .requireSlot("features", FEATURES).requireSlot("labels", LABELS).requireSlot("centers", CENTERS)
+            .requireSlot("gradOutput", GRAD_OUTPUT).requireSlot("loss", LOSS).requireSlot("gradFeatures", GRAD_FEATURES)
+            .requireSlot("gradCenters", GRAD_CENTERS);
 
     /** The center update: the centers are read and written in place. */
     static final Op<CenterLoss> UPDATE = Op.<CenterLoss>single("center", "update", "culossCenterLossUpdateCenters",
@@ -118,7 +122,9 @@ public final class CenterLoss extends LossFunction {
                     c.workspaceBytes, c.errorWord, c.stream), QUERY)
             .javaKernel((l, c, threads) -> JavaCenterLoss.updateCenters(c.floats(FEATURES), c.ints(LABELS),
                     c.floats(CENTERS), c.intSize(N), c.intSize(D), c.intSize(C), l.alpha, threads))
-            .build();
+            .build()
+            .requireSize("n", N).requireSize("d", D).requireSize("c", C)
+            .requireSlot("features", FEATURES).requireSlot("labels", LABELS).requireSlot("centers", CENTERS);
     static final LossDeclaration<Builder> DECLARATION = LossDeclaration.of(OP, Builder::new, Builder::backend,
                     Builder::build)
             .param(Param.number("lambda", "1", Builder::lambda))

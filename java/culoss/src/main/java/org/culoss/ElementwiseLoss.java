@@ -55,7 +55,10 @@ abstract class ElementwiseLoss<R> extends LossFunction {
                 .grad(grad, "count", x, t, "gradOutput")
                 .nativeKernel(kernel, query)
                 .javaKernel(javaKernel)
-                .build();
+                .build()
+                .requireSize("count", COUNT)
+                .requireSlot(x, X).requireSlot(t, T).requireSlot("gradOutput", GRAD_OUTPUT).requireSlot("loss", LOSS)
+                .requireSlot(grad, GRAD);
     }
 
     abstract R result(float[] loss, float[] grad);

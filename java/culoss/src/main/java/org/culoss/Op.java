@@ -105,6 +105,26 @@ final class Op<L extends LossFunction> {
         throw new IllegalStateException(this.name + " declares no tensor " + name);
     }
 
+    /**
+     * Checks, once when the loss class loads, that the slot constant its kernels read for
+     * {@code name} is the slot the declaration gave it: a reordered declaration fails at once,
+     * not as a kernel reading the wrong tensor.
+     */
+    Op<L> requireSlot(String name, int slot) {
+        if (slot(name) != slot) {
+            throw new IllegalStateException(this.name + "." + name + " is slot " + slot(name) + ", read as " + slot);
+        }
+        return this;
+    }
+
+    /** As {@link #requireSlot}, for a size. */
+    Op<L> requireSize(String name, int index) {
+        if (size(name) != index) {
+            throw new IllegalStateException(this.name + " size " + name + " is " + size(name) + ", read as " + index);
+        }
+        return this;
+    }
+
     int size(String name) {
         int i = sizeNames.indexOf(name);
         if (i < 0) throw new IllegalStateException(this.name + " declares no size " + name);

@@ -53,7 +53,10 @@ abstract class RowSoftmaxLoss<R> extends LossFunction {
                 .stridedGrad("gradLogits", "n*c", "gradStride", "logits")
                 .nativeKernel(kernel, query)
                 .javaKernel(javaKernel)
-                .build();
+                .build()
+                .requireSize("n", N).requireSize("c", C)
+                .requireSlot("logits", LOGITS).requireSlot("targets", TARGETS).requireSlot(table, TABLE)
+                .requireSlot("gradOutput", GRAD_OUTPUT).requireSlot("loss", LOSS).requireSlot("gradLogits", GRAD);
     }
 
     abstract R result(float[] loss, float[] gradLogits);

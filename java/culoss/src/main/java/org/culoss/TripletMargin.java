@@ -83,7 +83,11 @@ public final class TripletMargin extends LossFunction {
                         threads);
                 return -1;
             })
-            .build();
+            .build()
+            .requireSize("n", N).requireSize("d", D)
+            .requireSlot("anchor", ANCHOR).requireSlot("positive", POSITIVE).requireSlot("negative", NEGATIVE)
+            .requireSlot("gradOutput", GRAD_OUTPUT).requireSlot("loss", LOSS).requireSlot("gradAnchor", GRAD_ANCHOR)
+            .requireSlot("gradPositive", GRAD_POSITIVE).requireSlot("gradNegative", GRAD_NEGATIVE);
     static final LossDeclaration<Builder> DECLARATION = LossDeclaration.of(OP, Builder::new, Builder::backend,
                     Builder::build)
             .param(Param.number("margin", "1", Builder::margin))
