@@ -304,4 +304,25 @@ class ElementwiseParityTest {
             }
         }
     }
+
+    /** Huber with an infinite delta is the quadratic loss everywhere, as PyTorch gives it (java gave NaN). */
+    @Test
+    void huberWithAnInfiniteDeltaIsQuadraticOnEveryBackend() {
+        float[] x = {3f, -2f, 0.5f, 1e3f};
+        float[] t = {0f, 1f, 0.5f, -1e3f};
+        float[] loss = new float[x.length];
+        float[] grad = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            double d = (double) x[i] - t[i];
+            loss[i] = (float) (0.5 * d * d);
+            grad[i] = (float) d;
+        }
+        for (Backend b : BackendsUnderTest.all()) {
+            try (Huber h = Huber.builder().backend(b).reduction(Reduction.NONE).delta(Float.POSITIVE_INFINITY).build()) {
+                Huber.Result r = h.forwardBackward(x, t);
+                assertClose(loss, r.loss(), b + ": loss");
+                assertClose(grad, r.gradInput(), b + ": gradient");
+            }
+        }
+    }
 }

@@ -76,7 +76,9 @@ public final class JavaSmoothL1 {
                 for (int j = 0; j < n; j++) {
                     float z = Math.abs(d[j]);
                     float zc = Math.min(z, delta);
-                    out[j] = 0.5f * zc * zc + delta * (z - zc);
+                    // zc (z - zc / 2): 0.5 z z below delta, PyTorch's delta (z - 0.5 delta) above it,
+                    // and no inf * 0 when delta is infinite (0.5 zc zc + delta (z - zc) was NaN there).
+                    out[j] = zc * (z - 0.5f * zc);
                 }
             } else if (option == 0f) {
                 for (int j = 0; j < n; j++) {
