@@ -14,15 +14,8 @@ import java.util.Set;
  * typed loss classes; this view follows their declarations and may change with them.
  */
 public final class Declarations {
-    /** Every loss, in the order the listing gives them. */
-    private static final List<LossDeclaration<?>> ALL = List.of(
-            SoftmaxCrossEntropy.DECLARATION,
-            SoftmaxFocal.DECLARATION,
-            SigmoidFocal.DECLARATION,
-            SmoothL1.DECLARATION,
-            Huber.DECLARATION,
-            TripletMargin.DECLARATION,
-            CenterLoss.DECLARATION);
+    /** Every loss: each class of this package with a {@code DECLARATION}, listed at build time. */
+    private static final List<LossDeclaration<?>> ALL = DeclaredLosses.ALL;
 
     private Declarations() {}
 
