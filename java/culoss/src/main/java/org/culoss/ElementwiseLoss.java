@@ -1,6 +1,8 @@
 package org.culoss;
 
 import java.nio.FloatBuffer;
+import java.util.function.Function;
+import org.culoss.internal.ElementwiseChunks;
 
 /**
  * What the elementwise losses ({@link SigmoidFocal}, {@link SmoothL1}, {@link Huber}) share: two
@@ -29,23 +31,33 @@ abstract class ElementwiseLoss<R> extends LossFunction {
     private final String xName;
     private final String tName;
     private final String gradName;
+    /** The values of the loss's float parameters, in the order its C functions take them. */
+    private final float[] nativeParams;
+    /** Bound on the first native call (a benign race: each thread binds equal handles). */
+    private ElementwiseEntryPoints entryPoints;
 
-    ElementwiseLoss(Backend backend, Reduction reduction, Op<?> op) {
+    ElementwiseLoss(Backend backend, Reduction reduction, Op<?> op, float... nativeParams) {
         super(backend, reduction, null);
         this.op = op;
+        this.nativeParams = nativeParams.clone();
         this.xName = op.operands.get(X).name;
         this.tName = op.operands.get(T).name;
         this.gradName = op.operands.get(GRAD).name;
+    }
+
+    private ElementwiseEntryPoints entryPoints() {
+        ElementwiseEntryPoints e = entryPoints;
+        return e != null ? e : (entryPoints = ElementwiseEntryPoints.of(op.nativeName, nativeParams, reduction));
     }
 
     /**
      * The declaration of an elementwise loss: two inputs of {@code count} floats, the gradient
      * with respect to the first, and the C API's aliasing rule (an output may be exactly an input
      * or a NONE upstream gradient of its length). {@code probabilities}: the targets are in [0, 1].
+     * The C functions are those named {@code nativeName...} ({@link ElementwiseEntryPoints}).
      */
     static <L extends ElementwiseLoss<?>> Op<L> declare(String loss, String nativeName, String x, String t,
-            boolean probabilities, String grad, Op.NativeKernel<L> kernel, Op.WorkspaceQuery<L> query,
-            Op.JavaKernel<L> javaKernel) {
+            boolean probabilities, String grad, Function<L, ElementwiseChunks.Kernel> javaKernel) {
         Op.Builder<L> b = Op.<L>builder(loss, nativeName)
                 .size("count", 0)
                 .input(x, "count");
@@ -53,8 +65,14 @@ abstract class ElementwiseLoss<R> extends LossFunction {
                 .gradOutput()
                 .loss(x, t, "gradOutput")
                 .grad(grad, "count", x, t, "gradOutput")
-                .nativeKernel(kernel, query)
-                .javaKernel(javaKernel)
+                .nativeKernel((l, c, mode) -> ((ElementwiseLoss<?>) l).entryPoints().call(mode, c),
+                        (l, sizes, dtype, bytes) -> ((ElementwiseLoss<?>) l).entryPoints().workspaceSize(sizes[COUNT],
+                                dtype, bytes))
+                .javaKernel((l, c, threads) -> {
+                    ElementwiseChunks.run(javaKernel.apply(l), c.floats(X), c.floats(T), c.intSize(COUNT), l.reduction,
+                            c.floats(GRAD_OUTPUT), c.floats(LOSS), c.floats(GRAD), threads);
+                    return -1;
+                })
                 .build()
                 .requireSize("count", COUNT)
                 .requireSlot(x, X).requireSlot(t, T).requireSlot("gradOutput", GRAD_OUTPUT).requireSlot("loss", LOSS)

@@ -2,7 +2,6 @@ package org.culoss;
 
 import java.nio.FloatBuffer;
 import java.util.Map;
-import org.culoss.internal.CulossNative;
 import org.culoss.internal.JavaSmoothL1;
 
 /**
@@ -21,7 +20,7 @@ public final class Huber extends ElementwiseLoss<Huber.Result> {
     private final float delta;
 
     private Huber(Builder b) {
-        super(b.backend, b.reduction, OP);
+        super(b.backend, b.reduction, OP, b.delta);
         this.delta = b.delta;
     }
 
@@ -47,26 +46,7 @@ public final class Huber extends ElementwiseLoss<Huber.Result> {
     }
 
     static final Op<Huber> OP = declare("huber", "culossHuber", "input", "target", false, "gradInput",
-            (l, c, mode) -> switch (mode) {
-                case FORWARD -> CulossNative.culossHuberForward(c.address[X], c.address[T], c.sizes[COUNT], c.dtype,
-                        l.delta,
-                        l.reduction.nativeValue(), c.address[LOSS], c.workspace, c.workspaceBytes, c.stream);
-                case BACKWARD -> CulossNative.culossHuberBackward(c.address[X], c.address[T], c.sizes[COUNT], c.dtype,
-                        l.delta,
-                        l.reduction.nativeValue(), c.address[GRAD_OUTPUT], c.address[GRAD], c.workspace,
-                        c.workspaceBytes, c.stream);
-                case FORWARD_BACKWARD -> CulossNative.culossHuberForwardBackward(c.address[X], c.address[T],
-                        c.sizes[COUNT], c.dtype, l.delta, l.reduction.nativeValue(), c.address[GRAD_OUTPUT],
-                        c.address[LOSS],
-                        c.address[GRAD], c.workspace, c.workspaceBytes, c.stream);
-            },
-            (l, sizes, dtype, bytes) -> CulossNative.culossHuberWorkspaceSize(sizes[COUNT], dtype,
-                    l.reduction.nativeValue(), bytes),
-            (l, c, threads) -> {
-                JavaSmoothL1.run(true, c.floats(X), c.floats(T), c.intSize(COUNT), l.delta, l.reduction,
-                        c.floats(GRAD_OUTPUT), c.floats(LOSS), c.floats(GRAD), threads);
-                return -1;
-            });
+            l -> JavaSmoothL1.kernel(true, l.delta));
     static final LossDeclaration<Builder> DECLARATION = LossDeclaration.of(OP, Builder::new, Builder::backend,
                     Builder::build)
             .param(Param.number("delta", "1", Builder::delta))

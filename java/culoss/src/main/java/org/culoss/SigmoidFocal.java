@@ -2,7 +2,6 @@ package org.culoss;
 
 import java.nio.FloatBuffer;
 import java.util.Map;
-import org.culoss.internal.CulossNative;
 import org.culoss.internal.JavaSigmoidFocal;
 
 /**
@@ -37,7 +36,7 @@ public final class SigmoidFocal extends ElementwiseLoss<SigmoidFocal.Result> {
     private final float gamma;
 
     private SigmoidFocal(Builder b) {
-        super(b.backend, b.reduction, OP);
+        super(b.backend, b.reduction, OP, b.alpha, b.gamma);
         this.alpha = b.alpha;
         this.gamma = b.gamma;
     }
@@ -70,27 +69,7 @@ public final class SigmoidFocal extends ElementwiseLoss<SigmoidFocal.Result> {
 
     static final Op<SigmoidFocal> OP = declare("sigmoid_focal", "culossSigmoidFocal", "logits", "targets", true,
             "gradLogits",
-            (l, c, mode) -> switch (mode) {
-                case FORWARD -> CulossNative.culossSigmoidFocalForward(c.address[X], c.address[T], c.sizes[COUNT],
-                        c.dtype,
-                        l.alpha, l.gamma, l.reduction.nativeValue(), c.address[LOSS], c.workspace, c.workspaceBytes,
-                        c.stream);
-                case BACKWARD -> CulossNative.culossSigmoidFocalBackward(c.address[X], c.address[T], c.sizes[COUNT],
-                        c.dtype,
-                        l.alpha, l.gamma, l.reduction.nativeValue(), c.address[GRAD_OUTPUT], c.address[GRAD],
-                        c.workspace, c.workspaceBytes, c.stream);
-                case FORWARD_BACKWARD -> CulossNative.culossSigmoidFocalForwardBackward(c.address[X], c.address[T],
-                        c.sizes[COUNT], c.dtype, l.alpha, l.gamma, l.reduction.nativeValue(), c.address[GRAD_OUTPUT],
-                        c.address[LOSS], c.address[GRAD], c.workspace, c.workspaceBytes, c.stream);
-            },
-            (l, sizes, dtype, bytes) -> CulossNative.culossSigmoidFocalWorkspaceSize(sizes[COUNT], dtype,
-                    l.reduction.nativeValue(),
-                    bytes),
-            (l, c, threads) -> {
-                JavaSigmoidFocal.run(c.floats(X), c.floats(T), c.intSize(COUNT), l.alpha, l.gamma, l.reduction,
-                        c.floats(GRAD_OUTPUT), c.floats(LOSS), c.floats(GRAD), threads);
-                return -1;
-            });
+            l -> JavaSigmoidFocal.kernel(l.alpha, l.gamma));
     static final LossDeclaration<Builder> DECLARATION = LossDeclaration.of(OP, Builder::new, Builder::backend,
                     Builder::build)
             .param(Param.number("alpha", "0.25", Builder::alpha))

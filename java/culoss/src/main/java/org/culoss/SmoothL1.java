@@ -2,7 +2,6 @@ package org.culoss;
 
 import java.nio.FloatBuffer;
 import java.util.Map;
-import org.culoss.internal.CulossNative;
 import org.culoss.internal.JavaSmoothL1;
 
 /**
@@ -35,7 +34,7 @@ public final class SmoothL1 extends ElementwiseLoss<SmoothL1.Result> {
     private final float beta;
 
     private SmoothL1(Builder b) {
-        super(b.backend, b.reduction, OP);
+        super(b.backend, b.reduction, OP, b.beta);
         this.beta = b.beta;
     }
 
@@ -61,26 +60,7 @@ public final class SmoothL1 extends ElementwiseLoss<SmoothL1.Result> {
     }
 
     static final Op<SmoothL1> OP = declare("smooth_l1", "culossSmoothL1", "input", "target", false, "gradInput",
-            (l, c, mode) -> switch (mode) {
-                case FORWARD -> CulossNative.culossSmoothL1Forward(c.address[X], c.address[T], c.sizes[COUNT],
-                        c.dtype, l.beta,
-                        l.reduction.nativeValue(), c.address[LOSS], c.workspace, c.workspaceBytes, c.stream);
-                case BACKWARD -> CulossNative.culossSmoothL1Backward(c.address[X], c.address[T], c.sizes[COUNT],
-                        c.dtype, l.beta,
-                        l.reduction.nativeValue(), c.address[GRAD_OUTPUT], c.address[GRAD], c.workspace,
-                        c.workspaceBytes, c.stream);
-                case FORWARD_BACKWARD -> CulossNative.culossSmoothL1ForwardBackward(c.address[X], c.address[T],
-                        c.sizes[COUNT], c.dtype, l.beta, l.reduction.nativeValue(), c.address[GRAD_OUTPUT],
-                        c.address[LOSS],
-                        c.address[GRAD], c.workspace, c.workspaceBytes, c.stream);
-            },
-            (l, sizes, dtype, bytes) -> CulossNative.culossSmoothL1WorkspaceSize(sizes[COUNT], dtype,
-                    l.reduction.nativeValue(), bytes),
-            (l, c, threads) -> {
-                JavaSmoothL1.run(false, c.floats(X), c.floats(T), c.intSize(COUNT), l.beta, l.reduction,
-                        c.floats(GRAD_OUTPUT), c.floats(LOSS), c.floats(GRAD), threads);
-                return -1;
-            });
+            l -> JavaSmoothL1.kernel(false, l.beta));
     static final LossDeclaration<Builder> DECLARATION = LossDeclaration.of(OP, Builder::new, Builder::backend,
                     Builder::build)
             .param(Param.number("beta", "1", Builder::beta))
