@@ -28,7 +28,7 @@ abstract class LossBuilder<B extends LossBuilder<B>> {
     }
 
     @SuppressWarnings("unchecked")
-    private B self() {
+    B self() {
         return (B) this;
     }
 }

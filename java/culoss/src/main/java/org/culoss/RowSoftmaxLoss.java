@@ -28,12 +28,34 @@ abstract class RowSoftmaxLoss<R> extends LossFunction {
     private final boolean hasIgnoreIndex;
     private final int ignoreIndex;
 
-    RowSoftmaxLoss(Backend backend, Reduction reduction, float[] table, boolean hasIgnoreIndex, int ignoreIndex,
-            Op<?> op) {
-        super(backend, reduction, table);
+    RowSoftmaxLoss(RowsBuilder<?> b, float[] table, Op<?> op) {
+        super(b.backend, b.reduction, table);
         this.op = op;
-        this.hasIgnoreIndex = hasIgnoreIndex;
-        this.ignoreIndex = ignoreIndex;
+        this.hasIgnoreIndex = b.hasIgnoreIndex;
+        this.ignoreIndex = b.ignoreIndex;
+    }
+
+    /** The options both losses over softmax rows have besides their own: the ignore index, the reduction. */
+    abstract static class RowsBuilder<B extends RowsBuilder<B>> extends LossBuilder<B> {
+        private boolean hasIgnoreIndex = true;
+        private int ignoreIndex = SoftmaxCrossEntropy.DEFAULT_IGNORE_INDEX;
+
+        RowsBuilder() {
+            super(Reduction.MEAN);
+        }
+
+        /** Rows whose target equals {@code index} count for nothing (default -100). */
+        public B ignoreIndex(int index) {
+            this.hasIgnoreIndex = true;
+            this.ignoreIndex = index;
+            return self();
+        }
+
+        /** No class is ignored: every target must be in [0, C). */
+        public B noIgnoreIndex() {
+            this.hasIgnoreIndex = false;
+            return self();
+        }
     }
 
     /**

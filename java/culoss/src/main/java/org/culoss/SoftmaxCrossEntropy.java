@@ -70,7 +70,7 @@ public final class SoftmaxCrossEntropy extends RowSoftmaxLoss<SoftmaxCrossEntrop
     private final float labelSmoothing;
 
     private SoftmaxCrossEntropy(Builder b) {
-        super(b.backend, b.reduction, b.classWeights, b.hasIgnoreIndex, b.ignoreIndex, OP);
+        super(b, b.classWeights, OP);
         this.labelSmoothing = b.labelSmoothing;
     }
 
@@ -101,28 +101,11 @@ public final class SoftmaxCrossEntropy extends RowSoftmaxLoss<SoftmaxCrossEntrop
     }
 
     /** The options of a {@link SoftmaxCrossEntropy}; defaults are PyTorch's. */
-    public static final class Builder extends LossBuilder<Builder> {
-        private boolean hasIgnoreIndex = true;
-        private int ignoreIndex = DEFAULT_IGNORE_INDEX;
+    public static final class Builder extends RowsBuilder<Builder> {
         private float labelSmoothing;
         private float[] classWeights;
 
-        private Builder() {
-            super(Reduction.MEAN);
-        }
-
-        /** Rows whose target equals {@code index} count for nothing (default -100). */
-        public Builder ignoreIndex(int index) {
-            this.hasIgnoreIndex = true;
-            this.ignoreIndex = index;
-            return this;
-        }
-
-        /** No class is ignored: every target must be in [0, C). */
-        public Builder noIgnoreIndex() {
-            this.hasIgnoreIndex = false;
-            return this;
-        }
+        private Builder() {}
 
         /** e in [0, 1]: the target distribution is (1 - e) one-hot + e / C uniform. */
         public Builder labelSmoothing(float e) {

@@ -93,7 +93,7 @@ public final class SoftmaxFocal extends RowSoftmaxLoss<SoftmaxFocal.Result> {
     private final float alpha;
 
     private SoftmaxFocal(Builder b) {
-        super(b.backend, b.reduction, b.classAlpha, b.hasIgnoreIndex, b.ignoreIndex, OP);
+        super(b, b.classAlpha, OP);
         this.gamma = b.gamma;
         this.alpha = b.alpha;
     }
@@ -130,16 +130,12 @@ public final class SoftmaxFocal extends RowSoftmaxLoss<SoftmaxFocal.Result> {
     }
 
     /** The options of a {@link SoftmaxFocal}: alpha 1, gamma 2, ignore index -100, mean. */
-    public static final class Builder extends LossBuilder<Builder> {
-        private boolean hasIgnoreIndex = true;
-        private int ignoreIndex = DEFAULT_IGNORE_INDEX;
+    public static final class Builder extends RowsBuilder<Builder> {
         private float gamma = DEFAULT_GAMMA;
         private float alpha = 1f;
         private float[] classAlpha;
 
-        private Builder() {
-            super(Reduction.MEAN);
-        }
+        private Builder() {}
 
         /** The focusing exponent, finite and >= 0 (default 2); 0 is alpha-weighted cross-entropy. */
         public Builder gamma(float gamma) {
@@ -163,19 +159,6 @@ public final class SoftmaxFocal extends RowSoftmaxLoss<SoftmaxFocal.Result> {
          */
         public Builder classAlpha(float[] classAlpha) {
             this.classAlpha = Checks.finiteCopy(classAlpha, "classAlpha");
-            return this;
-        }
-
-        /** Rows whose target equals {@code index} count for nothing (default -100). */
-        public Builder ignoreIndex(int index) {
-            this.hasIgnoreIndex = true;
-            this.ignoreIndex = index;
-            return this;
-        }
-
-        /** No class is ignored: every target must be in [0, C). */
-        public Builder noIgnoreIndex() {
-            this.hasIgnoreIndex = false;
             return this;
         }
 
