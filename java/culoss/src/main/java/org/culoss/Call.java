@@ -49,6 +49,19 @@ final class Call {
         workspace = workspaceBytes = errorWord = stream = 0;
     }
 
+    /**
+     * Puts a host buffer or a backend buffer, by its type, in {@code slot} (null: the slot stays
+     * empty), so that one method builds the call of an overload for either kind.
+     */
+    Call put(int slot, Object buffer) {
+        if (buffer instanceof DeviceBuffer d) {
+            device[slot] = d;
+        } else {
+            host[slot] = (Buffer) buffer;
+        }
+        return this;
+    }
+
     boolean present(int slot) {
         return host[slot] != null || device[slot] != null;
     }

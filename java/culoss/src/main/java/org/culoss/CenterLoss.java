@@ -220,7 +220,7 @@ public final class CenterLoss extends LossFunction {
 
     public void forward(FloatBuffer features, IntBuffer labels, FloatBuffer centers, int n, int d, int c,
             FloatBuffer loss) {
-        Call call = host(OP, features, labels, centers, n, d, c, null);
+        Call call = call(OP, features, labels, centers, n, d, c, null);
         call.host[LOSS] = Checks.notNull(loss, "loss");
         Invoker.host(OP, this, call);
     }
@@ -229,7 +229,7 @@ public final class CenterLoss extends LossFunction {
     public void backward(FloatBuffer features, IntBuffer labels, FloatBuffer centers, int n, int d, int c,
             FloatBuffer gradOutput, FloatBuffer gradFeatures, FloatBuffer gradCenters) {
         checkGradients(gradFeatures, gradCenters);
-        Call call = host(OP, features, labels, centers, n, d, c, gradOutput);
+        Call call = call(OP, features, labels, centers, n, d, c, gradOutput);
         call.host[GRAD_FEATURES] = gradFeatures;
         call.host[GRAD_CENTERS] = gradCenters;
         Invoker.host(OP, this, call);
@@ -240,7 +240,7 @@ public final class CenterLoss extends LossFunction {
             FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradFeatures, FloatBuffer gradCenters) {
         Checks.notNull(loss, "loss");
         checkGradients(gradFeatures, gradCenters);
-        Call call = host(OP, features, labels, centers, n, d, c, gradOutput);
+        Call call = call(OP, features, labels, centers, n, d, c, gradOutput);
         call.host[LOSS] = loss;
         call.host[GRAD_FEATURES] = gradFeatures;
         call.host[GRAD_CENTERS] = gradCenters;
@@ -249,7 +249,7 @@ public final class CenterLoss extends LossFunction {
 
     /** The center update, in place in {@code centers} (C x d from its position). */
     public void updateCenters(FloatBuffer features, IntBuffer labels, FloatBuffer centers, int n, int d, int c) {
-        Invoker.host(UPDATE, this, host(UPDATE, features, labels, centers, n, d, c, null));
+        Invoker.host(UPDATE, this, call(UPDATE, features, labels, centers, n, d, c, null));
     }
 
     // ---------------------------------------------------------------- device buffers
@@ -266,7 +266,7 @@ public final class CenterLoss extends LossFunction {
 
     public void forward(DeviceBuffer features, DeviceBuffer labels, DeviceBuffer centers, long n, long d, long c,
             DeviceBuffer loss, DeviceBuffer workspace) {
-        Call call = device(OP, features, labels, centers, n, d, c, null);
+        Call call = call(OP, features, labels, centers, n, d, c, null);
         call.device[LOSS] = Checks.notNull(loss, "loss");
         Invoker.device(OP, this, call, workspace);
     }
@@ -275,7 +275,7 @@ public final class CenterLoss extends LossFunction {
     public void backward(DeviceBuffer features, DeviceBuffer labels, DeviceBuffer centers, long n, long d, long c,
             DeviceBuffer gradOutput, DeviceBuffer gradFeatures, DeviceBuffer gradCenters, DeviceBuffer workspace) {
         checkGradients(gradFeatures, gradCenters);
-        Call call = device(OP, features, labels, centers, n, d, c, gradOutput);
+        Call call = call(OP, features, labels, centers, n, d, c, gradOutput);
         call.device[GRAD_FEATURES] = gradFeatures;
         call.device[GRAD_CENTERS] = gradCenters;
         Invoker.device(OP, this, call, workspace);
@@ -291,7 +291,7 @@ public final class CenterLoss extends LossFunction {
             DeviceBuffer workspace) {
         Checks.notNull(loss, "loss");
         checkGradients(gradFeatures, gradCenters);
-        Call call = device(OP, features, labels, centers, n, d, c, gradOutput);
+        Call call = call(OP, features, labels, centers, n, d, c, gradOutput);
         call.device[LOSS] = loss;
         call.device[GRAD_FEATURES] = gradFeatures;
         call.device[GRAD_CENTERS] = gradCenters;
@@ -301,7 +301,7 @@ public final class CenterLoss extends LossFunction {
     /** The center update in place, queued on the stream of {@code features} after any earlier call there. */
     public void updateCenters(DeviceBuffer features, DeviceBuffer labels, DeviceBuffer centers, long n, long d, long c,
             DeviceBuffer workspace) {
-        Invoker.device(UPDATE, this, device(UPDATE, features, labels, centers, n, d, c, null), workspace);
+        Invoker.device(UPDATE, this, call(UPDATE, features, labels, centers, n, d, c, null), workspace);
     }
 
     /**
@@ -317,38 +317,25 @@ public final class CenterLoss extends LossFunction {
     /** The call of an array overload, its inputs checked before the outputs are allocated. */
     private Call arrays(Op<CenterLoss> op, float[] features, int[] labels, float[] centers, int n, int d, int c,
             float[] gradOutput) {
-        Call call = host(op, FloatBuffer.wrap(Checks.notNull(features, "features")),
+        Call call = call(op, FloatBuffer.wrap(Checks.notNull(features, "features")),
                 IntBuffer.wrap(Checks.notNull(labels, "labels")), FloatBuffer.wrap(Checks.notNull(centers, "centers")),
                 n, d, c, gradOutput == null ? null : FloatBuffer.wrap(gradOutput));
         Invoker.checkInputs(op, this, call);
         return call;
     }
 
-    /** The slots both operations share come first, in the same order. */
-    private static Call host(Op<CenterLoss> op, FloatBuffer features, IntBuffer labels, FloatBuffer centers, long n,
-            long d, long c, FloatBuffer gradOutput) {
+    /**
+     * The call of any overload, host buffers or backend buffers by their type. The slots both
+     * operations share come first, in the same order; the update has no upstream gradient.
+     */
+    private static Call call(Op<CenterLoss> op, Object features, Object labels, Object centers, long n, long d,
+            long c, Object gradOutput) {
         Call call = op.call();
         call.sizes[N] = n;
         call.sizes[D] = d;
         call.sizes[C] = c;
-        call.host[FEATURES] = features;
-        call.host[LABELS] = labels;
-        call.host[CENTERS] = centers;
-        if (gradOutput != null) call.host[GRAD_OUTPUT] = gradOutput;
-        return call;
-    }
-
-    private static Call device(Op<CenterLoss> op, DeviceBuffer features, DeviceBuffer labels, DeviceBuffer centers,
-            long n, long d, long c, DeviceBuffer gradOutput) {
-        Call call = op.call();
-        call.sizes[N] = n;
-        call.sizes[D] = d;
-        call.sizes[C] = c;
-        call.device[FEATURES] = features;
-        call.device[LABELS] = labels;
-        call.device[CENTERS] = centers;
-        if (gradOutput != null) call.device[GRAD_OUTPUT] = gradOutput;
-        return call;
+        call.put(FEATURES, features).put(LABELS, labels).put(CENTERS, centers);
+        return gradOutput == null ? call : call.put(GRAD_OUTPUT, gradOutput);
     }
 
     private int lossLength(int n) {

@@ -121,21 +121,21 @@ abstract class ElementwiseLoss<R> extends LossFunction {
 
     /** {@code count} elements of each input from its position; {@code loss} gets one value, or {@code count} for {@code NONE}. */
     public void forward(FloatBuffer x, FloatBuffer t, int count, FloatBuffer loss) {
-        Call call = host(x, t, count, null);
+        Call call = call(x, t, count, null);
         call.host[LOSS] = Checks.notNull(loss, "loss");
         Invoker.host(op, this, call);
     }
 
     /** {@code gradOutput}: null (1), {@code count} values for {@code NONE}, else one. */
     public void backward(FloatBuffer x, FloatBuffer t, int count, FloatBuffer gradOutput, FloatBuffer grad) {
-        Call call = host(x, t, count, gradOutput);
+        Call call = call(x, t, count, gradOutput);
         call.host[GRAD] = Checks.notNull(grad, gradName);
         Invoker.host(op, this, call);
     }
 
     public void forwardBackward(FloatBuffer x, FloatBuffer t, int count, FloatBuffer gradOutput, FloatBuffer loss,
             FloatBuffer grad) {
-        Call call = host(x, t, count, gradOutput);
+        Call call = call(x, t, count, gradOutput);
         call.host[LOSS] = Checks.notNull(loss, "loss");
         call.host[GRAD] = Checks.notNull(grad, gradName);
         Invoker.host(op, this, call);
@@ -158,14 +158,14 @@ abstract class ElementwiseLoss<R> extends LossFunction {
 
     /** {@code workspace} may be null when {@link #workspaceBytes} is 0. */
     public void forward(DeviceBuffer x, DeviceBuffer t, long count, DeviceBuffer loss, DeviceBuffer workspace) {
-        Call call = device(x, t, count, null);
+        Call call = call(x, t, count, null);
         call.device[LOSS] = Checks.notNull(loss, "loss");
         Invoker.device(op, this, call, workspace);
     }
 
     /** Needs no workspace. {@code gradOutput}: null (1), {@code count} values for {@code NONE}, else one. */
     public void backward(DeviceBuffer x, DeviceBuffer t, long count, DeviceBuffer gradOutput, DeviceBuffer grad) {
-        Call call = device(x, t, count, gradOutput);
+        Call call = call(x, t, count, gradOutput);
         call.device[GRAD] = Checks.notNull(grad, gradName);
         Invoker.device(op, this, call, null);
     }
@@ -176,7 +176,7 @@ abstract class ElementwiseLoss<R> extends LossFunction {
      */
     public void forwardBackward(DeviceBuffer x, DeviceBuffer t, long count, DeviceBuffer gradOutput,
             DeviceBuffer loss, DeviceBuffer grad, DeviceBuffer workspace) {
-        Call call = device(x, t, count, gradOutput);
+        Call call = call(x, t, count, gradOutput);
         call.device[LOSS] = Checks.notNull(loss, "loss");
         call.device[GRAD] = Checks.notNull(grad, gradName);
         Invoker.device(op, this, call, workspace);
@@ -191,28 +191,17 @@ abstract class ElementwiseLoss<R> extends LossFunction {
         if (t.length != x.length) {
             throw new IllegalArgumentException(tName + " has " + t.length + " elements, " + xName + " has " + x.length);
         }
-        Call call = host(FloatBuffer.wrap(x), FloatBuffer.wrap(t), x.length,
+        Call call = call(FloatBuffer.wrap(x), FloatBuffer.wrap(t), x.length,
                 gradOutput == null ? null : FloatBuffer.wrap(gradOutput));
         Invoker.checkInputs(op, this, call);
         return call;
     }
 
-    private Call host(FloatBuffer x, FloatBuffer t, int count, FloatBuffer gradOutput) {
+    /** The call of any overload: host buffers or backend buffers, by their type. */
+    private Call call(Object x, Object t, long count, Object gradOutput) {
         Call call = op.call();
         call.sizes[COUNT] = count;
-        call.host[X] = x;
-        call.host[T] = t;
-        call.host[GRAD_OUTPUT] = gradOutput;
-        return call;
-    }
-
-    private Call device(DeviceBuffer x, DeviceBuffer t, long count, DeviceBuffer gradOutput) {
-        Call call = op.call();
-        call.sizes[COUNT] = count;
-        call.device[X] = x;
-        call.device[T] = t;
-        call.device[GRAD_OUTPUT] = gradOutput;
-        return call;
+        return call.put(X, x).put(T, t).put(GRAD_OUTPUT, gradOutput);
     }
 
     private int lossLength(int count) {

@@ -130,14 +130,14 @@ abstract class RowSoftmaxLoss<R> extends LossFunction {
     // ---------------------------------------------------------------- host buffers
 
     public void forward(FloatBuffer logits, int logitsStride, IntBuffer targets, int n, int c, FloatBuffer loss) {
-        Call call = host(logits, logitsStride, targets, n, c, null);
+        Call call = call(logits, logitsStride, targets, n, c, null);
         call.host[LOSS] = Checks.notNull(loss, "loss");
         Invoker.host(op, this, call);
     }
 
     public void backward(FloatBuffer logits, int logitsStride, IntBuffer targets, int n, int c,
             FloatBuffer gradOutput, FloatBuffer gradLogits, int gradStride) {
-        Call call = host(logits, logitsStride, targets, n, c, gradOutput);
+        Call call = call(logits, logitsStride, targets, n, c, gradOutput);
         call.host[GRAD] = Checks.notNull(gradLogits, "gradLogits");
         call.stride[GRAD] = gradStride;
         Invoker.host(op, this, call);
@@ -145,7 +145,7 @@ abstract class RowSoftmaxLoss<R> extends LossFunction {
 
     public void forwardBackward(FloatBuffer logits, int logitsStride, IntBuffer targets, int n, int c,
             FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradLogits, int gradStride) {
-        Call call = host(logits, logitsStride, targets, n, c, gradOutput);
+        Call call = call(logits, logitsStride, targets, n, c, gradOutput);
         call.host[LOSS] = Checks.notNull(loss, "loss");
         call.host[GRAD] = Checks.notNull(gradLogits, "gradLogits");
         call.stride[GRAD] = gradStride;
@@ -166,14 +166,14 @@ abstract class RowSoftmaxLoss<R> extends LossFunction {
 
     public void forward(DeviceBuffer logits, long logitsStride, DeviceBuffer targets, long n, long c,
             DeviceBuffer loss, DeviceBuffer workspace) {
-        Call call = device(logits, logitsStride, targets, n, c, null);
+        Call call = call(logits, logitsStride, targets, n, c, null);
         call.device[LOSS] = Checks.notNull(loss, "loss");
         Invoker.device(op, this, call, workspace);
     }
 
     public void backward(DeviceBuffer logits, long logitsStride, DeviceBuffer targets, long n, long c,
             DeviceBuffer gradOutput, DeviceBuffer gradLogits, long gradStride, DeviceBuffer workspace) {
-        Call call = device(logits, logitsStride, targets, n, c, gradOutput);
+        Call call = call(logits, logitsStride, targets, n, c, gradOutput);
         call.device[GRAD] = Checks.notNull(gradLogits, "gradLogits");
         call.stride[GRAD] = gradStride;
         Invoker.device(op, this, call, workspace);
@@ -187,7 +187,7 @@ abstract class RowSoftmaxLoss<R> extends LossFunction {
     public void forwardBackward(DeviceBuffer logits, long logitsStride, DeviceBuffer targets, long n, long c,
             DeviceBuffer gradOutput, DeviceBuffer loss, DeviceBuffer gradLogits, long gradStride,
             DeviceBuffer workspace) {
-        Call call = device(logits, logitsStride, targets, n, c, gradOutput);
+        Call call = call(logits, logitsStride, targets, n, c, gradOutput);
         call.device[LOSS] = Checks.notNull(loss, "loss");
         call.device[GRAD] = Checks.notNull(gradLogits, "gradLogits");
         call.stride[GRAD] = gradStride;
@@ -206,39 +206,26 @@ abstract class RowSoftmaxLoss<R> extends LossFunction {
 
     /** The call of an array overload, its inputs checked before the outputs are allocated. */
     private Call arrays(float[] logits, int[] targets, int n, int c, float[] gradOutput) {
-        Call call = host(FloatBuffer.wrap(Checks.notNull(logits, "logits")), c,
+        Call call = call(FloatBuffer.wrap(Checks.notNull(logits, "logits")), c,
                 IntBuffer.wrap(Checks.notNull(targets, "targets")), n, c,
                 gradOutput == null ? null : FloatBuffer.wrap(gradOutput));
         Invoker.checkInputs(op, this, call);
         return call;
     }
 
-    private Call host(FloatBuffer logits, long logitsStride, IntBuffer targets, long n, long c,
-            FloatBuffer gradOutput) {
+    /**
+     * The call of any overload: host buffers or backend buffers, by their type. A backend call
+     * takes the table in backend memory when there is one; a host call takes it as an array.
+     */
+    private Call call(Object logits, long logitsStride, Object targets, long n, long c, Object gradOutput) {
         Call call = op.call();
         call.sizes[N] = n;
         call.sizes[C] = c;
-        call.host[LOGITS] = logits;
         call.stride[LOGITS] = logitsStride;
-        call.host[TARGETS] = targets;
-        call.host[TABLE] = table() == null ? null : FloatBuffer.wrap(table());
+        boolean hostTable = table() != null && (!(logits instanceof DeviceBuffer) || deviceTable() == null);
+        call.host[TABLE] = hostTable ? FloatBuffer.wrap(table()) : null;
         call.device[TABLE] = deviceTable();
-        call.host[GRAD_OUTPUT] = gradOutput;
-        return call;
-    }
-
-    private Call device(DeviceBuffer logits, long logitsStride, DeviceBuffer targets, long n, long c,
-            DeviceBuffer gradOutput) {
-        Call call = op.call();
-        call.sizes[N] = n;
-        call.sizes[C] = c;
-        call.device[LOGITS] = logits;
-        call.stride[LOGITS] = logitsStride;
-        call.device[TARGETS] = targets;
-        call.host[TABLE] = deviceTable() == null && table() != null ? FloatBuffer.wrap(table()) : null;
-        call.device[TABLE] = deviceTable();
-        call.device[GRAD_OUTPUT] = gradOutput;
-        return call;
+        return call.put(LOGITS, logits).put(TARGETS, targets).put(GRAD_OUTPUT, gradOutput);
     }
 
     private int lossLength(int n) {

@@ -188,7 +188,7 @@ public final class TripletMargin extends LossFunction {
 
     public void forward(FloatBuffer anchor, FloatBuffer positive, FloatBuffer negative, int n, int d,
             FloatBuffer loss) {
-        Call call = host(anchor, positive, negative, n, d, null);
+        Call call = call(anchor, positive, negative, n, d, null);
         call.host[LOSS] = Checks.notNull(loss, "loss");
         Invoker.host(OP, this, call);
     }
@@ -197,7 +197,7 @@ public final class TripletMargin extends LossFunction {
     public void backward(FloatBuffer anchor, FloatBuffer positive, FloatBuffer negative, int n, int d,
             FloatBuffer gradOutput, FloatBuffer gradAnchor, FloatBuffer gradPositive, FloatBuffer gradNegative) {
         checkSomeGradient(gradAnchor, gradPositive, gradNegative);
-        Call call = host(anchor, positive, negative, n, d, gradOutput);
+        Call call = call(anchor, positive, negative, n, d, gradOutput);
         call.host[GRAD_ANCHOR] = gradAnchor;
         call.host[GRAD_POSITIVE] = gradPositive;
         call.host[GRAD_NEGATIVE] = gradNegative;
@@ -210,7 +210,7 @@ public final class TripletMargin extends LossFunction {
             FloatBuffer gradNegative) {
         Checks.notNull(loss, "loss");
         checkSomeGradient(gradAnchor, gradPositive, gradNegative);
-        Call call = host(anchor, positive, negative, n, d, gradOutput);
+        Call call = call(anchor, positive, negative, n, d, gradOutput);
         call.host[LOSS] = loss;
         call.host[GRAD_ANCHOR] = gradAnchor;
         call.host[GRAD_POSITIVE] = gradPositive;
@@ -233,7 +233,7 @@ public final class TripletMargin extends LossFunction {
     /** {@code workspace} may be null when {@link #workspaceBytes} is 0. */
     public void forward(DeviceBuffer anchor, DeviceBuffer positive, DeviceBuffer negative, long n, long d,
             DeviceBuffer loss, DeviceBuffer workspace) {
-        Call call = device(anchor, positive, negative, n, d, null);
+        Call call = call(anchor, positive, negative, n, d, null);
         call.device[LOSS] = Checks.notNull(loss, "loss");
         Invoker.device(OP, this, call, workspace);
     }
@@ -246,7 +246,7 @@ public final class TripletMargin extends LossFunction {
             DeviceBuffer gradOutput, DeviceBuffer gradAnchor, DeviceBuffer gradPositive, DeviceBuffer gradNegative,
             DeviceBuffer workspace) {
         checkSomeGradient(gradAnchor, gradPositive, gradNegative);
-        Call call = device(anchor, positive, negative, n, d, gradOutput);
+        Call call = call(anchor, positive, negative, n, d, gradOutput);
         call.device[GRAD_ANCHOR] = gradAnchor;
         call.device[GRAD_POSITIVE] = gradPositive;
         call.device[GRAD_NEGATIVE] = gradNegative;
@@ -264,7 +264,7 @@ public final class TripletMargin extends LossFunction {
             DeviceBuffer gradNegative, DeviceBuffer workspace) {
         Checks.notNull(loss, "loss");
         checkSomeGradient(gradAnchor, gradPositive, gradNegative);
-        Call call = device(anchor, positive, negative, n, d, gradOutput);
+        Call call = call(anchor, positive, negative, n, d, gradOutput);
         call.device[LOSS] = loss;
         call.device[GRAD_ANCHOR] = gradAnchor;
         call.device[GRAD_POSITIVE] = gradPositive;
@@ -275,7 +275,7 @@ public final class TripletMargin extends LossFunction {
     // ---------------------------------------------------------------- calls
 
     private Call arrays(float[] anchor, float[] positive, float[] negative, int n, int d, float[] gradOutput) {
-        Call call = host(FloatBuffer.wrap(Checks.notNull(anchor, "anchor")),
+        Call call = call(FloatBuffer.wrap(Checks.notNull(anchor, "anchor")),
                 FloatBuffer.wrap(Checks.notNull(positive, "positive")),
                 FloatBuffer.wrap(Checks.notNull(negative, "negative")), n, d,
                 gradOutput == null ? null : FloatBuffer.wrap(gradOutput));
@@ -283,28 +283,12 @@ public final class TripletMargin extends LossFunction {
         return call;
     }
 
-    private static Call host(FloatBuffer anchor, FloatBuffer positive, FloatBuffer negative, long n, long d,
-            FloatBuffer gradOutput) {
+    /** The call of any overload: host buffers or backend buffers, by their type. */
+    private static Call call(Object anchor, Object positive, Object negative, long n, long d, Object gradOutput) {
         Call call = OP.call();
         call.sizes[N] = n;
         call.sizes[D] = d;
-        call.host[ANCHOR] = anchor;
-        call.host[POSITIVE] = positive;
-        call.host[NEGATIVE] = negative;
-        call.host[GRAD_OUTPUT] = gradOutput;
-        return call;
-    }
-
-    private static Call device(DeviceBuffer anchor, DeviceBuffer positive, DeviceBuffer negative, long n, long d,
-            DeviceBuffer gradOutput) {
-        Call call = OP.call();
-        call.sizes[N] = n;
-        call.sizes[D] = d;
-        call.device[ANCHOR] = anchor;
-        call.device[POSITIVE] = positive;
-        call.device[NEGATIVE] = negative;
-        call.device[GRAD_OUTPUT] = gradOutput;
-        return call;
+        return call.put(ANCHOR, anchor).put(POSITIVE, positive).put(NEGATIVE, negative).put(GRAD_OUTPUT, gradOutput);
     }
 
     private int lossLength(int n) {
