@@ -1,5 +1,5 @@
-"""Shared by every make_<loss>.py: comparing float64 results, writing FORMAT.md cases, and the
-loop that writes one JSON file per case and checks what it wrote.
+"""Shared by every make_<loss>.py: drawing a case's inputs, comparing float64 results, writing
+FORMAT.md cases, and the loop that writes one JSON file per case and checks what it wrote.
 
 Inputs are float32 values written exactly; expected values are float64 rounded to
 EXPECTED_DIGITS significant digits (relative error <= 5e-11, far below the 1e-5 pass
@@ -8,11 +8,45 @@ tolerance), which keeps the big-shape files small.
 import json
 import math
 import os
+import sys
+import zlib
 
 import numpy as np
 
 EXPECTED_DIGITS = 10
 RTOL = 1e-12  # agreement required between a script's explicit formula and PyTorch's
+
+
+def case_rng(spec):
+    """The case's own generator, seeded by its name: each case draws the same inputs whatever
+    cases come before it."""
+    return np.random.default_rng(zlib.crc32(spec["name"].encode()))
+
+
+def on_grid(v, q):
+    """v rounded (in float64) to multiples of 1/q: exact in float32, short in JSON."""
+    return np.round(np.asarray(v, dtype=np.float64) * q) / q
+
+
+def draw_grad_output(rng, reduction, shape, quantize=False):
+    """The float32 upstream gradient of a reduction-none case (multiples of 1/16 with quantize),
+    None for the other reductions (which then draw nothing)."""
+    if reduction != "none":
+        return None
+    g = rng.standard_normal(shape).astype(np.float32)
+    if quantize:
+        g = on_grid(g, 16).astype(np.float32)
+    return g
+
+
+def fail(message):
+    """A case whose reference disagrees with PyTorch: say so and stop."""
+    print(f"MISMATCH {message}", file=sys.stderr)
+    raise SystemExit(1)
+
+
+def fail_loss_grad(name, loss, torch_loss, grad, torch_grad):
+    fail(f"{name}: ours loss {loss} pytorch {torch_loss}; grad max diff {np.nanmax(np.abs(grad - torch_grad))}")
 
 
 def close(a, b, rtol=RTOL):
@@ -47,12 +81,9 @@ def num_in(v):
 
 
 def num_out(v):
-    v = float(v)
-    if math.isnan(v):
-        return "nan"
-    if math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    return float(f"{v:.{EXPECTED_DIGITS}g}")
+    """A float64 expected value, to EXPECTED_DIGITS significant digits."""
+    v = num_in(v)
+    return v if isinstance(v, str) else float(f"{v:.{EXPECTED_DIGITS}g}")
 
 
 def tensor(arr, conv):
@@ -63,6 +94,14 @@ def tensor(arr, conv):
 def int_tensor(arr):
     arr = np.asarray(arr)
     return {"shape": list(arr.shape), "data": [int(v) for v in arr.ravel()]}
+
+
+def make_case(loss, name, params, inputs, expected, grad_output=None):
+    """A case as dump writes it; grad_output (float32, reduction none) becomes the last input."""
+    inputs = dict(inputs)
+    if grad_output is not None:
+        inputs["grad_output"] = tensor(grad_output, num_in)
+    return {"loss": loss, "name": name, "params": params, "inputs": inputs, "expected": expected}
 
 
 def dump(case):
@@ -96,6 +135,16 @@ def check_common(path, loss, params):
             for v in t["data"]:
                 assert isinstance(v, (int, float)) or v in ("inf", "-inf", "nan"), (path, k, v)
     return d
+
+
+def check_reduction(d, rows):
+    """The loss is shaped rows with reduction none (which, alone, gives grad_output, also shaped
+    rows), a scalar otherwise."""
+    red = d["params"]["reduction"]
+    assert d["expected"]["loss"]["shape"] == (rows if red == "none" else [])
+    assert ("grad_output" in d["inputs"]) == (red == "none")
+    if "grad_output" in d["inputs"]:
+        assert d["inputs"]["grad_output"]["shape"] == rows
 
 
 def write_cases(out_dir, specs, run_case, check_file):

@@ -20,13 +20,13 @@ deviates on purpose:
   * mean with N = 0: culoss gives loss 0, the module (torch.mean of nothing) NaN.
 """
 import os
-import sys
-import zlib
 
 import numpy as np
 import torch
 
-from case_io import check_common, close, int_tensor, num_in, num_out, tensor, write_cases
+from case_io import (case_rng, check_common, check_reduction, close, draw_grad_output, fail, int_tensor, make_case,
+                     num_in, num_out, on_grid, tensor, write_cases)
+from torch_ref import grad_of, leaf, reduce_rows, upstream_of
 
 LOSS = "center"
 OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), LOSS)
@@ -38,29 +38,17 @@ torch.set_default_dtype(torch.float64)
 
 def reference(x, y, centers, lam, alpha, reduction, grad_output):
     """Explicit float64: a loop over the rows, autograd for the gradients, a loop for the update."""
-    xt = torch.tensor(x, dtype=torch.float64).requires_grad_(True)
-    ct = torch.tensor(centers, dtype=torch.float64).requires_grad_(True)
+    xt, ct = leaf(x), leaf(centers)
     n, d = x.shape
     rows = []
     for i in range(n):
         diff = xt[i] - ct[int(y[i])]
         rows.append(lam / 2.0 * (diff * diff).sum())
     row = torch.stack(rows) if rows else torch.zeros(0)
-    if reduction == "none":
-        loss = row
-        upstream = torch.tensor(grad_output, dtype=torch.float64).reshape(n)
-    elif reduction == "sum":
-        loss = row.sum()
-        upstream = torch.tensor(1.0)
-    elif reduction == "mean":
-        loss = row.sum() / n if n > 0 else row.sum()  # N = 0: 0
-        upstream = torch.tensor(1.0)
-    else:
-        raise ValueError(reduction)
+    loss, upstream = reduce_rows(row, reduction, n, grad_output)  # mean: sum / N (N = 0: 0)
     if n > 0:
         loss.backward(upstream)
-    gx = xt.grad if xt.grad is not None else torch.zeros_like(xt)
-    gc = ct.grad if ct.grad is not None else torch.zeros_like(ct)
+    gx, gc = grad_of(xt), grad_of(ct)
 
     new = np.array(centers, dtype=np.float64)
     for j in range(centers.shape[0]):
@@ -101,16 +89,13 @@ class TorchCenterLoss(torch.nn.Module):
 
 def pytorch(x, y, centers, lam, alpha, reduction, grad_output):
     m = TorchCenterLoss(centers, lam, alpha, reduction)
-    xt = torch.tensor(x, dtype=torch.float64).requires_grad_(True)
+    xt = leaf(x)
     labels = torch.tensor(y, dtype=torch.int64)
     loss = m(xt, labels)
     n = x.shape[0]
-    upstream = (torch.tensor(grad_output, dtype=torch.float64).reshape(n)
-                if reduction == "none" else torch.tensor(1.0))
     if n > 0:
-        loss.backward(upstream)
-    gx = xt.grad if xt.grad is not None else torch.zeros_like(xt)
-    gc = m.centers.grad if m.centers.grad is not None else torch.zeros_like(m.centers)
+        loss.backward(upstream_of(reduction, n, grad_output))
+    gx, gc = grad_of(xt), grad_of(m.centers)
     m.update_centers(xt.detach(), labels)
     return loss.detach().numpy(), gx.numpy(), gc.detach().numpy(), m.centers.detach().numpy()
 
@@ -126,14 +111,12 @@ def case(name, n, d, c, reduction="mean", lam=1.0, alpha=0.5, labels="random", q
 
 
 def build(spec):
-    rng = np.random.default_rng(zlib.crc32(spec["name"].encode()))
+    rng = case_rng(spec)
     n, d, c = spec["n"], spec["d"], spec["c"]
     x = rng.standard_normal((n, d))
     centers = 0.5 * rng.standard_normal((c, d))
-    if spec["quantize"]:  # multiples of 1/q: exact float32, short in JSON
-        q = spec["quantize"]
-        x = np.round(x * q) / q
-        centers = np.round(centers * q) / q
+    if spec["quantize"]:
+        x, centers = on_grid(x, spec["quantize"]), on_grid(centers, spec["quantize"])
     x = x.astype(np.float32)
     centers = centers.astype(np.float32)
     kind = spec["labels"]
@@ -147,10 +130,7 @@ def build(spec):
         y = rng.choice(np.array([0, c // 3, c - 1]), size=n)
     else:
         raise ValueError(kind)
-    g = None
-    if spec["reduction"] == "none":
-        g = rng.standard_normal(n).astype(np.float32)
-    return x, y.astype(np.int64), centers, g
+    return x, y.astype(np.int64), centers, draw_grad_output(rng, spec["reduction"], n)
 
 
 REDS = ("none", "sum", "mean")
@@ -193,25 +173,17 @@ def run_case(spec):
     else:
         ok = close(loss, tl) and close(gx, tgx) and close(gc, tgc) and close(new, tnew)
     if not ok:
-        print(f"MISMATCH {spec['name']}: loss {loss} vs {tl}", file=sys.stderr)
-        raise SystemExit(1)
+        fail(f"{spec['name']}: loss {loss} vs {tl}")
 
     inputs = {"features": tensor(x, num_in), "labels": int_tensor(y), "centers": tensor(centers, num_in)}
-    if g is not None:
-        inputs["grad_output"] = tensor(g, num_in)
-    out = {
-        "loss": LOSS,
-        "name": spec["name"],
-        "params": {"lambda": lam, "alpha": alpha, "reduction": r},
-        "inputs": inputs,
-        "expected": {
-            "loss": tensor(loss, num_out),
-            "grad_features": tensor(gx, num_out),
-            "centers_after_update": tensor(new, num_out),
-            "grad_centers": tensor(gc, num_out),
-        },
+    expected = {
+        "loss": tensor(loss, num_out),
+        "grad_features": tensor(gx, num_out),
+        "centers_after_update": tensor(new, num_out),
+        "grad_centers": tensor(gc, num_out),
     }
-    return out, note
+    params = {"lambda": lam, "alpha": alpha, "reduction": r}
+    return make_case(LOSS, spec["name"], params, inputs, expected, g), note
 
 
 def check_file(path):
@@ -224,9 +196,7 @@ def check_file(path):
     assert d["expected"]["grad_features"]["shape"] == [n, dim]
     assert d["expected"]["grad_centers"]["shape"] == [c, dim]
     assert d["expected"]["centers_after_update"]["shape"] == [c, dim]
-    red = d["params"]["reduction"]
-    assert d["expected"]["loss"]["shape"] == ([n] if red == "none" else [])
-    assert ("grad_output" in d["inputs"]) == (red == "none")
+    check_reduction(d, [n])
 
 
 def main():

@@ -30,14 +30,14 @@ and why (the script prints a note per case):
   * mean of no elements (N = 0): culoss gives 0, PyTorch NaN.
 """
 import os
-import sys
-import zlib
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from case_io import RTOL, check_common, close, num_in, num_out, tensor, write_cases
+from case_io import (RTOL, case_rng, check_common, check_reduction, close, draw_grad_output, fail, make_case, num_in,
+                     num_out, on_grid, tensor, write_cases)
+from torch_ref import grad_of, leaf, upstream_of
 
 LOSS = "sigmoid_focal"
 OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), LOSS)
@@ -84,7 +84,7 @@ def torchvision(x, t, alpha, gamma):
 
 def per_element(fn, x, t, alpha, gamma):
     """Loss and d loss / dx per element (the loss is elementwise: the Jacobian is diagonal)."""
-    xx = torch.tensor(x, dtype=torch.float64).requires_grad_(True)
+    xx = leaf(x)
     tt = torch.tensor(t, dtype=torch.float64)
     out = fn(xx, tt, alpha, gamma)
     loss = out[0] if isinstance(out, tuple) else out
@@ -94,11 +94,11 @@ def per_element(fn, x, t, alpha, gamma):
 
 def reduced(x, t, alpha, gamma, reduction, grad_output):
     """The expected outputs: ours, reduced, gradient by autograd through the reduction."""
-    xx = torch.tensor(x, dtype=torch.float64).requires_grad_(True)
+    xx = leaf(x)
     tt = torch.tensor(t, dtype=torch.float64)
     loss, _ = ours(xx, tt, alpha, gamma)
     if reduction == "none":
-        loss.backward(torch.tensor(grad_output, dtype=torch.float64))
+        loss.backward(upstream_of(reduction, loss.shape, grad_output))
     else:
         if reduction == "sum":
             loss = loss.sum()
@@ -107,8 +107,7 @@ def reduced(x, t, alpha, gamma, reduction, grad_output):
         else:
             loss = loss.sum()  # culoss: the mean of nothing is 0 (PyTorch: NaN)
         loss.backward()
-    grad = xx.grad if xx.grad is not None else torch.zeros_like(xx)
-    return loss.detach().numpy(), grad.numpy()
+    return loss.detach().numpy(), grad_of(xx).numpy()
 
 
 # ---------------------------------------------------------------- cases
@@ -122,15 +121,14 @@ def case(name, shape, reduction, alpha=0.25, gamma=2.0, x=None, t=None, scale=2.
 
 
 def build(spec):
-    rng = np.random.default_rng(zlib.crc32(spec["name"].encode()))
+    rng = case_rng(spec)
     shape = tuple(spec["shape"])
     if spec["x"] is not None:
         x = np.asarray(spec["x"], dtype=np.float32).reshape(shape)
     else:
         x = (rng.standard_normal(shape) * spec["scale"]).astype(np.float32)
         if spec["quantize"]:
-            q = spec["quantize"]
-            x = (np.round(x.astype(np.float64) * q) / q).astype(np.float32)
+            x = on_grid(x, spec["quantize"]).astype(np.float32)
     if spec["t"] is not None:
         t = np.asarray(spec["t"], dtype=np.float32).reshape(shape)
     else:
@@ -138,12 +136,7 @@ def build(spec):
         soft = rng.uniform(size=shape) < spec["soft"]
         tq = np.round(rng.uniform(size=shape) * 64) / 64  # soft labels, multiples of 1/64
         t = np.where(soft, tq, t).astype(np.float32)
-    g = None
-    if spec["reduction"] == "none":
-        g = rng.standard_normal(shape).astype(np.float32)
-        if spec["quantize"]:
-            g = (np.round(g.astype(np.float64) * 16) / 16).astype(np.float32)
-    return x, t, g
+    return x, t, draw_grad_output(rng, spec["reduction"], shape, quantize=bool(spec["quantize"]))
 
 
 REDS = ("none", "sum", "mean")
@@ -212,8 +205,7 @@ def check_torchvision(spec, x, t):
     exact = finite & (m >= 1e-6)
     for ours_v, tv_v, what in ((ol, tl, "loss"), (og, tg, "grad")):
         if exact.any() and not close(ours_v[exact], tv_v[exact], RTOL):
-            print(f"MISMATCH {spec['name']} {what}: {ours_v[exact]} vs torchvision {tv_v[exact]}", file=sys.stderr)
-            raise SystemExit(1)
+            fail(f"{spec['name']} {what}: {ours_v[exact]} vs torchvision {tv_v[exact]}")
         loose = finite & ~exact
         if loose.any():
             # torchvision's 1 - p_t is off by up to an ulp of 1 (1.1e-16), so relative error 1.1e-16 / m,
@@ -224,9 +216,8 @@ def check_torchvision(spec, x, t):
             # torchvision's 1 - p_t is 0 from |x| ~ 37: its loss/grad are 0 where ours are tiny
             ok |= (tv_v[loose] == 0) & (np.abs(ours_v[loose]) < 1e-15)
             if not ok.all():
-                print(f"MISMATCH {spec['name']} {what} (1 - p_t < 1e-6): {ours_v[loose][~ok]} vs "
-                      f"torchvision {tv_v[loose][~ok]}", file=sys.stderr)
-                raise SystemExit(1)
+                fail(f"{spec['name']} {what} (1 - p_t < 1e-6): {ours_v[loose][~ok]} vs "
+                     f"torchvision {tv_v[loose][~ok]}")
     if (finite & ~exact).any():
         notes.append(f"{int((finite & ~exact).sum())} element(s) with 1 - p_t < 1e-6: torchvision's subtraction "
                      f"loses digits there (relative error about 1e-16 / (1 - p_t)), checked to that")
@@ -242,17 +233,10 @@ def run_case(spec):
     if r == "mean" and x.size == 0:
         note = "PyTorch's mean of no elements is NaN: culoss gives 0 (documented deviation)"
     assert np.isfinite(loss).all() and np.isfinite(grad).all(), spec["name"]
+    params = {"alpha": spec["alpha"], "gamma": spec["gamma"], "reduction": r}
     inputs = {"logits": tensor(x, num_in), "targets": tensor(t, num_in)}
-    if g is not None:
-        inputs["grad_output"] = tensor(g, num_in)
-    out = {
-        "loss": LOSS,
-        "name": spec["name"],
-        "params": {"alpha": spec["alpha"], "gamma": spec["gamma"], "reduction": r},
-        "inputs": inputs,
-        "expected": {"loss": tensor(loss, num_out), "grad_logits": tensor(grad, num_out)},
-    }
-    return out, note
+    expected = {"loss": tensor(loss, num_out), "grad_logits": tensor(grad, num_out)}
+    return make_case(LOSS, spec["name"], params, inputs, expected, g), note
 
 
 def check_file(path):
@@ -261,11 +245,7 @@ def check_file(path):
     assert d["inputs"]["targets"]["shape"] == shape
     assert all(0.0 <= v <= 1.0 for v in d["inputs"]["targets"]["data"])
     assert d["expected"]["grad_logits"]["shape"] == shape
-    red = d["params"]["reduction"]
-    assert d["expected"]["loss"]["shape"] == (shape if red == "none" else [])
-    assert ("grad_output" in d["inputs"]) == (red == "none")
-    if "grad_output" in d["inputs"]:
-        assert d["inputs"]["grad_output"]["shape"] == shape
+    check_reduction(d, shape)
 
 
 def main():

@@ -23,14 +23,14 @@ except where culoss deviates on purpose:
   * mean of no elements (N = 0): culoss gives 0, PyTorch NaN.
 """
 import os
-import sys
-import zlib
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from case_io import close, check_common, num_in, num_out, tensor, write_cases
+from case_io import (case_rng, check_common, check_reduction, close, draw_grad_output, fail_loss_grad, make_case,
+                     num_in, num_out, on_grid, tensor, write_cases)
+from torch_ref import grad_of, leaf, upstream_of
 
 torch.set_default_dtype(torch.float64)
 
@@ -49,28 +49,26 @@ def formula(cfg, d, option):
 
 
 def reference(cfg, x, t, option, reduction, grad_output):
-    xx = torch.tensor(x, dtype=torch.float64).requires_grad_(True)
+    xx = leaf(x)
     tt = torch.tensor(t, dtype=torch.float64)
     loss = formula(cfg, xx - tt, option)
     if reduction == "none":
-        loss.backward(torch.tensor(grad_output, dtype=torch.float64))
+        loss.backward(upstream_of(reduction, loss.shape, grad_output))
     else:
         loss = loss.sum() if reduction == "sum" or loss.numel() == 0 else loss.mean()
         loss.backward()  # the mean of nothing is 0 here (PyTorch: NaN)
-    grad = xx.grad if xx.grad is not None else torch.zeros_like(xx)
-    return loss.detach().numpy(), grad.numpy()
+    return loss.detach().numpy(), grad_of(xx).numpy()
 
 
 def pytorch(cfg, x, t, option, reduction, grad_output):
-    xx = torch.tensor(x, dtype=torch.float64).requires_grad_(True)
+    xx = leaf(x)
     tt = torch.tensor(t, dtype=torch.float64)
     if cfg["loss"] == "huber":
         loss = F.huber_loss(xx, tt, reduction=reduction, delta=option)
     else:
         loss = F.smooth_l1_loss(xx, tt, reduction=reduction, beta=option)
-    loss.backward(torch.tensor(grad_output, dtype=torch.float64) if reduction == "none" else torch.tensor(1.0))
-    grad = xx.grad if xx.grad is not None else torch.zeros_like(xx)
-    return loss.detach().numpy(), grad.numpy()
+    loss.backward(upstream_of(reduction, xx.shape, grad_output))
+    return loss.detach().numpy(), grad_of(xx).numpy()
 
 
 def make_cases(cfg):
@@ -105,7 +103,7 @@ def make_cases(cfg):
 
 
 def build(spec):
-    rng = np.random.default_rng(zlib.crc32(spec["name"].encode()))
+    rng = case_rng(spec)
     n, o = spec["n"], spec["option"]
     if spec["x"] is not None:
         x = np.asarray(spec["x"], dtype=np.float32)
@@ -114,20 +112,14 @@ def build(spec):
         x = rng.standard_normal(n) * spec["scale"]
         d = rng.standard_normal(n) * max(o, 0.5) * 1.5 * spec["dscale"]
         if spec["quantize"]:
-            q = spec["quantize"]
-            x, d = np.round(x * q) / q, np.round(d * q) / q
+            x, d = on_grid(x, spec["quantize"]), on_grid(d, spec["quantize"])
         if spec["exact_kinks"] and n >= 8:
             d[rng.choice(n, size=n // 8, replace=False)] = 0.0
             d[rng.choice(n, size=n // 8, replace=False)] = o
             d[rng.choice(n, size=n // 8, replace=False)] = -o
         x = x.astype(np.float32)
         t = (x.astype(np.float64) - d).astype(np.float32)
-    g = None
-    if spec["reduction"] == "none":
-        g = rng.standard_normal(n).astype(np.float32)
-        if spec["quantize"]:
-            g = (np.round(g.astype(np.float64) * 16) / 16).astype(np.float32)
-    return x, t, g
+    return x, t, draw_grad_output(rng, spec["reduction"], n, quantize=bool(spec["quantize"]))
 
 
 def run_case(cfg, spec):
@@ -151,20 +143,11 @@ def run_case(cfg, spec):
             note = (f"PyTorch 1.13 gives the gradient -1 at d == 0 with beta = 0 ({int(zero.sum())} element(s)); "
                     f"culoss 0, as PyTorch >= 2.1 (documented deviation)")
         else:
-            print(f"MISMATCH {spec['name']}: ours loss {loss} pytorch {tl}; grad max diff "
-                  f"{np.nanmax(np.abs(grad - tg))}", file=sys.stderr)
-            raise SystemExit(1)
+            fail_loss_grad(spec["name"], loss, tl, grad, tg)
+    params = {cfg["option"]: o, "reduction": r}
     inputs = {"input": tensor(x, num_in), "target": tensor(t, num_in)}
-    if g is not None:
-        inputs["grad_output"] = tensor(g, num_in)
-    out = {
-        "loss": cfg["loss"],
-        "name": spec["name"],
-        "params": {cfg["option"]: o, "reduction": r},
-        "inputs": inputs,
-        "expected": {"loss": tensor(loss, num_out), "grad_input": tensor(grad, num_out)},
-    }
-    return out, note
+    expected = {"loss": tensor(loss, num_out), "grad_input": tensor(grad, num_out)}
+    return make_case(cfg["loss"], spec["name"], params, inputs, expected, g), note
 
 
 def check_file(cfg, path):
@@ -172,9 +155,7 @@ def check_file(cfg, path):
     shape = d["inputs"]["input"]["shape"]
     assert len(shape) == 1 and d["inputs"]["target"]["shape"] == shape
     assert d["expected"]["grad_input"]["shape"] == shape
-    red = d["params"]["reduction"]
-    assert d["expected"]["loss"]["shape"] == (shape if red == "none" else [])
-    assert ("grad_output" in d["inputs"]) == (red == "none")
+    check_reduction(d, shape)
 
 
 def generate(cfg):

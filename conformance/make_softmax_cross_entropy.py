@@ -17,14 +17,15 @@ where culoss deviates on purpose:
     that quirk exactly (Debian's 1.13.0a0 was checked and does not have it).
 """
 import os
-import sys
-import zlib
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from case_io import RTOL, check_common, close, int_tensor, num_in, num_out, tensor, write_cases
+from case_io import case_rng, check_common, close, draw_grad_output, fail_loss_grad, on_grid, write_cases
+from softmax_rows import (check_rows_file, draw_logits_targets, neginf_some, neginf_target, rows_case,
+                          scaled_to_1e4, torch_targets)
+from torch_ref import grad_of, leaf, log_softmax_rows, reduce_rows, upstream_of
 
 LOSS = "softmax_cross_entropy"
 OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), LOSS)
@@ -41,21 +42,14 @@ def reference(logits, targets, weights, ignore_index, reduction, eps, grad_outpu
     0 for ignored rows; mean divides the sum by sum_i w_{y_i} over non-ignored
     rows (loss 0, gradient 0 when there are none).
     """
-    x = torch.tensor(logits, dtype=torch.float64).requires_grad_(True)
+    x = leaf(logits)
     n, c = x.shape
     y = torch.tensor(targets, dtype=torch.int64).reshape(n)
     w = (torch.tensor(weights, dtype=torch.float64) if weights is not None
          else torch.ones(c, dtype=torch.float64))
     ignored = (y == ignore_index) if ignore_index is not None else torch.zeros(n, dtype=torch.bool)
     ysafe = torch.where(ignored, torch.zeros_like(y), y)
-
-    # log p = x - (m + log sum exp(x - m)), m the row max (a constant for autograd)
-    if n > 0:
-        m = x.detach().max(dim=1, keepdim=True).values
-    else:
-        m = torch.zeros(0, 1)
-    lse = m + torch.log(torch.exp(x - m).sum(dim=1, keepdim=True))
-    logp = x - lse
+    logp = log_softmax_rows(x)
 
     wy = w[ysafe]
     row = (1.0 - eps) * wy * (-logp.gather(1, ysafe[:, None]).squeeze(1))
@@ -63,47 +57,29 @@ def reference(logits, targets, weights, ignore_index, reduction, eps, grad_outpu
         row = row + (eps / c) * (-(logp * w).sum(dim=1))
     row = torch.where(ignored, torch.zeros_like(row), row)
 
-    if reduction == "none":
-        loss = row
-        upstream = torch.tensor(grad_output, dtype=torch.float64).reshape(n)
-    elif reduction == "sum":
-        loss = row.sum()
-        upstream = torch.tensor(1.0)
-    elif reduction == "mean":
+    denom = 0  # no non-ignored rows: the mean is the sum, 0, with gradient 0
+    if reduction == "mean" and bool((~ignored).any()):
         denom = wy[~ignored].sum()
-        if bool((~ignored).any()):
-            assert float(denom) != 0.0, "sum of w[y_i] over non-ignored rows is 0: semantics not defined"
-            loss = row.sum() / denom
-        else:
-            loss = row.sum()  # == 0, gradient 0
-        upstream = torch.tensor(1.0)
-    else:
-        raise ValueError(reduction)
+        assert float(denom) != 0.0, "sum of w[y_i] over non-ignored rows is 0: semantics not defined"
+    loss, upstream = reduce_rows(row, reduction, denom, grad_output)
     loss.backward(upstream)
-    grad = x.grad if x.grad is not None else torch.zeros_like(x)
-    return loss.detach().numpy(), grad.numpy()
+    return loss.detach().numpy(), grad_of(x).numpy()
 
 
 def pytorch(logits, targets, weights, ignore_index, reduction, eps, grad_output):
-    x = torch.tensor(logits, dtype=torch.float64).requires_grad_(True)
+    x = leaf(logits)
     n, c = x.shape
-    y = torch.tensor(targets, dtype=torch.int64).reshape(n)
+    y, ii = torch_targets(targets, n, ignore_index)
     w = torch.tensor(weights, dtype=torch.float64) if weights is not None else None
-    ii = ignore_index if ignore_index is not None else -100
-    if ignore_index is None:
-        assert not bool((y == -100).any())
     loss = F.cross_entropy(x, y, weight=w, ignore_index=ii, reduction=reduction, label_smoothing=eps)
-    upstream = (torch.tensor(grad_output, dtype=torch.float64).reshape(n)
-                if reduction == "none" else torch.tensor(1.0))
-    loss.backward(upstream)
-    grad = x.grad if x.grad is not None else torch.zeros_like(x)
-    return loss.detach().numpy(), grad.numpy()
+    loss.backward(upstream_of(reduction, n, grad_output))
+    return loss.detach().numpy(), grad_of(x).numpy()
 
 
 def pytorch113_quirk(logits, targets, ignore_index, eps):
     """What PyTorch 1.13 computes for mean + smoothing + no weights + ignored rows:
     (1-e) * nll_mean + e/C * smooth_sum / N (N counts ignored rows too)."""
-    x = torch.tensor(logits, dtype=torch.float64).requires_grad_(True)
+    x = leaf(logits)
     n, c = x.shape
     y = torch.tensor(targets, dtype=torch.int64).reshape(n)
     ignored = y == ignore_index
@@ -131,80 +107,35 @@ def case(name, n, c, reduction="mean", eps=0.0, ignore_index=-100, weights=False
 
 
 def build(spec):
-    rng = np.random.default_rng(zlib.crc32(spec["name"].encode()))
-    n, c = spec["n"], spec["c"]
-    if spec["logits"] is not None:
-        x = np.asarray(spec["logits"], dtype=np.float32).reshape(n, c)
-    else:
-        x = (rng.standard_normal((n, c)) * spec["scale"]).astype(np.float32)
-        if spec["quantize"]:  # multiples of 1/q: exact float32, short in JSON
-            q = spec["quantize"]
-            x = (np.round(x.astype(np.float64) * q) / q).astype(np.float32)
-    ii = spec["ignore_index"]
-    if spec["targets"] is not None:
-        y = np.asarray(spec["targets"], dtype=np.int64)
-    else:
-        if ii is not None and 0 <= ii < c:
-            # ignore_index is a real class: draw others, then set n_ignored rows to it
-            choices = np.array([k for k in range(c) if k != ii])
-            y = rng.choice(choices, size=n) if len(choices) else np.zeros(n, dtype=np.int64)
-        else:
-            y = rng.integers(0, c, size=n)
-        if spec["n_ignored"]:
-            rows = rng.choice(n, size=spec["n_ignored"], replace=False)
-            y[rows] = ii
+    rng = case_rng(spec)
+    x, y = draw_logits_targets(spec, rng, spec["ignore_index"])
     w = None
     if spec["class_weights"] is not None:
         w = np.asarray(spec["class_weights"], dtype=np.float32)
     elif spec["weights"]:
-        w = rng.uniform(0.25, 2.0, size=c).astype(np.float32)
+        w = rng.uniform(0.25, 2.0, size=spec["c"]).astype(np.float32)
         if spec["quantize"]:
-            w = (np.round(w.astype(np.float64) * 16) / 16).astype(np.float32)
-    if spec["edit"] is not None:
-        x, y, w = spec["edit"](x.copy(), y.copy(), None if w is None else w.copy())
+            w = on_grid(w, 16).astype(np.float32)
+    if spec["edit"] is not None:  # edits change logits only
+        x, y = spec["edit"](x.copy(), y.copy())
         x = np.asarray(x, dtype=np.float32)
-    g = None
-    if spec["reduction"] == "none":
-        g = rng.standard_normal(n).astype(np.float32)
-    return x, y, w, g
+    return x, y, w, draw_grad_output(rng, spec["reduction"], spec["n"])
 
 
-def neginf_some(x, y, w):
-    """-inf in a few non-target logits, never a whole row."""
-    n, c = x.shape
-    for i in range(n):
-        for k in range(c):
-            if k != y[i] and (i + k) % 3 == 0:
-                x[i, k] = -np.inf
-    return x, y, w
-
-
-def neginf_target(x, y, w):
-    """Like neginf_some, and the target logit of row 1 is -inf (that row's loss is inf)."""
-    x, y, w = neginf_some(x, y, w)
-    x[1, y[1]] = -np.inf
-    return x, y, w
-
-
-def neginf_ignored_row(x, y, w):
+def neginf_ignored_row(x, y):
     """The only -inf logits sit in the ignored rows: the loss stays finite."""
     for i in range(x.shape[0]):
         if y[i] == -100:
             x[i, ::2] = -np.inf
-    return x, y, w
+    return x, y
 
 
-def big_magnitude(x, y, w):
-    """Logits around +-1e4 (exp overflows in float32 and float64 alike)."""
-    n, c = x.shape
-    x = x * np.float32(1e4) / np.float32(3.0)
+def big_magnitude(x, y):
+    """Logits around +-1e4; row 0 is 1e4 but for one -1e4."""
+    x = scaled_to_1e4(x, y)
     x[0, :] = 1e4
     x[0, 1] = -1e4
-    x[1, :] = -1e4
-    x[1, y[1]] = -1e4 + 1.5
-    x[2, :] = 1e4
-    x[2, y[2]] = 1e4 - 0.5
-    return x, y, w
+    return x, y
 
 
 REDS = ("none", "sum", "mean")
@@ -286,40 +217,18 @@ def run_case(spec):
     else:
         ok = close(loss, tl) and close(grad, tg)
         if not ok:
-            print(f"MISMATCH {spec['name']}: ours loss {loss} pytorch {tl}; "
-                  f"grad max diff {np.nanmax(np.abs(grad - tg))}", file=sys.stderr)
-            raise SystemExit(1)
+            fail_loss_grad(spec["name"], loss, tl, grad, tg)
         if r == "mean" and e > 0 and w is None and ignored.any():
             note = "quirk conditions (mean, smoothing, no weights, ignored rows) but this PyTorch agrees with ours"
 
-    inputs = {"logits": tensor(x, num_in), "targets": int_tensor(y)}
-    if w is not None:
-        inputs["class_weights"] = tensor(w, num_in)
-    if g is not None:
-        inputs["grad_output"] = tensor(g, num_in)
-    out = {
-        "loss": LOSS,
-        "name": spec["name"],
-        "params": {"reduction": r, "label_smoothing": e, "ignore_index": ii},
-        "inputs": inputs,
-        "expected": {"loss": tensor(loss, num_out), "grad_logits": tensor(grad, num_out)},
-    }
-    return out, note
+    params = {"reduction": r, "label_smoothing": e, "ignore_index": ii}
+    weights = None if w is None else ("class_weights", w)
+    return rows_case(LOSS, spec, params, x, y, weights, g, loss, grad), note
 
 
 def check_file(path):
     d = check_common(path, LOSS, {"reduction", "label_smoothing", "ignore_index"})
-    n, c = d["inputs"]["logits"]["shape"]
-    assert d["inputs"]["targets"]["shape"] == [n]
-    assert all(isinstance(v, int) for v in d["inputs"]["targets"]["data"])
-    assert d["expected"]["grad_logits"]["shape"] == [n, c]
-    red = d["params"]["reduction"]
-    assert d["expected"]["loss"]["shape"] == ([n] if red == "none" else [])
-    assert ("grad_output" in d["inputs"]) == (red == "none")
-    if "grad_output" in d["inputs"]:
-        assert d["inputs"]["grad_output"]["shape"] == [n]
-    if "class_weights" in d["inputs"]:
-        assert d["inputs"]["class_weights"]["shape"] == [c]
+    check_rows_file(d, "class_weights")
 
 
 def main():

@@ -27,15 +27,17 @@ culoss deviates on purpose (each such case prints a note):
 Params are exactly FORMAT.md's (gamma, reduction, alpha) plus ignore_index (int or null) on the
 cases that ignore rows; the ones without it ignore nothing.
 """
+import json
 import os
-import sys
-import zlib
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from case_io import check_common, close, int_tensor, num_in, num_out, tensor, write_cases
+from case_io import case_rng, check_common, close, draw_grad_output, fail_loss_grad, on_grid, write_cases
+from softmax_rows import (check_rows_file, draw_logits_targets, neginf_some, neginf_target, rows_case,
+                          scaled_to_1e4, torch_targets)
+from torch_ref import grad_of, leaf, log_softmax_rows, reduce_rows
 
 LOSS = "softmax_focal"
 OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), LOSS)
@@ -51,24 +53,15 @@ def alpha_vector(c, alpha, class_alpha):
     return torch.full((c,), float(alpha), dtype=torch.float64)
 
 
-def upstream_of(reduction, n, grad_output):
-    if reduction == "none":
-        return torch.tensor(grad_output, dtype=torch.float64).reshape(n)
-    return torch.tensor(1.0)
-
-
 def reference(logits, targets, alpha, class_alpha, gamma, ignore_index, reduction, grad_output):
     """culoss semantics in float64, explicit formula, autograd for the gradient."""
-    x = torch.tensor(logits, dtype=torch.float64).requires_grad_(True)
+    x = leaf(logits)
     n, c = x.shape
     y = torch.tensor(targets, dtype=torch.int64).reshape(n)
     a = alpha_vector(c, alpha, class_alpha)
     counted = (y != ignore_index) if ignore_index is not None else torch.ones(n, dtype=torch.bool)
     ysafe = torch.where(counted, y, torch.zeros_like(y))
-
-    m = x.detach().max(dim=1, keepdim=True).values if n > 0 else torch.zeros(0, 1)
-    lse = m + torch.log(torch.exp(x - m).sum(dim=1, keepdim=True))
-    logp = x - lse
+    logp = log_softmax_rows(x)
     # 1 - p_y as the sum of the other classes' probabilities, and log p_y = log1p(-q) for small
     # q: 1 - exp(log p_y) would cancel (relative error 1e-9 at p_y = 1 - 1e-7, even in float64).
     others = torch.ones(n, c, dtype=torch.bool)
@@ -80,16 +73,9 @@ def reference(logits, targets, alpha, class_alpha, gamma, ignore_index, reductio
     row = -a[ysafe] * q ** gamma * logp_y
     row = torch.where(counted, row, torch.zeros_like(row))
 
-    if reduction == "none":
-        loss = row
-    elif reduction == "sum":
-        loss = row.sum()
-    else:
-        count = int(counted.sum())
-        loss = row.sum() / count if count > 0 else row.sum()
-    loss.backward(upstream_of(reduction, n, grad_output))
-    grad = x.grad if x.grad is not None else torch.zeros_like(x)
-    return loss.detach().numpy(), grad.numpy()
+    loss, upstream = reduce_rows(row, reduction, int(counted.sum()), grad_output)
+    loss.backward(upstream)
+    return loss.detach().numpy(), grad_of(x).numpy()
 
 
 def analytic_grad(logits, targets, alpha, class_alpha, gamma, ignore_index, reduction, grad_output):
@@ -130,12 +116,9 @@ def analytic_grad(logits, targets, alpha, class_alpha, gamma, ignore_index, redu
 def pytorch(logits, targets, alpha, class_alpha, gamma, ignore_index, reduction, grad_output):
     """The common PyTorch implementation, verbatim (AdeelH FocalLoss.forward, 2-D input).
     Returns (loss, grad, mask of the rows it kept)."""
-    x = torch.tensor(logits, dtype=torch.float64).requires_grad_(True)
+    x = leaf(logits)
     n, c = x.shape
-    y = torch.tensor(targets, dtype=torch.int64).reshape(n)
-    ii = ignore_index if ignore_index is not None else -100
-    if ignore_index is None:
-        assert not bool((y == -100).any())
+    y, ii = torch_targets(targets, n, ignore_index)
     weight = alpha_vector(c, alpha, class_alpha)
     nll_loss = torch.nn.NLLLoss(weight=weight, reduction="none", ignore_index=ii)
 
@@ -184,69 +167,25 @@ def ignore_value(spec):
 
 
 def build(spec):
-    rng = np.random.default_rng(zlib.crc32(spec["name"].encode()))
-    n, c = spec["n"], spec["c"]
-    if spec["logits"] is not None:
-        x = np.asarray(spec["logits"], dtype=np.float32).reshape(n, c)
-    else:
-        x = (rng.standard_normal((n, c)) * spec["scale"]).astype(np.float32)
-        if spec["quantize"]:  # multiples of 1/q: exact float32, short in JSON
-            q = spec["quantize"]
-            x = (np.round(x.astype(np.float64) * q) / q).astype(np.float32)
-    ii = ignore_value(spec)
-    if spec["targets"] is not None:
-        y = np.asarray(spec["targets"], dtype=np.int64)
-    else:
-        if ii is not None and 0 <= ii < c:
-            choices = np.array([k for k in range(c) if k != ii])
-            y = rng.choice(choices, size=n) if len(choices) else np.zeros(n, dtype=np.int64)
-        else:
-            y = rng.integers(0, c, size=n)
-        if spec["n_ignored"]:
-            rows = rng.choice(n, size=spec["n_ignored"], replace=False)
-            y[rows] = ii
+    rng = case_rng(spec)
+    x, y = draw_logits_targets(spec, rng, ignore_value(spec))
     a = None
     if spec["alpha"] is None:
         if spec["class_alpha"] is not None:
             a = np.asarray(spec["class_alpha"], dtype=np.float32)
         else:
-            a = rng.uniform(0.25, 2.0, size=c).astype(np.float32)
-            a = (np.round(a.astype(np.float64) * 16) / 16).astype(np.float32)
+            a = on_grid(rng.uniform(0.25, 2.0, size=spec["c"]).astype(np.float32), 16).astype(np.float32)
     if spec["edit"] is not None:
         x, y = spec["edit"](x.copy(), y.copy())
         x = np.asarray(x, dtype=np.float32)
-    g = None
-    if spec["reduction"] == "none":
-        g = rng.standard_normal(n).astype(np.float32)
-    return x, y, a, g
-
-
-def neginf_some(x, y):
-    """-inf in a few non-target logits, never a whole row."""
-    n, c = x.shape
-    for i in range(n):
-        for k in range(c):
-            if k != y[i] and (i + k) % 3 == 0:
-                x[i, k] = -np.inf
-    return x, y
-
-
-def neginf_target(x, y):
-    """The target logit of row 1 is -inf: p_y = 0, loss inf, F = alpha_y."""
-    x, y = neginf_some(x, y)
-    x[1, y[1]] = -np.inf
-    return x, y
+    return x, y, a, draw_grad_output(rng, spec["reduction"], spec["n"])
 
 
 def big_magnitude(x, y):
-    """Logits around +-1e4; row 0 is certain (p_y = 1 exactly), rows 1 and 2 are near ties."""
-    x = x * np.float32(1e4) / np.float32(3.0)
+    """Logits around +-1e4; row 0 is certain (p_y = 1 exactly: F = alpha_y [gamma == 0])."""
+    x = scaled_to_1e4(x, y)
     x[0, :] = -1e4
     x[0, y[0]] = 1e4
-    x[1, :] = -1e4
-    x[1, y[1]] = -1e4 + 1.5
-    x[2, :] = 1e4
-    x[2, y[2]] = 1e4 - 0.5
     return x, y
 
 
@@ -342,46 +281,24 @@ def run_case(spec):
         notes.append(f"the PyTorch implementation's gradient has {int((~tfinite).sum())} NaN entries (0 * inf); "
                      "expected: the limit, as the analytic formula gives (documented deviation)")
     if not ok:
-        print(f"MISMATCH {spec['name']}: ours loss {loss} pytorch {tl}; "
-              f"grad max diff {np.nanmax(np.abs(grad - tg))}", file=sys.stderr)
-        raise SystemExit(1)
+        fail_loss_grad(spec["name"], loss, tl, grad, tg)
     if r == "none" and not kept.all():
         notes.append("reduction none: culoss gives 0 for the ignored rows, the PyTorch implementation drops them")
 
-    inputs = {"logits": tensor(x, num_in), "targets": int_tensor(y)}
-    if a is not None:
-        inputs["class_alpha"] = tensor(a, num_in)
-    if g is not None:
-        inputs["grad_output"] = tensor(g, num_in)
     params = {"gamma": gamma, "reduction": r, "alpha": alpha}
     if spec["ignore_index"] != "absent":
         params["ignore_index"] = ii
-    out = {
-        "loss": LOSS,
-        "name": spec["name"],
-        "params": params,
-        "inputs": inputs,
-        "expected": {"loss": tensor(loss, num_out), "grad_logits": tensor(grad, num_out)},
-    }
-    return out, "; ".join(notes) or None
+    class_alpha = None if a is None else ("class_alpha", a)
+    return rows_case(LOSS, spec, params, x, y, class_alpha, g, loss, grad), "; ".join(notes) or None
 
 
 def check_file(path):
     with open(path) as f:
-        import json
         params = set(json.load(f)["params"])
     assert params in ({"gamma", "reduction", "alpha"}, {"gamma", "reduction", "alpha", "ignore_index"}), params
     d = check_common(path, LOSS, params)
-    n, c = d["inputs"]["logits"]["shape"]
-    assert d["inputs"]["targets"]["shape"] == [n]
-    assert all(isinstance(v, int) for v in d["inputs"]["targets"]["data"])
-    assert d["expected"]["grad_logits"]["shape"] == [n, c]
-    red = d["params"]["reduction"]
-    assert d["expected"]["loss"]["shape"] == ([n] if red == "none" else [])
-    assert ("grad_output" in d["inputs"]) == (red == "none")
+    check_rows_file(d, "class_alpha")
     assert ("class_alpha" in d["inputs"]) == (d["params"]["alpha"] is None)
-    if "class_alpha" in d["inputs"]:
-        assert d["inputs"]["class_alpha"]["shape"] == [c]
 
 
 def main():

@@ -21,14 +21,13 @@ near, also to autograd on the plain formula (x.abs().pow(p).sum().pow(1/p)). The
 """
 import math
 import os
-import sys
-import zlib
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from case_io import check_common, close, num_in, num_out, tensor, write_cases
+from case_io import (case_rng, check_common, check_reduction, close, draw_grad_output, fail, make_case, num_in,
+                     num_out, on_grid, tensor, write_cases)
 
 LOSS = "triplet_margin"
 OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), LOSS)
@@ -148,7 +147,7 @@ def case(name, n, d, reduction="mean", margin=1.0, p=2.0, eps=1e-6, swap=False, 
 
 
 def build(spec):
-    rng = np.random.default_rng(zlib.crc32(spec["name"].encode()))
+    rng = case_rng(spec)
     n, d = spec["n"], spec["d"]
     if spec["a"] is not None:
         f = lambda v: np.asarray(v, dtype=np.float32).reshape(n, d)
@@ -164,16 +163,12 @@ def build(spec):
             neg[: (2 * n) // 3] = a[: (2 * n) // 3] + 6.0 * rng.standard_normal(((2 * n) // 3, d))
         elif kind == "same":  # identical anchor and positive in every other row
             pos[::2] = a[::2]
-        if spec["quantize"]:  # multiples of 1/q: exact float32, short in JSON
-            q = spec["quantize"]
-            a, pos, neg = (np.round(v * q) / q for v in (a, pos, neg))
+        if spec["quantize"]:
+            a, pos, neg = (on_grid(v, spec["quantize"]) for v in (a, pos, neg))
         a, pos, neg = (v.astype(np.float32) for v in (a, pos, neg))
         if kind == "same":
             pos[::2] = a[::2]
-    g = None
-    if spec["reduction"] == "none":
-        g = rng.standard_normal(n).astype(np.float32)
-    return a, pos, neg, g
+    return a, pos, neg, draw_grad_output(rng, spec["reduction"], n)
 
 
 REDS = ("none", "sum", "mean")
@@ -248,29 +243,20 @@ def run_case(spec):
     else:
         for name, mine, theirs in zip(("loss", "grad_anchor", "grad_positive", "grad_negative"), ref, torch_out):
             if not close(mine, theirs):
-                print(f"MISMATCH {spec['name']} {name}: ours {mine} pytorch {theirs}", file=sys.stderr)
-                raise SystemExit(1)
+                fail(f"{spec['name']} {name}: ours {mine} pytorch {theirs}")
     if n > 0 and not near_kink(*args[:7]):
         for name, mine, theirs in zip(("loss", "grad_anchor", "grad_positive", "grad_negative"), ref,
                                       autograd_plain(*args)):
             if not close(mine, theirs):
-                print(f"MISMATCH {spec['name']} {name} vs plain autograd", file=sys.stderr)
-                raise SystemExit(1)
+                fail(f"{spec['name']} {name} vs plain autograd")
 
     inputs = {"anchor": tensor(a, num_in), "positive": tensor(pos, num_in), "negative": tensor(neg, num_in)}
-    if g is not None:
-        inputs["grad_output"] = tensor(g, num_in)
     p = spec["p"]
-    out = {
-        "loss": LOSS,
-        "name": spec["name"],
-        "params": {"margin": spec["margin"], "p": "inf" if math.isinf(p) else p, "eps": spec["eps"],
-                   "swap": spec["swap"], "reduction": spec["reduction"]},
-        "inputs": inputs,
-        "expected": {"loss": tensor(ref[0], num_out), "grad_anchor": tensor(ref[1], num_out),
-                     "grad_positive": tensor(ref[2], num_out), "grad_negative": tensor(ref[3], num_out)},
-    }
-    return out, note
+    params = {"margin": spec["margin"], "p": "inf" if math.isinf(p) else p, "eps": spec["eps"],
+              "swap": spec["swap"], "reduction": spec["reduction"]}
+    expected = {"loss": tensor(ref[0], num_out), "grad_anchor": tensor(ref[1], num_out),
+                "grad_positive": tensor(ref[2], num_out), "grad_negative": tensor(ref[3], num_out)}
+    return make_case(LOSS, spec["name"], params, inputs, expected, g), note
 
 
 def check_file(path):
@@ -280,9 +266,7 @@ def check_file(path):
         assert d["inputs"][k]["shape"] == [n, dim], (path, k)
     for k in ("grad_anchor", "grad_positive", "grad_negative"):
         assert d["expected"][k]["shape"] == [n, dim], (path, k)
-    red = d["params"]["reduction"]
-    assert d["expected"]["loss"]["shape"] == ([n] if red == "none" else [])
-    assert ("grad_output" in d["inputs"]) == (red == "none")
+    check_reduction(d, [n])
     assert isinstance(d["params"]["swap"], bool)
 
 
