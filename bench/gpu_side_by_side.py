@@ -14,9 +14,7 @@ is how it is tested without a GPU (timings there mean nothing).
 """
 import argparse
 import ctypes
-import json
 import os
-import statistics
 import sys
 import time
 
@@ -64,50 +62,37 @@ def stream(dev):
 # Each culoss case: (make(shape, dev, g) -> state) and (step(state)); state["check"] compares
 # culoss's loss and gradient with PyTorch's on the same inputs. Defaults match pytorch_peers.
 
-def ce_make(lib, shape, dev, g):
-    n, c = pytorch_peers.dims(shape)
-    x = torch.randn(n, c, generator=g).to(dev)
-    y = torch.randint(0, c, (n,), generator=g).to(dev)
-    ws, wsb = lib.workspace("culossSoftmaxCrossEntropyWorkspaceSize", dev, c_i64(n), c_i64(c), F32, c_int(MEAN))
+def row_softmax_make(lib, shape, dev, g, name, options, torch_loss):
+    """A row-softmax loss (culoss{name}...), no class weights, mean: options are the C arguments
+    between the weights and the reduction; torch_loss(x, y) is PyTorch's loss, to check against."""
+    n, c, x, y = pytorch_peers.draw_rows(shape, dev, g)
+    ws, wsb = lib.workspace(f"culoss{name}WorkspaceSize", dev, c_i64(n), c_i64(c), F32, c_int(MEAN))
     s = dict(x=x, y=y.int(), y64=y, loss=torch.zeros(1, device=dev), grad=torch.empty_like(x), ws=ws, wsb=wsb,
              n=n, c=c, bytes=2 * n * c * 4 + n * 4)
 
     def step():
-        lib("culossSoftmaxCrossEntropyForwardBackward", ptr(s["x"]), c_i64(c), ptr(s["y"]), c_i64(n), c_i64(c), F32,
-            c_p(0), c_i64(-100), c_f(0), c_int(MEAN), c_p(0), ptr(s["loss"]), ptr(s["grad"]), c_i64(c),
+        lib(f"culoss{name}ForwardBackward", ptr(s["x"]), c_i64(c), ptr(s["y"]), c_i64(n), c_i64(c), F32,
+            c_p(0), *options, c_int(MEAN), c_p(0), ptr(s["loss"]), ptr(s["grad"]), c_i64(c),
             c_p(s["ws"].data_ptr() + 16), ctypes.c_size_t(wsb), ptr(s["ws"]), stream(dev))
 
     def check():
         xr = s["x"].double().requires_grad_(True)
-        lr = F.cross_entropy(xr, s["y64"])
+        lr = torch_loss(xr, s["y64"])
         lr.backward()
         return [(s["loss"], lr.detach()), (s["grad"], xr.grad)]
     s["step"], s["check"] = step, check
     return s
+
+
+def ce_make(lib, shape, dev, g):
+    """Softmax cross-entropy: ignore_index -100, no label smoothing, mean."""
+    return row_softmax_make(lib, shape, dev, g, "SoftmaxCrossEntropy", (c_i64(-100), c_f(0)), F.cross_entropy)
 
 
 def focal_make(lib, shape, dev, g, gamma=2.0, alpha=1.0):
     """Softmax focal with pytorch_peers' defaults: gamma 2, scalar alpha 1, mean."""
-    n, c = pytorch_peers.dims(shape)
-    x = torch.randn(n, c, generator=g).to(dev)
-    y = torch.randint(0, c, (n,), generator=g).to(dev)
-    ws, wsb = lib.workspace("culossSoftmaxFocalWorkspaceSize", dev, c_i64(n), c_i64(c), F32, c_int(MEAN))
-    s = dict(x=x, y=y.int(), y64=y, loss=torch.zeros(1, device=dev), grad=torch.empty_like(x), ws=ws, wsb=wsb,
-             n=n, c=c, bytes=2 * n * c * 4 + n * 4)
-
-    def step():
-        lib("culossSoftmaxFocalForwardBackward", ptr(s["x"]), c_i64(c), ptr(s["y"]), c_i64(n), c_i64(c), F32,
-            c_p(0), c_f(alpha), c_f(gamma), c_i64(-100), c_int(MEAN), c_p(0), ptr(s["loss"]), ptr(s["grad"]),
-            c_i64(c), c_p(s["ws"].data_ptr() + 16), ctypes.c_size_t(wsb), ptr(s["ws"]), stream(dev))
-
-    def check():
-        xr = s["x"].double().requires_grad_(True)
-        logpt = F.log_softmax(xr, dim=1).gather(1, s["y64"][:, None]).squeeze(1)
-        lr = (-alpha * (1 - logpt.exp()) ** gamma * logpt).mean()
-        lr.backward()
-        return [(s["loss"], lr.detach()), (s["grad"], xr.grad)]
-    s["step"], s["check"] = step, check
-    return s
+    return row_softmax_make(lib, shape, dev, g, "SoftmaxFocal", (c_f(alpha), c_f(gamma), c_i64(-100)),
+                            lambda x, y: pytorch_peers.softmax_focal_loss(x, y, gamma, alpha))
 
 
 def triplet_make(lib, shape, dev, g, margin=1.0, p=2.0, eps=1e-6):
@@ -242,9 +227,7 @@ def copy_bandwidth(dev, runs):
     n = (1 << 28) if dev == "cuda" else (1 << 20)
     a, b = torch.empty(n, device=dev), torch.empty(n, device=dev)
     ms = time_steps([lambda: b.copy_(a)], dev, 0.2, runs)
-    med = statistics.median(ms)
-    return {"loss": "copy", "backend": "device", "shape": str(n), "threads": None, "median_ms": med,
-            "min_ms": min(ms), "runs": len(ms), "bytes": 2 * n * 4, "gbps": 2 * n * 4 / (med * 1e6)}
+    return pytorch_peers.record("copy", "device", str(n), None, ms, 2 * n * 4)
 
 
 def main():
@@ -258,7 +241,7 @@ def main():
     a = ap.parse_args()
     lib = Culoss(a.lib)
     dev = a.device
-    print(json.dumps(copy_bandwidth(dev, a.runs)), flush=True)
+    print(copy_bandwidth(dev, a.runs), flush=True)
     failed = 0
     for loss, make in CASES.items():
         for shape in (SMALL if a.small else pytorch_peers.SHAPES)[loss]:
@@ -273,20 +256,15 @@ def main():
             copies = 1 if not a.small and dev == "cpu" else max(1, min(16, int(a.rotate_bytes // first["bytes"]) + 1))
             states = [first] + [make(lib, shape, dev, g) for _ in range(copies - 1)]
             ms = time_steps([s["step"] for s in states], dev, a.warmup_ms / 1e3, a.runs)
-            med = statistics.median(ms)
-            print(json.dumps({"loss": loss, "backend": f"culoss-{dev}", "shape": shape, "threads": None,
-                              "median_ms": med, "min_ms": min(ms), "runs": len(ms), "bytes": first["bytes"],
-                              "gbps": first["bytes"] / (med * 1e6), "max_rel_err_vs_pytorch": max(errs),
-                              "agrees": ok}), flush=True)
+            print(pytorch_peers.record(loss, f"culoss-{dev}", shape, None, ms, first["bytes"],
+                                       max_rel_err_vs_pytorch=max(errs), agrees=ok), flush=True)
             del states, first
             step, nbytes, _ = pytorch_peers.BUILDERS[loss](shape, dev, torch.Generator().manual_seed(1))
             pcopies = max(1, min(16, int(a.rotate_bytes // nbytes) + 1)) if dev == "cuda" else 1
             steps = [step] + [pytorch_peers.BUILDERS[loss](shape, dev, g)[0] for _ in range(pcopies - 1)]
             ms = time_steps(steps, dev, a.warmup_ms / 1e3, a.runs)
-            med = statistics.median(ms)
-            print(json.dumps({"loss": loss, "backend": f"pytorch-{torch.__version__.split('+')[0]}-{dev}",
-                              "shape": shape, "threads": None, "median_ms": med, "min_ms": min(ms),
-                              "runs": len(ms), "bytes": nbytes, "gbps": nbytes / (med * 1e6)}), flush=True)
+            print(pytorch_peers.record(loss, f"pytorch-{torch.__version__.split('+')[0]}-{dev}", shape, None, ms,
+                                       nbytes), flush=True)
             del steps
     if failed:
         print(f"{failed} culoss case(s) disagree with PyTorch", file=sys.stderr)

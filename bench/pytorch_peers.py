@@ -35,13 +35,34 @@ def grad_leaf(t):
     return t.detach().requires_grad_(True)
 
 
+def draw_rows(shape, dev, g):
+    """N, C, [N, C] normal logits and [N] uniform targets of a row-softmax loss (this order of draws)."""
+    n, c = dims(shape)
+    x = torch.randn(n, c, generator=g).to(dev)
+    y = torch.randint(0, c, (n,), generator=g).to(dev)
+    return n, c, x, y
+
+
+def softmax_focal_loss(x, y, gamma, alpha):
+    """Softmax focal loss, scalar alpha, mean over the rows: the common PyTorch way."""
+    logpt = F.log_softmax(x, dim=1).gather(1, y[:, None]).squeeze(1)
+    pt = logpt.exp()
+    return (-alpha * (1 - pt) ** gamma * logpt).mean()
+
+
+def record(loss, backend, shape, threads, ms, nbytes, **extra):
+    """The JSON line of one timed case (./culoss bench --json's fields), from its times ms."""
+    med = statistics.median(ms)
+    return json.dumps({"loss": loss, "backend": backend, "shape": shape, "threads": threads, "median_ms": med,
+                       "min_ms": min(ms), "runs": len(ms), "bytes": nbytes, "gbps": nbytes / (med * 1e6), **extra})
+
+
 # Each builder returns (inputs, step, bytes): step(inputs) runs forward+backward once; bytes is
 # what must move (inputs read once, gradients written once), as culoss's workloads count it.
 
 def softmax_cross_entropy(shape, dev, g):
-    n, c = dims(shape)
-    x = grad_leaf(torch.randn(n, c, generator=g).to(dev))
-    y = torch.randint(0, c, (n,), generator=g).to(dev)
+    n, c, x, y = draw_rows(shape, dev, g)
+    x = grad_leaf(x)
 
     def step(x=x, y=y):
         x.grad = None
@@ -50,15 +71,12 @@ def softmax_cross_entropy(shape, dev, g):
 
 
 def softmax_focal(shape, dev, g, gamma=2.0, alpha=1.0):
-    n, c = dims(shape)
-    x = grad_leaf(torch.randn(n, c, generator=g).to(dev))
-    y = torch.randint(0, c, (n,), generator=g).to(dev)
+    n, c, x, y = draw_rows(shape, dev, g)
+    x = grad_leaf(x)
 
     def step(x=x, y=y):
         x.grad = None
-        logpt = F.log_softmax(x, dim=1).gather(1, y[:, None]).squeeze(1)
-        pt = logpt.exp()
-        (-alpha * (1 - pt) ** gamma * logpt).mean().backward()
+        softmax_focal_loss(x, y, gamma, alpha).backward()
     return step, 2 * n * c * 4 + n * 4, [x, y]
 
 
@@ -79,26 +97,22 @@ def sigmoid_focal(shape, dev, g, alpha=0.25, gamma=2.0):
     return step, 3 * n * c * 4, [x, t]
 
 
-def smooth_l1(shape, dev, g):
-    (n,) = dims(shape)
-    x = grad_leaf(torch.randn(n, generator=g).to(dev))
-    t = torch.randn(n, generator=g).to(dev)
+def elementwise(torch_loss):
+    """The builder of an elementwise loss of [N] input and target: torch_loss(x, t), mean."""
+    def build(shape, dev, g):
+        (n,) = dims(shape)
+        x = grad_leaf(torch.randn(n, generator=g).to(dev))
+        t = torch.randn(n, generator=g).to(dev)
 
-    def step(x=x, t=t):
-        x.grad = None
-        F.smooth_l1_loss(x, t, beta=1.0).backward()
-    return step, 3 * n * 4, [x, t]
+        def step(x=x, t=t):
+            x.grad = None
+            torch_loss(x, t).backward()
+        return step, 3 * n * 4, [x, t]
+    return build
 
 
-def huber(shape, dev, g):
-    (n,) = dims(shape)
-    x = grad_leaf(torch.randn(n, generator=g).to(dev))
-    t = torch.randn(n, generator=g).to(dev)
-
-    def step(x=x, t=t):
-        x.grad = None
-        F.huber_loss(x, t, delta=1.0).backward()
-    return step, 3 * n * 4, [x, t]
+smooth_l1 = elementwise(lambda x, t: F.smooth_l1_loss(x, t, beta=1.0))
+huber = elementwise(lambda x, t: F.huber_loss(x, t, delta=1.0))
 
 
 def triplet_margin(shape, dev, g):
@@ -132,8 +146,9 @@ def center(shape, dev, g, lam=1.0, alpha=0.5):
     return step, (3 * n * d + 2 * min(n, k) * d) * 4 + n * 4, [x, y, centers]
 
 
-BUILDERS = {f.__name__: f for f in (softmax_cross_entropy, softmax_focal, sigmoid_focal, smooth_l1, huber,
-                                    triplet_margin, center)}
+BUILDERS = {"softmax_cross_entropy": softmax_cross_entropy, "softmax_focal": softmax_focal,
+            "sigmoid_focal": sigmoid_focal, "smooth_l1": smooth_l1, "huber": huber,
+            "triplet_margin": triplet_margin, "center": center}
 
 
 def time_cpu(step, warmup_s, runs):
@@ -201,10 +216,7 @@ def main():
                     ms = time_cuda(steps, a.warmup_ms / 1e3, a.runs)
                 else:
                     ms = time_cpu(step, a.warmup_ms / 1e3, a.runs)
-                med = statistics.median(ms)
-                print(json.dumps({"loss": loss, "backend": backend, "shape": shape, "threads": t,
-                                  "median_ms": med, "min_ms": min(ms), "runs": len(ms), "bytes": nbytes,
-                                  "gbps": nbytes / (med * 1e6)}), flush=True)
+                print(record(loss, backend, shape, t, ms, nbytes), flush=True)
 
 
 if __name__ == "__main__":
