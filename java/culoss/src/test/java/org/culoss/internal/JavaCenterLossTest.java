@@ -1,5 +1,9 @@
 package org.culoss.internal;
 
+import static org.culoss.testing.ElementwiseAsserts.assertEachWithin;
+import static org.culoss.testing.ElementwiseAsserts.assertRowsZero;
+import static org.culoss.testing.RandomInputs.gaussian;
+import static org.culoss.testing.RandomInputs.upstreamGradient;
 import static org.culoss.testing.TestArrays.maxAbs;
 import static org.culoss.testing.TestArrays.toDouble;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -12,6 +16,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.culoss.Reduction;
+import org.culoss.testing.FiniteDifferences;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -116,7 +121,6 @@ class JavaCenterLossTest {
         return out;
     }
 
-
     // ---- running the kernel ----
 
     private static Result run(Case k, boolean loss, boolean gradFeatures, boolean gradCenters, int threads) {
@@ -138,19 +142,13 @@ class JavaCenterLossTest {
 
     /** labels: 0 random, 1 all in the last class, 2 even classes only (odd ones empty). */
     static Case randomCase(Random rnd, int n, int d, int c, Reduction reduction, int labels, boolean gradOut) {
-        float[] x = new float[n * d];
-        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
-        float[] centers = new float[c * d];
-        for (int i = 0; i < centers.length; i++) centers[i] = (float) (0.5 * rnd.nextGaussian());
+        float[] x = gaussian(rnd, n * d, 1);
+        float[] centers = gaussian(rnd, c * d, 0.5);
         int[] y = new int[n];
         for (int i = 0; i < n; i++) {
             y[i] = labels == 0 ? rnd.nextInt(c) : labels == 1 ? c - 1 : 2 * rnd.nextInt((c + 1) / 2);
         }
-        float[] g = null;
-        if (gradOut) {
-            g = new float[reduction == Reduction.NONE ? n : 1];
-            for (int i = 0; i < g.length; i++) g[i] = (float) rnd.nextGaussian();
-        }
+        float[] g = gradOut ? upstreamGradient(rnd, reduction, n) : null;
         float lambda = 0.25f + 2 * rnd.nextFloat();
         float alpha = rnd.nextFloat();
         return new Case(n, d, c, x, y, centers, lambda, alpha, reduction, g);
@@ -168,11 +166,9 @@ class JavaCenterLossTest {
         return cases;
     }
 
-
+    /** Within relTol of the largest reference value: the rounding of the large elements shows in the small. */
     private static void assertNear(double[] expected, float[] actual, double relTol, String what) {
-        assertEquals(expected.length, actual.length, what + ": length");
-        double tol = relTol * maxAbs(expected) + 1e-12;
-        for (int i = 0; i < expected.length; i++) assertEquals(expected[i], actual[i], tol, what + " [" + i + "]");
+        assertEachWithin(expected, actual, relTol * maxAbs(expected) + 1e-12, what);
     }
 
     static Stream<Arguments> shapes() {
@@ -216,8 +212,8 @@ class JavaCenterLossTest {
                 double[] fc = finiteDifferences(k, x, cs, false);
                 double[] gx = refGradFeatures(k, x, cs);
                 double[] gc = refGradCenters(k, x, cs);
-                for (int i = 0; i < gx.length; i++) assertEquals(fx[i], gx[i], 1e-6 * maxAbs(gx) + 1e-9, k + " x " + i);
-                for (int i = 0; i < gc.length; i++) assertEquals(fc[i], gc[i], 1e-6 * maxAbs(gc) + 1e-9, k + " c " + i);
+                assertEachWithin(fx, gx, 1e-6 * maxAbs(gx) + 1e-9, k + " x");
+                assertEachWithin(fc, gc, 1e-6 * maxAbs(gc) + 1e-9, k + " c");
             }
         }
     }
@@ -232,31 +228,15 @@ class JavaCenterLossTest {
                 Result r = run(k, false, true, true, 1);
                 double[] fx = finiteDifferences(k, x, cs, true);
                 double[] fc = finiteDifferences(k, x, cs, false);
-                for (int i = 0; i < fx.length; i++) {
-                    assertEquals(fx[i], r.gradFeatures()[i], 1e-3 * maxAbs(fx) + 1e-9, k + " x " + i);
-                }
-                for (int i = 0; i < fc.length; i++) {
-                    assertEquals(fc[i], r.gradCenters()[i], 1e-3 * maxAbs(fc) + 1e-9, k + " c " + i);
-                }
+                assertEachWithin(fx, r.gradFeatures(), 1e-3 * maxAbs(fx) + 1e-9, k + " x");
+                assertEachWithin(fc, r.gradCenters(), 1e-3 * maxAbs(fc) + 1e-9, k + " c");
             }
         }
     }
 
     /** Central differences of the reference objective in double, over the features or the centers. */
     private static double[] finiteDifferences(Case k, double[] x, double[] centers, boolean overFeatures) {
-        double h = 1e-5;
-        double[] v = overFeatures ? x : centers;
-        double[] grad = new double[v.length];
-        for (int i = 0; i < v.length; i++) {
-            double saved = v[i];
-            v[i] = saved + h;
-            double up = objective(k, x, centers);
-            v[i] = saved - h;
-            double down = objective(k, x, centers);
-            v[i] = saved;
-            grad[i] = (up - down) / (2 * h);
-        }
-        return grad;
+        return FiniteDifferences.central(overFeatures ? x : centers, 1e-5, () -> objective(k, x, centers));
     }
 
     /**
@@ -301,9 +281,7 @@ class JavaCenterLossTest {
                 assertNear(refLoss(k, x, cs), r.loss(), 1e-5, reduction + " loss");
                 assertNear(refGradFeatures(k, x, cs), r.gradFeatures(), 1e-5, reduction + " gradFeatures");
                 assertNear(refGradCenters(k, x, cs), r.gradCenters(), 1e-5, reduction + " gradCenters");
-                for (int i : new int[] {1, 3, 5}) {
-                    for (int j = 0; j < k.d; j++) assertEquals(0f, r.gradFeatures()[i * k.d + j]);
-                }
+                assertRowsZero(r.gradFeatures(), k.d, 1, 3, 5);
                 assertNear(refUpdate(k), update(k, threads), 1e-5, reduction + " update");
                 float[] centers = k.centers.clone();
                 assertEquals(1, JavaCenterLoss.updateCenters(FloatBuffer.wrap(k.x), IntBuffer.wrap(k.y),

@@ -1,21 +1,27 @@
 package org.culoss.internal;
 
+import static org.culoss.testing.ElementwiseAsserts.assertEachWithin;
+import static org.culoss.testing.KernelBuffers.arrayOrNull;
+import static org.culoss.testing.KernelBuffers.lossOrNull;
+import static org.culoss.testing.KernelBuffers.nanFilledOrNull;
+import static org.culoss.testing.KernelBuffers.wrapOrNull;
+import static org.culoss.testing.RandomInputs.upstreamGradient;
 import static org.culoss.testing.TestArrays.direct;
 import static org.culoss.testing.TestArrays.maxAbs;
-import static org.culoss.testing.TestArrays.nanFilled;
 import static org.culoss.testing.TestArrays.toDouble;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.culoss.Reduction;
+import org.culoss.testing.ElementwiseReference;
+import org.culoss.testing.FiniteDifferences;
+import org.culoss.testing.ThreadCountAsserts;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -41,7 +47,12 @@ class JavaSigmoidFocalTest {
         }
     }
 
-    record Result(float[] loss, float[] grad) {}
+    record Result(float[] loss, float[] grad) {
+        /** Everything written, for comparing calls bit for bit. */
+        float[][] all() {
+            return new float[][] {loss, grad};
+        }
+    }
 
     // ---- the float64 reference ----
 
@@ -67,62 +78,24 @@ class JavaSigmoidFocalTest {
         return new double[] {at * ce * mg, at * (((1 - t) * p - t * q) * mg + second)};
     }
 
-    static double[] refLoss(Case k, double[] x) {
-        int n = x.length;
-        double[] per = new double[n];
-        double total = 0;
-        for (int i = 0; i < n; i++) {
-            per[i] = element(x[i], k.t[i], k.alpha, k.gamma)[0];
-            total += per[i];
-        }
-        switch (k.reduction) {
-            case NONE:
-                return per;
-            case SUM:
-                return new double[] {total};
-            default:
-                return new double[] {n == 0 ? 0 : total / n};
-        }
+    /** The float64 reference of case k: its elements, and how they are reduced. */
+    static ElementwiseReference reference(Case k) {
+        return new ElementwiseReference((i, x) -> element(x, k.t[i], k.alpha, k.gamma), k.reduction, k.gradOut);
     }
 
-    /** sum_i gradOut_i loss_i (NONE) or gradOut * loss. */
-    static double objective(Case k, double[] x) {
-        double[] loss = refLoss(k, x);
-        double s = 0;
-        for (int i = 0; i < loss.length; i++) {
-            s += (k.gradOut == null ? 1 : k.gradOut[i]) * loss[i];
-        }
-        return s;
+    /** Central differences of the reference objective, in double. */
+    static double[] finiteDifferences(Case k, double[] x) {
+        return FiniteDifferences.central(x, 1e-6, () -> reference(k).objective(x));
     }
-
-    static double[] refGrad(Case k, double[] x) {
-        int n = x.length;
-        double[] grad = new double[n];
-        for (int i = 0; i < n; i++) {
-            double g;
-            if (k.reduction == Reduction.NONE) {
-                g = k.gradOut == null ? 1 : k.gradOut[i];
-            } else {
-                g = k.gradOut == null ? 1 : k.gradOut[0];
-                if (k.reduction == Reduction.MEAN) g /= n;
-            }
-            grad[i] = g * element(x[i], k.t[i], k.alpha, k.gamma)[1];
-        }
-        return grad;
-    }
-
-
 
     // ---- running the kernel ----
 
-
-
     static Result run(Case k, boolean forward, boolean backward, int threads) {
-        FloatBuffer loss = forward ? nanFilled(k.reduction == Reduction.NONE ? k.count() : 1) : null;
-        FloatBuffer grad = backward ? nanFilled(k.count()) : null;
+        FloatBuffer loss = lossOrNull(forward, k.reduction, k.count());
+        FloatBuffer grad = nanFilledOrNull(backward, k.count());
         JavaSigmoidFocal.run(direct(k.x), FloatBuffer.wrap(k.t), k.count(), k.alpha, k.gamma, k.reduction,
-                k.gradOut == null ? null : FloatBuffer.wrap(k.gradOut), loss, grad, threads);
-        return new Result(loss == null ? null : loss.array(), grad == null ? null : grad.array());
+                wrapOrNull(k.gradOut), loss, grad, threads);
+        return new Result(arrayOrNull(loss), arrayOrNull(grad));
     }
 
     // ---- cases ----
@@ -137,11 +110,7 @@ class JavaSigmoidFocalTest {
             int pick = rnd.nextInt(4);
             t[i] = pick == 0 ? 0f : pick == 1 ? 1f : rnd.nextFloat();
         }
-        float[] up = null;
-        if (gradOut) {
-            up = new float[reduction == Reduction.NONE ? count : 1];
-            for (int i = 0; i < up.length; i++) up[i] = (float) rnd.nextGaussian();
-        }
+        float[] up = gradOut ? upstreamGradient(rnd, reduction, count) : null;
         return new Case(x, t, alpha, gamma, reduction, up);
     }
 
@@ -166,16 +135,10 @@ class JavaSigmoidFocalTest {
         for (Case k : allOptions(rnd, count, 3)) {
             double[] x = toDouble(k.x);
             Result fused = run(k, true, true, 1);
-            double[] loss = refLoss(k, x);
-            double ltol = 1e-5 * maxAbs(loss) + 1e-12;
-            for (int i = 0; i < loss.length; i++) {
-                assertEquals(loss[i], fused.loss()[i], ltol, k + " loss " + i);
-            }
-            double[] grad = refGrad(k, x);
-            double gtol = 1e-5 * maxAbs(grad) + 1e-12;
-            for (int i = 0; i < grad.length; i++) {
-                assertEquals(grad[i], fused.grad()[i], gtol, k + " grad " + i);
-            }
+            double[] loss = reference(k).loss(x);
+            assertEachWithin(loss, fused.loss(), 1e-5 * maxAbs(loss) + 1e-12, k + " loss");
+            double[] grad = reference(k).grad(x);
+            assertEachWithin(grad, fused.grad(), 1e-5 * maxAbs(grad) + 1e-12, k + " grad");
             // Forward alone and backward alone give the fused pass's bits.
             assertArrayEquals(fused.loss(), run(k, true, false, 1).loss(), k::toString);
             assertArrayEquals(fused.grad(), run(k, false, true, 1).grad(), k::toString);
@@ -187,12 +150,8 @@ class JavaSigmoidFocalTest {
         Random rnd = new Random(7);
         for (Case k : allOptions(rnd, 6, 2)) {
             double[] x = toDouble(k.x);
-            double[] analytic = refGrad(k, x);
-            double[] numeric = finiteDifferences(k, x);
-            double tol = 1e-6 * maxAbs(analytic) + 1e-10;
-            for (int i = 0; i < analytic.length; i++) {
-                assertEquals(numeric[i], analytic[i], tol, k + " element " + i);
-            }
+            double[] analytic = reference(k).grad(x);
+            assertEachWithin(finiteDifferences(k, x), analytic, 1e-6 * maxAbs(analytic) + 1e-10, k + " element");
         }
     }
 
@@ -202,27 +161,8 @@ class JavaSigmoidFocalTest {
         for (Case k : allOptions(rnd, 6, 2)) {
             double[] numeric = finiteDifferences(k, toDouble(k.x));
             float[] grad = run(k, false, true, 1).grad();
-            double tol = 1e-4 * maxAbs(numeric) + 1e-9;
-            for (int i = 0; i < numeric.length; i++) {
-                assertEquals(numeric[i], grad[i], tol, k + " element " + i);
-            }
+            assertEachWithin(numeric, grad, 1e-4 * maxAbs(numeric) + 1e-9, k + " element");
         }
-    }
-
-    /** Central differences of the reference objective, in double. */
-    static double[] finiteDifferences(Case k, double[] x) {
-        double h = 1e-6;
-        double[] grad = new double[x.length];
-        for (int i = 0; i < x.length; i++) {
-            double saved = x[i];
-            x[i] = saved + h;
-            double up = objective(k, x);
-            x[i] = saved - h;
-            double down = objective(k, x);
-            x[i] = saved;
-            grad[i] = (up - down) / (2 * h);
-        }
-        return grad;
     }
 
     @Test
@@ -301,13 +241,8 @@ class JavaSigmoidFocalTest {
         for (Reduction reduction : Reduction.values()) {
             for (float gamma : new float[] {2f, 0.5f}) {
                 Case k = randomCase(rnd, 50_003, 4, 0.25f, gamma, reduction, true);
-                Result one = run(k, true, true, 1);
-                Result two = run(k, true, true, 2);
-                Result three = run(k, true, true, 3);
-                assertArrayEquals(one.loss(), two.loss(), k::toString);
-                assertArrayEquals(one.grad(), two.grad(), k::toString);
-                assertArrayEquals(one.loss(), three.loss(), k::toString);
-                assertArrayEquals(one.grad(), three.grad(), k::toString);
+                ThreadCountAsserts.assertSameBitsForThreadCounts(threads -> run(k, true, true, threads).all(),
+                        k.toString(), 1, 2, 3);
             }
         }
     }
@@ -326,7 +261,7 @@ class JavaSigmoidFocalTest {
         assertEquals(7f, backing[0]);
         assertEquals(7f, backing[1]);
         assertEquals(7f, backing[12]);
-        double[] ref = refGrad(k, toDouble(k.x));
+        double[] ref = reference(k).grad(toDouble(k.x));
         for (int i = 0; i < 10; i++) {
             assertEquals(ref[i], backing[2 + i], 1e-5 * maxAbs(ref), "grad " + i);
         }

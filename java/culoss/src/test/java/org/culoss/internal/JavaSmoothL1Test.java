@@ -1,8 +1,13 @@
 package org.culoss.internal;
 
+import static org.culoss.testing.ElementwiseAsserts.assertEachWithin;
+import static org.culoss.testing.KernelBuffers.arrayOrNull;
+import static org.culoss.testing.KernelBuffers.lossOrNull;
+import static org.culoss.testing.KernelBuffers.nanFilledOrNull;
+import static org.culoss.testing.KernelBuffers.wrapOrNull;
+import static org.culoss.testing.RandomInputs.upstreamGradient;
 import static org.culoss.testing.TestArrays.direct;
 import static org.culoss.testing.TestArrays.maxAbs;
-import static org.culoss.testing.TestArrays.nanFilled;
 import static org.culoss.testing.TestArrays.toDouble;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -14,6 +19,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.culoss.Reduction;
+import org.culoss.testing.ElementwiseReference;
+import org.culoss.testing.FiniteDifferences;
+import org.culoss.testing.ThreadCountAsserts;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -36,7 +44,12 @@ class JavaSmoothL1Test {
         }
     }
 
-    record Result(float[] loss, float[] grad) {}
+    record Result(float[] loss, float[] grad) {
+        /** Everything written, for comparing calls bit for bit. */
+        float[][] all() {
+            return new float[][] {loss, grad};
+        }
+    }
 
     /** {loss, d loss / dx} of one element, PyTorch's branches. */
     static double[] element(boolean huber, double x, double t, double option) {
@@ -53,47 +66,17 @@ class JavaSmoothL1Test {
         return new double[] {loss, grad};
     }
 
-    static double[] refLoss(Case k, double[] x) {
-        int n = x.length;
-        double[] per = new double[n];
-        double total = 0;
-        for (int i = 0; i < n; i++) {
-            per[i] = element(k.huber, x[i], k.t[i], k.option)[0];
-            total += per[i];
-        }
-        if (k.reduction == Reduction.NONE) return per;
-        return new double[] {k.reduction == Reduction.SUM ? total : n == 0 ? 0 : total / n};
-    }
-
-    static double objective(Case k, double[] x) {
-        double[] loss = refLoss(k, x);
-        double s = 0;
-        for (int i = 0; i < loss.length; i++) s += (k.gradOut == null ? 1 : k.gradOut[i]) * loss[i];
-        return s;
-    }
-
-    static double[] refGrad(Case k, double[] x) {
-        int n = x.length;
-        double[] grad = new double[n];
-        for (int i = 0; i < n; i++) {
-            double g;
-            if (k.reduction == Reduction.NONE) {
-                g = k.gradOut == null ? 1 : k.gradOut[i];
-            } else {
-                g = k.gradOut == null ? 1 : k.gradOut[0];
-                if (k.reduction == Reduction.MEAN) g /= n;
-            }
-            grad[i] = g * element(k.huber, x[i], k.t[i], k.option)[1];
-        }
-        return grad;
+    /** The float64 reference of case k: its elements, and how they are reduced. */
+    static ElementwiseReference reference(Case k) {
+        return new ElementwiseReference((i, x) -> element(k.huber, x, k.t[i], k.option), k.reduction, k.gradOut);
     }
 
     static Result run(Case k, boolean forward, boolean backward, int threads) {
-        FloatBuffer loss = forward ? nanFilled(k.reduction == Reduction.NONE ? k.count() : 1) : null;
-        FloatBuffer grad = backward ? nanFilled(k.count()) : null;
-        JavaSmoothL1.run(k.huber, direct(k.x), FloatBuffer.wrap(k.t), k.count(), k.option,
-                k.reduction, k.gradOut == null ? null : FloatBuffer.wrap(k.gradOut), loss, grad, threads);
-        return new Result(loss == null ? null : loss.array(), grad == null ? null : grad.array());
+        FloatBuffer loss = lossOrNull(forward, k.reduction, k.count());
+        FloatBuffer grad = nanFilledOrNull(backward, k.count());
+        JavaSmoothL1.run(k.huber, direct(k.x), FloatBuffer.wrap(k.t), k.count(), k.option, k.reduction,
+                wrapOrNull(k.gradOut), loss, grad, threads);
+        return new Result(arrayOrNull(loss), arrayOrNull(grad));
     }
 
     /** Differences of about the option's size, so every branch is taken; some exactly 0. */
@@ -105,11 +88,7 @@ class JavaSmoothL1Test {
             x[i] = (float) (rnd.nextGaussian() * 2);
             t[i] = rnd.nextInt(8) == 0 ? x[i] : (float) (x[i] + rnd.nextGaussian() * scale);
         }
-        float[] up = null;
-        if (gradOut) {
-            up = new float[reduction == Reduction.NONE ? count : 1];
-            for (int i = 0; i < up.length; i++) up[i] = (float) rnd.nextGaussian();
-        }
+        float[] up = gradOut ? upstreamGradient(rnd, reduction, count) : null;
         return new Case(huber, x, t, option, reduction, up);
     }
 
@@ -133,18 +112,12 @@ class JavaSmoothL1Test {
         for (Case k : allOptions(rnd, count)) {
             double[] x = toDouble(k.x);
             Result fused = run(k, true, true, 1);
-            double[] loss = refLoss(k, x);
-            double ltol = 1e-5 * maxAbs(loss) + 1e-12;
-            for (int i = 0; i < loss.length; i++) {
-                assertEquals(loss[i], fused.loss()[i], ltol, k + " loss " + i);
-            }
+            double[] loss = reference(k).loss(x);
+            assertEachWithin(loss, fused.loss(), 1e-5 * maxAbs(loss) + 1e-12, k + " loss");
             // The reference takes d = x - t in double, the kernel in float, as PyTorch does: compare
             // with the float difference's gradient, which decides the branch.
-            double[] grad = refGrad(k, floatDifferences(k));
-            double gtol = 1e-6 * maxAbs(grad) + 1e-12;
-            for (int i = 0; i < grad.length; i++) {
-                assertEquals(grad[i], fused.grad()[i], gtol, k + " grad " + i);
-            }
+            double[] grad = reference(k).grad(floatDifferences(k));
+            assertEachWithin(grad, fused.grad(), 1e-6 * maxAbs(grad) + 1e-12, k + " grad");
             assertArrayEquals(fused.loss(), run(k, true, false, 1).loss(), k::toString);
             assertArrayEquals(fused.grad(), run(k, false, true, 1).grad(), k::toString);
         }
@@ -160,7 +133,6 @@ class JavaSmoothL1Test {
     @Test
     void gradientsMatchFiniteDifferencesAwayFromTheKinks() {
         Random rnd = new Random(7);
-        double h = 1e-6;
         for (Case k : allOptions(rnd, 8)) {
             double[] x = toDouble(k.x);
             // Move every element at least 1e-3 away from d = 0 and |d| = option: the loss is smooth there.
@@ -172,23 +144,12 @@ class JavaSmoothL1Test {
                 k.x[i] = (float) (k.t[i] + d);
                 x[i] = k.x[i];
             }
-            double[] analytic = refGrad(k, x);
-            double[] numeric = new double[x.length];
-            for (int i = 0; i < x.length; i++) {
-                double saved = x[i];
-                x[i] = saved + h;
-                double up = objective(k, x);
-                x[i] = saved - h;
-                double down = objective(k, x);
-                x[i] = saved;
-                numeric[i] = (up - down) / (2 * h);
-            }
+            double[] analytic = reference(k).grad(x);
+            double[] numeric = FiniteDifferences.central(x, 1e-6, () -> reference(k).objective(x));
             float[] grad = run(k, false, true, 1).grad();
             double scale = maxAbs(analytic) + 1e-9;
-            for (int i = 0; i < x.length; i++) {
-                assertEquals(numeric[i], analytic[i], 1e-6 * scale, k + " reference, element " + i);
-                assertEquals(numeric[i], grad[i], 1e-4 * scale, k + " kernel, element " + i);
-            }
+            assertEachWithin(numeric, analytic, 1e-6 * scale, k + " reference, element");
+            assertEachWithin(numeric, grad, 1e-4 * scale, k + " kernel, element");
         }
     }
 
@@ -254,13 +215,8 @@ class JavaSmoothL1Test {
         for (Reduction reduction : Reduction.values()) {
             for (boolean huber : new boolean[] {false, true}) {
                 Case k = randomCase(rnd, huber, 50_003, 1f, reduction, true);
-                Result one = run(k, true, true, 1);
-                Result two = run(k, true, true, 2);
-                Result three = run(k, true, true, 3);
-                assertArrayEquals(one.loss(), two.loss(), k::toString);
-                assertArrayEquals(one.grad(), two.grad(), k::toString);
-                assertArrayEquals(one.loss(), three.loss(), k::toString);
-                assertArrayEquals(one.grad(), three.grad(), k::toString);
+                ThreadCountAsserts.assertSameBitsForThreadCounts(threads -> run(k, true, true, threads).all(),
+                        k.toString(), 1, 2, 3);
             }
         }
     }

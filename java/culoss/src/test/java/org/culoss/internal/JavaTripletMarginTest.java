@@ -1,21 +1,27 @@
 package org.culoss.internal;
 
+import static org.culoss.testing.ElementwiseAsserts.assertEachWithin;
+import static org.culoss.testing.KernelBuffers.arrayOrNull;
+import static org.culoss.testing.KernelBuffers.lossOrNull;
+import static org.culoss.testing.KernelBuffers.nanFilledOrNull;
+import static org.culoss.testing.KernelBuffers.wrapOrNull;
+import static org.culoss.testing.RandomInputs.upstreamGradient;
 import static org.culoss.testing.TestArrays.direct;
 import static org.culoss.testing.TestArrays.maxAbs;
-import static org.culoss.testing.TestArrays.nanFilled;
 import static org.culoss.testing.TestArrays.toDouble;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.culoss.Reduction;
+import org.culoss.testing.FiniteDifferences;
+import org.culoss.testing.ReductionReference;
+import org.culoss.testing.ThreadCountAsserts;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -99,27 +105,15 @@ class JavaTripletMarginTest {
     private static double[] refLoss(Case k, double[] a, double[] p, double[] n) {
         double[][] r = rows(k, a, p, n);
         double[] loss = new double[k.n];
-        double total = 0;
         for (int i = 0; i < k.n; i++) {
             loss[i] = Math.max(r[i][3], 0);
-            total += loss[i];
         }
-        switch (k.reduction) {
-            case NONE:
-                return loss;
-            case SUM:
-                return new double[] {total};
-            default:
-                return new double[] {k.n == 0 ? 0 : total / k.n};
-        }
+        return ReductionReference.reduce(loss, k.reduction, k.n);
     }
 
     /** sum_i gradOut_i loss_i (or gradOut * reduced loss): the scalar whose gradient the backward gives. */
     private static double objective(Case k, double[] a, double[] p, double[] n) {
-        double[] loss = refLoss(k, a, p, n);
-        double s = 0;
-        for (int i = 0; i < loss.length; i++) s += (k.gradOut == null ? 1 : k.gradOut[i]) * loss[i];
-        return s;
+        return ReductionReference.objective(refLoss(k, a, p, n), k.gradOut);
     }
 
     /** Analytic gradients {anchor, positive, negative} of {@link #objective}. */
@@ -128,13 +122,7 @@ class JavaTripletMarginTest {
         double[][] r = rows(k, a, p, n);
         for (int i = 0; i < k.n; i++) {
             if (r[i][3] < 0) continue;
-            double up;
-            if (k.reduction == Reduction.NONE) {
-                up = k.gradOut == null ? 1 : k.gradOut[i];
-            } else {
-                up = k.gradOut == null ? 1 : k.gradOut[0];
-                if (k.reduction == Reduction.MEAN) up /= k.n;
-            }
+            double up = ReductionReference.upstream(k.reduction, k.gradOut, i, k.n);
             double wAn = 1, wPn = 0;
             if (k.swap) {
                 if (r[i][2] < r[i][1]) {
@@ -157,26 +145,33 @@ class JavaTripletMarginTest {
         return g;
     }
 
-
+    /** Central differences of the reference objective, in double, for the three inputs. */
+    private static double[][] finiteDifferences(Case k) {
+        double[][] x = {toDouble(k.a), toDouble(k.p), toDouble(k.neg)};
+        double[][] g = new double[3][];
+        for (int w = 0; w < 3; w++) {
+            g[w] = FiniteDifferences.central(x[w], 1e-6, () -> objective(k, x[0], x[1], x[2]));
+        }
+        return g;
+    }
 
     // ---- running the kernel ----
-
-
-
-    private static float[] arrayOrNull(FloatBuffer b) {
-        return b == null ? null : b.array();
-    }
 
     /** grads: bit 0 anchor, 1 positive, 2 negative. */
     private static Result run(Case k, boolean forward, int grads, int threads) {
         int len = k.n * k.d;
-        FloatBuffer loss = forward ? nanFilled(k.reduction == Reduction.NONE ? k.n : 1) : null;
-        FloatBuffer ga = (grads & 1) != 0 ? nanFilled(len) : null;
-        FloatBuffer gp = (grads & 2) != 0 ? nanFilled(len) : null;
-        FloatBuffer gn = (grads & 4) != 0 ? nanFilled(len) : null;
+        FloatBuffer loss = lossOrNull(forward, k.reduction, k.n);
+        FloatBuffer ga = nanFilledOrNull((grads & 1) != 0, len);
+        FloatBuffer gp = nanFilledOrNull((grads & 2) != 0, len);
+        FloatBuffer gn = nanFilledOrNull((grads & 4) != 0, len);
         JavaTripletMargin.run(direct(k.a), FloatBuffer.wrap(k.p), direct(k.neg), k.n, k.d, k.margin, k.pNorm, k.eps,
-                k.swap, k.reduction, k.gradOut == null ? null : FloatBuffer.wrap(k.gradOut), loss, ga, gp, gn, threads);
+                k.swap, k.reduction, wrapOrNull(k.gradOut), loss, ga, gp, gn, threads);
         return new Result(arrayOrNull(loss), arrayOrNull(ga), arrayOrNull(gp), arrayOrNull(gn));
+    }
+
+    /** The three gradients, anchor, positive, negative (null where not asked). */
+    private static float[][] grads(Result r) {
+        return new float[][] {r.ga(), r.gp(), r.gn()};
     }
 
     // ---- random cases ----
@@ -206,11 +201,7 @@ class JavaTripletMarginTest {
                 if (attempt > 1000) throw new AssertionError("no smooth row for " + one);
             }
         }
-        float[] up = null;
-        if (gradOut) {
-            up = new float[reduction == Reduction.NONE ? n : 1];
-            for (int i = 0; i < up.length; i++) up[i] = (float) rnd.nextGaussian();
-        }
+        float[] up = gradOut ? upstreamGradient(rnd, reduction, n) : null;
         return new Case(n, d, a, p, ng, margin, pNorm, eps, swap, reduction, up);
     }
 
@@ -251,25 +242,6 @@ class JavaTripletMarginTest {
         return cases;
     }
 
-    /** Central differences of the reference objective, in double, for the three inputs. */
-    private static double[][] finiteDifferences(Case k) {
-        double[][] x = {toDouble(k.a), toDouble(k.p), toDouble(k.neg)};
-        double h = 1e-6;
-        double[][] g = new double[3][x[0].length];
-        for (int w = 0; w < 3; w++) {
-            for (int i = 0; i < x[w].length; i++) {
-                double saved = x[w][i];
-                x[w][i] = saved + h;
-                double up = objective(k, x[0], x[1], x[2]);
-                x[w][i] = saved - h;
-                double down = objective(k, x[0], x[1], x[2]);
-                x[w][i] = saved;
-                g[w][i] = (up - down) / (2 * h);
-            }
-        }
-        return g;
-    }
-
     private static void assertLossClose(Case k, float[] got, String what) {
         double[] a = toDouble(k.a), p = toDouble(k.p), n = toDouble(k.neg);
         double[] ref = refLoss(k, a, p, n);
@@ -289,13 +261,10 @@ class JavaTripletMarginTest {
     }
 
     private static void assertGradClose(double[][] ref, Result r, String what) {
-        float[][] got = {r.ga(), r.gp(), r.gn()};
+        float[][] got = grads(r);
         double tol = 1e-5 * maxAbs(ref) + 1e-7;
         for (int w = 0; w < 3; w++) {
-            if (got[w] == null) continue;
-            for (int i = 0; i < ref[w].length; i++) {
-                assertEquals(ref[w][i], got[w][i], tol, what + " gradient " + w + " element " + i);
-            }
+            if (got[w] != null) assertEachWithin(ref[w], got[w], tol, what + " gradient " + w + " element");
         }
     }
 
@@ -311,9 +280,7 @@ class JavaTripletMarginTest {
                     double[][] numeric = finiteDifferences(k);
                     double tol = 1e-6 * Math.max(1, maxAbs(analytic));
                     for (int w = 0; w < 3; w++) {
-                        for (int i = 0; i < analytic[w].length; i++) {
-                            assertEquals(numeric[w][i], analytic[w][i], tol, k + " input " + w + " element " + i);
-                        }
+                        assertEachWithin(numeric[w], analytic[w], tol, k + " input " + w + " element");
                     }
                 }
             }
@@ -330,11 +297,9 @@ class JavaTripletMarginTest {
                     assertLossClose(k, r.loss(), k.toString());
                     double[][] numeric = finiteDifferences(k);
                     double tol = 1e-4 * Math.max(1, maxAbs(numeric));
-                    float[][] got = {r.ga(), r.gp(), r.gn()};
+                    float[][] got = grads(r);
                     for (int w = 0; w < 3; w++) {
-                        for (int i = 0; i < numeric[w].length; i++) {
-                            assertEquals(numeric[w][i], got[w][i], tol, k + " input " + w + " element " + i);
-                        }
+                        assertEachWithin(numeric[w], got[w], tol, k + " input " + w + " element");
                     }
                     assertGradClose(refGrad(k, toDouble(k.a), toDouble(k.p), toDouble(k.neg)), r, k.toString());
                 }
@@ -379,14 +344,10 @@ class JavaTripletMarginTest {
         for (int[] shape : shapes) {
             for (Reduction reduction : Reduction.values()) {
                 Case k = smoothCase(rnd, shape[0], shape[1], 2f, true, 1f, 1e-6f, reduction, true);
-                Result one = run(k, true, 7, 1);
-                for (int threads : new int[] {2, 3}) {
-                    Result more = run(k, true, 7, threads);
-                    assertArrayEquals(one.loss(), more.loss(), k::toString);
-                    assertArrayEquals(one.ga(), more.ga(), k::toString);
-                    assertArrayEquals(one.gp(), more.gp(), k::toString);
-                    assertArrayEquals(one.gn(), more.gn(), k::toString);
-                }
+                ThreadCountAsserts.assertSameBitsForThreadCounts(threads -> {
+                    Result r = run(k, true, 7, threads);
+                    return new float[][] {r.loss(), r.ga(), r.gp(), r.gn()};
+                }, k.toString(), 1, 2, 3);
             }
         }
     }
@@ -462,18 +423,12 @@ class JavaTripletMarginTest {
             Result r = run(k, true, 7, 1);
             assertEquals(kk.loss(), r.loss()[0], 1e-6 * Math.max(1, kk.loss()), kk.name());
             double[][] torch = {kk.ga(), kk.gp(), kk.gn()};
-            float[][] got = {r.ga(), r.gp(), r.gn()};
-            for (int w = 0; w < 3; w++) {
-                for (int j = 0; j < torch[w].length; j++) {
-                    assertEquals(torch[w][j], got[w][j], 1e-6, kk.name() + " input " + w + " element " + j);
-                }
-            }
+            float[][] got = grads(r);
             // The reference follows the same rules.
             double[][] ref = refGrad(k, toDouble(kk.a()), toDouble(kk.pos()), toDouble(kk.neg()));
             for (int w = 0; w < 3; w++) {
-                for (int j = 0; j < torch[w].length; j++) {
-                    assertEquals(torch[w][j], ref[w][j], 1e-12, "reference: " + kk.name());
-                }
+                assertEachWithin(torch[w], got[w], 1e-6, kk.name() + " input " + w + " element");
+                assertEachWithin(torch[w], ref[w], 1e-12, "reference: " + kk.name() + " input " + w + " element");
             }
         }
     }
