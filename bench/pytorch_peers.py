@@ -112,6 +112,7 @@ def elementwise(torch_loss):
 
 
 smooth_l1 = elementwise(lambda x, t: F.smooth_l1_loss(x, t, beta=1.0))
+mse = elementwise(lambda x, t: F.mse_loss(x, t))
 huber = elementwise(lambda x, t: F.huber_loss(x, t, delta=1.0))
 
 
@@ -147,7 +148,7 @@ def center(shape, dev, g, lam=1.0, alpha=0.5):
 
 
 BUILDERS = {"softmax_cross_entropy": softmax_cross_entropy, "softmax_focal": softmax_focal,
-            "sigmoid_focal": sigmoid_focal, "smooth_l1": smooth_l1, "huber": huber,
+            "sigmoid_focal": sigmoid_focal, "smooth_l1": smooth_l1, "huber": huber, "mse": mse,
             "triplet_margin": triplet_margin, "center": center}
 
 

@@ -231,9 +231,10 @@ culossStatus_t run(const Names& names, const Op& op, const float* x, const float
 // The four C entry points of an elementwise loss, from its functor: `Name` completes culoss##Name
 // (Forward, Backward, ForwardBackward, WorkspaceSize); `Op` is the functor type, `names` its
 // tensors' names for the error details; PARAMS is the loss's parameter list as the header writes
-// it, in parentheses ((float beta)), and ARGS their names ((beta)), handed to
-// `culossStatus_t make_op(ARGS..., Op*)`, which checks them. A loss's .cu is its functor, its
-// make_op and this one line.
+// it, each followed by a comma, in parentheses ((float beta,); () for a loss without one), and ARGS
+// their names the same way ((beta,)), handed to `culossStatus_t make_op(ARGS..., Op*)`, which
+// checks them. The trailing comma lets an empty list expand to nothing. A loss's .cu is its
+// functor, its make_op and this one line.
 #define CULOSS_EXPAND(...) __VA_ARGS__
 #define CULOSS_ELEMENTWISE_API(Name, Op, names, PARAMS, ARGS)                                                   \
     extern "C" culossStatus_t culoss##Name##WorkspaceSize(int64_t count, culossDataType_t dtype,                \
@@ -243,33 +244,33 @@ culossStatus_t run(const Names& names, const Op& op, const float* x, const float
         return ::culoss::elementwise::check_workspace_query(count, reduction, bytes);                          \
     }                                                                                                           \
     extern "C" culossStatus_t culoss##Name##Forward(const float* x, const float* t, int64_t count,              \
-                                                    culossDataType_t dtype, CULOSS_EXPAND PARAMS,               \
+                                                    culossDataType_t dtype, CULOSS_EXPAND PARAMS               \
                                                     culossReduction_t reduction, float* loss, void* workspace,  \
                                                     size_t workspace_bytes, culossStream_t stream) {            \
         CULOSS_REQUIRE_FLOAT32(dtype);                                                                          \
         Op op;                                                                                                  \
-        CULOSS_TRY(make_op(CULOSS_EXPAND ARGS, &op));                                                           \
+        CULOSS_TRY(make_op(CULOSS_EXPAND ARGS &op));                                                            \
         return ::culoss::elementwise::run(names, op, x, t, count, reduction, nullptr, loss, nullptr, true, false, \
                                           workspace, workspace_bytes, stream);                                  \
     }                                                                                                           \
     extern "C" culossStatus_t culoss##Name##Backward(const float* x, const float* t, int64_t count,             \
-                                                     culossDataType_t dtype, CULOSS_EXPAND PARAMS,              \
+                                                     culossDataType_t dtype, CULOSS_EXPAND PARAMS              \
                                                      culossReduction_t reduction, const float* grad_output,     \
                                                      float* grad, void* workspace, size_t workspace_bytes,      \
                                                      culossStream_t stream) {                                   \
         CULOSS_REQUIRE_FLOAT32(dtype);                                                                          \
         Op op;                                                                                                  \
-        CULOSS_TRY(make_op(CULOSS_EXPAND ARGS, &op));                                                           \
+        CULOSS_TRY(make_op(CULOSS_EXPAND ARGS &op));                                                            \
         return ::culoss::elementwise::run(names, op, x, t, count, reduction, grad_output, nullptr, grad, false,  \
                                           true, workspace, workspace_bytes, stream);                            \
     }                                                                                                           \
     extern "C" culossStatus_t culoss##Name##ForwardBackward(                                                    \
-        const float* x, const float* t, int64_t count, culossDataType_t dtype, CULOSS_EXPAND PARAMS,            \
+        const float* x, const float* t, int64_t count, culossDataType_t dtype, CULOSS_EXPAND PARAMS            \
         culossReduction_t reduction, const float* grad_output, float* loss, float* grad, void* workspace,       \
         size_t workspace_bytes, culossStream_t stream) {                                                        \
         CULOSS_REQUIRE_FLOAT32(dtype);                                                                          \
         Op op;                                                                                                  \
-        CULOSS_TRY(make_op(CULOSS_EXPAND ARGS, &op));                                                           \
+        CULOSS_TRY(make_op(CULOSS_EXPAND ARGS &op));                                                            \
         return ::culoss::elementwise::run(names, op, x, t, count, reduction, grad_output, loss, grad, true, true, \
                                           workspace, workspace_bytes, stream);                                  \
     }

@@ -34,4 +34,4 @@ culossStatus_t make_op(float delta, HuberOp* op) {
 }  // namespace
 }  // namespace culoss
 
-CULOSS_ELEMENTWISE_API(Huber, culoss::HuberOp, culoss::kNames, (float delta), (delta))
+CULOSS_ELEMENTWISE_API(Huber, culoss::HuberOp, culoss::kNames, (float delta,), (delta,))

@@ -71,5 +71,5 @@ culossStatus_t make_op(float alpha, float gamma, SigmoidFocalOp* op) {
 }  // namespace
 }  // namespace culoss
 
-CULOSS_ELEMENTWISE_API(SigmoidFocal, culoss::SigmoidFocalOp, culoss::kNames, (float alpha, float gamma),
-                       (alpha, gamma))
+CULOSS_ELEMENTWISE_API(SigmoidFocal, culoss::SigmoidFocalOp, culoss::kNames, (float alpha, float gamma,),
+                       (alpha, gamma,))

@@ -44,4 +44,4 @@ culossStatus_t make_op(float beta, SmoothL1Op* op) {
 }  // namespace
 }  // namespace culoss
 
-CULOSS_ELEMENTWISE_API(SmoothL1, culoss::SmoothL1Op, culoss::kNames, (float beta), (beta))
+CULOSS_ELEMENTWISE_API(SmoothL1, culoss::SmoothL1Op, culoss::kNames, (float beta,), (beta,))

@@ -239,7 +239,7 @@ CULOSS_API culossStatus_t culossSoftmaxFocalForwardBackward(
     float* grad_logits, int64_t grad_stride,
     void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
 /*
- * The elementwise family: sigmoid focal, smooth L1 and Huber. Shared conventions:
+ * The elementwise family: sigmoid focal, smooth L1, Huber and MSE. Shared conventions:
  *  - Inputs are flat: `count` floats each (a [N, C] tensor passes count = N * C). Any alignment
  *    of 4 bytes works; when every pointer of the call is 16-byte aligned the kernel uses 16-byte
  *    loads and stores. The reduced loss and the gradient are the same bits either way.
@@ -254,6 +254,9 @@ CULOSS_API culossStatus_t culossSoftmaxFocalForwardBackward(
  *  - Workspace: ...WorkspaceSize bytes (0 for NONE or count = 0; the backward alone needs none),
  *    16-byte aligned, for the per-block partial sums of a deterministic (fixed-order) reduction.
  *  - The fused call reads each input once and writes the gradient in the same pass.
+ *  - Every elementwise loss has the same four functions, culoss<Name>WorkspaceSize, Forward,
+ *    Backward and ForwardBackward, whose arguments differ only by the loss's own float parameters
+ *    between dtype and reduction (none for MSE). Bindings may rely on this form.
  */
 
 /*
@@ -333,6 +336,29 @@ CULOSS_API culossStatus_t culossHuberBackward(
 
 CULOSS_API culossStatus_t culossHuberForwardBackward(
     const float* input, const float* target, int64_t count, culossDataType_t dtype, float delta,
+    culossReduction_t reduction, const float* grad_output, float* loss, float* grad_input,
+    void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+/*
+ * Mean squared error, torch.nn.functional.mse_loss semantics, with d = input - target:
+ *   loss = d^2,  d loss / d input = 2 d
+ * Like PyTorch's float loss, it overflows to inf where |d| > 1.8e19; the gradient stays finite.
+ * PyTorch's default reduction: MEAN.
+ */
+CULOSS_API culossStatus_t culossMseWorkspaceSize(int64_t count, culossDataType_t dtype, culossReduction_t reduction,
+                                                 size_t* bytes);
+
+CULOSS_API culossStatus_t culossMseForward(
+    const float* input, const float* target, int64_t count, culossDataType_t dtype,
+    culossReduction_t reduction, float* loss, void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossMseBackward(
+    const float* input, const float* target, int64_t count, culossDataType_t dtype,
+    culossReduction_t reduction, const float* grad_output, float* grad_input,
+    void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossMseForwardBackward(
+    const float* input, const float* target, int64_t count, culossDataType_t dtype,
     culossReduction_t reduction, const float* grad_output, float* loss, float* grad_input,
     void* workspace, size_t workspace_bytes, culossStream_t stream);
 
