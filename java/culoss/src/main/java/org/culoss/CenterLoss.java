@@ -220,19 +220,16 @@ public final class CenterLoss extends LossFunction {
 
     public void forward(FloatBuffer features, IntBuffer labels, FloatBuffer centers, int n, int d, int c,
             FloatBuffer loss) {
-        Call call = call(OP, features, labels, centers, n, d, c, null);
-        call.host[LOSS] = Checks.notNull(loss, "loss");
-        Invoker.host(OP, this, call);
+        Invoker.host(OP, this, call(OP, features, labels, centers, n, d, c, null)
+                .put(LOSS, Checks.notNull(loss, "loss")));
     }
 
     /** {@code gradFeatures} (n x d) or {@code gradCenters} (C x d) may be null, not both. */
     public void backward(FloatBuffer features, IntBuffer labels, FloatBuffer centers, int n, int d, int c,
             FloatBuffer gradOutput, FloatBuffer gradFeatures, FloatBuffer gradCenters) {
         checkGradients(gradFeatures, gradCenters);
-        Call call = call(OP, features, labels, centers, n, d, c, gradOutput);
-        call.host[GRAD_FEATURES] = gradFeatures;
-        call.host[GRAD_CENTERS] = gradCenters;
-        Invoker.host(OP, this, call);
+        Invoker.host(OP, this, call(OP, features, labels, centers, n, d, c, gradOutput).put(GRAD_FEATURES, gradFeatures)
+                .put(GRAD_CENTERS, gradCenters));
     }
 
     /** Loss and gradients in one pass; {@code gradFeatures} or {@code gradCenters} may be null, not both. */
@@ -240,11 +237,8 @@ public final class CenterLoss extends LossFunction {
             FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradFeatures, FloatBuffer gradCenters) {
         Checks.notNull(loss, "loss");
         checkGradients(gradFeatures, gradCenters);
-        Call call = call(OP, features, labels, centers, n, d, c, gradOutput);
-        call.host[LOSS] = loss;
-        call.host[GRAD_FEATURES] = gradFeatures;
-        call.host[GRAD_CENTERS] = gradCenters;
-        Invoker.host(OP, this, call);
+        Invoker.host(OP, this, call(OP, features, labels, centers, n, d, c, gradOutput).put(LOSS, loss)
+                .put(GRAD_FEATURES, gradFeatures).put(GRAD_CENTERS, gradCenters));
     }
 
     /** The center update, in place in {@code centers} (C x d from its position). */
@@ -266,19 +260,16 @@ public final class CenterLoss extends LossFunction {
 
     public void forward(DeviceBuffer features, DeviceBuffer labels, DeviceBuffer centers, long n, long d, long c,
             DeviceBuffer loss, DeviceBuffer workspace) {
-        Call call = call(OP, features, labels, centers, n, d, c, null);
-        call.device[LOSS] = Checks.notNull(loss, "loss");
-        Invoker.device(OP, this, call, workspace);
+        Invoker.device(OP, this, call(OP, features, labels, centers, n, d, c, null)
+                .put(LOSS, Checks.notNull(loss, "loss")), workspace);
     }
 
     /** {@code gradFeatures} or {@code gradCenters} may be null, not both. */
     public void backward(DeviceBuffer features, DeviceBuffer labels, DeviceBuffer centers, long n, long d, long c,
             DeviceBuffer gradOutput, DeviceBuffer gradFeatures, DeviceBuffer gradCenters, DeviceBuffer workspace) {
         checkGradients(gradFeatures, gradCenters);
-        Call call = call(OP, features, labels, centers, n, d, c, gradOutput);
-        call.device[GRAD_FEATURES] = gradFeatures;
-        call.device[GRAD_CENTERS] = gradCenters;
-        Invoker.device(OP, this, call, workspace);
+        Invoker.device(OP, this, call(OP, features, labels, centers, n, d, c, gradOutput)
+                .put(GRAD_FEATURES, gradFeatures).put(GRAD_CENTERS, gradCenters), workspace);
     }
 
     /**
@@ -291,11 +282,8 @@ public final class CenterLoss extends LossFunction {
             DeviceBuffer workspace) {
         Checks.notNull(loss, "loss");
         checkGradients(gradFeatures, gradCenters);
-        Call call = call(OP, features, labels, centers, n, d, c, gradOutput);
-        call.device[LOSS] = loss;
-        call.device[GRAD_FEATURES] = gradFeatures;
-        call.device[GRAD_CENTERS] = gradCenters;
-        Invoker.device(OP, this, call, workspace);
+        Invoker.device(OP, this, call(OP, features, labels, centers, n, d, c, gradOutput).put(LOSS, loss)
+                .put(GRAD_FEATURES, gradFeatures).put(GRAD_CENTERS, gradCenters), workspace);
     }
 
     /** The center update in place, queued on the stream of {@code features} after any earlier call there. */

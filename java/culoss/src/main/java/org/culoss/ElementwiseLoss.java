@@ -121,24 +121,18 @@ abstract class ElementwiseLoss<R> extends LossFunction {
 
     /** {@code count} elements of each input from its position; {@code loss} gets one value, or {@code count} for {@code NONE}. */
     public void forward(FloatBuffer x, FloatBuffer t, int count, FloatBuffer loss) {
-        Call call = call(x, t, count, null);
-        call.host[LOSS] = Checks.notNull(loss, "loss");
-        Invoker.host(op, this, call);
+        Invoker.host(op, this, call(x, t, count, null).put(LOSS, Checks.notNull(loss, "loss")));
     }
 
     /** {@code gradOutput}: null (1), {@code count} values for {@code NONE}, else one. */
     public void backward(FloatBuffer x, FloatBuffer t, int count, FloatBuffer gradOutput, FloatBuffer grad) {
-        Call call = call(x, t, count, gradOutput);
-        call.host[GRAD] = Checks.notNull(grad, gradName);
-        Invoker.host(op, this, call);
+        Invoker.host(op, this, call(x, t, count, gradOutput).put(GRAD, Checks.notNull(grad, gradName)));
     }
 
     public void forwardBackward(FloatBuffer x, FloatBuffer t, int count, FloatBuffer gradOutput, FloatBuffer loss,
             FloatBuffer grad) {
-        Call call = call(x, t, count, gradOutput);
-        call.host[LOSS] = Checks.notNull(loss, "loss");
-        call.host[GRAD] = Checks.notNull(grad, gradName);
-        Invoker.host(op, this, call);
+        Invoker.host(op, this, call(x, t, count, gradOutput).put(LOSS, Checks.notNull(loss, "loss"))
+                .put(GRAD, Checks.notNull(grad, gradName)));
     }
 
     // ---------------------------------------------------------------- device buffers
@@ -158,16 +152,12 @@ abstract class ElementwiseLoss<R> extends LossFunction {
 
     /** {@code workspace} may be null when {@link #workspaceBytes} is 0. */
     public void forward(DeviceBuffer x, DeviceBuffer t, long count, DeviceBuffer loss, DeviceBuffer workspace) {
-        Call call = call(x, t, count, null);
-        call.device[LOSS] = Checks.notNull(loss, "loss");
-        Invoker.device(op, this, call, workspace);
+        Invoker.device(op, this, call(x, t, count, null).put(LOSS, Checks.notNull(loss, "loss")), workspace);
     }
 
     /** Needs no workspace. {@code gradOutput}: null (1), {@code count} values for {@code NONE}, else one. */
     public void backward(DeviceBuffer x, DeviceBuffer t, long count, DeviceBuffer gradOutput, DeviceBuffer grad) {
-        Call call = call(x, t, count, gradOutput);
-        call.device[GRAD] = Checks.notNull(grad, gradName);
-        Invoker.device(op, this, call, null);
+        Invoker.device(op, this, call(x, t, count, gradOutput).put(GRAD, Checks.notNull(grad, gradName)), null);
     }
 
     /**
@@ -176,10 +166,8 @@ abstract class ElementwiseLoss<R> extends LossFunction {
      */
     public void forwardBackward(DeviceBuffer x, DeviceBuffer t, long count, DeviceBuffer gradOutput,
             DeviceBuffer loss, DeviceBuffer grad, DeviceBuffer workspace) {
-        Call call = call(x, t, count, gradOutput);
-        call.device[LOSS] = Checks.notNull(loss, "loss");
-        call.device[GRAD] = Checks.notNull(grad, gradName);
-        Invoker.device(op, this, call, workspace);
+        Invoker.device(op, this, call(x, t, count, gradOutput).put(LOSS, Checks.notNull(loss, "loss"))
+                .put(GRAD, Checks.notNull(grad, gradName)), workspace);
     }
 
     // ---------------------------------------------------------------- calls

@@ -105,7 +105,6 @@ abstract class RowSoftmaxLoss<R> extends LossFunction {
         Call call = arrays(logits, targets, n, c, gradOutput);
         float[] grad = new float[Checks.arrayLength(n, c, "n * c")];
         call.host[GRAD] = FloatBuffer.wrap(grad);
-        call.stride[GRAD] = c;
         Invoker.host(op, this, call);
         return grad;
     }
@@ -122,7 +121,6 @@ abstract class RowSoftmaxLoss<R> extends LossFunction {
         float[] loss = new float[lossLength(n)];
         call.host[LOSS] = FloatBuffer.wrap(loss);
         call.host[GRAD] = FloatBuffer.wrap(grad);
-        call.stride[GRAD] = c;
         Invoker.host(op, this, call);
         return result(loss, grad);
     }
@@ -130,26 +128,19 @@ abstract class RowSoftmaxLoss<R> extends LossFunction {
     // ---------------------------------------------------------------- host buffers
 
     public void forward(FloatBuffer logits, int logitsStride, IntBuffer targets, int n, int c, FloatBuffer loss) {
-        Call call = call(logits, logitsStride, targets, n, c, null);
-        call.host[LOSS] = Checks.notNull(loss, "loss");
-        Invoker.host(op, this, call);
+        Invoker.host(op, this, call(logits, logitsStride, targets, n, c, null, Checks.notNull(loss, "loss"), null, 0));
     }
 
     public void backward(FloatBuffer logits, int logitsStride, IntBuffer targets, int n, int c,
             FloatBuffer gradOutput, FloatBuffer gradLogits, int gradStride) {
-        Call call = call(logits, logitsStride, targets, n, c, gradOutput);
-        call.host[GRAD] = Checks.notNull(gradLogits, "gradLogits");
-        call.stride[GRAD] = gradStride;
-        Invoker.host(op, this, call);
+        Invoker.host(op, this, call(logits, logitsStride, targets, n, c, gradOutput, null,
+                Checks.notNull(gradLogits, "gradLogits"), gradStride));
     }
 
     public void forwardBackward(FloatBuffer logits, int logitsStride, IntBuffer targets, int n, int c,
             FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradLogits, int gradStride) {
-        Call call = call(logits, logitsStride, targets, n, c, gradOutput);
-        call.host[LOSS] = Checks.notNull(loss, "loss");
-        call.host[GRAD] = Checks.notNull(gradLogits, "gradLogits");
-        call.stride[GRAD] = gradStride;
-        Invoker.host(op, this, call);
+        Invoker.host(op, this, call(logits, logitsStride, targets, n, c, gradOutput, Checks.notNull(loss, "loss"),
+                Checks.notNull(gradLogits, "gradLogits"), gradStride));
     }
 
     // ---------------------------------------------------------------- device buffers
@@ -166,17 +157,14 @@ abstract class RowSoftmaxLoss<R> extends LossFunction {
 
     public void forward(DeviceBuffer logits, long logitsStride, DeviceBuffer targets, long n, long c,
             DeviceBuffer loss, DeviceBuffer workspace) {
-        Call call = call(logits, logitsStride, targets, n, c, null);
-        call.device[LOSS] = Checks.notNull(loss, "loss");
-        Invoker.device(op, this, call, workspace);
+        Invoker.device(op, this, call(logits, logitsStride, targets, n, c, null, Checks.notNull(loss, "loss"), null, 0),
+                workspace);
     }
 
     public void backward(DeviceBuffer logits, long logitsStride, DeviceBuffer targets, long n, long c,
             DeviceBuffer gradOutput, DeviceBuffer gradLogits, long gradStride, DeviceBuffer workspace) {
-        Call call = call(logits, logitsStride, targets, n, c, gradOutput);
-        call.device[GRAD] = Checks.notNull(gradLogits, "gradLogits");
-        call.stride[GRAD] = gradStride;
-        Invoker.device(op, this, call, workspace);
+        Invoker.device(op, this, call(logits, logitsStride, targets, n, c, gradOutput, null,
+                Checks.notNull(gradLogits, "gradLogits"), gradStride), workspace);
     }
 
     /**
@@ -187,11 +175,8 @@ abstract class RowSoftmaxLoss<R> extends LossFunction {
     public void forwardBackward(DeviceBuffer logits, long logitsStride, DeviceBuffer targets, long n, long c,
             DeviceBuffer gradOutput, DeviceBuffer loss, DeviceBuffer gradLogits, long gradStride,
             DeviceBuffer workspace) {
-        Call call = call(logits, logitsStride, targets, n, c, gradOutput);
-        call.device[LOSS] = Checks.notNull(loss, "loss");
-        call.device[GRAD] = Checks.notNull(gradLogits, "gradLogits");
-        call.stride[GRAD] = gradStride;
-        Invoker.device(op, this, call, workspace);
+        Invoker.device(op, this, call(logits, logitsStride, targets, n, c, gradOutput, Checks.notNull(loss, "loss"),
+                Checks.notNull(gradLogits, "gradLogits"), gradStride), workspace);
     }
 
     /**
@@ -208,7 +193,7 @@ abstract class RowSoftmaxLoss<R> extends LossFunction {
     private Call arrays(float[] logits, int[] targets, int n, int c, float[] gradOutput) {
         Call call = call(FloatBuffer.wrap(Checks.notNull(logits, "logits")), c,
                 IntBuffer.wrap(Checks.notNull(targets, "targets")), n, c,
-                gradOutput == null ? null : FloatBuffer.wrap(gradOutput));
+                gradOutput == null ? null : FloatBuffer.wrap(gradOutput), null, null, c);
         Invoker.checkInputs(op, this, call);
         return call;
     }
@@ -217,7 +202,8 @@ abstract class RowSoftmaxLoss<R> extends LossFunction {
      * The call of any overload: host buffers or backend buffers, by their type. A backend call
      * takes the table in backend memory when there is one; a host call takes it as an array.
      */
-    private Call call(Object logits, long logitsStride, Object targets, long n, long c, Object gradOutput) {
+    private Call call(Object logits, long logitsStride, Object targets, long n, long c, Object gradOutput, Object loss,
+            Object gradLogits, long gradStride) {
         Call call = op.call();
         call.sizes[N] = n;
         call.sizes[C] = c;
@@ -225,7 +211,9 @@ abstract class RowSoftmaxLoss<R> extends LossFunction {
         boolean hostTable = table() != null && (!(logits instanceof DeviceBuffer) || deviceTable() == null);
         call.host[TABLE] = hostTable ? FloatBuffer.wrap(table()) : null;
         call.device[TABLE] = deviceTable();
-        return call.put(LOGITS, logits).put(TARGETS, targets).put(GRAD_OUTPUT, gradOutput);
+        call.stride[GRAD] = gradStride;
+        return call.put(LOGITS, logits).put(TARGETS, targets).put(GRAD_OUTPUT, gradOutput).put(LOSS, loss)
+                .put(GRAD, gradLogits);
     }
 
     private int lossLength(int n) {

@@ -188,20 +188,15 @@ public final class TripletMargin extends LossFunction {
 
     public void forward(FloatBuffer anchor, FloatBuffer positive, FloatBuffer negative, int n, int d,
             FloatBuffer loss) {
-        Call call = call(anchor, positive, negative, n, d, null);
-        call.host[LOSS] = Checks.notNull(loss, "loss");
-        Invoker.host(OP, this, call);
+        Invoker.host(OP, this, call(anchor, positive, negative, n, d, null).put(LOSS, Checks.notNull(loss, "loss")));
     }
 
     /** Any of the three gradients may be null (not computed), but not all. */
     public void backward(FloatBuffer anchor, FloatBuffer positive, FloatBuffer negative, int n, int d,
             FloatBuffer gradOutput, FloatBuffer gradAnchor, FloatBuffer gradPositive, FloatBuffer gradNegative) {
         checkSomeGradient(gradAnchor, gradPositive, gradNegative);
-        Call call = call(anchor, positive, negative, n, d, gradOutput);
-        call.host[GRAD_ANCHOR] = gradAnchor;
-        call.host[GRAD_POSITIVE] = gradPositive;
-        call.host[GRAD_NEGATIVE] = gradNegative;
-        Invoker.host(OP, this, call);
+        Invoker.host(OP, this, call(anchor, positive, negative, n, d, gradOutput).put(GRAD_ANCHOR, gradAnchor)
+                .put(GRAD_POSITIVE, gradPositive).put(GRAD_NEGATIVE, gradNegative));
     }
 
     /** Any of the three gradients may be null (not computed), but not all. */
@@ -210,12 +205,8 @@ public final class TripletMargin extends LossFunction {
             FloatBuffer gradNegative) {
         Checks.notNull(loss, "loss");
         checkSomeGradient(gradAnchor, gradPositive, gradNegative);
-        Call call = call(anchor, positive, negative, n, d, gradOutput);
-        call.host[LOSS] = loss;
-        call.host[GRAD_ANCHOR] = gradAnchor;
-        call.host[GRAD_POSITIVE] = gradPositive;
-        call.host[GRAD_NEGATIVE] = gradNegative;
-        Invoker.host(OP, this, call);
+        Invoker.host(OP, this, call(anchor, positive, negative, n, d, gradOutput).put(LOSS, loss)
+                .put(GRAD_ANCHOR, gradAnchor).put(GRAD_POSITIVE, gradPositive).put(GRAD_NEGATIVE, gradNegative));
     }
 
     // ---------------------------------------------------------------- device buffers
@@ -233,9 +224,8 @@ public final class TripletMargin extends LossFunction {
     /** {@code workspace} may be null when {@link #workspaceBytes} is 0. */
     public void forward(DeviceBuffer anchor, DeviceBuffer positive, DeviceBuffer negative, long n, long d,
             DeviceBuffer loss, DeviceBuffer workspace) {
-        Call call = call(anchor, positive, negative, n, d, null);
-        call.device[LOSS] = Checks.notNull(loss, "loss");
-        Invoker.device(OP, this, call, workspace);
+        Invoker.device(OP, this, call(anchor, positive, negative, n, d, null).put(LOSS, Checks.notNull(loss, "loss")),
+                workspace);
     }
 
     /**
@@ -246,11 +236,8 @@ public final class TripletMargin extends LossFunction {
             DeviceBuffer gradOutput, DeviceBuffer gradAnchor, DeviceBuffer gradPositive, DeviceBuffer gradNegative,
             DeviceBuffer workspace) {
         checkSomeGradient(gradAnchor, gradPositive, gradNegative);
-        Call call = call(anchor, positive, negative, n, d, gradOutput);
-        call.device[GRAD_ANCHOR] = gradAnchor;
-        call.device[GRAD_POSITIVE] = gradPositive;
-        call.device[GRAD_NEGATIVE] = gradNegative;
-        Invoker.device(OP, this, call, workspace);
+        Invoker.device(OP, this, call(anchor, positive, negative, n, d, gradOutput).put(GRAD_ANCHOR, gradAnchor)
+                .put(GRAD_POSITIVE, gradPositive).put(GRAD_NEGATIVE, gradNegative), workspace);
     }
 
     /**
@@ -264,12 +251,9 @@ public final class TripletMargin extends LossFunction {
             DeviceBuffer gradNegative, DeviceBuffer workspace) {
         Checks.notNull(loss, "loss");
         checkSomeGradient(gradAnchor, gradPositive, gradNegative);
-        Call call = call(anchor, positive, negative, n, d, gradOutput);
-        call.device[LOSS] = loss;
-        call.device[GRAD_ANCHOR] = gradAnchor;
-        call.device[GRAD_POSITIVE] = gradPositive;
-        call.device[GRAD_NEGATIVE] = gradNegative;
-        Invoker.device(OP, this, call, workspace);
+        Invoker.device(OP, this, call(anchor, positive, negative, n, d, gradOutput).put(LOSS, loss)
+                .put(GRAD_ANCHOR, gradAnchor).put(GRAD_POSITIVE, gradPositive).put(GRAD_NEGATIVE, gradNegative),
+                workspace);
     }
 
     // ---------------------------------------------------------------- calls
