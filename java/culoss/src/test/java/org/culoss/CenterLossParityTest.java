@@ -1,6 +1,8 @@
 package org.culoss;
 
 import static org.culoss.testing.TestArrays.assertClose;
+import static org.culoss.testing.DirectBuffers.ints;
+import static org.culoss.testing.DirectBuffers.unaligned;
 import static org.culoss.testing.TestArrays.direct;
 import static org.culoss.testing.TestArrays.toArray;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -10,12 +12,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.util.Random;
 import java.util.stream.Stream;
+import org.culoss.testing.BackendMemory;
 import org.culoss.testing.BackendsUnderTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -72,20 +73,6 @@ class CenterLossParityTest {
         }
     }
 
-    private static IntBuffer directInts(int[] values) {
-        IntBuffer b = ByteBuffer.allocateDirect(Math.max(4, values.length * 4)).order(ByteOrder.nativeOrder())
-                .asIntBuffer();
-        b.put(values).flip();
-        return b;
-    }
-
-    /** A direct buffer holding {@code values} one float past an aligned start: every row unaligned. */
-    private static FloatBuffer unaligned(float[] values) {
-        FloatBuffer b = direct(values.length + 1).position(1).slice();
-        b.put(values).flip();
-        return b;
-    }
-
     @ParameterizedTest(name = "n={0} d={1} c={2} {3} labels={4}")
     @MethodSource("shapes")
     void nativeMatchesJavaOnEveryApi(int n, int d, int c, Reduction r, int labels) {
@@ -130,31 +117,28 @@ class CenterLossParityTest {
 
         // 3. direct buffers, unaligned
         FloatBuffer dLoss = direct(lossLength);
-        FloatBuffer dGf = unaligned(new float[n * d]);
-        FloatBuffer dGc = unaligned(new float[c * d]);
-        center.forwardBackward(unaligned(in.x), directInts(in.y), unaligned(in.centers), n, d, c,
+        FloatBuffer dGf = unaligned(n * d);
+        FloatBuffer dGc = unaligned(c * d);
+        center.forwardBackward(unaligned(in.x), ints(in.y), unaligned(in.centers), n, d, c,
                 unaligned(in.gradOutput), dLoss, dGf, dGc);
         assertClose(refLoss, toArray(dLoss, lossLength), "direct loss");
         assertClose(refGf, toArray(dGf, n * d), "direct gradFeatures");
         assertClose(refGc, toArray(dGc, c * d), "direct gradCenters");
         FloatBuffer dCenters = unaligned(in.centers);
-        center.updateCenters(unaligned(in.x), directInts(in.y), dCenters, n, d, c);
+        center.updateCenters(unaligned(in.x), ints(in.y), dCenters, n, d, c);
         assertClose(refUpdate, toArray(dCenters, c * d), "direct update");
 
         // 4. backend memory, with a workspace, then the update queued after the loss
         if (n > 0) {
-            try (DeviceBuffer x = nat.allocateFloats(n * d);
-                    DeviceBuffer y = nat.allocateInts(n);
-                    DeviceBuffer cs = nat.allocateFloats(c * d);
-                    DeviceBuffer go = nat.allocateFloats(lossLength);
-                    DeviceBuffer l = nat.allocateFloats(lossLength);
-                    DeviceBuffer gf = nat.allocateFloats(n * d);
-                    DeviceBuffer gc = nat.allocateFloats(c * d);
-                    DeviceBuffer ws = center.allocateWorkspace(n, d, c)) {
-                x.copyFrom(in.x);
-                y.copyFrom(in.y);
-                cs.copyFrom(in.centers);
-                go.copyFrom(in.gradOutput);
+            try (BackendMemory mem = new BackendMemory(nat)) {
+                DeviceBuffer x = mem.floats(in.x);
+                DeviceBuffer y = mem.ints(in.y);
+                DeviceBuffer cs = mem.floats(in.centers);
+                DeviceBuffer go = mem.floats(in.gradOutput);
+                DeviceBuffer l = mem.floats(lossLength);
+                DeviceBuffer gf = mem.floats(n * d);
+                DeviceBuffer gc = mem.floats(c * d);
+                DeviceBuffer ws = mem.add(center.allocateWorkspace(n, d, c));
                 center.forwardBackward(x, y, cs, n, d, c, go, l, gf, gc, ws);
                 center.updateCenters(x, y, cs, n, d, c, ws);
                 center.checkErrors(ws, 0);
@@ -261,14 +245,12 @@ class CenterLossParityTest {
                     () -> center.forwardBackward(x, y, centers, 4, 3, 2, null, true));
             assertTrue(e.getMessage().contains("labels[2]"), e.getMessage());
 
-            try (DeviceBuffer dx = b.allocateFloats(12);
-                    DeviceBuffer dy = b.allocateInts(4);
-                    DeviceBuffer dc = b.allocateFloats(6);
-                    DeviceBuffer l = b.allocateFloats(1);
-                    DeviceBuffer ws = center.allocateWorkspace(4, 3, 2)) {
-                dx.copyFrom(x);
-                dy.copyFrom(y);
-                dc.copyFrom(centers);
+            try (BackendMemory mem = new BackendMemory(b)) {
+                DeviceBuffer dx = mem.floats(x);
+                DeviceBuffer dy = mem.ints(y);
+                DeviceBuffer dc = mem.floats(centers);
+                DeviceBuffer l = mem.floats(1);
+                DeviceBuffer ws = mem.add(center.allocateWorkspace(4, 3, 2));
                 center.forward(dx, dy, dc, 4, 3, 2, l, ws);
                 CulossException device = assertThrows(CulossException.class, () -> center.checkErrors(ws, 0));
                 assertEquals(Status.INVALID_TARGET, device.status());

@@ -1,7 +1,6 @@
 package org.culoss;
 
 import static org.culoss.testing.TestArrays.assertClose;
-import static org.culoss.testing.TestArrays.direct;
 import static org.culoss.testing.TestArrays.toArray;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -13,7 +12,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
+import org.culoss.testing.BackendMemory;
 import org.culoss.testing.BackendsUnderTest;
+import org.culoss.testing.DirectBuffers;
+import org.culoss.testing.FusedResults;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -27,102 +29,49 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class ElementwiseParityTest {
 
-    /** One loss with its options, on one backend. */
-    interface Loss {
-        float[] forward(float[] x, float[] t);
+    /** One loss with its options, on one backend, named for the messages. */
+    record Loss(ElementwiseLoss<?> api, String name) {
+        float[] forward(float[] x, float[] t) {
+            return api.forward(x, t);
+        }
 
-        float[] backward(float[] x, float[] t, float[] gradOutput);
+        float[] backward(float[] x, float[] t, float[] gradOutput) {
+            return api.backward(x, t, gradOutput);
+        }
 
         /** {loss, grad}. */
-        float[][] forwardBackward(float[] x, float[] t, float[] gradOutput);
+        float[][] forwardBackward(float[] x, float[] t, float[] gradOutput) {
+            return FusedResults.lossAndGrad(api.forwardBackward(x, t, gradOutput));
+        }
 
-        ElementwiseLoss<?> api();
+        @Override
+        public String toString() {
+            return name;
+        }
     }
 
     static Loss focal(Backend b, Reduction r, float alpha, float gamma) {
-        SigmoidFocal f = SigmoidFocal.builder().backend(b).reduction(r).alpha(alpha).gamma(gamma).build();
-        return new Loss() {
-            public float[] forward(float[] x, float[] t) {
-                return f.forward(x, t);
-            }
-
-            public float[] backward(float[] x, float[] t, float[] g) {
-                return f.backward(x, t, g);
-            }
-
-            public float[][] forwardBackward(float[] x, float[] t, float[] g) {
-                SigmoidFocal.Result res = f.forwardBackward(x, t, g);
-                return new float[][] {res.loss(), res.gradLogits()};
-            }
-
-            public ElementwiseLoss<?> api() {
-                return f;
-            }
-
-            @Override
-            public String toString() {
-                return "sigmoid_focal alpha=" + alpha + " gamma=" + gamma + " " + r;
-            }
-        };
+        return new Loss(SigmoidFocal.builder().backend(b).reduction(r).alpha(alpha).gamma(gamma).build(),
+                "sigmoid_focal alpha=" + alpha + " gamma=" + gamma + " " + r);
     }
 
     static Loss smoothL1(Backend b, Reduction r, float beta) {
-        SmoothL1 f = SmoothL1.builder().backend(b).reduction(r).beta(beta).build();
-        return new Loss() {
-            public float[] forward(float[] x, float[] t) {
-                return f.forward(x, t);
-            }
-
-            public float[] backward(float[] x, float[] t, float[] g) {
-                return f.backward(x, t, g);
-            }
-
-            public float[][] forwardBackward(float[] x, float[] t, float[] g) {
-                SmoothL1.Result res = f.forwardBackward(x, t, g);
-                return new float[][] {res.loss(), res.gradInput()};
-            }
-
-            public ElementwiseLoss<?> api() {
-                return f;
-            }
-
-            @Override
-            public String toString() {
-                return "smooth_l1 beta=" + beta + " " + r;
-            }
-        };
+        return new Loss(SmoothL1.builder().backend(b).reduction(r).beta(beta).build(), "smooth_l1 beta=" + beta + " " + r);
     }
 
     static Loss huber(Backend b, Reduction r, float delta) {
-        Huber f = Huber.builder().backend(b).reduction(r).delta(delta).build();
-        return new Loss() {
-            public float[] forward(float[] x, float[] t) {
-                return f.forward(x, t);
-            }
-
-            public float[] backward(float[] x, float[] t, float[] g) {
-                return f.backward(x, t, g);
-            }
-
-            public float[][] forwardBackward(float[] x, float[] t, float[] g) {
-                Huber.Result res = f.forwardBackward(x, t, g);
-                return new float[][] {res.loss(), res.gradInput()};
-            }
-
-            public ElementwiseLoss<?> api() {
-                return f;
-            }
-
-            @Override
-            public String toString() {
-                return "huber delta=" + delta + " " + r;
-            }
-        };
+        return new Loss(Huber.builder().backend(b).reduction(r).delta(delta).build(), "huber delta=" + delta + " " + r);
     }
 
     /** kind 0 focal (a = alpha, b = gamma), 1 smooth L1 (a = beta), 2 Huber (a = delta). */
     static Loss make(int kind, Backend backend, Reduction r, float a, float b) {
         return kind == 0 ? focal(backend, r, a, b) : kind == 1 ? smoothL1(backend, r, a) : huber(backend, r, a);
+    }
+
+    static Backend nativeBackend() {
+        Backend b = BackendsUnderTest.nativeOrNull();
+        assumeTrue(b != null, BackendsUnderTest::whyNoNative);
+        return b;
     }
 
     static Stream<Arguments> cases() {
@@ -137,12 +86,6 @@ class ElementwiseParityTest {
             }
         }
         return out.stream();
-    }
-
-    static Backend nativeBackend() {
-        Backend b = BackendsUnderTest.nativeOrNull();
-        assumeTrue(b != null, BackendsUnderTest::whyNoNative);
-        return b;
     }
 
     static float[][] inputs(int kind, int count, Random rnd) {
@@ -197,13 +140,10 @@ class ElementwiseParityTest {
 
         // 3. direct buffers one float past an aligned start: the scalar path, and the same bits as
         //    the aligned 16-byte path
-        FloatBuffer dx = direct(count + 1).position(1).slice();
-        dx.put(x).flip();
-        FloatBuffer dt = direct(count + 1).position(1).slice();
-        dt.put(t).flip();
-        FloatBuffer dLoss = direct(lossLength + 1).position(1).slice();
-        FloatBuffer dGrad = direct(count + 1).position(1).slice();
-        api.forwardBackward(dx, dt, count, FloatBuffer.wrap(gradOutput), dLoss, dGrad);
+        FloatBuffer dLoss = DirectBuffers.unaligned(lossLength);
+        FloatBuffer dGrad = DirectBuffers.unaligned(count);
+        api.forwardBackward(DirectBuffers.unaligned(x), DirectBuffers.unaligned(t), count, FloatBuffer.wrap(gradOutput),
+                dLoss, dGrad);
         float[] unalignedLoss = toArray(dLoss, lossLength);
         float[] unalignedGrad = toArray(dGrad, count);
         assertArrayEquals(got[0], unalignedLoss, what + ": unaligned loss bits");
@@ -211,15 +151,13 @@ class ElementwiseParityTest {
 
         // 4. backend memory: forward, backward and fused, with the workspace the loss asks for
         if (count > 0) {
-            try (DeviceBuffer bx = nat.allocateFloats(count);
-                    DeviceBuffer bt = nat.allocateFloats(count);
-                    DeviceBuffer go = nat.allocateFloats(lossLength);
-                    DeviceBuffer l = nat.allocateFloats(lossLength);
-                    DeviceBuffer g = nat.allocateFloats(count);
-                    DeviceBuffer ws = api.allocateWorkspace(count)) {
-                bx.copyFrom(x);
-                bt.copyFrom(t);
-                go.copyFrom(gradOutput);
+            try (BackendMemory mem = new BackendMemory(nat)) {
+                DeviceBuffer bx = mem.floats(x);
+                DeviceBuffer bt = mem.floats(t);
+                DeviceBuffer go = mem.floats(gradOutput);
+                DeviceBuffer l = mem.floats(lossLength);
+                DeviceBuffer g = mem.floats(count);
+                DeviceBuffer ws = mem.add(api.allocateWorkspace(count));
                 api.forwardBackward(bx, bt, count, go, l, g, ws);
                 float[] l3 = new float[lossLength];
                 float[] g3 = new float[count];

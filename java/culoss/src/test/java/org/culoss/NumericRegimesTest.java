@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import org.culoss.testing.BackendsUnderTest;
+import org.culoss.testing.FusedResults;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
@@ -240,34 +241,29 @@ class NumericRegimesTest {
 
     private static List<Output> runRows(Rows k, Backend b, Reduction r, Entry e, RowsRef ref) {
         float[] loss = null, grad = null;
-        if (k.focal) {
-            SoftmaxFocal.Builder builder = SoftmaxFocal.builder().backend(b).reduction(r).gamma(k.gamma).noIgnoreIndex();
-            builder = k.weights != null ? builder.classAlpha(k.weights) : builder.alpha(k.alpha);
-            try (SoftmaxFocal f = builder.build()) {
-                if (e == Entry.FORWARD) loss = f.forward(k.x, k.y, k.n, k.c);
-                if (e == Entry.BACKWARD) grad = f.backward(k.x, k.y, k.n, k.c, ref.gradOut);
-                if (e == Entry.FUSED) {
-                    SoftmaxFocal.Result res = f.forwardBackward(k.x, k.y, k.n, k.c, ref.gradOut);
-                    loss = res.loss();
-                    grad = res.gradLogits();
-                }
-            }
-        } else {
-            try (SoftmaxCrossEntropy ce = SoftmaxCrossEntropy.builder().backend(b).reduction(r)
-                    .labelSmoothing(k.smoothing).classWeights(k.weights).noIgnoreIndex().build()) {
-                if (e == Entry.FORWARD) loss = ce.forward(k.x, k.y, k.n, k.c);
-                if (e == Entry.BACKWARD) grad = ce.backward(k.x, k.y, k.n, k.c, ref.gradOut);
-                if (e == Entry.FUSED) {
-                    SoftmaxCrossEntropy.Result res = ce.forwardBackward(k.x, k.y, k.n, k.c, ref.gradOut);
-                    loss = res.loss();
-                    grad = res.gradLogits();
-                }
+        try (RowSoftmaxLoss<?> f = rowsLoss(k, b, r)) {
+            if (e == Entry.FORWARD) loss = f.forward(k.x, k.y, k.n, k.c);
+            if (e == Entry.BACKWARD) grad = f.backward(k.x, k.y, k.n, k.c, ref.gradOut);
+            if (e == Entry.FUSED) {
+                float[][] res = FusedResults.lossAndGrad(f.forwardBackward(k.x, k.y, k.n, k.c, ref.gradOut));
+                loss = res[0];
+                grad = res[1];
             }
         }
         List<Output> out = new ArrayList<>();
         if (e.loss()) out.add(new Output("loss", ref.loss, loss));
         if (e.grad()) out.add(new Output("gradLogits", ref.grad, grad));
         return out;
+    }
+
+    /** The case's loss, no ignore index: focal with its gamma and per-class or scalar alpha, else cross-entropy. */
+    private static RowSoftmaxLoss<?> rowsLoss(Rows k, Backend b, Reduction r) {
+        if (!k.focal) {
+            return SoftmaxCrossEntropy.builder().backend(b).reduction(r).labelSmoothing(k.smoothing)
+                    .classWeights(k.weights).noIgnoreIndex().build();
+        }
+        SoftmaxFocal.Builder builder = SoftmaxFocal.builder().backend(b).reduction(r).gamma(k.gamma).noIgnoreIndex();
+        return (k.weights != null ? builder.classAlpha(k.weights) : builder.alpha(k.alpha)).build();
     }
 
     private static Stream<DynamicTest> rowsTests(Rows k) {

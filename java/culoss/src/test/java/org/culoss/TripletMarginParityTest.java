@@ -1,5 +1,6 @@
 package org.culoss;
 
+import static org.culoss.testing.DirectBuffers.unaligned;
 import static org.culoss.testing.TestArrays.assertClose;
 import static org.culoss.testing.TestArrays.direct;
 import static org.culoss.testing.TestArrays.toArray;
@@ -11,6 +12,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.nio.FloatBuffer;
 import java.util.Random;
 import java.util.stream.Stream;
+import org.culoss.testing.BackendMemory;
 import org.culoss.testing.BackendsUnderTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -104,9 +106,8 @@ class TripletMarginParityTest {
         FloatBuffer[] in = new FloatBuffer[3];
         FloatBuffer[] out = new FloatBuffer[3];
         for (int w = 0; w < 3; w++) {
-            in[w] = direct(len + 1).position(1).slice();
-            in[w].put(x[w]).flip();
-            out[w] = direct(len + 1).position(1).slice();
+            in[w] = unaligned(x[w]);
+            out[w] = unaligned(len);
         }
         FloatBuffer dLoss = direct(lossLength);
         tm.forwardBackward(in[0], in[1], in[2], n, d, FloatBuffer.wrap(gradOutput), dLoss, out[0], out[1], out[2]);
@@ -115,15 +116,16 @@ class TripletMarginParityTest {
 
         // 3. backend memory, queued on the default stream, with a workspace
         if (n > 0) {
-            try (DeviceBuffer a = nat.allocateFloats(len); DeviceBuffer pos = nat.allocateFloats(len);
-                    DeviceBuffer neg = nat.allocateFloats(len); DeviceBuffer ga = nat.allocateFloats(len);
-                    DeviceBuffer gp = nat.allocateFloats(len); DeviceBuffer gn = nat.allocateFloats(len);
-                    DeviceBuffer go = nat.allocateFloats(lossLength); DeviceBuffer l = nat.allocateFloats(lossLength);
-                    DeviceBuffer ws = tm.allocateWorkspace(n, d)) {
-                a.copyFrom(x[0]);
-                pos.copyFrom(x[1]);
-                neg.copyFrom(x[2]);
-                go.copyFrom(gradOutput);
+            try (BackendMemory mem = new BackendMemory(nat)) {
+                DeviceBuffer a = mem.floats(x[0]);
+                DeviceBuffer pos = mem.floats(x[1]);
+                DeviceBuffer neg = mem.floats(x[2]);
+                DeviceBuffer ga = mem.floats(len);
+                DeviceBuffer gp = mem.floats(len);
+                DeviceBuffer gn = mem.floats(len);
+                DeviceBuffer go = mem.floats(gradOutput);
+                DeviceBuffer l = mem.floats(lossLength);
+                DeviceBuffer ws = mem.add(tm.allocateWorkspace(n, d));
                 tm.forwardBackward(a, pos, neg, n, d, go, l, ga, gp, gn, ws);
                 nat.synchronize(0);
                 float[] loss3 = new float[lossLength];
