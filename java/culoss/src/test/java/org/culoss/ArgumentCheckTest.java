@@ -1,182 +1,122 @@
 package org.culoss;
 
+import static org.culoss.testing.ArgumentAsserts.assertNames;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
+import java.util.function.BiFunction;
+import java.util.stream.Stream;
+import org.culoss.testing.BackendMemory;
 import org.culoss.testing.BackendsUnderTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Every bad argument is refused in Java, before any native call, with an exception that names
- * it; an invalid target is a {@link CulossException} naming the row; use after close throws.
- * Run on every backend of this JVM.
+ * The row-softmax losses (softmax cross-entropy, softmax focal), held to one list of checks: every
+ * bad argument is refused in Java, before any native call, with an exception that names it; an
+ * invalid target is a {@link CulossException} naming the row; use after close throws. Run on every
+ * backend of this JVM. Each loss's own options are checked by its own rows.
  */
 class ArgumentCheckTest {
     private static final float[] X = new float[12];
     private static final int[] Y = {0, 1, 2};
 
-    private static void assertNames(String argument, Executable call) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call, argument);
-        assertTrue(e.getMessage().startsWith(argument + " "), "'" + e.getMessage() + "' should name " + argument);
-    }
-
-    @Test
-    void badArgumentsNameThemselves() {
-        for (Backend b : BackendsUnderTest.all()) {
-            try (SoftmaxCrossEntropy ce = SoftmaxCrossEntropy.builder().backend(b).build();
-                    SoftmaxCrossEntropy none = SoftmaxCrossEntropy.builder().backend(b).reduction(Reduction.NONE).build();
-                    SoftmaxCrossEntropy weighted = SoftmaxCrossEntropy.builder().backend(b)
-                            .classWeights(new float[] {1f, 2f, 3f}).build()) {
-                assertNames("logits", () -> ce.forwardBackward(null, Y, 3, 4));
-                assertNames("targets", () -> ce.forwardBackward(X, null, 3, 4));
-                assertNames("n", () -> ce.forwardBackward(X, Y, -1, 4));
-                assertNames("c", () -> ce.forwardBackward(X, Y, 3, 0));
-                assertNames("logits", () -> ce.forwardBackward(X, Y, 3, 5));
-                assertNames("targets", () -> ce.forwardBackward(new float[16], Y, 4, 4));
-                assertNames("c", () -> weighted.forwardBackward(X, Y, 3, 4));
-                assertNames("gradOutput", () -> none.backward(X, Y, 3, 4, new float[2]));
-                assertNames("logitsStride", () -> ce.forward(FloatBuffer.wrap(X), 3, IntBuffer.wrap(Y), 3, 4,
-                        FloatBuffer.allocate(1)));
-                assertNames("gradStride", () -> ce.backward(FloatBuffer.wrap(X), 4, IntBuffer.wrap(Y), 3, 4, null,
-                        FloatBuffer.allocate(12), 2));
-                assertNames("loss", () -> none.forward(FloatBuffer.wrap(X), 4, IntBuffer.wrap(Y), 3, 4,
-                        FloatBuffer.allocate(2)));
-                assertNames("loss", () -> ce.forward(FloatBuffer.wrap(X), 4, IntBuffer.wrap(Y), 3, 4,
-                        FloatBuffer.allocate(1).asReadOnlyBuffer()));
-                assertNames("gradLogits", () -> ce.backward(FloatBuffer.wrap(X), 4, IntBuffer.wrap(Y), 3, 4, null,
-                        FloatBuffer.allocate(11), 4));
-                assertNames("gradLogits", () -> ce.backward(FloatBuffer.wrap(X), 4, IntBuffer.wrap(Y), 3, 4, null,
-                        null, 4));
+    /** A row-softmax loss with its defaults; the expected mean over two valid rows of zero logits (c = 4). */
+    enum RowLoss {
+        SOFTMAX_CROSS_ENTROPY(Math.log(4)) {
+            @Override
+            RowSoftmaxLoss<?> build(Backend b, Reduction r, float[] perClass) {
+                return SoftmaxCrossEntropy.builder().backend(b).reduction(r).classWeights(perClass).build();
             }
-        }
-        assertNames("labelSmoothing", () -> SoftmaxCrossEntropy.builder().labelSmoothing(1.5f));
-        assertNames("labelSmoothing", () -> SoftmaxCrossEntropy.builder().labelSmoothing(Float.NaN));
-        assertNames("classWeights[1]", () -> SoftmaxCrossEntropy.builder().classWeights(new float[] {1f, Float.NaN}));
-        assertNames("reduction", () -> SoftmaxCrossEntropy.builder().reduction(null));
-        assertNames("threads", () -> Culoss.java(0));
-        assertNames("backend", () -> Culoss.backend("tpu"));
-    }
-
-    @Test
-    void invalidTargetIsReportedWithItsRowAndSkipped() {
-        for (Backend b : BackendsUnderTest.all()) {
-            for (int bad : new int[] {4, -1, Integer.MIN_VALUE}) {
-                try (SoftmaxCrossEntropy ce = SoftmaxCrossEntropy.builder().backend(b).reduction(Reduction.NONE).build()) {
-                    float[] loss = new float[3];
-                    CulossException e = assertThrows(CulossException.class, () -> ce.forward(FloatBuffer.wrap(X), 4,
-                            IntBuffer.wrap(new int[] {0, bad, 1}), 3, 4, FloatBuffer.wrap(loss)));
-                    assertEquals(Status.INVALID_TARGET, e.status(), b.name());
-                    assertTrue(e.getMessage().contains("targets[1] = " + bad), e.getMessage());
-                    assertEquals(0f, loss[1], "the bad row counts for nothing on " + b);
-                    assertEquals((float) Math.log(4), loss[0], 1e-6, "the good rows are computed on " + b);
-                }
+        },
+        // Both valid rows have p_y = 1/4: (3/4)^2 * log 4 with the default gamma 2.
+        SOFTMAX_FOCAL(0.5625 * Math.log(4)) {
+            @Override
+            RowSoftmaxLoss<?> build(Backend b, Reduction r, float[] perClass) {
+                return SoftmaxFocal.builder().backend(b).reduction(r).classAlpha(perClass).build();
             }
+        };
+
+        final double zeroLogitsMean;
+
+        RowLoss(double zeroLogitsMean) {
+            this.zeroLogitsMean = zeroLogitsMean;
+        }
+
+        /** The loss with its defaults but {@code r} and the per-class table (weights, alpha; null for none). */
+        abstract RowSoftmaxLoss<?> build(Backend b, Reduction r, float[] perClass);
+
+        RowSoftmaxLoss<?> build(Backend b) {
+            return build(b, Reduction.MEAN, null);
         }
     }
 
-    @Test
-    void deviceCallsCheckBuffersAndReportBadTargetsThroughTheWorkspace() {
+    @ParameterizedTest
+    @EnumSource(RowLoss.class)
+    void badArgumentsNameThemselves(RowLoss kind) {
         for (Backend b : BackendsUnderTest.all()) {
-            try (SoftmaxCrossEntropy ce = SoftmaxCrossEntropy.builder().backend(b).build();
-                    DeviceBuffer x = b.allocateFloats(12);
-                    DeviceBuffer y = b.allocateInts(3);
-                    DeviceBuffer loss = b.allocateFloats(1);
-                    DeviceBuffer grad = b.allocateFloats(12);
-                    DeviceBuffer small = b.allocateFloats(11);
-                    DeviceBuffer ws = ce.allocateWorkspace(3, 4)) {
-                x.copyFrom(X);
-                y.copyFrom(new int[] {0, 9, 1});
-                assertNames("gradLogits", () -> ce.forwardBackward(x, 4, y, 3, 4, null, loss, small, 4, ws));
-                assertNames("workspace", () -> ce.forwardBackward(x, 4, y, 3, 4, null, loss, grad, 4, loss));
-                ce.forwardBackward(x, 4, y, 3, 4, null, loss, grad, 4, ws);
-                CulossException e = assertThrows(CulossException.class, () -> ce.checkErrors(ws, 0));
-                assertEquals(Status.INVALID_TARGET, e.status());
-                ce.checkErrors(ws, 0);  // the word was cleared
-                float[] l = new float[1];
-                loss.copyTo(l);
-                assertEquals((float) Math.log(4), l[0], 1e-6, "the mean over the two valid rows on " + b);
-            }
-        }
-    }
-
-    @Test
-    void useAfterCloseThrows() {
-        for (Backend b : BackendsUnderTest.all()) {
-            DeviceBuffer buffer = b.allocateFloats(4);
-            buffer.close();
-            buffer.close();  // idempotent
-            assertThrows(IllegalStateException.class, buffer::address);
-            assertThrows(IllegalStateException.class, () -> buffer.copyFrom(new float[4]));
-            try (SoftmaxCrossEntropy ce = SoftmaxCrossEntropy.builder().backend(b).build();
-                    DeviceBuffer y = b.allocateInts(1);
-                    DeviceBuffer loss = b.allocateFloats(1);
-                    DeviceBuffer grad = b.allocateFloats(4);
-                    DeviceBuffer ws = ce.allocateWorkspace(1, 4)) {
-                assertThrows(IllegalStateException.class,
-                        () -> ce.forwardBackward(buffer, 4, y, 1, 4, null, loss, grad, 4, ws));
-            }
-        }
-    }
-
-    @Test
-    void buffersOfAnotherBackendAreRefused() {
-        Backend nat = BackendsUnderTest.nativeOrNull();
-        org.junit.jupiter.api.Assumptions.assumeTrue(nat != null, BackendsUnderTest::whyNoNative);
-        try (SoftmaxCrossEntropy ce = SoftmaxCrossEntropy.builder().backend(nat).build();
-                DeviceBuffer x = Culoss.java().allocateFloats(4);
-                DeviceBuffer y = nat.allocateInts(1);
-                DeviceBuffer loss = nat.allocateFloats(1);
-                DeviceBuffer grad = nat.allocateFloats(4);
-                DeviceBuffer ws = ce.allocateWorkspace(1, 4)) {
-            assertNames("logits", () -> ce.forwardBackward(x, 4, y, 1, 4, null, loss, grad, 4, ws));
-        }
-    }
-
-    // ---------------------------------------------------------------- softmax focal
-
-    @Test
-    void softmaxFocalBadArgumentsNameThemselves() {
-        for (Backend b : BackendsUnderTest.all()) {
-            try (SoftmaxFocal f = SoftmaxFocal.builder().backend(b).build();
-                    SoftmaxFocal none = SoftmaxFocal.builder().backend(b).reduction(Reduction.NONE).build();
-                    SoftmaxFocal perClass = SoftmaxFocal.builder().backend(b).classAlpha(new float[] {1f, 2f, 3f})
-                            .build()) {
-                assertNames("logits", () -> f.forwardBackward(null, Y, 3, 4));
-                assertNames("targets", () -> f.forwardBackward(X, null, 3, 4));
-                assertNames("n", () -> f.forwardBackward(X, Y, -1, 4));
-                assertNames("c", () -> f.forwardBackward(X, Y, 3, 0));
-                assertNames("logits", () -> f.forwardBackward(X, Y, 3, 5));
-                assertNames("targets", () -> f.forwardBackward(new float[16], Y, 4, 4));
+            try (RowSoftmaxLoss<?> loss = kind.build(b);
+                    RowSoftmaxLoss<?> none = kind.build(b, Reduction.NONE, null);
+                    RowSoftmaxLoss<?> perClass = kind.build(b, Reduction.MEAN, new float[] {1f, 2f, 3f})) {
+                assertNames("logits", () -> loss.forwardBackward(null, Y, 3, 4));
+                assertNames("targets", () -> loss.forwardBackward(X, null, 3, 4));
+                assertNames("n", () -> loss.forwardBackward(X, Y, -1, 4));
+                assertNames("c", () -> loss.forwardBackward(X, Y, 3, 0));
+                assertNames("logits", () -> loss.forwardBackward(X, Y, 3, 5));
+                assertNames("targets", () -> loss.forwardBackward(new float[16], Y, 4, 4));
                 assertNames("c", () -> perClass.forwardBackward(X, Y, 3, 4));
                 assertNames("gradOutput", () -> none.backward(X, Y, 3, 4, new float[2]));
-                assertNames("logitsStride", () -> f.forward(FloatBuffer.wrap(X), 3, IntBuffer.wrap(Y), 3, 4,
-                        FloatBuffer.allocate(1)));
-                assertNames("gradStride", () -> f.backward(FloatBuffer.wrap(X), 4, IntBuffer.wrap(Y), 3, 4, null,
-                        FloatBuffer.allocate(12), 2));
-                assertNames("loss", () -> none.forward(FloatBuffer.wrap(X), 4, IntBuffer.wrap(Y), 3, 4,
-                        FloatBuffer.allocate(2)));
-                assertNames("loss", () -> f.forward(FloatBuffer.wrap(X), 4, IntBuffer.wrap(Y), 3, 4,
-                        FloatBuffer.allocate(1).asReadOnlyBuffer()));
-                assertNames("loss", () -> f.forward(FloatBuffer.wrap(X), 4, IntBuffer.wrap(Y), 3, 4, null));
-                assertNames("gradLogits", () -> f.backward(FloatBuffer.wrap(X), 4, IntBuffer.wrap(Y), 3, 4, null,
-                        FloatBuffer.allocate(11), 4));
-                assertNames("gradLogits", () -> f.forwardBackward(FloatBuffer.wrap(X), 4, IntBuffer.wrap(Y), 3, 4,
-                        null, FloatBuffer.allocate(1), null, 4));
-                assertNames("n", () -> f.workspaceBytes(-1, 4));
+                FloatBuffer x = FloatBuffer.wrap(X);
+                IntBuffer y = IntBuffer.wrap(Y);
+                assertNames("logitsStride", () -> loss.forward(x, 3, y, 3, 4, FloatBuffer.allocate(1)));
+                assertNames("gradStride", () -> loss.backward(x, 4, y, 3, 4, null, FloatBuffer.allocate(12), 2));
+                assertNames("loss", () -> none.forward(x, 4, y, 3, 4, FloatBuffer.allocate(2)));
+                assertNames("loss", () -> loss.forward(x, 4, y, 3, 4, FloatBuffer.allocate(1).asReadOnlyBuffer()));
+                assertNames("loss", () -> loss.forward(x, 4, y, 3, 4, null));
+                assertNames("gradLogits", () -> loss.backward(x, 4, y, 3, 4, null, FloatBuffer.allocate(11), 4));
+                assertNames("gradLogits", () -> loss.backward(x, 4, y, 3, 4, null, null, 4));
+                assertNames("gradLogits", () -> loss.forwardBackward(x, 4, y, 3, 4, null, FloatBuffer.allocate(1), null,
+                        4));
+                assertNames("n", () -> loss.workspaceBytes(-1, 4));
             }
         }
-        assertNames("gamma", () -> SoftmaxFocal.builder().gamma(-0.5f));
-        assertNames("gamma", () -> SoftmaxFocal.builder().gamma(Float.NaN));
-        assertNames("gamma", () -> SoftmaxFocal.builder().gamma(Float.POSITIVE_INFINITY));
-        assertNames("alpha", () -> SoftmaxFocal.builder().alpha(Float.NaN));
-        assertNames("classAlpha", () -> SoftmaxFocal.builder().classAlpha(new float[0]));
-        assertNames("classAlpha[1]", () -> SoftmaxFocal.builder().classAlpha(new float[] {1f, Float.POSITIVE_INFINITY}));
-        assertNames("reduction", () -> SoftmaxFocal.builder().reduction(null));
-        assertNames("backend", () -> SoftmaxFocal.builder().backend(null));
+    }
+
+    /** Each loss's own options, and the choice of backend: (argument named, call). */
+    static Stream<Arguments> badOptions() {
+        return Stream.of(
+                row("labelSmoothing", () -> SoftmaxCrossEntropy.builder().labelSmoothing(1.5f)),
+                row("labelSmoothing", () -> SoftmaxCrossEntropy.builder().labelSmoothing(Float.NaN)),
+                row("classWeights[1]", () -> SoftmaxCrossEntropy.builder().classWeights(new float[] {1f, Float.NaN})),
+                row("reduction", () -> SoftmaxCrossEntropy.builder().reduction(null)),
+                row("gamma", () -> SoftmaxFocal.builder().gamma(-0.5f)),
+                row("gamma", () -> SoftmaxFocal.builder().gamma(Float.NaN)),
+                row("gamma", () -> SoftmaxFocal.builder().gamma(Float.POSITIVE_INFINITY)),
+                row("alpha", () -> SoftmaxFocal.builder().alpha(Float.NaN)),
+                row("classAlpha", () -> SoftmaxFocal.builder().classAlpha(new float[0])),
+                row("classAlpha[1]", () -> SoftmaxFocal.builder().classAlpha(new float[] {1f, Float.POSITIVE_INFINITY})),
+                row("reduction", () -> SoftmaxFocal.builder().reduction(null)),
+                row("backend", () -> SoftmaxFocal.builder().backend(null)),
+                row("threads", () -> Culoss.java(0)),
+                row("backend", () -> Culoss.backend("tpu")));
+    }
+
+    private static Arguments row(String argument, Executable call) {
+        return Arguments.of(argument, call);
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @MethodSource("badOptions")
+    void badOptionsNameThemselves(String argument, Executable call) {
+        assertNames(argument, call);
     }
 
     @Test
@@ -201,35 +141,44 @@ class ArgumentCheckTest {
         }
     }
 
-    @Test
-    void softmaxFocalInvalidTargetIsReportedWithItsRowAndSkipped() {
+    /** Reduction none, and each loss's loss of a row of zero logits log 4 (focal with gamma 0). */
+    static Stream<Arguments> logFourPerRow() {
+        return Stream.of(
+                Arguments.of("softmax_cross_entropy", (BiFunction<Backend, Reduction, RowSoftmaxLoss<?>>)
+                        (b, r) -> SoftmaxCrossEntropy.builder().backend(b).reduction(r).build()),
+                Arguments.of("softmax_focal gamma=0", (BiFunction<Backend, Reduction, RowSoftmaxLoss<?>>)
+                        (b, r) -> SoftmaxFocal.builder().backend(b).gamma(0f).reduction(r).build()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("logFourPerRow")
+    void invalidTargetIsReportedWithItsRowAndSkipped(String name, BiFunction<Backend, Reduction, RowSoftmaxLoss<?>> make) {
         for (Backend b : BackendsUnderTest.all()) {
             for (int bad : new int[] {4, -1, Integer.MIN_VALUE}) {
-                try (SoftmaxFocal f = SoftmaxFocal.builder().backend(b).gamma(0f).reduction(Reduction.NONE).build()) {
-                    float[] loss = new float[3];
-                    CulossException e = assertThrows(CulossException.class, () -> f.forward(FloatBuffer.wrap(X), 4,
-                            IntBuffer.wrap(new int[] {0, bad, 1}), 3, 4, FloatBuffer.wrap(loss)));
+                try (RowSoftmaxLoss<?> loss = make.apply(b, Reduction.NONE)) {
+                    float[] out = new float[3];
+                    CulossException e = assertThrows(CulossException.class, () -> loss.forward(FloatBuffer.wrap(X), 4,
+                            IntBuffer.wrap(new int[] {0, bad, 1}), 3, 4, FloatBuffer.wrap(out)));
                     assertEquals(Status.INVALID_TARGET, e.status(), b.name());
                     assertTrue(e.getMessage().contains("targets[1] = " + bad), e.getMessage());
-                    assertEquals(0f, loss[1], "the bad row counts for nothing on " + b);
-                    assertEquals((float) Math.log(4), loss[0], 1e-6, "the good rows are computed on " + b);
+                    assertEquals(0f, out[1], "the bad row counts for nothing on " + b);
+                    assertEquals((float) Math.log(4), out[0], 1e-6, "the good rows are computed on " + b);
                 }
             }
         }
     }
 
-    @Test
-    void softmaxFocalDeviceCallsCheckBuffersAndReportBadTargetsThroughTheWorkspace() {
+    @ParameterizedTest
+    @EnumSource(RowLoss.class)
+    void deviceCallsCheckBuffersAndReportBadTargetsThroughTheWorkspace(RowLoss kind) {
         for (Backend b : BackendsUnderTest.all()) {
-            try (SoftmaxFocal f = SoftmaxFocal.builder().backend(b).build();
-                    DeviceBuffer x = b.allocateFloats(12);
-                    DeviceBuffer y = b.allocateInts(3);
-                    DeviceBuffer loss = b.allocateFloats(1);
-                    DeviceBuffer grad = b.allocateFloats(12);
-                    DeviceBuffer small = b.allocateFloats(11);
-                    DeviceBuffer ws = f.allocateWorkspace(3, 4)) {
-                x.copyFrom(X);
-                y.copyFrom(new int[] {0, 9, 1});
+            try (RowSoftmaxLoss<?> f = kind.build(b); BackendMemory mem = new BackendMemory(b)) {
+                DeviceBuffer x = mem.floats(X);
+                DeviceBuffer y = mem.ints(new int[] {0, 9, 1});
+                DeviceBuffer loss = mem.floats(1);
+                DeviceBuffer grad = mem.floats(12);
+                DeviceBuffer small = mem.floats(11);
+                DeviceBuffer ws = mem.add(f.allocateWorkspace(3, 4));
                 assertNames("gradLogits", () -> f.forwardBackward(x, 4, y, 3, 4, null, loss, small, 4, ws));
                 assertNames("workspace", () -> f.forwardBackward(x, 4, y, 3, 4, null, loss, grad, 4, loss));
                 assertNames("logitsStride", () -> f.forward(x, 3, y, 3, 4, loss, ws));
@@ -240,34 +189,42 @@ class ArgumentCheckTest {
                 f.checkErrors(ws, 0);  // the word was cleared
                 float[] l = new float[1];
                 loss.copyTo(l);
-                // Both valid rows have p_y = 1/4: (3/4)^2 * log 4, the mean over the two of them.
-                assertEquals((float) (0.5625 * Math.log(4)), l[0], 1e-6, "the mean over the two valid rows on " + b);
+                assertEquals((float) kind.zeroLogitsMean, l[0], 1e-6, "the mean over the two valid rows on " + b);
             }
         }
     }
 
-    @Test
-    void softmaxFocalUseAfterCloseThrows() {
+    @ParameterizedTest
+    @EnumSource(RowLoss.class)
+    void useAfterCloseThrows(RowLoss kind) {
         for (Backend b : BackendsUnderTest.all()) {
             DeviceBuffer buffer = b.allocateFloats(4);
             buffer.close();
-            try (SoftmaxFocal f = SoftmaxFocal.builder().backend(b).build();
-                    DeviceBuffer y = b.allocateInts(1);
-                    DeviceBuffer loss = b.allocateFloats(1);
-                    DeviceBuffer grad = b.allocateFloats(4);
-                    DeviceBuffer ws = f.allocateWorkspace(1, 4)) {
+            buffer.close();  // idempotent
+            assertThrows(IllegalStateException.class, buffer::address);
+            assertThrows(IllegalStateException.class, () -> buffer.copyFrom(new float[4]));
+            try (RowSoftmaxLoss<?> f = kind.build(b); BackendMemory mem = new BackendMemory(b)) {
+                DeviceBuffer y = mem.ints(1);
+                DeviceBuffer loss = mem.floats(1);
+                DeviceBuffer grad = mem.floats(4);
+                DeviceBuffer ws = mem.add(f.allocateWorkspace(1, 4));
                 assertThrows(IllegalStateException.class,
                         () -> f.forwardBackward(buffer, 4, y, 1, 4, null, loss, grad, 4, ws));
             }
         }
+    }
+
+    @ParameterizedTest
+    @EnumSource(RowLoss.class)
+    void buffersOfAnotherBackendAreRefused(RowLoss kind) {
         Backend nat = BackendsUnderTest.nativeOrNull();
-        if (nat == null) return;
-        try (SoftmaxFocal f = SoftmaxFocal.builder().backend(nat).build();
-                DeviceBuffer x = Culoss.java().allocateFloats(4);
-                DeviceBuffer y = nat.allocateInts(1);
-                DeviceBuffer loss = nat.allocateFloats(1);
-                DeviceBuffer grad = nat.allocateFloats(4);
-                DeviceBuffer ws = f.allocateWorkspace(1, 4)) {
+        assumeTrue(nat != null, BackendsUnderTest::whyNoNative);
+        try (RowSoftmaxLoss<?> f = kind.build(nat); BackendMemory mem = new BackendMemory(nat);
+                DeviceBuffer x = Culoss.java().allocateFloats(4)) {
+            DeviceBuffer y = mem.ints(1);
+            DeviceBuffer loss = mem.floats(1);
+            DeviceBuffer grad = mem.floats(4);
+            DeviceBuffer ws = mem.add(f.allocateWorkspace(1, 4));
             assertNames("logits", () -> f.forwardBackward(x, 4, y, 1, 4, null, loss, grad, 4, ws));
         }
     }

@@ -1,14 +1,16 @@
 package org.culoss;
 
+import static org.culoss.testing.ArgumentAsserts.assertNames;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
+import java.util.List;
+import org.culoss.testing.BackendMemory;
 import org.culoss.testing.BackendsUnderTest;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.function.Executable;
 
 /**
  * Center loss: every bad argument is refused in Java, before any native call, with an exception
@@ -19,11 +21,6 @@ class CenterLossArgumentCheckTest {
     private static final float[] X = new float[12];  // n = 3, d = 4
     private static final int[] Y = {0, 1, 1};
     private static final float[] C = new float[8];  // c = 2
-
-    private static void assertNames(String argument, Executable call) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call, argument);
-        assertTrue(e.getMessage().startsWith(argument + " "), "'" + e.getMessage() + "' should name " + argument);
-    }
 
     private static FloatBuffer f(int n) {
         return FloatBuffer.allocate(n);
@@ -63,14 +60,15 @@ class CenterLossArgumentCheckTest {
             assertNames("centers", () -> center.updateCenters(x, y, cs.asReadOnlyBuffer(), 3, 4, 2));
             assertNames("centers", () -> center.updateCenters(x, y, f(7), 3, 4, 2));
 
-            try (DeviceBuffer dx = b.allocateFloats(12);
-                    DeviceBuffer dy = b.allocateInts(3);
-                    DeviceBuffer dc = b.allocateFloats(8);
-                    DeviceBuffer small = b.allocateFloats(7);
-                    DeviceBuffer loss = b.allocateFloats(1);
-                    DeviceBuffer gf = b.allocateFloats(12);
-                    DeviceBuffer gc = b.allocateFloats(8);
-                    DeviceBuffer ws = center.allocateWorkspace(3, 4, 2)) {
+            try (BackendMemory mem = new BackendMemory(b)) {
+                DeviceBuffer dx = mem.floats(12);
+                DeviceBuffer dy = mem.ints(3);
+                DeviceBuffer dc = mem.floats(8);
+                DeviceBuffer small = mem.floats(7);
+                DeviceBuffer loss = mem.floats(1);
+                DeviceBuffer gf = mem.floats(12);
+                DeviceBuffer gc = mem.floats(8);
+                DeviceBuffer ws = mem.add(center.allocateWorkspace(3, 4, 2));
                 assertNames("centers", () -> center.forward(dx, dy, small, 3, 4, 2, loss, ws));
                 assertNames("gradCenters", () -> center.backward(dx, dy, dc, 3, 4, 2, null, gf, small, ws));
                 assertNames("gradCenters", () -> center.backward(dx, dy, dc, 3, 4, 2, null, null, dc, ws));
@@ -92,9 +90,8 @@ class CenterLossArgumentCheckTest {
     @Test
     void defaultsAreLambdaOneAlphaHalfMean() {
         CenterLoss center = CenterLoss.builder().backend(Culoss.java()).build();
-        assertEquals(1f, center.lambda());
-        assertEquals(0.5f, center.alpha());
-        assertEquals(Reduction.MEAN, center.reduction());
+        // lambda, alpha, reduction; Float.equals compares the bits, as assertEquals(float, float) does
+        assertEquals(List.of(1f, 0.5f, Reduction.MEAN), List.of(center.lambda(), center.alpha(), center.reduction()));
     }
 
     @Test

@@ -1,14 +1,14 @@
 package org.culoss;
 
+import static org.culoss.testing.ArgumentAsserts.assertNames;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.FloatBuffer;
 import java.util.List;
+import org.culoss.testing.BackendMemory;
 import org.culoss.testing.BackendsUnderTest;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.function.Executable;
 
 /**
  * The elementwise losses refuse every bad argument in Java, before any native call, with an
@@ -16,11 +16,6 @@ import org.junit.jupiter.api.function.Executable;
  */
 class ElementwiseArgumentCheckTest {
     private static final float[] X = new float[4];
-
-    private static void assertNames(String argument, Executable call) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call, argument);
-        assertTrue(e.getMessage().startsWith(argument + " "), "'" + e.getMessage() + "' should name " + argument);
-    }
 
     /** The three losses with their argument names: {loss, x name, t name, grad name}. */
     private static List<Object[]> losses(Backend b, Reduction r) {
@@ -63,11 +58,12 @@ class ElementwiseArgumentCheckTest {
                     assertNames("gradOutput", () -> loss.backward(x, x, 4, FloatBuffer.allocate(lossLength - 1),
                             FloatBuffer.allocate(4)));
                     // backend memory
-                    try (DeviceBuffer dx = b.allocateFloats(4);
-                            DeviceBuffer small = b.allocateFloats(3);
-                            DeviceBuffer dl = b.allocateFloats(4);
-                            DeviceBuffer dg = b.allocateFloats(4);
-                            DeviceBuffer ws = loss.allocateWorkspace(4)) {
+                    try (BackendMemory mem = new BackendMemory(b)) {
+                        DeviceBuffer dx = mem.floats(4);
+                        DeviceBuffer small = mem.floats(3);
+                        DeviceBuffer dl = mem.floats(4);
+                        DeviceBuffer dg = mem.floats(4);
+                        DeviceBuffer ws = mem.add(loss.allocateWorkspace(4));
                         assertNames("count", () -> loss.workspaceBytes(-1));
                         assertNames("count", () -> loss.forwardBackward(dx, dx, -1, null, dl, dg, ws));
                         assertNames(xn, () -> loss.forwardBackward(small, dx, 4, null, dl, dg, ws));
@@ -134,10 +130,11 @@ class ElementwiseArgumentCheckTest {
     void useAfterCloseAndForeignBuffersAreRefused() {
         for (Backend b : BackendsUnderTest.all()) {
             try (SmoothL1 loss = SmoothL1.builder().backend(b).reduction(Reduction.SUM).build();
-                    DeviceBuffer x = b.allocateFloats(4);
-                    DeviceBuffer l = b.allocateFloats(1);
-                    DeviceBuffer g = b.allocateFloats(4);
-                    DeviceBuffer ws = loss.allocateWorkspace(4)) {
+                    BackendMemory mem = new BackendMemory(b)) {
+                DeviceBuffer x = mem.floats(4);
+                DeviceBuffer l = mem.floats(1);
+                DeviceBuffer g = mem.floats(4);
+                DeviceBuffer ws = mem.add(loss.allocateWorkspace(4));
                 DeviceBuffer closed = b.allocateFloats(4);
                 closed.close();
                 assertThrows(IllegalStateException.class, () -> loss.forwardBackward(closed, x, 4, null, l, g, ws));

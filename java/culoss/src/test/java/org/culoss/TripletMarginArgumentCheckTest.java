@@ -1,14 +1,14 @@
 package org.culoss;
 
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.culoss.testing.ArgumentAsserts.assertNames;
+import static org.culoss.testing.ArgumentAsserts.assertOverlap;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import org.culoss.testing.BackendMemory;
 import org.culoss.testing.BackendsUnderTest;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.function.Executable;
 
 /**
  * Every bad argument of {@link TripletMargin} is refused in Java, before any native call, with an
@@ -16,18 +16,6 @@ import org.junit.jupiter.api.function.Executable;
  */
 class TripletMarginArgumentCheckTest {
     private static final float[] X = new float[12];
-
-    private static void assertNames(String argument, Executable call) {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call, argument);
-        assertTrue(e.getMessage().startsWith(argument + " "), "'" + e.getMessage() + "' should name " + argument);
-    }
-
-    /** The message names the gradient first, then what it overlaps. */
-    private static void assertOverlap(String grad, String other, Executable call) {
-        assertNames(grad, call);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
-        assertTrue(e.getMessage().equals(grad + " overlaps " + other), e.getMessage());
-    }
 
     private static FloatBuffer heap(int n) {
         return FloatBuffer.allocate(n);
@@ -105,16 +93,14 @@ class TripletMarginArgumentCheckTest {
     void deviceCallsCheckTheirBuffers() {
         for (Backend b : BackendsUnderTest.all()) {
             TripletMargin tm = TripletMargin.builder().backend(b).build();
-            try (DeviceBuffer a = b.allocateFloats(12);
-                    DeviceBuffer p = b.allocateFloats(12);
-                    DeviceBuffer n = b.allocateFloats(12);
-                    DeviceBuffer small = b.allocateFloats(11);
-                    DeviceBuffer loss = b.allocateFloats(1);
-                    DeviceBuffer g = b.allocateFloats(24);
-                    DeviceBuffer ws = tm.allocateWorkspace(3, 4)) {
-                a.copyFrom(X);
-                p.copyFrom(X);
-                n.copyFrom(X);
+            try (BackendMemory mem = new BackendMemory(b)) {
+                DeviceBuffer a = mem.floats(X);
+                DeviceBuffer p = mem.floats(X);
+                DeviceBuffer n = mem.floats(X);
+                DeviceBuffer small = mem.floats(11);
+                DeviceBuffer loss = mem.floats(1);
+                DeviceBuffer g = mem.floats(24);
+                DeviceBuffer ws = mem.add(tm.allocateWorkspace(3, 4));
                 assertNames("negative", () -> tm.forwardBackward(a, p, small, 3, 4, null, loss, g, null, null, ws));
                 assertNames("gradAnchor", () -> tm.backward(a, p, n, 3, 4, null, small, null, null, null));
                 // One rule for every loss: a workspace may be null exactly when the call needs none.
@@ -136,10 +122,10 @@ class TripletMarginArgumentCheckTest {
         Backend nat = BackendsUnderTest.nativeOrNull();
         if (nat != null) {
             TripletMargin tm = TripletMargin.builder().backend(nat).build();
-            try (DeviceBuffer foreign = Culoss.java().allocateFloats(12);
-                    DeviceBuffer x = nat.allocateFloats(12);
-                    DeviceBuffer loss = nat.allocateFloats(1);
-                    DeviceBuffer ws = tm.allocateWorkspace(3, 4)) {
+            try (DeviceBuffer foreign = Culoss.java().allocateFloats(12); BackendMemory mem = new BackendMemory(nat)) {
+                DeviceBuffer x = mem.floats(12);
+                DeviceBuffer loss = mem.floats(1);
+                DeviceBuffer ws = mem.add(tm.allocateWorkspace(3, 4));
                 assertNames("anchor", () -> tm.forward(foreign, x, x, 3, 4, loss, ws));
             }
         }
