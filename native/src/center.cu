@@ -49,34 +49,6 @@ namespace {
 
 __host__ __device__ __forceinline__ int64_t imin(int64_t a, int64_t b) { return a < b ? a : b; }
 
-template <int VEC>
-struct Vec {
-    float v[VEC];
-};
-
-// Plain loads, never __ldg: grad_features may be written over the features (in place), and the
-// update writes the centers it reads.
-template <int VEC>
-__device__ __forceinline__ Vec<VEC> load_vec(const float* p) {
-    Vec<VEC> r;
-    if constexpr (VEC == 4) {
-        const float4 f = load4(p);
-        r.v[0] = f.x, r.v[1] = f.y, r.v[2] = f.z, r.v[3] = f.w;
-    } else {
-        r.v[0] = *p;
-    }
-    return r;
-}
-
-template <int VEC>
-__device__ __forceinline__ void store_vec(float* p, const Vec<VEC>& x) {
-    if constexpr (VEC == 4) {
-        store4(p, float4{x.v[0], x.v[1], x.v[2], x.v[3]});
-    } else {
-        p[0] = x.v[0];
-    }
-}
-
 // ------------------------------------------------------------------------------------------
 // The loss pass.
 
@@ -121,23 +93,23 @@ __global__ void __launch_bounds__(kRowThreads) center_rows_kernel(RowArgs a) {
         const float* cy = a.centers + int64_t(label) * a.d;
         float* gr = a.grad ? a.grad + row * a.d : nullptr;
         for (int64_t u = lane; u < units; u += tpr) {
-            const Vec<VEC> xv = load_vec<VEC>(x + u * VEC);
-            const Vec<VEC> cv = load_vec<VEC>(cy + u * VEC);
-            Vec<VEC> out;
+            const Chunk<VEC> xv = load_chunk<VEC>(x + u * VEC);
+            const Chunk<VEC> cv = load_chunk<VEC>(cy + u * VEC);
+            Chunk<VEC> out;
 #pragma unroll
             for (int e = 0; e < VEC; ++e) {
                 const float diff = xv.v[e] - cv.v[e];
                 acc += diff * diff;
                 out.v[e] = coef * diff;
             }
-            if (gr) store_vec<VEC>(gr + u * VEC, out);
+            if (gr) store_chunk<VEC>(gr + u * VEC, out);
         }
     } else if (in_range && a.grad) {  // a bad label: the row counts for nothing
         float* gr = a.grad + row * a.d;
-        Vec<VEC> zero;
+        Chunk<VEC> zero;
 #pragma unroll
         for (int e = 0; e < VEC; ++e) zero.v[e] = 0.f;
-        for (int64_t u = lane; u < units; u += tpr) store_vec<VEC>(gr + u * VEC, zero);
+        for (int64_t u = lane; u < units; u += tpr) store_chunk<VEC>(gr + u * VEC, zero);
     }
     for (int offset = tpr / 2; offset > 0; offset >>= 1) acc += shfl_xor(acc, offset);
     if (in_range && lane == 0 && a.row_loss) a.row_loss[row] = (0.5f * a.lambda) * acc;
@@ -328,9 +300,9 @@ __device__ __forceinline__ float class_factor(const SegArgs& a) {
 // Writes class j's result for column unit u from c_j and acc: sum_i w_i (c_j - x_i) for the
 // gradient, sum_i x_i for the update.
 template <int VEC>
-__device__ __forceinline__ void finish_class(const SegArgs& a, int32_t j, int64_t u, const Vec<VEC>& acc,
-                                             const Vec<VEC>& cj, float factor) {
-    Vec<VEC> r;
+__device__ __forceinline__ void finish_class(const SegArgs& a, int32_t j, int64_t u, const Chunk<VEC>& acc,
+                                             const Chunk<VEC>& cj, float factor) {
+    Chunk<VEC> r;
     if (a.mode == kUpdate) {
         // c - alpha sum (c - x_i) / (1 + n) as (c (1 + n (1 - alpha)) + alpha sum x_i) / (1 + n): the
         // first cancels about n-fold when the centers are far from the batch and alpha is 1.
@@ -343,7 +315,7 @@ __device__ __forceinline__ void finish_class(const SegArgs& a, int32_t j, int64_
 #pragma unroll
         for (int e = 0; e < VEC; ++e) r.v[e] = factor * acc.v[e];
     }
-    store_vec<VEC>(a.out + int64_t(j) * a.d + u * VEC, r);
+    store_chunk<VEC>(a.out + int64_t(j) * a.d + u * VEC, r);
 }
 
 template <int VEC>
@@ -356,8 +328,8 @@ __global__ void __launch_bounds__(256) segment_tiles_kernel(SegArgs a) {
     const float factor = class_factor(a);
     for (int64_t u = threadIdx.x; u < units; u += blockDim.x) {
         int32_t cur = a.keys[p0];
-        Vec<VEC> cj = load_vec<VEC>(a.centers + int64_t(cur) * a.d + u * VEC);
-        Vec<VEC> acc;
+        Chunk<VEC> cj = load_chunk<VEC>(a.centers + int64_t(cur) * a.d + u * VEC);
+        Chunk<VEC> acc;
 #pragma unroll
         for (int e = 0; e < VEC; ++e) acc.v[e] = 0.f;
         for (int64_t p = p0;; ++p) {
@@ -369,17 +341,17 @@ __global__ void __launch_bounds__(256) segment_tiles_kernel(SegArgs a) {
                     finish_class<VEC>(a, cur, u, acc, cj, factor);
                 } else {
                     float* slot = a.partials + (int64_t(blockIdx.x) * 2 + (s < p0 ? 0 : 1)) * a.d + u * VEC;
-                    store_vec<VEC>(slot, acc);
+                    store_chunk<VEC>(slot, acc);
                 }
                 if (p >= p1) break;
                 cur = j;
-                cj = load_vec<VEC>(a.centers + int64_t(cur) * a.d + u * VEC);
+                cj = load_chunk<VEC>(a.centers + int64_t(cur) * a.d + u * VEC);
 #pragma unroll
                 for (int e = 0; e < VEC; ++e) acc.v[e] = 0.f;
             }
             const int32_t i = a.perm[p];
             const float w = sample_weight(a, i);
-            const Vec<VEC> xv = load_vec<VEC>(a.features + int64_t(i) * a.d + u * VEC);
+            const Chunk<VEC> xv = load_chunk<VEC>(a.features + int64_t(i) * a.d + u * VEC);
 #pragma unroll
             if (a.mode == kUpdate) {  // sum x_i (see finish_class)
 #pragma unroll
@@ -406,13 +378,13 @@ __global__ void __launch_bounds__(256) segment_fixup_kernel(SegArgs a) {
     const int64_t units = a.d / VEC;
     const float factor = class_factor(a);
     for (int64_t u = threadIdx.x; u < units; u += blockDim.x) {
-        Vec<VEC> acc = load_vec<VEC>(a.partials + (t0 * 2 + 1) * a.d + u * VEC);
+        Chunk<VEC> acc = load_chunk<VEC>(a.partials + (t0 * 2 + 1) * a.d + u * VEC);
         for (int64_t t = t0 + 1; t <= int64_t(blockIdx.x); ++t) {
-            const Vec<VEC> part = load_vec<VEC>(a.partials + (t * 2) * a.d + u * VEC);
+            const Chunk<VEC> part = load_chunk<VEC>(a.partials + (t * 2) * a.d + u * VEC);
 #pragma unroll
             for (int e = 0; e < VEC; ++e) acc.v[e] += part.v[e];
         }
-        const Vec<VEC> cj = load_vec<VEC>(a.centers + int64_t(j) * a.d + u * VEC);
+        const Chunk<VEC> cj = load_chunk<VEC>(a.centers + int64_t(j) * a.d + u * VEC);
         finish_class<VEC>(a, j, u, acc, cj, factor);
     }
 }

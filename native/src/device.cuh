@@ -110,6 +110,38 @@ __device__ __forceinline__ void store4(float* p, float4 v) {
 #endif
 }
 
+// VEC consecutive floats in registers: 4, moved by one 16-byte access (the caller guarantees the
+// alignment), or 1.
+template <int VEC>
+struct Chunk {
+    float v[VEC];
+};
+
+// Plain loads by default, for the losses whose outputs may be written over their inputs; READ_ONLY
+// takes the scalar path through the read-only cache (__ldg), for inputs no output may overlap.
+template <int VEC, bool READ_ONLY = false>
+__device__ __forceinline__ Chunk<VEC> load_chunk(const float* p) {
+    Chunk<VEC> ch;
+    if constexpr (VEC == 4) {
+        const float4 f = load4(p);
+        ch.v[0] = f.x, ch.v[1] = f.y, ch.v[2] = f.z, ch.v[3] = f.w;
+    } else if constexpr (READ_ONLY) {
+        ch.v[0] = __ldg(p);
+    } else {
+        ch.v[0] = *p;
+    }
+    return ch;
+}
+
+template <int VEC>
+__device__ __forceinline__ void store_chunk(float* p, const Chunk<VEC>& ch) {
+    if constexpr (VEC == 4) {
+        store4(p, float4{ch.v[0], ch.v[1], ch.v[2], ch.v[3]});
+    } else {
+        p[0] = ch.v[0];
+    }
+}
+
 __device__ __forceinline__ float shfl_xor(float v, int offset) {
     return __shfl_xor_sync(kFullMask, v, offset);
 }

@@ -173,32 +173,6 @@ __device__ __forceinline__ void accumulate_sums(RowState& st, float x, float w, 
     st.w += double(w);
 }
 
-template <int VEC>
-struct Chunk {
-    float v[VEC];
-};
-
-// Plain loads (the logits may be overwritten by the gradient: no __ldg).
-template <int VEC>
-__device__ __forceinline__ Chunk<VEC> load_chunk(const float* p) {
-    Chunk<VEC> ch;
-    if constexpr (VEC == 4) {
-        const float4 f = load4(p);
-        ch.v[0] = f.x, ch.v[1] = f.y, ch.v[2] = f.z, ch.v[3] = f.w;
-    } else {
-        ch.v[0] = *p;
-    }
-    return ch;
-}
-
-template <int VEC>
-__device__ __forceinline__ void store_chunk(float* p, const Chunk<VEC>& ch) {
-    if constexpr (VEC == 4) {
-        store4(p, float4{ch.v[0], ch.v[1], ch.v[2], ch.v[3]});
-    } else {
-        p[0] = ch.v[0];
-    }
-}
 
 // One logit of pass 1: into the max and sum (the excluded target only into the max, and its value
 // kept), and into the smoothing sums.

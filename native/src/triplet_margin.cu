@@ -176,31 +176,6 @@ __device__ __forceinline__ float dnorm(double x, const NormGrad& g, int norm) {
     }
 }
 
-template <int VEC>
-struct Chunk {
-    float v[VEC];
-};
-
-template <int VEC>
-__device__ __forceinline__ Chunk<VEC> load_chunk(const float* p) {
-    Chunk<VEC> ch;
-    if constexpr (VEC == 4) {
-        const float4 f = load4(p);
-        ch.v[0] = f.x, ch.v[1] = f.y, ch.v[2] = f.z, ch.v[3] = f.w;
-    } else {
-        ch.v[0] = __ldg(p);
-    }
-    return ch;
-}
-
-template <int VEC>
-__device__ __forceinline__ void store_chunk(float* p, const Chunk<VEC>& ch) {
-    if constexpr (VEC == 4) {
-        store4(p, float4{ch.v[0], ch.v[1], ch.v[2], ch.v[3]});
-    } else {
-        p[0] = ch.v[0];
-    }
-}
 
 // Floats of each input a thread keeps in registers between the passes.
 constexpr int kCachedFloats = 16;
@@ -240,16 +215,16 @@ __global__ void __launch_bounds__(TPR <= 32 ? 256 : TPR) triplet_kernel(TmArgs a
     for (int k = 0; k < CACHE; ++k) {
         const int64_t j = lane + int64_t(k) * TPR;
         if (j < chunks) {
-            ca[k] = load_chunk<VEC>(xa + j * VEC);
-            cp[k] = load_chunk<VEC>(xp + j * VEC);
-            cn[k] = load_chunk<VEC>(xn + j * VEC);
+            ca[k] = load_chunk<VEC, true>(xa + j * VEC);
+            cp[k] = load_chunk<VEC, true>(xp + j * VEC);
+            cn[k] = load_chunk<VEC, true>(xn + j * VEC);
 #pragma unroll
             for (int e = 0; e < VEC; ++e) add(ca[k].v[e], cp[k].v[e], cn[k].v[e]);
         }
     }
     for (int64_t j = lane + int64_t(CACHE) * TPR; j < chunks; j += TPR) {  // rows longer than the cache
-        const Chunk<VEC> ua = load_chunk<VEC>(xa + j * VEC), up = load_chunk<VEC>(xp + j * VEC),
-                         un = load_chunk<VEC>(xn + j * VEC);
+        const Chunk<VEC> ua = load_chunk<VEC, true>(xa + j * VEC), up = load_chunk<VEC, true>(xp + j * VEC),
+                         un = load_chunk<VEC, true>(xn + j * VEC);
 #pragma unroll
         for (int e = 0; e < VEC; ++e) add(ua.v[e], up.v[e], un.v[e]);
     }
@@ -322,7 +297,7 @@ __global__ void __launch_bounds__(TPR <= 32 ? 256 : TPR) triplet_kernel(TmArgs a
         if (j < chunks) write(j, ca[k], cp[k], cn[k]);
     }
     for (int64_t j = lane + int64_t(CACHE) * TPR; j < chunks; j += TPR) {
-        write(j, load_chunk<VEC>(xa + j * VEC), load_chunk<VEC>(xp + j * VEC), load_chunk<VEC>(xn + j * VEC));
+        write(j, load_chunk<VEC, true>(xa + j * VEC), load_chunk<VEC, true>(xp + j * VEC), load_chunk<VEC, true>(xn + j * VEC));
     }
 }
 
