@@ -70,13 +70,17 @@ public final class CenterLoss extends LossFunction {
             CulossNative.culossCenterLossWorkspaceSize(sizes[N], sizes[D], sizes[C], dtype, l.reduction.nativeValue(),
                     bytes);
 
-    static final Op<CenterLoss> OP = Op.<CenterLoss>builder("center", "culossCenterLoss")
-            .size("n", 0)
-            .size("d", 1)
-            .size("c", 1)
-            .check(RANGE)
-            .input("features", "n*d")
-            .labels("labels", "c")
+    /** What the loss and the update share: the sizes, the features and the labels, in the same slots. */
+    private static Op.Builder<CenterLoss> shared(Op.Builder<CenterLoss> b) {
+        return b.size("n", 0).size("d", 1).size("c", 1).check(RANGE).input("features", "n*d").labels("labels", "c");
+    }
+
+    private static Op<CenterLoss> requireShared(Op<CenterLoss> op) {
+        return op.requireSize("n", N).requireSize("d", D).requireSize("c", C)
+                .requireSlot("features", FEATURES).requireSlot("labels", LABELS).requireSlot("centers", CENTERS);
+    }
+
+    static final Op<CenterLoss> OP = requireShared(shared(Op.<CenterLoss>builder("center", "culossCenterLoss"))
             .input("centers", "c*d")
             .gradOutput()
             .loss()
@@ -100,21 +104,13 @@ public final class CenterLoss extends LossFunction {
             .javaKernel((l, c, threads) -> JavaCenterLoss.run(c.floats(FEATURES), c.ints(LABELS), c.floats(CENTERS),
                     c.intSize(N), c.intSize(D), c.intSize(C), l.lambda, l.reduction, c.floats(GRAD_OUTPUT),
                     c.floats(LOSS), c.floats(GRAD_FEATURES), c.floats(GRAD_CENTERS), threads))
-            .build()
-            .requireSize("n", N).requireSize("d", D).requireSize("c", C)
-            .requireSlot("features", FEATURES).requireSlot("labels", LABELS).requireSlot("centers", CENTERS)
+            .build())
             .requireSlot("gradOutput", GRAD_OUTPUT).requireSlot("loss", LOSS).requireSlot("gradFeatures", GRAD_FEATURES)
             .requireSlot("gradCenters", GRAD_CENTERS);
 
     /** The center update: the centers are read and written in place. */
-    static final Op<CenterLoss> UPDATE = Op.<CenterLoss>single("center", "update", "culossCenterLossUpdateCenters",
-                    "culossCenterLossWorkspaceSize")
-            .size("n", 0)
-            .size("d", 1)
-            .size("c", 1)
-            .check(RANGE)
-            .input("features", "n*d")
-            .labels("labels", "c")
+    static final Op<CenterLoss> UPDATE = requireShared(shared(Op.<CenterLoss>single("center", "update",
+                    "culossCenterLossUpdateCenters", "culossCenterLossWorkspaceSize"))
             .inOut("centers", "c*d")
             .nativeKernel((l, c, mode) -> CulossNative.culossCenterLossUpdateCenters(c.address[FEATURES],
                     c.address[LABELS], c.address[CENTERS], c.sizes[N], c.sizes[D], c.sizes[C], c.dtype, l.alpha,
@@ -122,9 +118,7 @@ public final class CenterLoss extends LossFunction {
                     c.workspaceBytes, c.errorWord, c.stream), QUERY)
             .javaKernel((l, c, threads) -> JavaCenterLoss.updateCenters(c.floats(FEATURES), c.ints(LABELS),
                     c.floats(CENTERS), c.intSize(N), c.intSize(D), c.intSize(C), l.alpha, threads))
-            .build()
-            .requireSize("n", N).requireSize("d", D).requireSize("c", C)
-            .requireSlot("features", FEATURES).requireSlot("labels", LABELS).requireSlot("centers", CENTERS);
+            .build());
     static final LossDeclaration<Builder> DECLARATION = LossDeclaration.of(OP, Builder::new, Builder::backend,
                     Builder::build)
             .param(Param.number("lambda", "1", Builder::lambda))
