@@ -11,9 +11,6 @@ import org.culoss.Reduction;
  * (threads, chunks, scratch, the vectorizable exp/sum/max) is {@link SoftmaxRows}'s.
  */
 public final class JavaSoftmaxCrossEntropy extends SoftmaxRows {
-    /** Marks "no ignore_index": targets are int32, so no target equals it. */
-    public static final long NO_IGNORE_INDEX = Long.MIN_VALUE;
-
     private final FloatBuffer classWeights;
     private final double smoothing;
     private final double weightSum;

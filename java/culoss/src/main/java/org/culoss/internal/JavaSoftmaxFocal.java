@@ -16,9 +16,6 @@ import org.culoss.Reduction;
  * {@code q^gamma (log p_y / q)} (limit -1 at q = 0) and {@code p_y log p_y} is 0 at p_y = 0.
  */
 public final class JavaSoftmaxFocal extends SoftmaxRows {
-    /** Marks "no ignore_index": targets are int32, so no target equals it. */
-    public static final long NO_IGNORE_INDEX = Long.MIN_VALUE;
-
     private final FloatBuffer classAlpha;
     private final double alpha;
     private final double gamma;

@@ -23,6 +23,9 @@ import org.culoss.Reduction;
  * that holds a 1 loses the tiny terms of a confident row, whose loss is log(1 + tiny).
  */
 abstract class SoftmaxRows {
+    /** Marks "no ignore_index": targets are int32, so no target equals it. */
+    public static final long NO_IGNORE_INDEX = Long.MIN_VALUE;
+
     /**
      * Logit elements per chunk of rows. The chunking depends on c alone, and chunk sums are added
      * in chunk order, so the reduced loss is the same bits whatever the thread count.
