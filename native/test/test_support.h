@@ -5,6 +5,10 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
+#include <functional>
+#include <initializer_list>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -54,6 +58,32 @@ private:
     size_t size_;
 };
 
+// The entry points of a loss: the forward (loss), the backward (gradients), the fused call (both),
+// and the center loss's update of its centers.
+enum class Entry { Forward, Backward, Fused, Update };
+
+inline const char* entry_name(Entry e) {
+    switch (e) {
+        case Entry::Forward: return "forward";
+        case Entry::Backward: return "backward";
+        case Entry::Fused: return "fused";
+        case Entry::Update: return "update";
+    }
+    return "?";
+}
+
+// Every reduction, in the order the tests run them.
+inline constexpr culossReduction_t kReductions[] = {CULOSS_REDUCTION_NONE, CULOSS_REDUCTION_SUM, CULOSS_REDUCTION_MEAN};
+
+// How many values a loss output holds: one per sample with CULOSS_REDUCTION_NONE, else one.
+inline int64_t loss_length(culossReduction_t r, int64_t n) { return r == CULOSS_REDUCTION_NONE ? n : 1; }
+
+// Bit equality: what determinism and "the same call gives the same results" mean (== would let
+// -0 pass for +0 and fail a NaN that is reproduced exactly).
+inline bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
 // The step through a list of cases: `stride` under ThreadSanitizer (slow, and looking for races,
 // not digits: a stride prime to the list's period still runs every path), 1 otherwise.
 inline size_t tsan_stride(size_t stride) {
@@ -90,6 +120,16 @@ public:
         expect(st == CULOSS_STATUS_SUCCESS, what + ": " + culossGetErrorString(st) + " (" + culossGetLastErrorDetail() + ")");
     }
 
+    // A refused call: status `want`, and a detail that names the offending `argument` (a caller
+    // must be told which of a dozen arguments is wrong). `context` prefixes the messages.
+    void expect_refused(culossStatus_t st, culossStatus_t want, const std::string& argument,
+                        const std::string& context = "") {
+        const std::string detail = culossGetLastErrorDetail();
+        const std::string prefix = context.empty() ? "" : context + ": ";
+        expect(st == want, prefix + "bad " + argument + ": status " + culossGetErrorString(st));
+        expect(detail.find(argument) != std::string::npos, prefix + "detail names " + argument + ": '" + detail + "'");
+    }
+
     // FORMAT.md: ||got - ref|| / max(||ref||, 1e-12) <= tol over the finite references, and every
     // NaN/Inf of the reference at the same place (and only there).
     void expect_close(const std::vector<float>& got, const std::vector<double>& ref, double tol, const std::string& what) {
@@ -118,5 +158,29 @@ private:
     int passed_ = 0;
     int failed_ = 0;
 };
+
+// Runs of one call that must give the same bits every time: the first run's outputs are kept by
+// name, and every later run's are compared with them.
+class Reruns {
+public:
+    explicit Reruns(Context& t) : t_(t) {}
+    void check(const std::string& name, const std::vector<float>& got) {
+        const auto [first, is_first] = first_.try_emplace(name, got);
+        if (!is_first) t_.expect(same_bits(first->second, got), name + " bits differ between runs");
+    }
+
+private:
+    Context& t_;
+    std::map<std::string, std::vector<float>> first_;
+};
+
+// A test program's main: the tests in order on one tally, exit 77 (skipped) without a device,
+// 1 when a check failed.
+inline int run_suite(const char* suite, std::initializer_list<std::function<void(Context&)>> tests) {
+    Context t;
+    if (!t.device_available()) return 77;
+    for (const auto& test : tests) test(t);
+    return t.finish(suite);
+}
 
 }  // namespace test
