@@ -17,25 +17,17 @@
 #include <vector>
 
 #include "culoss/culoss.h"
+#include "elementwise_losses.h"
 #include "test_support.h"
 
 namespace calls {
 
-enum class Entry { Forward, Backward, Fused, Update };
+using test::Entry;
+using test::entry_name;
 
 // The data type every call of the catalog passes: float32, or a reserved one to check that each
 // entry point refuses it.
 inline culossDataType_t data_type = CULOSS_DATA_FLOAT32;
-
-inline const char* entry_name(Entry e) {
-    switch (e) {
-        case Entry::Forward: return "forward";
-        case Entry::Backward: return "backward";
-        case Entry::Fused: return "fused";
-        case Entry::Update: return "update";
-    }
-    return "?";
-}
 
 inline const char* reduction_name(culossReduction_t r) {
     return r == CULOSS_REDUCTION_NONE ? "none" : r == CULOSS_REDUCTION_SUM ? "sum" : "mean";
@@ -140,8 +132,6 @@ inline std::vector<int32_t> labels(std::mt19937& rng, int64_t count, int32_t cla
     return v;
 }
 
-inline int64_t loss_length(culossReduction_t r, int64_t n) { return r == CULOSS_REDUCTION_NONE ? n : 1; }
-
 // ------------------------------------------------------------------------------------------
 // Softmax cross-entropy (class weights, ignore_index, label smoothing) and softmax focal
 // (per-class alpha, gamma 2). in_place: grad_logits is logits.
@@ -159,7 +149,7 @@ inline Call row_call(RowLoss loss, Entry e, culossReduction_t r, int64_t n, int6
     auto* t = s->i(y, offset);
     auto* w = s->f(uniform(rng, c, 0.2f, 2.f), offset);
     auto* gout = s->f(uniform(rng, n, -1.f, 1.f), offset);
-    auto* out = s->f(std::vector<float>(loss_length(r, n), -7.f), offset);
+    auto* out = s->f(std::vector<float>(test::loss_length(r, n), -7.f), offset);
     if (e != Entry::Backward) s->out("1 loss", out);
     auto* g = in_place ? x : s->f(std::vector<float>(n * c, 12345.f), offset);
     if (grad) s->out("2 grad", g);
@@ -214,7 +204,7 @@ inline Call row_call(RowLoss loss, Entry e, culossReduction_t r, int64_t n, int6
 // The elementwise losses. alias: which input an output overwrites (the header allows an output
 // to be the same pointer as an input).
 
-enum class Elementwise { SigmoidFocal, SmoothL1, Huber };
+using Elementwise = elementwise::Loss;
 enum class Alias {
     None,
     GradOverInput,
@@ -253,7 +243,7 @@ inline Call elementwise_call(Elementwise loss, Entry e, culossReduction_t r, int
     if (alias == Alias::LossOverInput && per_element_loss) out = x;
     else if ((alias == Alias::LossOverTarget || alias == Alias::GradOverInputLossOverTarget) && per_element_loss) out = t;
     else if (alias == Alias::LossOverGradOutput && per_element_loss) out = gout;
-    else out = s->f(std::vector<float>(loss_length(r, count), -7.f), offset);
+    else out = s->f(std::vector<float>(test::loss_length(r, count), -7.f), offset);
     if (e != Entry::Backward) s->out("1 loss", out);
     Tensor<float>* g = nullptr;
     if (alias == Alias::GradOverInput || alias == Alias::GradOverInputLossOverTarget) g = x;
@@ -262,52 +252,18 @@ inline Call elementwise_call(Elementwise loss, Entry e, culossReduction_t r, int
     else g = s->f(std::vector<float>(count, 12345.f), offset);
     if (grad) s->out("2 grad", g);
     size_t ws_bytes = 0;
-    switch (loss) {
-        case Elementwise::SigmoidFocal: culossSigmoidFocalWorkspaceSize(count, calls::data_type, r, &ws_bytes); break;
-        case Elementwise::SmoothL1: culossSmoothL1WorkspaceSize(count, calls::data_type, r, &ws_bytes); break;
-        case Elementwise::Huber: culossHuberWorkspaceSize(count, calls::data_type, r, &ws_bytes); break;
-    }
+    elementwise::workspace_size(loss, count, calls::data_type, r, &ws_bytes);
     auto* ws = s->f(std::vector<float>(ws_bytes / 4 + 4, 0.f), 0);
     const float* go = r == CULOSS_REDUCTION_NONE ? gout->get() : nullptr;
-    const char* names[] = {"sigmoid_focal ", "smooth_l1 ", "huber "};
-    const std::string name = names[int(loss)] + std::string(entry_name(e)) + " " + reduction_name(r) +
-                             " count=" + std::to_string(count) + " offset=" + std::to_string(offset) +
-                             alias_name(alias);
+    const std::string name = elementwise::loss_name(loss) + std::string(" ") + entry_name(e) + " " +
+                             reduction_name(r) + " count=" + std::to_string(count) + " offset=" +
+                             std::to_string(offset) + alias_name(alias);
+    // Sigmoid focal: alpha 0.25, gamma 2; smooth L1: beta 0.7; Huber: delta 1.3.
+    const float option = loss == Elementwise::SmoothL1 ? 0.7f : loss == Elementwise::Huber ? 1.3f : 0.25f;
+    const elementwise::Options options{loss, option, 2.f};
     return make_call(name, s, [=]() {
-        void* wsp = ws->get();
-        const culossStream_t st = test::stream();
-        switch (loss) {
-            case Elementwise::SigmoidFocal:
-                if (e == Entry::Forward)
-                    return culossSigmoidFocalForward(x->get(), t->get(), count, calls::data_type, 0.25f, 2.f, r,
-                                                     out->get(), wsp, ws_bytes, st);
-                if (e == Entry::Backward)
-                    return culossSigmoidFocalBackward(x->get(), t->get(), count, calls::data_type, 0.25f, 2.f, r, go,
-                                                      g->get(), wsp, ws_bytes, st);
-                return culossSigmoidFocalForwardBackward(x->get(), t->get(), count, calls::data_type, 0.25f, 2.f, r,
-                                                         go, out->get(),
-                                                         g->get(), wsp, ws_bytes, st);
-            case Elementwise::SmoothL1:
-                if (e == Entry::Forward)
-                    return culossSmoothL1Forward(x->get(), t->get(), count, calls::data_type, 0.7f, r, out->get(),
-                                                 wsp, ws_bytes, st);
-                if (e == Entry::Backward)
-                    return culossSmoothL1Backward(x->get(), t->get(), count, calls::data_type, 0.7f, r, go, g->get(),
-                                                  wsp, ws_bytes, st);
-                return culossSmoothL1ForwardBackward(x->get(), t->get(), count, calls::data_type, 0.7f, r, go,
-                                                     out->get(), g->get(), wsp,
-                                                     ws_bytes, st);
-            default:
-                if (e == Entry::Forward)
-                    return culossHuberForward(x->get(), t->get(), count, calls::data_type, 1.3f, r, out->get(), wsp,
-                                              ws_bytes, st);
-                if (e == Entry::Backward)
-                    return culossHuberBackward(x->get(), t->get(), count, calls::data_type, 1.3f, r, go, g->get(),
-                                               wsp, ws_bytes, st);
-                return culossHuberForwardBackward(x->get(), t->get(), count, calls::data_type, 1.3f, r, go,
-                                                  out->get(), g->get(), wsp,
-                                                  ws_bytes, st);
-        }
+        return elementwise::call(e, options, calls::data_type, x->get(), t->get(), count, r, go, out->get(), g->get(),
+                                 ws->get(), ws_bytes);
     });
 }
 
@@ -322,7 +278,7 @@ inline Call triplet_call(Entry e, culossReduction_t r, int64_t n, int64_t d, int
     auto* p = s->f(normal(rng, n * d), offset);
     auto* ng = s->f(normal(rng, n * d), offset);
     auto* gout = s->f(uniform(rng, n, -1.f, 1.f), offset);
-    auto* out = s->f(std::vector<float>(loss_length(r, n), -7.f), offset);
+    auto* out = s->f(std::vector<float>(test::loss_length(r, n), -7.f), offset);
     if (e != Entry::Backward) s->out("1 loss", out);
     auto* ga = s->f(std::vector<float>(n * d, 12345.f), offset);
     auto* gp = s->f(std::vector<float>(n * d, 12345.f), offset);
@@ -368,7 +324,7 @@ inline Call center_call(Entry e, culossReduction_t r, int64_t n, int64_t d, int6
     auto* centers = s->f(normal(rng, c * d), offset);
     if (e == Entry::Update) s->out("1 centers", centers);
     auto* gout = s->f(uniform(rng, n, -1.f, 1.f), offset);
-    auto* out = s->f(std::vector<float>(loss_length(r, n), -7.f), offset);
+    auto* out = s->f(std::vector<float>(test::loss_length(r, n), -7.f), offset);
     if (e == Entry::Forward || e == Entry::Fused) s->out("1 loss", out);
     auto* gf = in_place ? x : s->f(std::vector<float>(n * d, 12345.f), offset);
     auto* gc = s->f(std::vector<float>(c * d, 12345.f), offset);

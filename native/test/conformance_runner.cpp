@@ -12,7 +12,9 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <initializer_list>
 #include <map>
+#include <memory>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -21,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "culoss/culoss.h"
+#include "elementwise_losses.h"
 #include "test_support.h"
 
 namespace {
@@ -123,6 +126,12 @@ struct Case {
         if (it == inputs.end()) throw CaseError("inputs." + n + " is missing");
         return it->second;
     }
+    // A two-dimensional input; `dims` names its dimensions for the error ("[N, C]").
+    const Tensor& matrix(const std::string& n, const char* dims) const {
+        const Tensor& t = input(n);
+        if (t.shape.size() != 2) throw CaseError("inputs." + n + " has shape " + shape_text(t.shape) + ", not " + dims);
+        return t;
+    }
     const Tensor* optional(const std::string& n) const {
         auto it = inputs.find(n);
         return it == inputs.end() ? nullptr : &it->second;
@@ -144,20 +153,31 @@ struct Case {
 struct Outputs {
     std::map<std::string, Tensor> tensors;
     int64_t terms = 0;
-
-    void put(const std::string& name, std::vector<int64_t> shape, const std::vector<float>& v) {
-        tensors[name] = Tensor{std::move(shape), std::vector<double>(v.begin(), v.end())};
-    }
 };
 
-// A device copy of an optional input (null when absent), kept alive for the call.
-template <class T>
-struct Optional {
-    std::unique_ptr<test::DeviceBuffer<T>> buf;
-    explicit Optional(const std::vector<T>* host) {
-        if (host) buf = std::make_unique<test::DeviceBuffer<T>>(*host);
+// One output as read back from the device: its name in the format, its shape, its values.
+struct Output {
+    std::string name;
+    std::vector<int64_t> shape;
+    std::vector<float> values;
+};
+
+Outputs outputs(int64_t terms, std::initializer_list<Output> list) {
+    Outputs out;
+    out.terms = terms;
+    for (const Output& o : list) {
+        out.tensors[o.name] = Tensor{o.shape, std::vector<double>(o.values.begin(), o.values.end())};
     }
-    T* get() const { return buf ? buf->get() : nullptr; }
+    return out;
+}
+
+// A device copy of an optional float input (null when absent), kept alive for the call.
+struct Optional {
+    std::unique_ptr<test::DeviceBuffer<float>> buf;
+    explicit Optional(const Tensor* host) {
+        if (host) buf = std::make_unique<test::DeviceBuffer<float>>(host->floats());
+    }
+    float* get() const { return buf ? buf->get() : nullptr; }
 };
 
 void check(culossStatus_t st, const char* call) {
@@ -166,6 +186,17 @@ void check(culossStatus_t st, const char* call) {
                                  culossGetLastErrorDetail() + ")");
     }
 }
+
+// The workspace a loss asks for: allocate(query(..., &bytes)) checks the query and allocates.
+struct Workspace {
+    size_t bytes = 0;
+    std::unique_ptr<test::DeviceBuffer<char>> buf;
+    void allocate(culossStatus_t query) {
+        check(query, "workspace size");
+        buf = std::make_unique<test::DeviceBuffer<char>>(std::vector<char>(bytes));
+    }
+    void* get() const { return buf->get(); }
+};
 
 // The error word a labelled loss sets for a bad label: a case never has one, so a set word fails it.
 void check_error_word(const test::DeviceBuffer<int32_t>& word) {
@@ -183,8 +214,7 @@ enum class Rows { CrossEntropy, Focal };
 Outputs run_rows(const Case& c, Rows kind) {
     const bool ce = kind == Rows::CrossEntropy;
     const culossReduction_t r = c.reduction("mean");
-    const Tensor& logits = c.input("logits");
-    if (logits.shape.size() != 2) throw CaseError("inputs.logits has shape " + shape_text(logits.shape) + ", not [N, C]");
+    const Tensor& logits = c.matrix("logits", "[N, C]");
     const int64_t n = logits.dim(0), k = logits.dim(1);
     c.expect_shape("targets", c.input("targets"), {n});
     const char* table_name = ce ? "class_weights" : "class_alpha";
@@ -203,126 +233,82 @@ Outputs run_rows(const Case& c, Rows kind) {
         if (!table) alpha = float(c.num("alpha", 1));
     }
 
-    const std::vector<float> x = logits.floats(), tab = table ? table->floats() : std::vector<float>{};
-    const std::vector<float> go = gout ? gout->floats() : std::vector<float>{};
-    test::DeviceBuffer<float> dx(x), dloss(std::vector<float>(r == CULOSS_REDUCTION_NONE ? n : 1)),
-        dgrad(std::vector<float>(x.size()));
+    const Optional dtab(table), dgo(gout);
+    test::DeviceBuffer<float> dx(logits.floats()), dloss(std::vector<float>(test::loss_length(r, n))),
+        dgrad(std::vector<float>(size_t(n * k)));
     test::DeviceBuffer<int32_t> dy(c.input("targets").ints("inputs.targets")), word(std::vector<int32_t>(1));
-    Optional<float> dtab(table ? &tab : nullptr), dgo(gout ? &go : nullptr);
-    size_t ws_bytes = 0;
-    check(ce ? culossSoftmaxCrossEntropyWorkspaceSize(n, k, CULOSS_DATA_FLOAT32, r, &ws_bytes)
-             : culossSoftmaxFocalWorkspaceSize(n, k, CULOSS_DATA_FLOAT32, r, &ws_bytes), "workspace size");
-    test::DeviceBuffer<char> ws(std::vector<char>(ws_bytes ? ws_bytes : 1));
+    Workspace ws;
+    ws.allocate(ce ? culossSoftmaxCrossEntropyWorkspaceSize(n, k, CULOSS_DATA_FLOAT32, r, &ws.bytes)
+                   : culossSoftmaxFocalWorkspaceSize(n, k, CULOSS_DATA_FLOAT32, r, &ws.bytes));
     if (ce) {
         check(culossSoftmaxCrossEntropyForwardBackward(dx.get(), k, dy.get(), n, k, CULOSS_DATA_FLOAT32, dtab.get(),
                                                        ignore, float(c.num("label_smoothing", 0)), r, dgo.get(),
-                                                       dloss.get(), dgrad.get(), k, ws.get(), ws_bytes, word.get(),
+                                                       dloss.get(), dgrad.get(), k, ws.get(), ws.bytes, word.get(),
                                                        test::stream()),
               "culossSoftmaxCrossEntropyForwardBackward");
     } else {
         check(culossSoftmaxFocalForwardBackward(dx.get(), k, dy.get(), n, k, CULOSS_DATA_FLOAT32, dtab.get(), alpha,
                                                 float(c.num("gamma", 2)), ignore, r, dgo.get(), dloss.get(),
-                                                dgrad.get(), k, ws.get(), ws_bytes, word.get(), test::stream()),
+                                                dgrad.get(), k, ws.get(), ws.bytes, word.get(), test::stream()),
               "culossSoftmaxFocalForwardBackward");
     }
     check_error_word(word);
-    Outputs out;
-    out.terms = n * k;
-    out.put("loss", loss_shape(r, {n}), dloss.read());
-    out.put("grad_logits", {n, k}, dgrad.read());
-    return out;
+    return outputs(n * k, {{"loss", loss_shape(r, {n}), dloss.read()}, {"grad_logits", {n, k}, dgrad.read()}});
 }
 
 // ------------------------------------------------------------------ the elementwise losses
 
-enum class Elementwise { SigmoidFocal, SmoothL1, Huber };
-
-Outputs run_elementwise(const Case& c, Elementwise kind) {
-    const bool focal = kind == Elementwise::SigmoidFocal;
+Outputs run_elementwise(const Case& c, elementwise::Loss loss) {
+    const bool focal = loss == elementwise::Loss::SigmoidFocal;
     const std::string xn = focal ? "logits" : "input", tn = focal ? "targets" : "target";
-    const std::string gn = focal ? "grad_logits" : "grad_input";
     const culossReduction_t r = c.reduction(focal ? "none" : "mean");
     const Tensor& xt = c.input(xn);
     c.expect_shape(tn, c.input(tn), xt.shape);
-    const Tensor* gout = c.grad_output(r, xt.shape);
+    const Optional dgo(c.grad_output(r, xt.shape));
     const int64_t count = int64_t(xt.data.size());
-    const std::vector<float> go = gout ? gout->floats() : std::vector<float>{};
     test::DeviceBuffer<float> dx(xt.floats()), dt(c.input(tn).floats()),
-        dloss(std::vector<float>(r == CULOSS_REDUCTION_NONE ? count : 1)), dgrad{std::vector<float>(count)};
-    Optional<float> dgo(gout ? &go : nullptr);
-    size_t ws_bytes = 0;
-    culossStatus_t st;
-    switch (kind) {
-        case Elementwise::SigmoidFocal: st = culossSigmoidFocalWorkspaceSize(count, CULOSS_DATA_FLOAT32, r, &ws_bytes); break;
-        case Elementwise::SmoothL1: st = culossSmoothL1WorkspaceSize(count, CULOSS_DATA_FLOAT32, r, &ws_bytes); break;
-        default: st = culossHuberWorkspaceSize(count, CULOSS_DATA_FLOAT32, r, &ws_bytes); break;
-    }
-    check(st, "workspace size");
-    test::DeviceBuffer<char> ws(std::vector<char>(ws_bytes ? ws_bytes : 1));
-    switch (kind) {
-        case Elementwise::SigmoidFocal:
-            st = culossSigmoidFocalForwardBackward(dx.get(), dt.get(), count, CULOSS_DATA_FLOAT32,
-                                                   float(c.num("alpha", 0.25)), float(c.num("gamma", 2)), r,
-                                                   dgo.get(), dloss.get(), dgrad.get(), ws.get(), ws_bytes,
-                                                   test::stream());
-            break;
-        case Elementwise::SmoothL1:
-            st = culossSmoothL1ForwardBackward(dx.get(), dt.get(), count, CULOSS_DATA_FLOAT32, float(c.num("beta", 1)),
-                                               r, dgo.get(), dloss.get(), dgrad.get(), ws.get(), ws_bytes,
-                                               test::stream());
-            break;
-        default:
-            st = culossHuberForwardBackward(dx.get(), dt.get(), count, CULOSS_DATA_FLOAT32, float(c.num("delta", 1)), r,
-                                            dgo.get(), dloss.get(), dgrad.get(), ws.get(), ws_bytes, test::stream());
-            break;
-    }
-    check(st, "the fused call");
-    Outputs out;
-    out.terms = count;
-    out.put("loss", loss_shape(r, xt.shape), dloss.read());
-    out.put(gn, xt.shape, dgrad.read());
-    return out;
+        dloss(std::vector<float>(test::loss_length(r, count))), dgrad{std::vector<float>(count)};
+    Workspace ws;
+    ws.allocate(elementwise::workspace_size(loss, count, CULOSS_DATA_FLOAT32, r, &ws.bytes));
+    const char* option_name = focal ? "alpha" : loss == elementwise::Loss::SmoothL1 ? "beta" : "delta";
+    const float option = float(c.num(option_name, focal ? 0.25 : 1));
+    const elementwise::Options options{loss, option, float(c.num("gamma", 2))};
+    check(elementwise::call(test::Entry::Fused, options, CULOSS_DATA_FLOAT32, dx.get(), dt.get(), count, r, dgo.get(),
+                            dloss.get(), dgrad.get(), ws.get(), ws.bytes),
+          "the fused call");
+    return outputs(count, {{"loss", loss_shape(r, xt.shape), dloss.read()},
+                           {focal ? "grad_logits" : "grad_input", xt.shape, dgrad.read()}});
 }
 
 // ------------------------------------------------------------------ triplet margin
 
 Outputs run_triplet(const Case& c) {
     const culossReduction_t r = c.reduction("mean");
-    const Tensor& a = c.input("anchor");
-    if (a.shape.size() != 2) throw CaseError("inputs.anchor has shape " + shape_text(a.shape) + ", not [N, D]");
+    const Tensor& a = c.matrix("anchor", "[N, D]");
     const int64_t n = a.dim(0), d = a.dim(1);
     c.expect_shape("positive", c.input("positive"), {n, d});
     c.expect_shape("negative", c.input("negative"), {n, d});
-    const Tensor* gout = c.grad_output(r, {n});
-    const std::vector<float> go = gout ? gout->floats() : std::vector<float>{};
+    const Optional dgo(c.grad_output(r, {n}));
     const std::vector<float> zeros(size_t(n * d));
     test::DeviceBuffer<float> da(a.floats()), dp(c.input("positive").floats()), dn(c.input("negative").floats()),
-        dloss(std::vector<float>(r == CULOSS_REDUCTION_NONE ? n : 1)), ga(zeros), gp(zeros), gn(zeros);
-    Optional<float> dgo(gout ? &go : nullptr);
-    size_t ws_bytes = 0;
-    check(culossTripletMarginWorkspaceSize(n, d, CULOSS_DATA_FLOAT32, r, &ws_bytes), "workspace size");
-    test::DeviceBuffer<char> ws(std::vector<char>(ws_bytes ? ws_bytes : 1));
+        dloss(std::vector<float>(test::loss_length(r, n))), ga(zeros), gp(zeros), gn(zeros);
+    Workspace ws;
+    ws.allocate(culossTripletMarginWorkspaceSize(n, d, CULOSS_DATA_FLOAT32, r, &ws.bytes));
     check(culossTripletMarginForwardBackward(da.get(), dp.get(), dn.get(), n, d, CULOSS_DATA_FLOAT32,
                                              float(c.num("margin", 1)), float(c.num("p", 2)),
                                              float(c.num("eps", 1e-6)), c.flag("swap", false) ? 1 : 0, r, dgo.get(),
-                                             dloss.get(), ga.get(), gp.get(), gn.get(), ws.get(), ws_bytes,
+                                             dloss.get(), ga.get(), gp.get(), gn.get(), ws.get(), ws.bytes,
                                              test::stream()),
           "culossTripletMarginForwardBackward");
-    Outputs out;
-    out.terms = n * d;
-    out.put("loss", loss_shape(r, {n}), dloss.read());
-    out.put("grad_anchor", {n, d}, ga.read());
-    out.put("grad_positive", {n, d}, gp.read());
-    out.put("grad_negative", {n, d}, gn.read());
-    return out;
+    return outputs(n * d, {{"loss", loss_shape(r, {n}), dloss.read()}, {"grad_anchor", {n, d}, ga.read()},
+                           {"grad_positive", {n, d}, gp.read()}, {"grad_negative", {n, d}, gn.read()}});
 }
 
 // ------------------------------------------------------------------ center
 
 Outputs run_center(const Case& c) {
     const culossReduction_t r = c.reduction("mean");
-    const Tensor& f = c.input("features");
-    if (f.shape.size() != 2) throw CaseError("inputs.features has shape " + shape_text(f.shape) + ", not [N, D]");
+    const Tensor& f = c.matrix("features", "[N, D]");
     const int64_t n = f.dim(0), d = f.dim(1);
     c.expect_shape("labels", c.input("labels"), {n});
     const Tensor& centers = c.input("centers");
@@ -330,32 +316,23 @@ Outputs run_center(const Case& c) {
         throw CaseError("inputs.centers has shape " + shape_text(centers.shape) + ", not [C, " + std::to_string(d) + "]");
     }
     const int64_t k = centers.dim(0);
-    const Tensor* gout = c.grad_output(r, {n});
-    const std::vector<float> go = gout ? gout->floats() : std::vector<float>{};
-    test::DeviceBuffer<float> dx(f.floats()), dc(centers.floats()),
-        dloss(std::vector<float>(r == CULOSS_REDUCTION_NONE ? n : 1)), gf(std::vector<float>(size_t(n * d))),
-        gc(std::vector<float>(size_t(k * d)));
+    const Optional dgo(c.grad_output(r, {n}));
+    test::DeviceBuffer<float> dx(f.floats()), dc(centers.floats()), dloss(std::vector<float>(test::loss_length(r, n))),
+        gf(std::vector<float>(size_t(n * d))), gc(std::vector<float>(size_t(k * d)));
     test::DeviceBuffer<int32_t> dy(c.input("labels").ints("inputs.labels")), word(std::vector<int32_t>(1));
-    Optional<float> dgo(gout ? &go : nullptr);
-    size_t ws_bytes = 0;
-    check(culossCenterLossWorkspaceSize(n, d, k, CULOSS_DATA_FLOAT32, r, &ws_bytes), "workspace size");
-    test::DeviceBuffer<char> ws(std::vector<char>(ws_bytes ? ws_bytes : 1));
+    Workspace ws;
+    ws.allocate(culossCenterLossWorkspaceSize(n, d, k, CULOSS_DATA_FLOAT32, r, &ws.bytes));
     const float lambda = float(c.num("lambda", 1)), alpha = float(c.num("alpha", 0.5));
     check(culossCenterLossForwardBackward(dx.get(), dy.get(), dc.get(), n, d, k, CULOSS_DATA_FLOAT32, lambda, r,
-                                          dgo.get(), dloss.get(), gf.get(), gc.get(), ws.get(), ws_bytes, word.get(),
+                                          dgo.get(), dloss.get(), gf.get(), gc.get(), ws.get(), ws.bytes, word.get(),
                                           test::stream()),
           "culossCenterLossForwardBackward");
     check(culossCenterLossUpdateCenters(dx.get(), dy.get(), dc.get(), n, d, k, CULOSS_DATA_FLOAT32, alpha, ws.get(),
-                                        ws_bytes, word.get(), test::stream()),
+                                        ws.bytes, word.get(), test::stream()),
           "culossCenterLossUpdateCenters");
     check_error_word(word);
-    Outputs out;
-    out.terms = n * d;
-    out.put("loss", loss_shape(r, {n}), dloss.read());
-    out.put("grad_features", {n, d}, gf.read());
-    out.put("grad_centers", {k, d}, gc.read());
-    out.put("centers_after_update", {k, d}, dc.read());
-    return out;
+    return outputs(n * d, {{"loss", loss_shape(r, {n}), dloss.read()}, {"grad_features", {n, d}, gf.read()},
+                           {"grad_centers", {k, d}, gc.read()}, {"centers_after_update", {k, d}, dc.read()}});
 }
 
 // ------------------------------------------------------------------ the losses this runner knows
@@ -375,13 +352,13 @@ const std::map<std::string, Loss>& losses() {
           {"loss", "grad_logits"}, [](const Case& c) { return run_rows(c, Rows::Focal); }}},
         {"sigmoid_focal",
          {{"alpha", "gamma", "reduction"}, {"logits", "targets", "grad_output"}, {"loss", "grad_logits"},
-          [](const Case& c) { return run_elementwise(c, Elementwise::SigmoidFocal); }}},
+          [](const Case& c) { return run_elementwise(c, elementwise::Loss::SigmoidFocal); }}},
         {"smooth_l1",
          {{"beta", "reduction"}, {"input", "target", "grad_output"}, {"loss", "grad_input"},
-          [](const Case& c) { return run_elementwise(c, Elementwise::SmoothL1); }}},
+          [](const Case& c) { return run_elementwise(c, elementwise::Loss::SmoothL1); }}},
         {"huber",
          {{"delta", "reduction"}, {"input", "target", "grad_output"}, {"loss", "grad_input"},
-          [](const Case& c) { return run_elementwise(c, Elementwise::Huber); }}},
+          [](const Case& c) { return run_elementwise(c, elementwise::Loss::Huber); }}},
         {"triplet_margin",
          {{"margin", "p", "eps", "swap", "reduction"}, {"anchor", "positive", "negative", "grad_output"},
           {"loss", "grad_anchor", "grad_positive", "grad_negative"}, run_triplet}},

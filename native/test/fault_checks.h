@@ -14,10 +14,6 @@
 
 namespace faults {
 
-inline bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
-
 // Runs `call` clean; returns its outputs and how many launches it made.
 inline std::vector<float> clean_run(test::Context& t, const calls::Call& call, unsigned long long* launches) {
     call.reset();
@@ -50,7 +46,7 @@ inline void check_failed_launches(test::Context& t, const calls::Call& call) {
         t.check_status(culossStreamSynchronize(test::stream()), what + ": sync");
         unsigned long long again = 0;
         const std::vector<float> got = clean_run(t, call, &again);
-        t.expect(same_bits(got, want), what + ": the next call gives other results");
+        t.expect(test::same_bits(got, want), what + ": the next call gives other results");
     }
 }
 

@@ -22,7 +22,7 @@ namespace {
 using calls::Call;
 using calls::Entry;
 
-const culossReduction_t kReductions[] = {CULOSS_REDUCTION_NONE, CULOSS_REDUCTION_SUM, CULOSS_REDUCTION_MEAN};
+using test::kReductions;
 
 std::vector<float> run(test::Context& t, const Call& call) {
     call.reset();
@@ -33,7 +33,7 @@ std::vector<float> run(test::Context& t, const Call& call) {
 
 void expect_same(test::Context& t, const Call& aliased, const Call& plain) {
     const std::vector<float> a = run(t, aliased), b = run(t, plain);
-    bool same = a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+    const bool same = test::same_bits(a, b);
     size_t first = 0;
     while (!same && first < std::min(a.size(), b.size()) && std::memcmp(&a[first], &b[first], sizeof(float)) == 0) ++first;
     t.expect(same, aliased.name + ": differs from the call without the alias" +
@@ -103,11 +103,4 @@ void test_center(test::Context& t) {
 
 }  // namespace
 
-int main() {
-    test::Context t;
-    if (!t.device_available()) return 77;
-    test_rows(t);
-    test_elementwise(t);
-    test_center(t);
-    return t.finish("aliasing");
-}
+int main() { return test::run_suite("aliasing", {test_rows, test_elementwise, test_center}); }

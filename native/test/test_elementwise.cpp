@@ -7,75 +7,42 @@
 // Every launch costs 256 OS threads in the emulator, so the cases are few and each covers a lot.
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <limits>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "culoss/culoss.h"
+#include "elementwise_losses.h"
 #include "test_support.h"
 
 namespace {
 
-enum class Kind { Focal, SmoothL1, Huber };
-enum class Entry { Forward, Backward, Fused };
-
-struct Options {
-    Kind kind;
-    float a;  // focal: alpha; smooth L1: beta; Huber: delta
-    float b;  // focal: gamma
-};
-
-const char* kind_name(Kind k) { return k == Kind::Focal ? "sigmoid_focal" : k == Kind::SmoothL1 ? "smooth_l1" : "huber"; }
-const char* entry_name(Entry e) { return e == Entry::Forward ? "forward" : e == Entry::Backward ? "backward" : "fused"; }
+using elementwise::Options;
+using test::Entry;
+using test::entry_name;
+using Kind = elementwise::Loss;
 
 std::string describe(const Options& o) {
     char buf[120];
-    if (o.kind == Kind::Focal) {
+    if (o.loss == Kind::SigmoidFocal) {
         std::snprintf(buf, sizeof buf, "sigmoid_focal alpha=%g gamma=%g", double(o.a), double(o.b));
     } else {
-        std::snprintf(buf, sizeof buf, "%s %s=%g", kind_name(o.kind), o.kind == Kind::SmoothL1 ? "beta" : "delta", double(o.a));
+        std::snprintf(buf, sizeof buf, "%s %s=%g", elementwise::loss_name(o.loss),
+                      o.loss == Kind::SmoothL1 ? "beta" : "delta", double(o.a));
     }
     return buf;
 }
 
-// ---- the C API, one switch per entry point ----
+// ---- the C API, float32 ----
 
 culossStatus_t workspace_size(Kind k, int64_t count, culossReduction_t r, size_t* bytes) {
-    switch (k) {
-        case Kind::Focal: return culossSigmoidFocalWorkspaceSize(count, CULOSS_DATA_FLOAT32, r, bytes);
-        case Kind::SmoothL1: return culossSmoothL1WorkspaceSize(count, CULOSS_DATA_FLOAT32, r, bytes);
-        default: return culossHuberWorkspaceSize(count, CULOSS_DATA_FLOAT32, r, bytes);
-    }
+    return elementwise::workspace_size(k, count, CULOSS_DATA_FLOAT32, r, bytes);
 }
 
 culossStatus_t call(Entry e, const Options& o, const float* x, const float* t, int64_t count, culossReduction_t r,
                     const float* gout, float* loss, float* grad, void* ws, size_t ws_bytes) {
-    switch (o.kind) {
-        case Kind::Focal:
-            if (e == Entry::Forward) return culossSigmoidFocalForward(x, t, count, CULOSS_DATA_FLOAT32, o.a, o.b, r,
-                                                                      loss, ws, ws_bytes, test::stream());
-            if (e == Entry::Backward)
-                return culossSigmoidFocalBackward(x, t, count, CULOSS_DATA_FLOAT32, o.a, o.b, r, gout, grad, ws,
-                                                  ws_bytes, test::stream());
-            return culossSigmoidFocalForwardBackward(x, t, count, CULOSS_DATA_FLOAT32, o.a, o.b, r, gout, loss, grad,
-                                                     ws, ws_bytes, test::stream());
-        case Kind::SmoothL1:
-            if (e == Entry::Forward) return culossSmoothL1Forward(x, t, count, CULOSS_DATA_FLOAT32, o.a, r, loss, ws,
-                                                                  ws_bytes, test::stream());
-            if (e == Entry::Backward) return culossSmoothL1Backward(x, t, count, CULOSS_DATA_FLOAT32, o.a, r, gout,
-                                                                    grad, ws, ws_bytes, test::stream());
-            return culossSmoothL1ForwardBackward(x, t, count, CULOSS_DATA_FLOAT32, o.a, r, gout, loss, grad, ws,
-                                                 ws_bytes, test::stream());
-        default:
-            if (e == Entry::Forward) return culossHuberForward(x, t, count, CULOSS_DATA_FLOAT32, o.a, r, loss, ws,
-                                                               ws_bytes, test::stream());
-            if (e == Entry::Backward) return culossHuberBackward(x, t, count, CULOSS_DATA_FLOAT32, o.a, r, gout, grad,
-                                                                 ws, ws_bytes, test::stream());
-            return culossHuberForwardBackward(x, t, count, CULOSS_DATA_FLOAT32, o.a, r, gout, loss, grad, ws,
-                                              ws_bytes, test::stream());
-    }
+    return elementwise::call(e, o, CULOSS_DATA_FLOAT32, x, t, count, r, gout, loss, grad, ws, ws_bytes);
 }
 
 // ---- float64 reference, from the textbook formulas (not the kernels' rewritten ones) ----
@@ -85,7 +52,7 @@ double sigmoid(double v) { return v >= 0 ? 1 / (1 + std::exp(-v)) : std::exp(v) 
 
 // loss and d loss / dx of one element.
 void element(const Options& o, double x, double t, double* loss, double* grad) {
-    if (o.kind == Kind::Focal) {
+    if (o.loss == Kind::SigmoidFocal) {
         const double alpha = o.a, gamma = o.b;
         const double p = sigmoid(x), q = sigmoid(-x);
         const double ce = t * softplus(-x) + (1 - t) * softplus(x);
@@ -98,7 +65,7 @@ void element(const Options& o, double x, double t, double* loss, double* grad) {
         const double dce = (1 - t) * p - t * q;
         const double second = (gamma == 0 || m == 0) ? 0.0 : ce * gamma * std::pow(m, gamma - 1) * p * q * (1 - 2 * t);
         *grad = at * (dce * mg + second);
-    } else if (o.kind == Kind::SmoothL1) {
+    } else if (o.loss == Kind::SmoothL1) {
         const double beta = o.a, d = x - t, z = std::fabs(d);
         *loss = z < beta ? 0.5 * z * z / beta : z - 0.5 * beta;
         if (beta == 0) {
@@ -161,7 +128,7 @@ Inputs make_inputs(const Options& o, int64_t count, std::mt19937& rng) {
     std::uniform_real_distribution<float> uni(0.f, 1.f);
     for (int64_t i = 0; i < count; ++i) {
         in.x[i] = normal(rng);
-        if (o.kind == Kind::Focal) {
+        if (o.loss == Kind::SigmoidFocal) {
             const unsigned pick = rng() % 4;
             in.t[i] = pick == 0 ? 0.f : pick == 1 ? 1.f : uni(rng);  // hard and soft labels
             if (rng() % 16 == 0) in.x[i] = (rng() % 2 ? 1.f : -1.f) * (rng() % 2 ? 30.f : 100.f);
@@ -209,7 +176,7 @@ Outputs run_case(test::Context& tc, const Options& o, Entry entry, culossReducti
     const std::string what = what_buf;
 
     size_t ws_bytes = 0;
-    tc.check_status(workspace_size(o.kind, count, r, &ws_bytes), what + " workspace");
+    tc.check_status(workspace_size(o.loss, count, r, &ws_bytes), what + " workspace");
     const int64_t loss_len = r == CULOSS_REDUCTION_NONE ? count : 1;
     auto placed = [&](const std::vector<float>& v) {  // guard, offset, data, guard
         std::vector<float> out(offset + v.size() + 4, kGuard);
@@ -250,8 +217,8 @@ Outputs run_case(test::Context& tc, const Options& o, Entry entry, culossReducti
 }
 
 const Options kOptions[] = {
-    {Kind::Focal, 0.25f, 2.f},  {Kind::Focal, -1.f, 0.f},   {Kind::Focal, 0.25f, 0.5f},
-    {Kind::Focal, 0.75f, 1.f},  {Kind::Focal, -1.f, 3.7f},  {Kind::SmoothL1, 1.f, 0.f},
+    {Kind::SigmoidFocal, 0.25f, 2.f},  {Kind::SigmoidFocal, -1.f, 0.f},   {Kind::SigmoidFocal, 0.25f, 0.5f},
+    {Kind::SigmoidFocal, 0.75f, 1.f},  {Kind::SigmoidFocal, -1.f, 3.7f},  {Kind::SmoothL1, 1.f, 0.f},
     {Kind::SmoothL1, 0.f, 0.f}, {Kind::SmoothL1, 0.5f, 0.f}, {Kind::Huber, 1.f, 0.f},
     {Kind::Huber, 0.5f, 0.f},   {Kind::Huber, 2.5f, 0.f},
 };
@@ -261,12 +228,11 @@ const Options kOptions[] = {
 // threads) every other option x reduction, all three entries each: every kernel is still run.
 void test_matrix(test::Context& tc) {
     const int64_t counts[] = {1, 3, 4, 5, 7, 33, 1000, 4099, 9};
-    const culossReduction_t reds[] = {CULOSS_REDUCTION_NONE, CULOSS_REDUCTION_SUM, CULOSS_REDUCTION_MEAN};
     const int stride = int(test::tsan_stride(2));
     uint32_t seed = 1;
     int k = 0, block = 0;
     for (const Options& o : kOptions)
-        for (culossReduction_t r : reds) {
+        for (culossReduction_t r : test::kReductions) {
             const bool run = block++ % stride == 0;
             for (Entry e : {Entry::Forward, Entry::Backward, Entry::Fused}) {
                 if (run) run_case(tc, o, e, r, counts[k % 9], (k / 2) % 2, k % 3 != 0, seed);
@@ -278,9 +244,8 @@ void test_matrix(test::Context& tc) {
 
 // The 16-byte path and the scalar path give the same bits, loss and gradient, and so do reruns.
 void test_alignment_and_determinism(test::Context& tc) {
-    const culossReduction_t reds[] = {CULOSS_REDUCTION_SUM, CULOSS_REDUCTION_NONE};
     for (const Options& o : {kOptions[0], kOptions[5], kOptions[8]})
-        for (culossReduction_t r : reds) {
+        for (culossReduction_t r : {CULOSS_REDUCTION_SUM, CULOSS_REDUCTION_NONE}) {
             const int64_t count = 5003;
             std::mt19937 rng(77);
             const Inputs in = make_inputs(o, count, rng);
@@ -288,10 +253,10 @@ void test_alignment_and_determinism(test::Context& tc) {
             const Outputs again = run_case(tc, o, Entry::Fused, r, count, 0, true, 78, &in);
             const Outputs unaligned = run_case(tc, o, Entry::Fused, r, count, 1, true, 78, &in);
             const std::string what = describe(o) + " red=" + std::to_string(int(r));
-            tc.expect(std::memcmp(aligned.loss.data(), again.loss.data(), aligned.loss.size() * 4) == 0,
+            tc.expect(test::same_bits(aligned.loss, again.loss),
                       what + ": loss bits differ between runs");
             tc.expect(aligned.grad == again.grad, what + ": gradient differs between runs");
-            tc.expect(std::memcmp(aligned.loss.data(), unaligned.loss.data(), aligned.loss.size() * 4) == 0,
+            tc.expect(test::same_bits(aligned.loss, unaligned.loss),
                       what + ": loss bits differ between the aligned and the unaligned path");
             tc.expect(aligned.grad == unaligned.grad, what + ": gradient differs between the aligned and the unaligned path");
         }
@@ -332,7 +297,7 @@ void test_saturated_focal(test::Context& tc) {
     const int64_t count = int64_t(in.x.size());
     for (float gamma : {0.f, 0.5f, 2.f})
         for (float alpha : {-1.f, 0.25f}) {
-            const Options o{Kind::Focal, alpha, gamma};
+            const Options o{Kind::SigmoidFocal, alpha, gamma};
             const Outputs out = run_case(tc, o, Entry::Fused, CULOSS_REDUCTION_NONE, count, 0, false, 5, &in);
             bool finite = true;
             for (float v : out.loss) finite &= std::isfinite(v);
@@ -385,9 +350,9 @@ void test_boundaries(test::Context& tc) {
 
 void test_empty(test::Context& tc) {
     for (const Options& o : {kOptions[0], kOptions[5], kOptions[8]})
-        for (culossReduction_t r : {CULOSS_REDUCTION_NONE, CULOSS_REDUCTION_SUM, CULOSS_REDUCTION_MEAN}) {
+        for (culossReduction_t r : test::kReductions) {
             size_t ws = 1;
-            tc.check_status(workspace_size(o.kind, 0, r, &ws), describe(o) + " count=0 workspace");
+            tc.check_status(workspace_size(o.loss, 0, r, &ws), describe(o) + " count=0 workspace");
             tc.expect(ws == 0, describe(o) + " count=0 needs no workspace");
             test::DeviceBuffer<float> loss(std::vector<float>{-1.f});
             for (Entry e : {Entry::Forward, Entry::Backward, Entry::Fused}) {
@@ -416,68 +381,77 @@ void test_bad_arguments(test::Context& tc) {
     std::vector<float> host(64, 0.f);
     test::DeviceBuffer<float> x(host), t(host), loss(host), grad(host);
     test::DeviceBuffer<char> ws(std::vector<char>(4096, 0));
-    auto expect_bad = [&](culossStatus_t st, culossStatus_t want, const std::string& context, const char* argument) {
-        const std::string detail = culossGetLastErrorDetail();
-        tc.expect(st == want, context + ": bad " + argument + ": status " + culossGetErrorString(st));
-        tc.expect(detail.find(argument) != std::string::npos,
-                  context + ": detail names " + argument + ": '" + detail + "'");
-    };
     const auto NONE = CULOSS_REDUCTION_NONE, MEAN = CULOSS_REDUCTION_MEAN;
     const auto INVALID = CULOSS_STATUS_INVALID_VALUE, MISALIGNED = CULOSS_STATUS_MISALIGNED;
     const float* odd = reinterpret_cast<const float*>(reinterpret_cast<const char*>(x.get()) + 2);
     float* odd_out = reinterpret_cast<float*>(reinterpret_cast<char*>(grad.get()) + 2);
     for (const Options& o : {kOptions[0], kOptions[5], kOptions[8]}) {
         const std::string c = describe(o);
-        const bool focal = o.kind == Kind::Focal;
+        const bool focal = o.loss == Kind::SigmoidFocal;
         const char* xn = focal ? "logits" : "input";
         const char* tn = focal ? "targets" : "target";
         const char* gn = focal ? "grad_logits" : "grad_input";
         size_t bytes = 0;
-        expect_bad(workspace_size(o.kind, 4, NONE, nullptr), INVALID, c, "bytes");
-        expect_bad(workspace_size(o.kind, -1, NONE, &bytes), INVALID, c, "count");
-        expect_bad(workspace_size(o.kind, 4, culossReduction_t(3), &bytes), INVALID, c, "reduction");
+        tc.expect_refused(workspace_size(o.loss, 4, NONE, nullptr), INVALID, "bytes", c);
+        tc.expect_refused(workspace_size(o.loss, -1, NONE, &bytes), INVALID, "count", c);
+        tc.expect_refused(workspace_size(o.loss, 4, culossReduction_t(3), &bytes), INVALID, "reduction", c);
         for (Entry e : {Entry::Forward, Entry::Backward, Entry::Fused}) {
             const std::string ce = c + " " + entry_name(e);
-            expect_bad(call(e, o, x.get(), t.get(), -1, NONE, nullptr, loss.get(), grad.get(), nullptr, 0), INVALID, ce, "count");
-            expect_bad(call(e, o, x.get(), t.get(), 4, culossReduction_t(-1), nullptr, loss.get(), grad.get(), nullptr, 0),
-                       INVALID, ce, "reduction");
-            expect_bad(call(e, o, nullptr, t.get(), 4, NONE, nullptr, loss.get(), grad.get(), nullptr, 0), INVALID, ce, xn);
-            expect_bad(call(e, o, x.get(), nullptr, 4, NONE, nullptr, loss.get(), grad.get(), nullptr, 0), INVALID, ce, tn);
-            expect_bad(call(e, o, odd, t.get(), 4, NONE, nullptr, loss.get(), grad.get(), nullptr, 0), MISALIGNED, ce, xn);
-            expect_bad(call(e, o, x.get(), odd, 4, NONE, nullptr, loss.get(), grad.get(), nullptr, 0), MISALIGNED, ce, tn);
+            tc.expect_refused(call(e, o, x.get(), t.get(), -1, NONE, nullptr, loss.get(), grad.get(), nullptr, 0),
+                              INVALID, "count", ce);
+            tc.expect_refused(call(e, o, x.get(), t.get(), 4, culossReduction_t(-1), nullptr, loss.get(), grad.get(),
+                                   nullptr, 0),
+                              INVALID, "reduction", ce);
+            tc.expect_refused(call(e, o, nullptr, t.get(), 4, NONE, nullptr, loss.get(), grad.get(), nullptr, 0),
+                              INVALID, xn, ce);
+            tc.expect_refused(call(e, o, x.get(), nullptr, 4, NONE, nullptr, loss.get(), grad.get(), nullptr, 0),
+                              INVALID, tn, ce);
+            tc.expect_refused(call(e, o, odd, t.get(), 4, NONE, nullptr, loss.get(), grad.get(), nullptr, 0),
+                              MISALIGNED, xn, ce);
+            tc.expect_refused(call(e, o, x.get(), odd, 4, NONE, nullptr, loss.get(), grad.get(), nullptr, 0),
+                              MISALIGNED, tn, ce);
             if (e != Entry::Backward) {
-                expect_bad(call(e, o, x.get(), t.get(), 4, NONE, nullptr, nullptr, grad.get(), nullptr, 0), INVALID, ce, "loss");
-                expect_bad(call(e, o, x.get(), t.get(), 4, NONE, nullptr, odd_out, grad.get(), nullptr, 0), MISALIGNED, ce, "loss");
-                expect_bad(call(e, o, x.get(), t.get(), 4, MEAN, nullptr, loss.get(), grad.get(), nullptr, 0),
-                           CULOSS_STATUS_WORKSPACE_TOO_SMALL, ce, "workspace");
-                expect_bad(call(e, o, x.get(), t.get(), 4, MEAN, nullptr, loss.get(), grad.get(), ws.get(), 4),
-                           CULOSS_STATUS_WORKSPACE_TOO_SMALL, ce, "workspace");
-                expect_bad(call(e, o, x.get(), t.get(), 4, MEAN, nullptr, loss.get(), grad.get(), ws.get() + 4, 1024),
-                           MISALIGNED, ce, "workspace");
+                tc.expect_refused(call(e, o, x.get(), t.get(), 4, NONE, nullptr, nullptr, grad.get(), nullptr, 0),
+                                  INVALID, "loss", ce);
+                tc.expect_refused(call(e, o, x.get(), t.get(), 4, NONE, nullptr, odd_out, grad.get(), nullptr, 0),
+                                  MISALIGNED, "loss", ce);
+                tc.expect_refused(call(e, o, x.get(), t.get(), 4, MEAN, nullptr, loss.get(), grad.get(), nullptr, 0),
+                                  CULOSS_STATUS_WORKSPACE_TOO_SMALL, "workspace", ce);
+                tc.expect_refused(call(e, o, x.get(), t.get(), 4, MEAN, nullptr, loss.get(), grad.get(), ws.get(), 4),
+                                  CULOSS_STATUS_WORKSPACE_TOO_SMALL, "workspace", ce);
+                tc.expect_refused(call(e, o, x.get(), t.get(), 4, MEAN, nullptr, loss.get(), grad.get(),
+                                       ws.get() + 4, 1024),
+                                  MISALIGNED, "workspace", ce);
             }
             if (e != Entry::Forward) {
-                expect_bad(call(e, o, x.get(), t.get(), 4, NONE, nullptr, loss.get(), nullptr, nullptr, 0), INVALID, ce, gn);
-                expect_bad(call(e, o, x.get(), t.get(), 4, NONE, nullptr, loss.get(), odd_out, nullptr, 0), MISALIGNED, ce, gn);
-                expect_bad(call(e, o, x.get(), t.get(), 4, NONE, odd, loss.get(), grad.get(), nullptr, 0), MISALIGNED, ce,
-                           "grad_output");
+                tc.expect_refused(call(e, o, x.get(), t.get(), 4, NONE, nullptr, loss.get(), nullptr, nullptr, 0),
+                                  INVALID, gn, ce);
+                tc.expect_refused(call(e, o, x.get(), t.get(), 4, NONE, nullptr, loss.get(), odd_out, nullptr, 0),
+                                  MISALIGNED, gn, ce);
+                tc.expect_refused(call(e, o, x.get(), t.get(), 4, NONE, odd, loss.get(), grad.get(), nullptr, 0),
+                                  MISALIGNED, "grad_output", ce);
             }
             // The loss's own options.
-            auto with = [&](float a, float b) { return Options{o.kind, a, b}; };
+            auto with = [&](float a, float b) { return Options{o.loss, a, b}; };
             if (focal) {
                 for (float bad : {NAN, INFINITY, -INFINITY})
-                    expect_bad(call(e, with(bad, 2.f), x.get(), t.get(), 4, NONE, nullptr, loss.get(), grad.get(), nullptr, 0),
-                               INVALID, ce, "alpha");
+                    tc.expect_refused(call(e, with(bad, 2.f), x.get(), t.get(), 4, NONE, nullptr, loss.get(),
+                                           grad.get(), nullptr, 0),
+                                      INVALID, "alpha", ce);
                 for (float bad : {-0.5f, NAN, INFINITY})
-                    expect_bad(call(e, with(0.25f, bad), x.get(), t.get(), 4, NONE, nullptr, loss.get(), grad.get(), nullptr, 0),
-                               INVALID, ce, "gamma");
-            } else if (o.kind == Kind::SmoothL1) {
+                    tc.expect_refused(call(e, with(0.25f, bad), x.get(), t.get(), 4, NONE, nullptr, loss.get(),
+                                           grad.get(), nullptr, 0),
+                                      INVALID, "gamma", ce);
+            } else if (o.loss == Kind::SmoothL1) {
                 for (float bad : {-0.5f, NAN, -INFINITY})
-                    expect_bad(call(e, with(bad, 0.f), x.get(), t.get(), 4, NONE, nullptr, loss.get(), grad.get(), nullptr, 0),
-                               INVALID, ce, "beta");
+                    tc.expect_refused(call(e, with(bad, 0.f), x.get(), t.get(), 4, NONE, nullptr, loss.get(),
+                                           grad.get(), nullptr, 0),
+                                      INVALID, "beta", ce);
             } else {
                 for (float bad : {0.f, -0.5f, NAN})
-                    expect_bad(call(e, with(bad, 0.f), x.get(), t.get(), 4, NONE, nullptr, loss.get(), grad.get(), nullptr, 0),
-                               INVALID, ce, "delta");
+                    tc.expect_refused(call(e, with(bad, 0.f), x.get(), t.get(), 4, NONE, nullptr, loss.get(),
+                                           grad.get(), nullptr, 0),
+                                      INVALID, "delta", ce);
             }
         }
     }
@@ -513,29 +487,22 @@ void test_wide_range(test::Context& tc) {
     const Regime regimes[] = {{{Kind::SmoothL1, 1e30f, 0.f}, &huge_beta},
                               {{Kind::SmoothL1, 1.f, 0.f}, &big},
                               {{Kind::Huber, 1.f, 0.f}, &big},
-                              {{Kind::Focal, 0.25f, 2.f}, &saturated},
-                              {{Kind::Focal, -1.f, 0.f}, &saturated}};
+                              {{Kind::SigmoidFocal, 0.25f, 2.f}, &saturated},
+                              {{Kind::SigmoidFocal, -1.f, 0.f}, &saturated}};
     uint32_t seed = 500;
     for (const Regime& g : regimes)
-        for (culossReduction_t r : {CULOSS_REDUCTION_NONE, CULOSS_REDUCTION_SUM, CULOSS_REDUCTION_MEAN})
+        for (culossReduction_t r : test::kReductions)
             for (Entry e : {Entry::Forward, Entry::Backward, Entry::Fused})
                 for (int64_t offset : {0, 1})
                     run_case(tc, g.o, e, r, int64_t(g.in->x.size()), offset, true, seed++, g.in);
 }
 
 int main() {
-    test::Context tc;
-    if (!tc.device_available()) return 77;
-    test_bad_arguments(tc);
-    test_empty(tc);
-    test_boundaries(tc);
-    test_saturated_focal(tc);
-    test_matrix(tc);
-    test_alignment_and_determinism(tc);
-    test_in_place(tc);
-    test_wide_range(tc);
+    return test::run_suite("elementwise", {test_bad_arguments, test_empty, test_boundaries, test_saturated_focal,
+                                           test_matrix, test_alignment_and_determinism, test_in_place, test_wide_range,
 #if !defined(__SANITIZE_THREAD__)
-    test_large(tc);  // about a second in the emulator, much more under ThreadSanitizer, which skips it
+                                           // about a second in the emulator, much more under ThreadSanitizer
+                                           test_large,
 #endif
-    return tc.finish("elementwise");
+                                          });
 }

@@ -23,7 +23,7 @@ namespace {
 using calls::Call;
 using calls::Entry;
 
-const culossReduction_t kReductions[] = {CULOSS_REDUCTION_NONE, CULOSS_REDUCTION_SUM, CULOSS_REDUCTION_MEAN};
+using test::kReductions;
 
 std::vector<Call> every_call() {
     std::vector<Call> all;
@@ -77,7 +77,7 @@ void test_no_error_left_behind(test::Context& t, const Call& call) {
         call.reset();
         t.check_status(call.run(), what + ": " + call.name);
         t.check_status(culossStreamSynchronize(test::stream()), what + ": sync");
-        t.expect(faults::same_bits(call.outputs(), want), what + ": " + call.name + " gives other results");
+        t.expect(test::same_bits(call.outputs(), want), what + ": " + call.name + " gives other results");
         culoss_emu_set_faults(f.fault);
         (void)f.call();
         culoss_emu_set_faults("");
@@ -153,14 +153,13 @@ void test_reserved_data_types(test::Context& t, const std::vector<Call>& all) {
 }  // namespace
 
 int main() {
-    test::Context t;
-    if (!t.device_available()) return 77;
-    const std::vector<Call> all = every_call();
-    for (const Call& call : all) faults::check_failed_launches(t, call);
-    test_no_error_left_behind(t, all[2]);
-    test_no_error_left_behind(t, all.back());
-    test_failed_memset(t);
-    culoss_emu_set_faults("");
-    test_reserved_data_types(t, all);
-    return t.finish("runtime_errors");
+    return test::run_suite("runtime_errors", {[](test::Context& t) {
+        const std::vector<Call> all = every_call();
+        for (const Call& call : all) faults::check_failed_launches(t, call);
+        test_no_error_left_behind(t, all[2]);
+        test_no_error_left_behind(t, all.back());
+        test_failed_memset(t);
+        culoss_emu_set_faults("");
+        test_reserved_data_types(t, all);
+    }});
 }
