@@ -7,7 +7,6 @@
 // The same source runs against the emulated library and, on a GPU, against libculoss.so.
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -110,6 +109,40 @@ std::string describe(const Case& k) {
     return buf;
 }
 
+// A case's random inputs (drawn from `seed`), their reference, and device copies of the features,
+// labels and centers with the case's workspace, for the tests that make their own sequences of
+// calls: the fused call and the update on these buffers (no grad_output, no error word).
+struct Fixture {
+    Fixture(const Case& k_, uint32_t seed)
+        : k(k_), in(random_inputs(k_, seed)), ref(reference(k_, in)), x(in.x), centers(in.centers), y(in.y),
+          ws_bytes(workspace_bytes(k_)), ws(std::vector<char>(ws_bytes, 0)) {}
+    culossStatus_t fused(float* loss, float* grad_features, float* grad_centers) const {
+        return culossCenterLossForwardBackward(x.get(), y.get(), centers.get(), k.n, k.d, k.c, CULOSS_DATA_FLOAT32,
+                                               k.lambda, k.reduction, nullptr, loss, grad_features, grad_centers,
+                                               ws.get(), ws_bytes, nullptr, test::stream());
+    }
+    culossStatus_t update() const {
+        return culossCenterLossUpdateCenters(x.get(), y.get(), centers.get(), k.n, k.d, k.c, CULOSS_DATA_FLOAT32,
+                                             k.alpha, ws.get(), ws_bytes, nullptr, test::stream());
+    }
+    static Inputs random_inputs(const Case& k, uint32_t seed) {
+        std::mt19937 rng(seed);
+        return make_inputs(k, rng);
+    }
+    static size_t workspace_bytes(const Case& k) {
+        size_t bytes = 0;
+        culossCenterLossWorkspaceSize(k.n, k.d, k.c, CULOSS_DATA_FLOAT32, k.reduction, &bytes);
+        return bytes;
+    }
+    const Case k;
+    const Inputs in;
+    const Reference ref;
+    test::DeviceBuffer<float> x, centers;
+    test::DeviceBuffer<int32_t> y;
+    const size_t ws_bytes;
+    test::DeviceBuffer<char> ws;
+};
+
 // A float buffer with `offset` guard floats before the data and kGuardCount after.
 struct Guarded {
     Guarded(const std::vector<float>& data, int64_t offset_) : offset(offset_), size(int64_t(data.size())), buf(make(data, offset_)) {}
@@ -162,7 +195,7 @@ void run_case(test::Context& t, const Case& k, Entry entry, uint32_t seed) {
     size_t ws_bytes = 0;
     t.check_status(culossCenterLossWorkspaceSize(k.n, k.d, k.c, CULOSS_DATA_FLOAT32, k.reduction, &ws_bytes),
                    what + " workspace");
-    const int64_t loss_len = k.reduction == CULOSS_REDUCTION_NONE ? k.n : 1;
+    const int64_t loss_len = test::loss_length(k.reduction, k.n);
     Guarded x(in.x, k.offset), centers(in.centers, k.offset), gout(in.gout, k.offset),
         loss(std::vector<float>(loss_len, -7.f), k.offset), gf(std::vector<float>(k.n * k.d, -7.f), k.offset),
         gc(std::vector<float>(k.c * k.d, -7.f), k.offset);
@@ -221,10 +254,9 @@ void run_case(test::Context& t, const Case& k, Entry entry, uint32_t seed) {
 }
 
 void test_reference_cases(test::Context& t) {
-    const culossReduction_t reds[] = {CULOSS_REDUCTION_NONE, CULOSS_REDUCTION_SUM, CULOSS_REDUCTION_MEAN};
     std::vector<Case> cases;
     // {n, d, c, offset, reduction, labels, grad_output, lambda, alpha}
-    for (culossReduction_t r : reds) {
+    for (culossReduction_t r : test::kReductions) {
         cases.push_back({7, 4, 1, 0, r, kRandom, false, 1.f, 0.5f});         // C = 1
         cases.push_back({9, 1, 5, 0, r, kRandom, true, 0.3f, 0.5f});         // D = 1
         cases.push_back({13, 3, 4, 1, r, kEvenOnly, false, 1.f, 0.2f});      // D = 3, unaligned, absent classes
@@ -260,7 +292,7 @@ void test_reference_cases(test::Context& t) {
 }
 
 void test_empty_batch(test::Context& t) {
-    for (culossReduction_t r : {CULOSS_REDUCTION_NONE, CULOSS_REDUCTION_SUM, CULOSS_REDUCTION_MEAN}) {
+    for (culossReduction_t r : test::kReductions) {
         size_t ws = 1;
         t.check_status(culossCenterLossWorkspaceSize(0, 3, 4, CULOSS_DATA_FLOAT32, r, &ws), "n=0 workspace");
         t.expect(ws == 0, "n=0 needs no workspace");
@@ -343,23 +375,12 @@ void test_bad_labels(test::Context& t) {
 
 // grad_features may alias features (the center gradient is summed before the row pass).
 void test_in_place(test::Context& t) {
-    const Case k{50, 6, 5, 0, CULOSS_REDUCTION_SUM, kRandom, false, 1.f, 0.5f};
-    std::mt19937 rng(3);
-    const Inputs in = make_inputs(k, rng);
-    const Reference ref = reference(k, in);
-    size_t ws_bytes = 0;
-    culossCenterLossWorkspaceSize(k.n, k.d, k.c, CULOSS_DATA_FLOAT32, k.reduction, &ws_bytes);
-    test::DeviceBuffer<float> x(in.x), centers(in.centers), loss(std::vector<float>{0.f}), gc(std::vector<float>(k.c * k.d));
-    test::DeviceBuffer<int32_t> y(in.y);
-    test::DeviceBuffer<char> ws(std::vector<char>(ws_bytes, 0));
-    t.check_status(culossCenterLossForwardBackward(x.get(), y.get(), centers.get(), k.n, k.d, k.c,
-                                                   CULOSS_DATA_FLOAT32, 1.f, k.reduction,
-                                                   nullptr, loss.get(), x.get(), gc.get(), ws.get(), ws_bytes, nullptr,
-                                                   test::stream()),
-                   "in place");
-    t.expect_close(loss.read(), ref.loss, 1e-5, "in place loss");
-    t.expect_close(x.read(), ref.grad_features, 1e-5, "in place grad_features");
-    t.expect_close(gc.read(), ref.grad_centers, 1e-5, "in place grad_centers");
+    const Fixture fixture({50, 6, 5, 0, CULOSS_REDUCTION_SUM, kRandom, false, 1.f, 0.5f}, 3);
+    test::DeviceBuffer<float> loss(std::vector<float>{0.f}), gc(std::vector<float>(fixture.in.centers.size()));
+    t.check_status(fixture.fused(loss.get(), fixture.x.get(), gc.get()), "in place");
+    t.expect_close(loss.read(), fixture.ref.loss, 1e-5, "in place loss");
+    t.expect_close(fixture.x.read(), fixture.ref.grad_features, 1e-5, "in place grad_features");
+    t.expect_close(gc.read(), fixture.ref.grad_centers, 1e-5, "in place grad_centers");
 }
 
 void test_bad_arguments(test::Context& t) {
@@ -367,231 +388,184 @@ void test_bad_arguments(test::Context& t) {
     test::DeviceBuffer<float> x(host), centers(host), loss(host), gf(host), gc(host);
     test::DeviceBuffer<int32_t> y(std::vector<int32_t>(8, 0));
     test::DeviceBuffer<char> ws(std::vector<char>(4096, 0));
-    auto expect_invalid = [&](culossStatus_t st, culossStatus_t want, const char* argument) {
-        const std::string detail = culossGetLastErrorDetail();
-        t.expect(st == want, std::string("bad ") + argument + ": status " + culossGetErrorString(st));
-        t.expect(detail.find(argument) != std::string::npos, std::string("detail names ") + argument + ": '" + detail + "'");
-    };
     const auto NONE = CULOSS_REDUCTION_NONE, MEAN = CULOSS_REDUCTION_MEAN;
     const culossStatus_t INVALID = CULOSS_STATUS_INVALID_VALUE;
     float* X = x.get();
     int32_t* Y = y.get();
     float* C = centers.get();
     size_t bytes = 0;
-    expect_invalid(culossCenterLossWorkspaceSize(2, 4, 3, CULOSS_DATA_FLOAT32, NONE, nullptr), INVALID, "bytes");
-    expect_invalid(culossCenterLossWorkspaceSize(-1, 4, 3, CULOSS_DATA_FLOAT32, NONE, &bytes), INVALID, "n");
-    expect_invalid(culossCenterLossWorkspaceSize(2, 0, 3, CULOSS_DATA_FLOAT32, NONE, &bytes), INVALID, "d");
-    expect_invalid(culossCenterLossWorkspaceSize(2, 4, 0, CULOSS_DATA_FLOAT32, NONE, &bytes), INVALID, "num_classes");
-    expect_invalid(culossCenterLossWorkspaceSize(2, 4, 3, CULOSS_DATA_FLOAT32, culossReduction_t(3), &bytes), INVALID,
-                   "reduction");
-    expect_invalid(culossCenterLossForward(X, Y, C, -1, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, loss.get(), nullptr, 0,
-                                           nullptr, test::stream()),
-                   INVALID, "n");
-    expect_invalid(culossCenterLossForward(X, Y, C, int64_t(1) << 31, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE,
-                                           loss.get(), nullptr, 0, nullptr,
-                                           test::stream()),
-                   INVALID, "n");
-    expect_invalid(culossCenterLossForward(X, Y, C, 2, 0, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, loss.get(), nullptr, 0,
-                                           nullptr, test::stream()),
-                   INVALID, "d");
-    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 0, CULOSS_DATA_FLOAT32, 1.f, NONE, loss.get(), nullptr, 0,
-                                           nullptr, test::stream()),
-                   INVALID, "num_classes");
-    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, int64_t(1) << 31, CULOSS_DATA_FLOAT32, 1.f, NONE,
-                                           loss.get(), nullptr, 0, nullptr,
-                                           test::stream()),
-                   INVALID, "num_classes");
-    expect_invalid(culossCenterLossForward(X, Y, C, 2, int64_t(1) << 40, 3, CULOSS_DATA_FLOAT32, 1.f, NONE,
-                                           loss.get(), nullptr, 0, nullptr,
-                                           test::stream()),
-                   INVALID, "d");
-    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, NAN, NONE, loss.get(), nullptr, 0,
-                                           nullptr, test::stream()),
-                   INVALID, "lambda");
-    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, INFINITY, NONE, loss.get(), nullptr,
-                                           0, nullptr, test::stream()),
-                   INVALID, "lambda");
-    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, culossReduction_t(-1),
-                                           loss.get(), nullptr, 0,
-                                           nullptr, test::stream()),
-                   INVALID, "reduction");
-    expect_invalid(culossCenterLossForward(nullptr, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, loss.get(),
-                                           nullptr, 0, nullptr, test::stream()),
-                   INVALID, "features");
-    expect_invalid(culossCenterLossForward(X, nullptr, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, loss.get(),
-                                           nullptr, 0, nullptr, test::stream()),
-                   INVALID, "labels");
-    expect_invalid(culossCenterLossForward(X, Y, nullptr, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, loss.get(),
-                                           nullptr, 0, nullptr, test::stream()),
-                   INVALID, "centers");
-    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, nullptr, nullptr, 0,
-                                           nullptr, test::stream()), INVALID,
-                   "loss");
-    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, MEAN, loss.get(), nullptr, 0,
-                                           nullptr, test::stream()),
-                   CULOSS_STATUS_WORKSPACE_TOO_SMALL, "workspace");
-    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, MEAN, loss.get(), ws.get(), 4,
-                                           nullptr, test::stream()),
-                   CULOSS_STATUS_WORKSPACE_TOO_SMALL, "workspace");
-    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, loss.get(), ws.get() + 8,
-                                           1024, nullptr, test::stream()),
-                   CULOSS_STATUS_MISALIGNED, "workspace");
-    expect_invalid(culossCenterLossForward(reinterpret_cast<const float*>(reinterpret_cast<const char*>(X) + 2), Y, C, 2,
-                                           4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, loss.get(), nullptr, 0, nullptr,
-                                               test::stream()),
-                   CULOSS_STATUS_MISALIGNED, "features");
-    expect_invalid(culossCenterLossForward(X, reinterpret_cast<const int32_t*>(reinterpret_cast<const char*>(Y) + 1), C,
-                                           2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, loss.get(), nullptr, 0, nullptr,
-                                               test::stream()),
-                   CULOSS_STATUS_MISALIGNED, "labels");
-    expect_invalid(culossCenterLossForward(X, Y, reinterpret_cast<const float*>(reinterpret_cast<const char*>(C) + 2), 2,
-                                           4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, loss.get(), nullptr, 0, nullptr,
-                                               test::stream()),
-                   CULOSS_STATUS_MISALIGNED, "centers");
-    expect_invalid(culossCenterLossForward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, loss.get(), nullptr, 0,
-                                           reinterpret_cast<int32_t*>(reinterpret_cast<char*>(y.get()) + 2), test::stream()),
-                   CULOSS_STATUS_MISALIGNED, "error_word");
-    expect_invalid(culossCenterLossBackward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, nullptr, nullptr,
-                                            nullptr, nullptr, 0, nullptr,
-                                            test::stream()),
-                   INVALID, "grad_features and grad_centers");
-    expect_invalid(culossCenterLossBackward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, nullptr, gf.get(),
-                                            gc.get(), nullptr, 0,
-                                            nullptr, test::stream()),
-                   CULOSS_STATUS_WORKSPACE_TOO_SMALL, "workspace");
-    expect_invalid(culossCenterLossBackward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, nullptr, C, nullptr,
-                                            nullptr, 0, nullptr,
-                                            test::stream()),
-                   INVALID, "grad_features aliases centers");
-    expect_invalid(culossCenterLossBackward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, nullptr, nullptr, C,
-                                            ws.get(), 4096, nullptr,
-                                            test::stream()),
-                   INVALID, "grad_centers aliases centers");
-    expect_invalid(culossCenterLossBackward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, nullptr, nullptr, X,
-                                            ws.get(), 4096, nullptr,
-                                            test::stream()),
-                   INVALID, "grad_centers aliases features");
-    expect_invalid(culossCenterLossBackward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, nullptr, gf.get(),
-                                            gf.get(), ws.get(), 4096,
-                                            nullptr, test::stream()),
-                   INVALID, "grad_centers aliases grad_features");
-    expect_invalid(culossCenterLossBackward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE,
-                                            reinterpret_cast<const float*>(reinterpret_cast<const char*>(X) + 1),
-                                            gf.get(), nullptr, nullptr, 0, nullptr, test::stream()),
-                   CULOSS_STATUS_MISALIGNED, "grad_output");
-    expect_invalid(culossCenterLossBackward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, nullptr,
-                                            reinterpret_cast<float*>(reinterpret_cast<char*>(gf.get()) + 1), nullptr,
-                                            nullptr, 0, nullptr, test::stream()),
-                   CULOSS_STATUS_MISALIGNED, "grad_features");
-    expect_invalid(culossCenterLossForwardBackward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, CULOSS_REDUCTION_SUM,
-                                                   nullptr, nullptr, gf.get(),
-                                                   nullptr, ws.get(), 4096, nullptr, test::stream()),
-                   INVALID, "loss");
-    expect_invalid(culossCenterLossForwardBackward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, MEAN, nullptr,
-                                                   loss.get(), nullptr, nullptr,
-                                                   ws.get(), 4096, nullptr, test::stream()),
-                   INVALID, "grad_features and grad_centers");
-    expect_invalid(culossCenterLossUpdateCenters(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, NAN, ws.get(), 4096, nullptr,
-                                                 test::stream()), INVALID,
-                   "alpha");
-    expect_invalid(culossCenterLossUpdateCenters(X, Y, nullptr, 2, 4, 3, CULOSS_DATA_FLOAT32, 0.5f, ws.get(), 4096,
-                                                 nullptr, test::stream()),
-                   INVALID, "centers");
-    expect_invalid(culossCenterLossUpdateCenters(nullptr, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 0.5f, ws.get(), 4096,
-                                                 nullptr, test::stream()),
-                   INVALID, "features");
-    expect_invalid(culossCenterLossUpdateCenters(X, nullptr, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 0.5f, ws.get(), 4096,
-                                                 nullptr, test::stream()),
-                   INVALID, "labels");
-    expect_invalid(culossCenterLossUpdateCenters(X, Y, C, -2, 4, 3, CULOSS_DATA_FLOAT32, 0.5f, ws.get(), 4096,
-                                                 nullptr, test::stream()), INVALID,
-                   "n");
-    expect_invalid(culossCenterLossUpdateCenters(X, Y, C, 2, 4, 0, CULOSS_DATA_FLOAT32, 0.5f, ws.get(), 4096, nullptr,
-                                                 test::stream()), INVALID,
-                   "num_classes");
-    expect_invalid(culossCenterLossUpdateCenters(X, Y, X, 2, 4, 3, CULOSS_DATA_FLOAT32, 0.5f, ws.get(), 4096, nullptr,
-                                                 test::stream()), INVALID,
-                   "centers aliases features");
-    expect_invalid(culossCenterLossUpdateCenters(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 0.5f, ws.get(), 8, nullptr,
+    t.expect_refused(culossCenterLossWorkspaceSize(2, 4, 3, CULOSS_DATA_FLOAT32, NONE, nullptr), INVALID, "bytes");
+    t.expect_refused(culossCenterLossWorkspaceSize(-1, 4, 3, CULOSS_DATA_FLOAT32, NONE, &bytes), INVALID, "n");
+    t.expect_refused(culossCenterLossWorkspaceSize(2, 0, 3, CULOSS_DATA_FLOAT32, NONE, &bytes), INVALID, "d");
+    t.expect_refused(culossCenterLossWorkspaceSize(2, 4, 0, CULOSS_DATA_FLOAT32, NONE, &bytes), INVALID, "num_classes");
+    t.expect_refused(culossCenterLossWorkspaceSize(2, 4, 3, CULOSS_DATA_FLOAT32, culossReduction_t(3), &bytes), INVALID,
+                     "reduction");
+    t.expect_refused(culossCenterLossForward(X, Y, C, -1, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, loss.get(), nullptr, 0,
+                                             nullptr, test::stream()),
+                     INVALID, "n");
+    t.expect_refused(culossCenterLossForward(X, Y, C, int64_t(1) << 31, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE,
+                                             loss.get(), nullptr, 0, nullptr,
+                                             test::stream()),
+                     INVALID, "n");
+    t.expect_refused(culossCenterLossForward(X, Y, C, 2, 0, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, loss.get(), nullptr, 0,
+                                             nullptr, test::stream()),
+                     INVALID, "d");
+    t.expect_refused(culossCenterLossForward(X, Y, C, 2, 4, 0, CULOSS_DATA_FLOAT32, 1.f, NONE, loss.get(), nullptr, 0,
+                                             nullptr, test::stream()),
+                     INVALID, "num_classes");
+    t.expect_refused(culossCenterLossForward(X, Y, C, 2, 4, int64_t(1) << 31, CULOSS_DATA_FLOAT32, 1.f, NONE,
+                                             loss.get(), nullptr, 0, nullptr,
+                                             test::stream()),
+                     INVALID, "num_classes");
+    t.expect_refused(culossCenterLossForward(X, Y, C, 2, int64_t(1) << 40, 3, CULOSS_DATA_FLOAT32, 1.f, NONE,
+                                             loss.get(), nullptr, 0, nullptr,
+                                             test::stream()),
+                     INVALID, "d");
+    t.expect_refused(culossCenterLossForward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, NAN, NONE, loss.get(), nullptr, 0,
+                                             nullptr, test::stream()),
+                     INVALID, "lambda");
+    t.expect_refused(culossCenterLossForward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, INFINITY, NONE, loss.get(), nullptr,
+                                             0, nullptr, test::stream()),
+                     INVALID, "lambda");
+    t.expect_refused(culossCenterLossForward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, culossReduction_t(-1),
+                                             loss.get(), nullptr, 0,
+                                             nullptr, test::stream()),
+                     INVALID, "reduction");
+    t.expect_refused(culossCenterLossForward(nullptr, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, loss.get(),
+                                             nullptr, 0, nullptr, test::stream()),
+                     INVALID, "features");
+    t.expect_refused(culossCenterLossForward(X, nullptr, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, loss.get(),
+                                             nullptr, 0, nullptr, test::stream()),
+                     INVALID, "labels");
+    t.expect_refused(culossCenterLossForward(X, Y, nullptr, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, loss.get(),
+                                             nullptr, 0, nullptr, test::stream()),
+                     INVALID, "centers");
+    t.expect_refused(culossCenterLossForward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, nullptr, nullptr, 0,
+                                             nullptr, test::stream()), INVALID,
+                     "loss");
+    t.expect_refused(culossCenterLossForward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, MEAN, loss.get(), nullptr, 0,
+                                             nullptr, test::stream()),
+                     CULOSS_STATUS_WORKSPACE_TOO_SMALL, "workspace");
+    t.expect_refused(culossCenterLossForward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, MEAN, loss.get(), ws.get(), 4,
+                                             nullptr, test::stream()),
+                     CULOSS_STATUS_WORKSPACE_TOO_SMALL, "workspace");
+    t.expect_refused(culossCenterLossForward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, loss.get(), ws.get() + 8,
+                                             1024, nullptr, test::stream()),
+                     CULOSS_STATUS_MISALIGNED, "workspace");
+    t.expect_refused(culossCenterLossForward(reinterpret_cast<const float*>(reinterpret_cast<const char*>(X) + 2), Y, C, 2,
+                                             4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, loss.get(), nullptr, 0, nullptr,
                                                  test::stream()),
-                   CULOSS_STATUS_WORKSPACE_TOO_SMALL, "workspace");
-    expect_invalid(culossCenterLossUpdateCenters(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 0.5f, nullptr, 4096, nullptr,
+                     CULOSS_STATUS_MISALIGNED, "features");
+    t.expect_refused(culossCenterLossForward(X, reinterpret_cast<const int32_t*>(reinterpret_cast<const char*>(Y) + 1), C,
+                                             2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, loss.get(), nullptr, 0, nullptr,
                                                  test::stream()),
-                   CULOSS_STATUS_WORKSPACE_TOO_SMALL, "workspace");
+                     CULOSS_STATUS_MISALIGNED, "labels");
+    t.expect_refused(culossCenterLossForward(X, Y, reinterpret_cast<const float*>(reinterpret_cast<const char*>(C) + 2), 2,
+                                             4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, loss.get(), nullptr, 0, nullptr,
+                                                 test::stream()),
+                     CULOSS_STATUS_MISALIGNED, "centers");
+    t.expect_refused(culossCenterLossForward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, loss.get(), nullptr, 0,
+                                             reinterpret_cast<int32_t*>(reinterpret_cast<char*>(y.get()) + 2), test::stream()),
+                     CULOSS_STATUS_MISALIGNED, "error_word");
+    t.expect_refused(culossCenterLossBackward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, nullptr, nullptr,
+                                              nullptr, nullptr, 0, nullptr,
+                                              test::stream()),
+                     INVALID, "grad_features and grad_centers");
+    t.expect_refused(culossCenterLossBackward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, nullptr, gf.get(),
+                                              gc.get(), nullptr, 0,
+                                              nullptr, test::stream()),
+                     CULOSS_STATUS_WORKSPACE_TOO_SMALL, "workspace");
+    t.expect_refused(culossCenterLossBackward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, nullptr, C, nullptr,
+                                              nullptr, 0, nullptr,
+                                              test::stream()),
+                     INVALID, "grad_features aliases centers");
+    t.expect_refused(culossCenterLossBackward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, nullptr, nullptr, C,
+                                              ws.get(), 4096, nullptr,
+                                              test::stream()),
+                     INVALID, "grad_centers aliases centers");
+    t.expect_refused(culossCenterLossBackward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, nullptr, nullptr, X,
+                                              ws.get(), 4096, nullptr,
+                                              test::stream()),
+                     INVALID, "grad_centers aliases features");
+    t.expect_refused(culossCenterLossBackward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, nullptr, gf.get(),
+                                              gf.get(), ws.get(), 4096,
+                                              nullptr, test::stream()),
+                     INVALID, "grad_centers aliases grad_features");
+    t.expect_refused(culossCenterLossBackward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE,
+                                              reinterpret_cast<const float*>(reinterpret_cast<const char*>(X) + 1),
+                                              gf.get(), nullptr, nullptr, 0, nullptr, test::stream()),
+                     CULOSS_STATUS_MISALIGNED, "grad_output");
+    t.expect_refused(culossCenterLossBackward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, nullptr,
+                                              reinterpret_cast<float*>(reinterpret_cast<char*>(gf.get()) + 1), nullptr,
+                                              nullptr, 0, nullptr, test::stream()),
+                     CULOSS_STATUS_MISALIGNED, "grad_features");
+    t.expect_refused(culossCenterLossForwardBackward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, CULOSS_REDUCTION_SUM,
+                                                     nullptr, nullptr, gf.get(),
+                                                     nullptr, ws.get(), 4096, nullptr, test::stream()),
+                     INVALID, "loss");
+    t.expect_refused(culossCenterLossForwardBackward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, MEAN, nullptr,
+                                                     loss.get(), nullptr, nullptr,
+                                                     ws.get(), 4096, nullptr, test::stream()),
+                     INVALID, "grad_features and grad_centers");
+    t.expect_refused(culossCenterLossUpdateCenters(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, NAN, ws.get(), 4096, nullptr,
+                                                   test::stream()), INVALID,
+                     "alpha");
+    t.expect_refused(culossCenterLossUpdateCenters(X, Y, nullptr, 2, 4, 3, CULOSS_DATA_FLOAT32, 0.5f, ws.get(), 4096,
+                                                   nullptr, test::stream()),
+                     INVALID, "centers");
+    t.expect_refused(culossCenterLossUpdateCenters(nullptr, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 0.5f, ws.get(), 4096,
+                                                   nullptr, test::stream()),
+                     INVALID, "features");
+    t.expect_refused(culossCenterLossUpdateCenters(X, nullptr, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 0.5f, ws.get(), 4096,
+                                                   nullptr, test::stream()),
+                     INVALID, "labels");
+    t.expect_refused(culossCenterLossUpdateCenters(X, Y, C, -2, 4, 3, CULOSS_DATA_FLOAT32, 0.5f, ws.get(), 4096,
+                                                   nullptr, test::stream()), INVALID,
+                     "n");
+    t.expect_refused(culossCenterLossUpdateCenters(X, Y, C, 2, 4, 0, CULOSS_DATA_FLOAT32, 0.5f, ws.get(), 4096, nullptr,
+                                                   test::stream()), INVALID,
+                     "num_classes");
+    t.expect_refused(culossCenterLossUpdateCenters(X, Y, X, 2, 4, 3, CULOSS_DATA_FLOAT32, 0.5f, ws.get(), 4096, nullptr,
+                                                   test::stream()), INVALID,
+                     "centers aliases features");
+    t.expect_refused(culossCenterLossUpdateCenters(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 0.5f, ws.get(), 8, nullptr,
+                                                   test::stream()),
+                     CULOSS_STATUS_WORKSPACE_TOO_SMALL, "workspace");
+    t.expect_refused(culossCenterLossUpdateCenters(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 0.5f, nullptr, 4096, nullptr,
+                                                   test::stream()),
+                     CULOSS_STATUS_WORKSPACE_TOO_SMALL, "workspace");
 }
 
 // The update and the center gradient are bit-identical on every run (20 updates of the same
 // centers, and reruns of the fused call), on a shape with many tiles and crossing classes.
 void test_deterministic(test::Context& t) {
-    const Case k{1500, 20, 37, 0, CULOSS_REDUCTION_MEAN, kFewClasses, false, 1.f, 0.5f};
-    std::mt19937 rng(11);
-    const Inputs in = make_inputs(k, rng);
-    size_t ws_bytes = 0;
-    culossCenterLossWorkspaceSize(k.n, k.d, k.c, CULOSS_DATA_FLOAT32, k.reduction, &ws_bytes);
-    test::DeviceBuffer<float> x(in.x);
-    test::DeviceBuffer<int32_t> y(in.y);
-    test::DeviceBuffer<char> ws(std::vector<char>(ws_bytes, 0));
-    std::vector<float> first;
-    bool same = true;
+    const Fixture fixture({1500, 20, 37, 0, CULOSS_REDUCTION_MEAN, kFewClasses, false, 1.f, 0.5f}, 11);
+    test::Reruns updates(t), fused(t);
     for (int run = 0; run < 20; ++run) {
-        test::DeviceBuffer<float> centers(in.centers);
-        t.check_status(culossCenterLossUpdateCenters(x.get(), y.get(), centers.get(), k.n, k.d, k.c,
-                                                     CULOSS_DATA_FLOAT32, k.alpha, ws.get(),
-                                                     ws_bytes, nullptr, test::stream()),
-                       "determinism update");
-        const std::vector<float> got = centers.read();
-        if (run == 0) {
-            first = got;
-        } else {
-            same &= std::memcmp(first.data(), got.data(), got.size() * sizeof(float)) == 0;
-        }
+        fixture.centers.write(fixture.in.centers);
+        t.check_status(fixture.update(), "determinism update");
+        updates.check("the center update", fixture.centers.read());
     }
-    t.expect(same, "the center update differs between runs");
-    std::vector<float> first_loss, first_gf, first_gc;
+    fixture.centers.write(fixture.in.centers);
     for (int run = 0; run < 5; ++run) {
-        test::DeviceBuffer<float> centers(in.centers), loss(std::vector<float>{0.f}), gf(std::vector<float>(k.n * k.d)),
-            gc(std::vector<float>(k.c * k.d));
-        t.check_status(culossCenterLossForwardBackward(x.get(), y.get(), centers.get(), k.n, k.d, k.c,
-                                                       CULOSS_DATA_FLOAT32, k.lambda,
-                                                       k.reduction, nullptr, loss.get(), gf.get(), gc.get(), ws.get(),
-                                                       ws_bytes, nullptr, test::stream()),
-                       "determinism fused");
-        if (run == 0) {
-            first_loss = loss.read();
-            first_gf = gf.read();
-            first_gc = gc.read();
-        } else {
-            t.expect(std::memcmp(first_loss.data(), loss.read().data(), sizeof(float)) == 0, "loss bits differ between runs");
-            t.expect(first_gf == gf.read(), "grad_features differs between runs");
-            t.expect(std::memcmp(first_gc.data(), gc.read().data(), first_gc.size() * sizeof(float)) == 0,
-                     "grad_centers bits differ between runs");
-        }
+        test::DeviceBuffer<float> loss(std::vector<float>{0.f}), gf(std::vector<float>(fixture.in.x.size())),
+            gc(std::vector<float>(fixture.in.centers.size()));
+        t.check_status(fixture.fused(loss.get(), gf.get(), gc.get()), "determinism fused");
+        fused.check("loss", loss.read());
+        fused.check("grad_features", gf.read());
+        fused.check("grad_centers", gc.read());
     }
 }
 
 // Loss, then update on the same stream: the loss sees the old centers (stream order).
 void test_loss_then_update(test::Context& t) {
-    const Case k{40, 4, 3, 0, CULOSS_REDUCTION_SUM, kRandom, false, 1.f, 0.5f};
-    std::mt19937 rng(21);
-    const Inputs in = make_inputs(k, rng);
-    const Reference ref = reference(k, in);
-    size_t ws_bytes = 0;
-    culossCenterLossWorkspaceSize(k.n, k.d, k.c, CULOSS_DATA_FLOAT32, k.reduction, &ws_bytes);
-    test::DeviceBuffer<float> x(in.x), centers(in.centers), loss(std::vector<float>{0.f}), gf(std::vector<float>(k.n * k.d));
-    test::DeviceBuffer<int32_t> y(in.y);
-    test::DeviceBuffer<char> ws(std::vector<char>(ws_bytes, 0));
-    t.check_status(culossCenterLossForwardBackward(x.get(), y.get(), centers.get(), k.n, k.d, k.c,
-                                                   CULOSS_DATA_FLOAT32, 1.f, k.reduction,
-                                                   nullptr, loss.get(), gf.get(), nullptr, ws.get(), ws_bytes, nullptr,
-                                                   test::stream()),
-                   "loss then update: loss");
-    t.check_status(culossCenterLossUpdateCenters(x.get(), y.get(), centers.get(), k.n, k.d, k.c, CULOSS_DATA_FLOAT32,
-                                                 k.alpha, ws.get(),
-                                                 ws_bytes, nullptr, test::stream()),
-                   "loss then update: update");
-    t.expect_close(loss.read(), ref.loss, 1e-5, "loss then update: loss of the old centers");
-    t.expect_close(gf.read(), ref.grad_features, 1e-5, "loss then update: gradient of the old centers");
-    t.expect_close(centers.read(), ref.centers_after, 1e-5, "loss then update: new centers");
+    const Fixture fixture({40, 4, 3, 0, CULOSS_REDUCTION_SUM, kRandom, false, 1.f, 0.5f}, 21);
+    test::DeviceBuffer<float> loss(std::vector<float>{0.f}), gf(std::vector<float>(fixture.in.x.size()));
+    t.check_status(fixture.fused(loss.get(), gf.get(), nullptr), "loss then update: loss");
+    t.check_status(fixture.update(), "loss then update: update");
+    t.expect_close(loss.read(), fixture.ref.loss, 1e-5, "loss then update: loss of the old centers");
+    t.expect_close(gf.read(), fixture.ref.grad_features, 1e-5, "loss then update: gradient of the old centers");
+    t.expect_close(fixture.centers.read(), fixture.ref.centers_after, 1e-5, "loss then update: new centers");
 }
 
 }  // namespace
@@ -612,15 +586,7 @@ void test_far_centers(test::Context& t) {
 }
 
 int main() {
-    test::Context t;
-    if (!t.device_available()) return 77;
-    test_bad_arguments(t);
-    test_empty_batch(t);
-    test_bad_labels(t);
-    test_in_place(t);
-    test_loss_then_update(t);
-    test_deterministic(t);
-    test_reference_cases(t);
-    test_far_centers(t);
-    return t.finish("center");
+    return test::run_suite("center", {test_bad_arguments, test_empty_batch, test_bad_labels, test_in_place,
+                                      test_loss_then_update, test_deterministic, test_reference_cases,
+                                      test_far_centers});
 }
