@@ -18,12 +18,12 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "culoss/culoss.h"
-#include "elementwise_losses.h"
 #include "test_support.h"
 
 namespace {
@@ -258,26 +258,71 @@ Outputs run_rows(const Case& c, Rows kind) {
 
 // ------------------------------------------------------------------ the elementwise losses
 
-Outputs run_elementwise(const Case& c, elementwise::Loss loss) {
-    const bool focal = loss == elementwise::Loss::SigmoidFocal;
-    const std::string xn = focal ? "logits" : "input", tn = focal ? "targets" : "target";
-    const culossReduction_t r = c.reduction(focal ? "none" : "mean");
-    const Tensor& xt = c.input(xn);
-    c.expect_shape(tn, c.input(tn), xt.shape);
+// An elementwise loss as the format names it: its tensors, its default reduction, its options
+// (name and default, in the order its C functions take them, between dtype and reduction) and its
+// entry points. Every elementwise loss's C functions have that one form (culoss.h), so a new one
+// is a row of elementwise_losses() below and nothing else here.
+struct Elementwise {
+    using Fused = std::function<culossStatus_t(const float* x, const float* t, int64_t count, const float* options,
+                                               culossReduction_t r, const float* gout, float* loss, float* grad,
+                                               void* ws, size_t ws_bytes)>;
+    std::string x, t, grad, reduction;
+    std::vector<std::pair<std::string, double>> options;
+    culossStatus_t (*workspace_size)(int64_t, culossDataType_t, culossReduction_t, size_t*);
+    Fused fused;
+};
+
+template <class F>
+struct Arity;
+template <class R, class... A>
+struct Arity<R(A...)> {
+    static constexpr size_t value = sizeof...(A);
+};
+
+template <class F, size_t... I>
+Elementwise::Fused fused_with(F* f, std::index_sequence<I...>) {
+    return [f](const float* x, const float* t, int64_t count, const float* o, culossReduction_t r, const float* gout,
+               float* loss, float* grad, void* ws, size_t ws_bytes) {
+        return f(x, t, count, CULOSS_DATA_FLOAT32, o[I]..., r, gout, loss, grad, ws, ws_bytes, test::stream());
+    };
+}
+
+// A ForwardBackward entry point, whatever its number of float options (its arguments but the 11
+// every one has), as an Elementwise::Fused.
+template <class F>
+Elementwise::Fused fused(F* f) {
+    return fused_with(f, std::make_index_sequence<Arity<F>::value - 11>{});
+}
+
+const std::map<std::string, Elementwise>& elementwise_losses() {
+    static const std::map<std::string, Elementwise> all = {
+        {"sigmoid_focal", {"logits", "targets", "grad_logits", "none", {{"alpha", 0.25}, {"gamma", 2}},
+                           culossSigmoidFocalWorkspaceSize, fused(culossSigmoidFocalForwardBackward)}},
+        {"smooth_l1", {"input", "target", "grad_input", "mean", {{"beta", 1}}, culossSmoothL1WorkspaceSize,
+                       fused(culossSmoothL1ForwardBackward)}},
+        {"huber", {"input", "target", "grad_input", "mean", {{"delta", 1}}, culossHuberWorkspaceSize,
+                   fused(culossHuberForwardBackward)}},
+        {"mse", {"input", "target", "grad_input", "mean", {}, culossMseWorkspaceSize, fused(culossMseForwardBackward)}},
+    };
+    return all;
+}
+
+Outputs run_elementwise(const Case& c, const Elementwise& loss) {
+    const culossReduction_t r = c.reduction(loss.reduction.c_str());
+    const Tensor& xt = c.input(loss.x);
+    c.expect_shape(loss.t, c.input(loss.t), xt.shape);
     const Optional dgo(c.grad_output(r, xt.shape));
     const int64_t count = int64_t(xt.data.size());
-    test::DeviceBuffer<float> dx(xt.floats()), dt(c.input(tn).floats()),
+    test::DeviceBuffer<float> dx(xt.floats()), dt(c.input(loss.t).floats()),
         dloss(std::vector<float>(test::loss_length(r, count))), dgrad{std::vector<float>(count)};
     Workspace ws;
-    ws.allocate(elementwise::workspace_size(loss, count, CULOSS_DATA_FLOAT32, r, &ws.bytes));
-    const char* option_name = focal ? "alpha" : loss == elementwise::Loss::SmoothL1 ? "beta" : "delta";
-    const float option = float(c.num(option_name, focal ? 0.25 : 1));
-    const elementwise::Options options{loss, option, float(c.num("gamma", 2))};
-    check(elementwise::call(test::Entry::Fused, options, CULOSS_DATA_FLOAT32, dx.get(), dt.get(), count, r, dgo.get(),
-                            dloss.get(), dgrad.get(), ws.get(), ws.bytes),
+    ws.allocate(loss.workspace_size(count, CULOSS_DATA_FLOAT32, r, &ws.bytes));
+    std::vector<float> options;
+    for (const auto& [name, fallback] : loss.options) options.push_back(float(c.num(name, fallback)));
+    check(loss.fused(dx.get(), dt.get(), count, options.data(), r, dgo.get(), dloss.get(), dgrad.get(), ws.get(),
+                     ws.bytes),
           "the fused call");
-    return outputs(count, {{"loss", loss_shape(r, xt.shape), dloss.read()},
-                           {focal ? "grad_logits" : "grad_input", xt.shape, dgrad.read()}});
+    return outputs(count, {{"loss", loss_shape(r, xt.shape), dloss.read()}, {loss.grad, xt.shape, dgrad.read()}});
 }
 
 // ------------------------------------------------------------------ triplet margin
@@ -343,22 +388,13 @@ struct Loss {
 };
 
 const std::map<std::string, Loss>& losses() {
-    static const std::map<std::string, Loss> all = {
+    static std::map<std::string, Loss> all = {
         {"softmax_cross_entropy",
          {{"reduction", "label_smoothing", "ignore_index"}, {"logits", "targets", "class_weights", "grad_output"},
           {"loss", "grad_logits"}, [](const Case& c) { return run_rows(c, Rows::CrossEntropy); }}},
         {"softmax_focal",
          {{"gamma", "reduction", "alpha", "ignore_index"}, {"logits", "targets", "class_alpha", "grad_output"},
           {"loss", "grad_logits"}, [](const Case& c) { return run_rows(c, Rows::Focal); }}},
-        {"sigmoid_focal",
-         {{"alpha", "gamma", "reduction"}, {"logits", "targets", "grad_output"}, {"loss", "grad_logits"},
-          [](const Case& c) { return run_elementwise(c, elementwise::Loss::SigmoidFocal); }}},
-        {"smooth_l1",
-         {{"beta", "reduction"}, {"input", "target", "grad_output"}, {"loss", "grad_input"},
-          [](const Case& c) { return run_elementwise(c, elementwise::Loss::SmoothL1); }}},
-        {"huber",
-         {{"delta", "reduction"}, {"input", "target", "grad_output"}, {"loss", "grad_input"},
-          [](const Case& c) { return run_elementwise(c, elementwise::Loss::Huber); }}},
         {"triplet_margin",
          {{"margin", "p", "eps", "swap", "reduction"}, {"anchor", "positive", "negative", "grad_output"},
           {"loss", "grad_anchor", "grad_positive", "grad_negative"}, run_triplet}},
@@ -366,6 +402,16 @@ const std::map<std::string, Loss>& losses() {
          {{"lambda", "alpha", "reduction"}, {"features", "labels", "centers", "grad_output"},
           {"loss", "grad_features", "centers_after_update"}, run_center}},
     };
+    static const bool with_elementwise = [] {
+        for (const auto& [name, e] : elementwise_losses()) {
+            Loss l{{"reduction"}, {e.x, e.t, "grad_output"}, {"loss", e.grad},
+                   [&e = e](const Case& c) { return run_elementwise(c, e); }};
+            for (const auto& option : e.options) l.params.insert(option.first);
+            all.emplace(name, std::move(l));
+        }
+        return true;
+    }();
+    (void)with_elementwise;
     return all;
 }
 
