@@ -69,7 +69,7 @@ public final class CaseReader {
         }
         Map<String, Tensor> inputs = tensors(root, "inputs");
         Map<String, Tensor> expected = tensors(root, "expected");
-        return new Case(file, loss, name, params, inputs, expected);
+        return new Case(file, loss, name, new Params(params), inputs, expected);
     }
 
     private static String requiredText(JsonNode root, String key) {

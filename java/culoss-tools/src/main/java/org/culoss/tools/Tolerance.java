@@ -14,38 +14,11 @@ public final class Tolerance {
 
     private Tolerance() {}
 
-    /** The outcome for one tensor. */
-    public static final class Comparison {
-        private final boolean passed;
-        private final double relativeError;
-        private final double tolerance;
-        private final String problem;
-
-        Comparison(boolean passed, double relativeError, double tolerance, String problem) {
-            this.passed = passed;
-            this.relativeError = relativeError;
-            this.tolerance = tolerance;
-            this.problem = problem;
-        }
-
-        public boolean passed() {
-            return passed;
-        }
-
-        /** NaN when the comparison failed before the norms (shape, NaN/Inf placement). */
-        public double relativeError() {
-            return relativeError;
-        }
-
-        public double tolerance() {
-            return tolerance;
-        }
-
-        /** Why it failed; null when it passed. */
-        public String problem() {
-            return problem;
-        }
-    }
+    /**
+     * The outcome for one tensor: {@code relativeError} is NaN when the comparison failed before
+     * the norms (shape, NaN/Inf placement); {@code problem} says why it failed, null when it passed.
+     */
+    public record Comparison(boolean passed, double relativeError, double tolerance, String problem) {}
 
     public static double toleranceFor(long terms, int size) {
         return terms > LARGE_TERMS || size > LARGE_TERMS ? LARGE_TOLERANCE : TOLERANCE;
