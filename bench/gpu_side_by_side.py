@@ -243,19 +243,30 @@ def main():
     dev = a.device
     print(copy_bandwidth(dev, a.runs), flush=True)
     failed = 0
+
+    def sync():
+        # The emulated library queues its kernels on a stream as a GPU does: wait before reading.
+        if dev == "cuda":
+            torch.cuda.synchronize()
+        else:
+            lib("culossStreamSynchronize", c_p(0))
+
     for loss, make in CASES.items():
         for shape in (SMALL if a.small else pytorch_peers.SHAPES)[loss]:
             g = torch.Generator().manual_seed(1)
             first = make(lib, shape, dev, g)
             first["step"]()
-            if dev == "cuda":
-                torch.cuda.synchronize()
+            sync()
             errs = [rel_err(o, r) for o, r in first["check"]()]
             ok = all(e <= 1e-4 for e in errs)
             failed += not ok
             copies = 1 if not a.small and dev == "cpu" else max(1, min(16, int(a.rotate_bytes // first["bytes"]) + 1))
             states = [first] + [make(lib, shape, dev, g) for _ in range(copies - 1)]
-            ms = time_steps([s["step"] for s in states], dev, a.warmup_ms / 1e3, a.runs)
+            steps = [s["step"] for s in states]
+            if dev != "cuda":  # each timed call ends in a synchronisation, as ./culoss bench's
+                steps = [lambda step=step: (step(), sync()) for step in steps]
+            ms = time_steps(steps, dev, a.warmup_ms / 1e3, a.runs)
+            sync()
             print(pytorch_peers.record(loss, f"culoss-{dev}", shape, None, ms, first["bytes"],
                                        max_rel_err_vs_pytorch=max(errs), agrees=ok), flush=True)
             del states, first
