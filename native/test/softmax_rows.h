@@ -31,12 +31,26 @@ inline constexpr int64_t NO = CULOSS_NO_IGNORE_INDEX;
 // What a case of either loss has: n rows of c logits at row stride c + pad, `offset` floats into
 // their buffer (offset 1 makes every row unaligned), the ignore_index, the reduction, and whether
 // the call passes the per-class table (cross-entropy's class weights, focal's class alpha).
+// The reduction of a case, held as an int: a refusal test passes the C API a value outside the
+// enum (7), which stored in a culossReduction_t would be undefined behaviour (UBSan reports the
+// load). It converts to culossReduction_t where the calls take one.
+struct Reduction {
+    int value;
+    Reduction(culossReduction_t r) : value(r) {}
+    static Reduction out_of_range(int v) {
+        Reduction r(CULOSS_REDUCTION_NONE);
+        r.value = v;
+        return r;
+    }
+    operator culossReduction_t() const { return culossReduction_t(value); }
+};
+
 struct CaseBase {
     int64_t n, c;
     int64_t pad;
     int64_t offset;
     int64_t ignore;  // CULOSS_NO_IGNORE_INDEX or a value
-    culossReduction_t reduction;
+    Reduction reduction;
     bool per_class;
 };
 
@@ -276,7 +290,7 @@ void expect_common_refusals(test::Context& t, const Case& k) {
     expect_refused(t, k, forward, invalid, "logits_stride", [](Case&, Args& a) { a.stride = 3; });
     expect_refused(t, k, forward, invalid, "logits", [](Case&, Args& a) { a.logits = nullptr; });
     expect_refused(t, k, forward, invalid, "targets", [](Case&, Args& a) { a.targets = nullptr; });
-    expect_refused(t, k, forward, invalid, "reduction", [](Case& c, Args&) { c.reduction = culossReduction_t(7); });
+    expect_refused(t, k, forward, invalid, "reduction", [](Case& c, Args&) { c.reduction = Reduction::out_of_range(7); });
     expect_refused(t, k, forward, invalid, "loss", [](Case&, Args& a) { a.loss = nullptr; });
     expect_refused(t, k, forward, CULOSS_STATUS_WORKSPACE_TOO_SMALL, "workspace",
                    [](Case& c, Args&) { c.reduction = CULOSS_REDUCTION_MEAN; });
