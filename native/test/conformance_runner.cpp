@@ -260,16 +260,17 @@ Outputs run_rows(const Case& c, Rows kind) {
 
 // An elementwise loss as the format names it: its tensors, its default reduction, its options
 // (name and default, in the order its C functions take them, between dtype and reduction) and its
-// entry points. Every elementwise loss's C functions have that one form (culoss.h), so a new one
-// is a row of elementwise_losses() below and nothing else here.
+// four entry points. Every elementwise loss's C functions have that one form (culoss.h), so a new
+// one is a row of elementwise_losses() below and nothing else here.
 struct Elementwise {
-    using Fused = std::function<culossStatus_t(const float* x, const float* t, int64_t count, const float* options,
-                                               culossReduction_t r, const float* gout, float* loss, float* grad,
-                                               void* ws, size_t ws_bytes)>;
+    // One entry point (not Update) with the options as an array, on test::stream().
+    using Call = std::function<culossStatus_t(test::Entry, const float* x, const float* t, int64_t count,
+                                              const float* options, culossReduction_t r, const float* gout,
+                                              float* loss, float* grad, void* ws, size_t ws_bytes)>;
     std::string x, t, grad, reduction;
     std::vector<std::pair<std::string, double>> options;
     culossStatus_t (*workspace_size)(int64_t, culossDataType_t, culossReduction_t, size_t*);
-    Fused fused;
+    Call call;
 };
 
 template <class F>
@@ -279,50 +280,104 @@ struct Arity<R(A...)> {
     static constexpr size_t value = sizeof...(A);
 };
 
-template <class F, size_t... I>
-Elementwise::Fused fused_with(F* f, std::index_sequence<I...>) {
-    return [f](const float* x, const float* t, int64_t count, const float* o, culossReduction_t r, const float* gout,
-               float* loss, float* grad, void* ws, size_t ws_bytes) {
-        return f(x, t, count, CULOSS_DATA_FLOAT32, o[I]..., r, gout, loss, grad, ws, ws_bytes, test::stream());
+template <class Fwd, class Bwd, class Fused, size_t... I>
+Elementwise::Call call_with(Fwd* fwd, Bwd* bwd, Fused* fused, std::index_sequence<I...>) {
+    return [=](test::Entry e, const float* x, const float* t, int64_t count, const float* o, culossReduction_t r,
+               const float* gout, float* loss, float* grad, void* ws, size_t ws_bytes) {
+        const culossDataType_t dt = CULOSS_DATA_FLOAT32;
+        const culossStream_t st = test::stream();
+        if (e == test::Entry::Forward) return fwd(x, t, count, dt, o[I]..., r, loss, ws, ws_bytes, st);
+        if (e == test::Entry::Backward) return bwd(x, t, count, dt, o[I]..., r, gout, grad, ws, ws_bytes, st);
+        return fused(x, t, count, dt, o[I]..., r, gout, loss, grad, ws, ws_bytes, st);
     };
 }
 
-// A ForwardBackward entry point, whatever its number of float options (its arguments but the 11
-// every one has), as an Elementwise::Fused.
-template <class F>
-Elementwise::Fused fused(F* f) {
-    return fused_with(f, std::make_index_sequence<Arity<F>::value - 11>{});
+// The three entry points, whatever their number of float options: the ForwardBackward's arguments
+// but the 11 every one has.
+template <class Fwd, class Bwd, class Fused>
+Elementwise::Call entry_points(Fwd* fwd, Bwd* bwd, Fused* fused) {
+    return call_with(fwd, bwd, fused, std::make_index_sequence<Arity<Fused>::value - 11>{});
 }
+
+#define ELEMENTWISE_ENTRY_POINTS(Name)                                                                    \
+    culoss##Name##WorkspaceSize, entry_points(culoss##Name##Forward, culoss##Name##Backward,              \
+                                              culoss##Name##ForwardBackward)
 
 const std::map<std::string, Elementwise>& elementwise_losses() {
     static const std::map<std::string, Elementwise> all = {
         {"sigmoid_focal", {"logits", "targets", "grad_logits", "none", {{"alpha", 0.25}, {"gamma", 2}},
-                           culossSigmoidFocalWorkspaceSize, fused(culossSigmoidFocalForwardBackward)}},
-        {"smooth_l1", {"input", "target", "grad_input", "mean", {{"beta", 1}}, culossSmoothL1WorkspaceSize,
-                       fused(culossSmoothL1ForwardBackward)}},
-        {"huber", {"input", "target", "grad_input", "mean", {{"delta", 1}}, culossHuberWorkspaceSize,
-                   fused(culossHuberForwardBackward)}},
-        {"mse", {"input", "target", "grad_input", "mean", {}, culossMseWorkspaceSize, fused(culossMseForwardBackward)}},
+                           ELEMENTWISE_ENTRY_POINTS(SigmoidFocal)}},
+        {"smooth_l1", {"input", "target", "grad_input", "mean", {{"beta", 1}}, ELEMENTWISE_ENTRY_POINTS(SmoothL1)}},
+        {"huber", {"input", "target", "grad_input", "mean", {{"delta", 1}}, ELEMENTWISE_ENTRY_POINTS(Huber)}},
+        {"mse", {"input", "target", "grad_input", "mean", {}, ELEMENTWISE_ENTRY_POINTS(Mse)}},
     };
     return all;
 }
 
+// A float tensor in device memory `offset` floats into its buffer: offset 1 makes it unaligned.
+struct Placed {
+    test::DeviceBuffer<float> buf;
+    int64_t offset, size;
+    Placed(const std::vector<float>& v, int64_t offset)
+        : buf(padded(v, offset)), offset(offset), size(int64_t(v.size())) {}
+    static std::vector<float> padded(std::vector<float> v, int64_t offset) {
+        v.insert(v.begin(), size_t(offset), NAN);
+        return v;
+    }
+    float* get() const { return buf.get() + offset; }
+    // NaN everywhere, so that an output the call does not write cannot pass for one it wrote.
+    void clear() const { buf.write(std::vector<float>(size_t(offset + size), NAN)); }
+    std::vector<float> read() const {
+        const std::vector<float> all = buf.read();
+        return std::vector<float>(all.begin() + offset, all.end());
+    }
+};
+
+std::string compare(const Tensor& out, const Tensor& ref, int64_t terms, double* rel);
+
+// The fused call on aligned buffers gives the outputs the case is judged by. Every other way to
+// reach the kernels (forward alone, backward alone, each with 16-byte loads on aligned buffers and
+// the scalar path on buffers one float off) must agree with the expected values as well.
 Outputs run_elementwise(const Case& c, const Elementwise& loss) {
     const culossReduction_t r = c.reduction(loss.reduction.c_str());
     const Tensor& xt = c.input(loss.x);
     c.expect_shape(loss.t, c.input(loss.t), xt.shape);
-    const Optional dgo(c.grad_output(r, xt.shape));
+    const Tensor* gout = c.grad_output(r, xt.shape);
     const int64_t count = int64_t(xt.data.size());
-    test::DeviceBuffer<float> dx(xt.floats()), dt(c.input(loss.t).floats()),
-        dloss(std::vector<float>(test::loss_length(r, count))), dgrad{std::vector<float>(count)};
     Workspace ws;
     ws.allocate(loss.workspace_size(count, CULOSS_DATA_FLOAT32, r, &ws.bytes));
     std::vector<float> options;
     for (const auto& [name, fallback] : loss.options) options.push_back(float(c.num(name, fallback)));
-    check(loss.fused(dx.get(), dt.get(), count, options.data(), r, dgo.get(), dloss.get(), dgrad.get(), ws.get(),
-                     ws.bytes),
-          "the fused call");
-    return outputs(count, {{"loss", loss_shape(r, xt.shape), dloss.read()}, {loss.grad, xt.shape, dgrad.read()}});
+    const std::vector<float> nothing;
+    Outputs fused;
+    for (const int64_t offset : {0, 1}) {
+        const Placed dx(xt.floats(), offset), dt(c.input(loss.t).floats(), offset),
+            dgo(gout ? gout->floats() : nothing, offset),
+            dloss(std::vector<float>(test::loss_length(r, count)), offset), dgrad(std::vector<float>(count), offset);
+        for (const test::Entry e : {test::Entry::Fused, test::Entry::Forward, test::Entry::Backward}) {
+            const std::string what = std::string(test::entry_name(e)) + (offset ? " on unaligned buffers" : "");
+            dloss.clear();
+            dgrad.clear();
+            check(loss.call(e, dx.get(), dt.get(), count, options.data(), r, gout ? dgo.get() : nullptr, dloss.get(),
+                            dgrad.get(), ws.get(), ws.bytes),
+                  what.c_str());
+            const Outputs out = outputs(count, {{"loss", loss_shape(r, xt.shape), dloss.read()},
+                                                {loss.grad, xt.shape, dgrad.read()}});
+            if (e == test::Entry::Fused && offset == 0) {
+                fused = out;
+                continue;
+            }
+            for (const std::string& name : {std::string("loss"), loss.grad}) {
+                const bool written = e == test::Entry::Fused || (name == "loss") == (e == test::Entry::Forward);
+                auto ref = c.expected.find(name);
+                double rel = 0;
+                const std::string problem =
+                    written && ref != c.expected.end() ? compare(out.tensors.at(name), ref->second, count, &rel) : "";
+                if (!problem.empty()) throw std::runtime_error(what + ": " + name + ": " + problem);
+            }
+        }
+    }
+    return fused;
 }
 
 // ------------------------------------------------------------------ triplet margin
