@@ -1,7 +1,8 @@
 // The reference cases (conformance/<loss>/*.json, the format of conformance/FORMAT.md) through the
 // C API alone: the kernels checked against PyTorch's float64 values without the JVM. Every case
-// runs the fused forward+backward with every gradient the format expects (and, for center, the
-// update on a copy of the centers); the comparison rule is the format's.
+// runs the fused forward+backward with every gradient the format expects (for center, also the
+// update on a copy of the centers; for the elementwise losses, also forward alone, backward alone
+// and all three on unaligned buffers); the comparison rule is the format's.
 //
 //   conformance_runner DIR|FILE...
 //
