@@ -492,6 +492,18 @@ struct Sorted {
 
 bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
 
+// The tensors the loss and the update both read: present unless n is 0, and 4-byte aligned.
+culossStatus_t check_inputs(int64_t n, const float* features, const int32_t* labels, const float* centers) {
+    const bool need_inputs = n > 0;
+    CULOSS_REQUIRE(!need_inputs || features, CULOSS_STATUS_INVALID_VALUE, "features is null");
+    CULOSS_REQUIRE(!need_inputs || labels, CULOSS_STATUS_INVALID_VALUE, "labels is null");
+    CULOSS_REQUIRE(!need_inputs || centers, CULOSS_STATUS_INVALID_VALUE, "centers is null");
+    CULOSS_REQUIRE_ALIGNED(features, 4);
+    CULOSS_REQUIRE_ALIGNED(labels, 4);
+    CULOSS_REQUIRE_ALIGNED(centers, 4);
+    return CULOSS_STATUS_SUCCESS;
+}
+
 culossStatus_t check_shape(int64_t n, int64_t d, int64_t c) {
     CULOSS_REQUIRE(n >= 0, CULOSS_STATUS_INVALID_VALUE, "n (%lld) is negative", (long long)n);
     CULOSS_REQUIRE(n <= INT32_MAX, CULOSS_STATUS_INVALID_VALUE, "n (%lld) is more than 2^31 - 1", (long long)n);
@@ -517,13 +529,7 @@ culossStatus_t run_loss(const float* features, const int32_t* labels, const floa
     CULOSS_REQUIRE(reduction >= CULOSS_REDUCTION_NONE && reduction <= CULOSS_REDUCTION_MEAN,
                    CULOSS_STATUS_INVALID_VALUE, "reduction (%d) is not NONE, SUM or MEAN", int(reduction));
     CULOSS_REQUIRE(std::isfinite(lambda), CULOSS_STATUS_INVALID_VALUE, "lambda (%g) is not finite", double(lambda));
-    const bool need_inputs = n > 0;
-    CULOSS_REQUIRE(!need_inputs || features, CULOSS_STATUS_INVALID_VALUE, "features is null");
-    CULOSS_REQUIRE(!need_inputs || labels, CULOSS_STATUS_INVALID_VALUE, "labels is null");
-    CULOSS_REQUIRE(!need_inputs || centers, CULOSS_STATUS_INVALID_VALUE, "centers is null");
-    CULOSS_REQUIRE_ALIGNED(features, 4);
-    CULOSS_REQUIRE_ALIGNED(labels, 4);
-    CULOSS_REQUIRE_ALIGNED(centers, 4);
+    CULOSS_TRY(check_inputs(n, features, labels, centers));
     CULOSS_REQUIRE_ALIGNED(grad_output, 4);
     CULOSS_REQUIRE_ALIGNED(loss, 4);
     CULOSS_REQUIRE_ALIGNED(grad_features, 4);
@@ -664,13 +670,8 @@ culossStatus_t culossCenterLossUpdateCenters(const float* features, const int32_
     const culossStatus_t shape = culoss::check_shape(n, d, num_classes);
     if (shape != CULOSS_STATUS_SUCCESS) return shape;
     CULOSS_REQUIRE(std::isfinite(alpha), CULOSS_STATUS_INVALID_VALUE, "alpha (%g) is not finite", double(alpha));
+    CULOSS_TRY(culoss::check_inputs(n, features, labels, centers));
     const bool need_inputs = n > 0;
-    CULOSS_REQUIRE(!need_inputs || features, CULOSS_STATUS_INVALID_VALUE, "features is null");
-    CULOSS_REQUIRE(!need_inputs || labels, CULOSS_STATUS_INVALID_VALUE, "labels is null");
-    CULOSS_REQUIRE(!need_inputs || centers, CULOSS_STATUS_INVALID_VALUE, "centers is null");
-    CULOSS_REQUIRE_ALIGNED(features, 4);
-    CULOSS_REQUIRE_ALIGNED(labels, 4);
-    CULOSS_REQUIRE_ALIGNED(centers, 4);
     CULOSS_REQUIRE_ALIGNED(error_word, 4);
     CULOSS_REQUIRE_ALIGNED(workspace, 16);
     CULOSS_REQUIRE(!need_inputs || static_cast<const void*>(centers) != static_cast<const void*>(features),
