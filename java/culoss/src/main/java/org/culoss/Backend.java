@@ -22,12 +22,12 @@ public abstract class Backend {
      * off-heap host memory otherwise. Allocation may synchronise the device; do it up front.
      */
     public DeviceBuffer allocateFloats(long count) {
-        return DeviceBuffer.allocate(this, bytes(count, Float.BYTES));
+        return DeviceBuffer.allocate(this, Sizes.bytes(count, Float.BYTES, "count"));
     }
 
     /** Allocates {@code count} int32 values of this backend's memory. */
     public DeviceBuffer allocateInts(long count) {
-        return DeviceBuffer.allocate(this, bytes(count, Integer.BYTES));
+        return DeviceBuffer.allocate(this, Sizes.bytes(count, Integer.BYTES, "count"));
     }
 
     /** Waits until the work queued on {@code stream} (a {@code cudaStream_t} address, 0: default) is done. */
@@ -61,14 +61,6 @@ public abstract class Backend {
 
     /** The kernels' workspace for these sizes, the error word not included. */
     abstract <L extends LossFunction> long workspaceBytes(Op<L> op, L loss, long[] sizes);
-
-    private static long bytes(long count, int size) {
-        checkCount(count, "count");
-        if (count > Long.MAX_VALUE / size) {
-            throw new IllegalArgumentException("count (" + count + ") is more bytes than a long counts");
-        }
-        return count * size;
-    }
 
     static long checkCount(long count, String name) {
         if (count < 0) throw new IllegalArgumentException(name + " (" + count + ") is negative");

@@ -88,7 +88,7 @@ final class BenchRun implements Declarations.Workload {
                 if (op.labels != null && o.dims.length > 0 && o.dims[0] == op.classSize) {
                     elements = elements / own[op.classSize] * Math.min(own[0], own[op.classSize]);  // rows labels name
                 }
-                bytes += elements * o.dtype.bytes * (o.role == Operand.Role.IN_OUT ? 2 : 1);
+                bytes += Sizes.bytes(elements, o.dtype.bytes * (o.role == Operand.Role.IN_OUT ? 2 : 1), o.name);
             }
         }
         return bytes;
@@ -121,9 +121,9 @@ final class BenchRun implements Declarations.Workload {
 
     private long elements(Op<?> op, Operand o, long[] own) {
         if (o.perSample()) return loss.reduction == Reduction.NONE ? own[0] : 1;
-        long n = 1;
-        for (int s : o.dims) n = Math.multiplyExact(n, own[s]);
-        return n;
+        long[] factors = new long[o.dims.length];
+        for (int k = 0; k < factors.length; k++) factors[k] = own[o.dims[k]];
+        return Sizes.product(o.name, factors);
     }
 
     private DeviceBuffer allocate(Op<?> op, Operand o, long[] own) {

@@ -36,7 +36,7 @@ final class CaseRun implements Declarations.Prepared {
             if (flat) {
                 if (element == null) {
                     element = a.shape();
-                    sizes[0] = Arrays.stream(element).asLongStream().reduce(1, Math::multiplyExact);
+                    sizes[0] = Sizes.product(o.caseName(), Arrays.stream(element).asLongStream().toArray());
                 } else if (!Arrays.equals(element, a.shape())) {
                     throw shape(o, a, Arrays.toString(element) + " as inputs." + op.operands.get(0).caseName());
                 }
@@ -116,9 +116,9 @@ final class CaseRun implements Declarations.Prepared {
 
     private long elements(Operand o) {
         if (sizes.length == 1) return sizes[0];
-        long n = 1;
-        for (int s : o.dims) n = Math.multiplyExact(n, sizes[s]);
-        return n;
+        long[] factors = new long[o.dims.length];
+        for (int k = 0; k < factors.length; k++) factors[k] = sizes[o.dims[k]];
+        return Sizes.product(o.caseName(), factors);
     }
 
     private int[] dimsOf(Operand o) {

@@ -68,7 +68,7 @@ final class Checks {
 
     /** rows x cols as a Java array length, or an exception that says to use buffers. */
     static int arrayLength(long rows, long cols, String what) {
-        long len = rows * cols;
+        long len = Sizes.product(what, rows, cols);
         if (len > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException(what + " (" + len + " elements) is too large for a Java array; use buffers");
         }

@@ -202,7 +202,7 @@ public final class Declarations {
     public static Workload workload(String loss, Backend backend, long... sizes) {
         LossDeclaration<?> d = get(loss);
         if (d.op.sizeNames.size() == 1 && sizes.length > 1) {
-            sizes = new long[] {Arrays.stream(sizes).reduce(1, Math::multiplyExact)};  // elementwise: any shape
+            sizes = new long[] {Sizes.product("the shape", sizes)};  // elementwise: any shape
         }
         if (sizes.length != d.op.sizeNames.size()) {
             throw new IllegalArgumentException(loss + " takes a shape " + shapeForm(loss) + ", not " + sizes.length

@@ -96,35 +96,35 @@ public final class DeviceBuffer implements AutoCloseable {
     /** Copies {@code src} to the start of this buffer and waits for the copy. */
     public void copyFrom(float[] src) {
         Checks.notNull(src, "src");
-        checkFits((long) src.length * Float.BYTES, "src");
+        checkFits(Sizes.bytes(src.length, Float.BYTES, "src"), "src");
         try (FloatPointer host = new FloatPointer(src)) {
-            copyHost(host.address(), (long) src.length * Float.BYTES, 0);
+            copyHost(host.address(), Sizes.bytes(src.length, Float.BYTES, "src"), 0);
         }
     }
 
     public void copyFrom(int[] src) {
         Checks.notNull(src, "src");
-        checkFits((long) src.length * Integer.BYTES, "src");
+        checkFits(Sizes.bytes(src.length, Integer.BYTES, "src"), "src");
         try (IntPointer host = new IntPointer(src)) {
-            copyHost(host.address(), (long) src.length * Integer.BYTES, 0);
+            copyHost(host.address(), Sizes.bytes(src.length, Integer.BYTES, "src"), 0);
         }
     }
 
     /** Copies the start of this buffer into {@code dst}, after the work queued on its stream. */
     public void copyTo(float[] dst) {
         Checks.notNull(dst, "dst");
-        checkFits((long) dst.length * Float.BYTES, "dst");
+        checkFits(Sizes.bytes(dst.length, Float.BYTES, "dst"), "dst");
         try (FloatPointer host = new FloatPointer(dst.length)) {
-            copyHost(host.address(), (long) dst.length * Float.BYTES, 1);
+            copyHost(host.address(), Sizes.bytes(dst.length, Float.BYTES, "dst"), 1);
             host.get(dst);
         }
     }
 
     public void copyTo(int[] dst) {
         Checks.notNull(dst, "dst");
-        checkFits((long) dst.length * Integer.BYTES, "dst");
+        checkFits(Sizes.bytes(dst.length, Integer.BYTES, "dst"), "dst");
         try (IntPointer host = new IntPointer(dst.length)) {
-            copyHost(host.address(), (long) dst.length * Integer.BYTES, 1);
+            copyHost(host.address(), Sizes.bytes(dst.length, Integer.BYTES, "dst"), 1);
             host.get(dst);
         }
     }

@@ -80,7 +80,7 @@ final class Invoker {
                     continue;
                 }
                 if (b.isClosed()) throw new IllegalStateException(o.name + " is closed");
-                Checks.device(b, backend, call.extent[o.slot] * o.dtype.bytes, o.name);
+                Checks.device(b, backend, Sizes.bytes(call.extent[o.slot], o.dtype.bytes, o.name), o.name);
             }
             call.mode = mode(op, call);
             long needed = workspaceNeed(op, loss, call);
@@ -177,12 +177,13 @@ final class Invoker {
                 long rows = sizes[o.dims[0]];
                 long cols = sizes[o.dims[1]];
                 long stride = call.present(o.slot) ? call.stride[o.slot] : cols;
-                elements = rows == 0 ? 0 : Math.addExact(Math.multiplyExact(rows - 1, stride), cols);
+                elements = Sizes.exactRowsExtent(rows, stride, cols);
             } else {
-                elements = 1;
-                for (int d : o.dims) elements = Math.multiplyExact(elements, sizes[d]);
+                long[] factors = new long[o.dims.length];
+                for (int k = 0; k < factors.length; k++) factors[k] = sizes[o.dims[k]];
+                elements = Sizes.exactProduct(factors);
             }
-            Math.multiplyExact(elements, o.dtype.bytes);
+            Sizes.exactProduct(elements, o.dtype.bytes);
             return elements;
         } catch (ArithmeticException e) {
             StringBuilder values = new StringBuilder();

@@ -61,7 +61,7 @@ final class Staging implements AutoCloseable {
         // other order (ByteBuffer's default, big-endian) is copied through its values.
         boolean raw = buffer.isDirect() && nativeOrder(buffer);
         if (hostIsDevice && raw && !buffer.isReadOnly()) return OffHeap.address(buffer);
-        long bytes = count * 4;
+        long bytes = Sizes.bytes(count, 4, "count");
         final Pointer host;
         final long hostAddress;
         if (raw) {
