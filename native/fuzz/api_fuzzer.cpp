@@ -314,11 +314,14 @@ std::vector<Tensor> tensors_of(const Params& p, size_t ws_bytes) {
         ts.push_back(t);
         return &ts.back();
     };
+    // A negative size in a product makes the tensor invalid (-1: the call must be refused).
     auto rows = [](__int128 n, __int128 stride, __int128 c) -> __int128 {
         if (n < 0) return -1;
         if (n == 0) return 0;
+        if (stride < 0 || c < 0) return -1;
         return (n - 1) * stride + c;
     };
+    auto prod = [](__int128 a, __int128 b) -> __int128 { return a < 0 || b < 0 ? -1 : a * b; };
     const __int128 n = p.n, c = p.c, d = p.d, count = p.count, ncls = p.ncls;
     switch (e.family) {
         case kElementwise:
@@ -340,25 +343,25 @@ std::vector<Tensor> tensors_of(const Params& p, size_t ws_bytes) {
             add("workspace", kWorkspace, false, false, true, true, ws_bytes);
             break;
         case kTriplet:
-            add("anchor", kF32, true, false, true, false, n * d);
-            add("positive", kF32, true, false, true, false, n * d);
-            add("negative", kF32, true, false, true, false, n * d);
+            add("anchor", kF32, true, false, true, false, prod(n, d));
+            add("positive", kF32, true, false, true, false, prod(n, d));
+            add("negative", kF32, true, false, true, false, prod(n, d));
             add("grad_output", kF32, true, false, bwd, true, none ? n : 1);
             add("loss", kF32, false, true, fwd, false, none ? n : 1);
-            add("grad_anchor", kF32, false, true, bwd, true, n * d);
-            add("grad_positive", kF32, false, true, bwd, true, n * d);
-            add("grad_negative", kF32, false, true, bwd, true, n * d);
+            add("grad_anchor", kF32, false, true, bwd, true, prod(n, d));
+            add("grad_positive", kF32, false, true, bwd, true, prod(n, d));
+            add("grad_negative", kF32, false, true, bwd, true, prod(n, d));
             add("workspace", kWorkspace, false, false, true, true, ws_bytes);
             break;
         case kCenter: {
             const bool upd = e.op == kUpdate;
-            add("features", kF32, true, false, true, false, n * d);
+            add("features", kF32, true, false, true, false, prod(n, d));
             add("labels", kI32, true, false, true, false, n)->label_classes = p.ncls;
-            add("centers", kF32, true, upd, true, false, ncls * d);
+            add("centers", kF32, true, upd, true, false, prod(ncls, d));
             add("grad_output", kF32, true, false, bwd, true, none ? n : 1);
             add("loss", kF32, false, true, fwd, false, none ? n : 1);
-            add("grad_features", kF32, false, true, bwd, true, n * d);
-            add("grad_centers", kF32, false, true, bwd, true, ncls * d);
+            add("grad_features", kF32, false, true, bwd, true, prod(n, d));
+            add("grad_centers", kF32, false, true, bwd, true, prod(ncls, d));
             add("error_word", kI32, false, true, true, true, 1);
             add("workspace", kWorkspace, false, false, true, true, ws_bytes);
             break;
@@ -375,8 +378,10 @@ std::vector<Tensor> tensors_of(const Params& p, size_t ws_bytes) {
 // The workspace query of the call's family (its sizes, its reduction).
 culossStatus_t query_workspace(const Params& p, size_t* bytes) {
     const Entry& e = kEntries[p.entry];
-    const auto red = culossReduction_t(p.reduction);
-    const auto dt = culossDataType_t(p.dtype);
+    // The enums are converted where they are passed: a variable of enum type that holds 7 is
+    // undefined in C++ (UBSan reports its load), while a C caller may pass any int.
+#define red culossReduction_t(p.reduction)
+#define dt culossDataType_t(p.dtype)
     switch (e.family) {
         case kElementwise:
             switch (e.loss) {
@@ -392,6 +397,8 @@ culossStatus_t query_workspace(const Params& p, size_t* bytes) {
         case kCenter: return culossCenterLossWorkspaceSize(p.n, p.d, p.ncls, dt, red, bytes);
         default: return CULOSS_STATUS_SUCCESS;
     }
+#undef red
+#undef dt
 }
 
 // One call of the entry point with the pointers of one run.
@@ -404,8 +411,10 @@ culossStatus_t invoke(const Params& p, const std::vector<Tensor>& ts, bool alias
     }
     auto F = [&](int i) { return static_cast<float*>(ptr[i]); };
     auto I = [&](int i) { return static_cast<int32_t*>(ptr[i]); };
-    const auto red = culossReduction_t(p.reduction);
-    const auto dt = culossDataType_t(p.dtype);
+    // The enums are converted where they are passed: a variable of enum type that holds 7 is
+    // undefined in C++ (UBSan reports its load), while a C caller may pass any int.
+#define red culossReduction_t(p.reduction)
+#define dt culossDataType_t(p.dtype)
     const culossStream_t st = nullptr;
     switch (e.family) {
         case kElementwise: {
@@ -488,6 +497,8 @@ culossStatus_t invoke(const Params& p, const std::vector<Tensor>& ts, bool alias
         default:
             return CULOSS_STATUS_INTERNAL_ERROR;
     }
+#undef red
+#undef dt
 }
 
 // ------------------------------------------------------------------------------------------
@@ -818,6 +829,13 @@ void fuzz_loss(Params& p, Reader& r) {
             if (!largest || *dm > **largest) largest = &dm;
         **largest /= 2;
         ts = tensors_of(p, 0);
+    }
+    {
+        __int128 total = 0;
+        for (const Tensor& t : ts) total += t.kind == kWorkspace ? 0 : t.elems;
+        bool any_huge = false;
+        for (const Tensor& t : ts) any_huge |= t.huge && (t.used || query_only);
+        if (!query_only && !any_huge && total > kCapElements) return;  // could not shrink: skip
     }
     bool huge = false;  // only the tensors the entry point takes count
     for (const Tensor& t : ts) huge |= t.huge && (t.used || query_only);
