@@ -20,7 +20,14 @@ rc=0
 bash native/fuzz/run.sh "$seconds" "$work" "${extra[@]}" || rc=$?
 corpus=native/fuzz/corpus/api
 before=$(ls "$corpus" | wc -l)
-build/fuzz/native/fuzz/culoss_api_fuzzer -merge=1 "$corpus" "$work" >build/fuzz/merge.log 2>&1 ||
+# The merge runs every input again: with the same known-bug switches as the run.
+if [ "${CULOSS_FUZZ_REPORT_ALL:-0}" != 1 ]; then
+  while IFS= read -r line; do
+    case "$line" in CULOSS_FUZZ_KNOWN_BUG_*=*) export "${line?}" ;; esac
+  done <native/fuzz/known_bugs.env
+fi
+build/fuzz/native/fuzz/culoss_api_fuzzer -merge=1 -timeout=30 -rss_limit_mb=4096 \
+  -artifact_prefix=build/fuzz/artifacts/ "$corpus" "$work" >build/fuzz/merge.log 2>&1 ||
   { echo "merge failed:"; tail -30 build/fuzz/merge.log; rc=1; }
 echo "committed corpus: $before -> $(ls "$corpus" | wc -l) files ($(du -sh "$corpus" | cut -f1)); git add $corpus to keep them"
 exit "$rc"

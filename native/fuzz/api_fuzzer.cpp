@@ -26,7 +26,8 @@
 //  - a call with aliased pointers is refused, or gives the same status and the same output bits
 //    as the same call on separate copies (with the same alignment);
 //  - on separate buffers with finite inputs, a successful MSE, smooth L1, Huber or softmax
-//    cross-entropy (no weights, no smoothing) call agrees with a double-precision reference;
+//    cross-entropy (no weights, no smoothing) or center loss call agrees with a double-precision
+//    reference;
 //  - the memory helpers: a successful culossMalloc gives 256-byte aligned memory of the size
 //    asked, memcpy and memset do what they say, invalid arguments are refused.
 #include <cinttypes>
@@ -603,6 +604,39 @@ void reference_cross_entropy(const std::string& call, const Params& p, const std
     if (fwd) check_close(call, "loss", reinterpret_cast<const float*>(ts[4].a), loss);
 }
 
+// Center loss: lambda / 2 ||x_i - c_{y_i}||^2 (a bad label: 0), SUM / MEAN over n; grad_features
+// lambda (x_i - c_y) g_i (/ n for MEAN).
+void reference_center(const std::string& call, const Params& p, const std::vector<Tensor>& ts) {
+    const Entry& e = kEntries[p.entry];
+    if (e.op == kUpdate || p.n <= 0 || ts[0].mode == 1 || ts[1].mode == 1 || ts[2].mode == 1) return;
+    const float* x = reinterpret_cast<const float*>(ts[0].a);
+    const int32_t* y = reinterpret_cast<const int32_t*>(ts[1].a);
+    const float* c = reinterpret_cast<const float*>(ts[2].a);
+    if (!all_finite(x, p.n * p.d) || !all_finite(c, p.ncls * p.d)) return;
+    const bool none = p.reduction == 0, mean = p.reduction == 2;
+    const bool fwd = e.op != kBwd, bwd = e.op != kFwd;
+    const float* go = bwd && ts[3].mode != 1 ? reinterpret_cast<const float*>(ts[3].a) : nullptr;
+    if (go && !all_finite(go, none ? p.n : 1)) return;
+    const double lambda = p.f1;
+    std::vector<double> loss(none ? size_t(p.n) : 1, 0.0), gf(size_t(p.n * p.d), 0.0);
+    for (int64_t i = 0; i < p.n; ++i) {
+        const int32_t yi = y[i];
+        if (yi < 0 || yi >= p.ncls) continue;
+        double sq = 0;
+        const double up = (go ? double(go[none ? i : 0]) : 1.0) * (mean ? 1.0 / double(p.n) : 1.0);
+        for (int64_t k = 0; k < p.d; ++k) {
+            const double diff = double(x[i * p.d + k]) - double(c[int64_t(yi) * p.d + k]);
+            sq += diff * diff;
+            gf[size_t(i * p.d + k)] = lambda * diff * up;
+        }
+        if (none) loss[size_t(i)] = lambda / 2 * sq;
+        else loss[0] += lambda / 2 * sq;
+    }
+    if (mean) loss[0] /= double(p.n);
+    if (fwd) check_close(call, "loss", reinterpret_cast<const float*>(ts[4].a), loss);
+    if (bwd && ts[5].mode != 1) check_close(call, "grad_features", reinterpret_cast<const float*>(ts[5].a), gf);
+}
+
 // ------------------------------------------------------------------------------------------
 // The memory helpers and the small queries.
 
@@ -777,9 +811,10 @@ void fuzz_loss(Params& p, Reader& r) {
             p.c = read_size(r, 40);
             if (r.u8() >= 235) p.c = 1000 + r.u16() % 20000;  // the block-per-row paths
             const uint8_t sm = r.u8();
-            p.lstride = sm < 200 ? p.c + sm % 8 : read_size(r, 64);
+            auto plus = [](int64_t c, int64_t k) { return c > INT64_MAX - k ? c : c + k; };  // no overflow
+            p.lstride = sm < 200 ? plus(p.c, sm % 8) : read_size(r, 64);
             const uint8_t gm = r.u8();
-            p.gstride = gm < 150 ? p.lstride : gm < 200 ? p.c + gm % 8 : read_size(r, 64);
+            p.gstride = gm < 150 ? p.lstride : gm < 200 ? plus(p.c, gm % 8) : read_size(r, 64);
             static const int64_t ignores[] = {CULOSS_NO_IGNORE_INDEX, -100, 0, 1, -1, INT32_MIN, INT64_MAX, 2};
             const uint8_t im = r.u8();
             p.ignore_index = im < 250 ? ignores[im % 8] : int64_t(r.u64());
@@ -1001,6 +1036,7 @@ void fuzz_loss(Params& p, Reader& r) {
         for (const Tensor& t : ts) outputs_ok &= !(t.used && t.output && t.mode == 1);
         if (outputs_ok && e.family == kElementwise && ts[0].mode != 1 && ts[1].mode != 1) reference_elementwise(call, p, ts);
         if (outputs_ok && e.family == kRows && ts[0].mode != 1 && ts[1].mode != 1) reference_cross_entropy(call, p, ts);
+        if (e.family == kCenter) reference_center(call, p, ts);
     }
 
     // Run B: the aliased layout, compared with A.
