@@ -27,6 +27,11 @@ cmake -S . -B build/tsan -DCULOSS_CUDA=OFF -DCULOSS_SANITIZE=thread -DCMAKE_BUIL
 cmake --build build/tsan -j"$jobs"
 (cd build/tsan && ctest --output-on-failure)
 
+step "libFuzzer over the C API (emulated kernels, ASan+UBSan, clang): build/fuzz, 60 s"
+# native/fuzz/README.md; the classes of findings native/ has not fixed yet are switched off in
+# native/fuzz/known_bugs.env.
+bash native/fuzz/run.sh 60 build/fuzz/corpus-ci
+
 step "./culoss info"
 ./culoss info
 

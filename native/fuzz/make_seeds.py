@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""Writes the seed corpus of culoss_api_fuzzer (native/fuzz/corpus/api/seed-*): one valid call per
+C entry point at least, and a few edge cases (in place, aliased, misaligned, NULL, huge sizes).
+
+The byte format is api_fuzzer.cpp's Reader, front to back: an entry byte, then per family the
+sizes (read_size: a byte < 200 then a little-endian u16), options (read_float: a byte < 128 is
+the default; 128..199 then an index into `nice`), reduction and dtype bytes, the workspace mode,
+one layout byte per tensor (0: own 16-byte aligned buffer, 150..174: 4-byte aligned, 175..179:
+misaligned, 180..199: NULL, 200/201: arena 1/2 followed by a u16 element offset), the contents'
+seed (u64), scale, bad-label rate, specials, arena misalignment.
+
+Usage: python3 native/fuzz/make_seeds.py [out_dir]   (default: native/fuzz/corpus/api)
+Seeds that libFuzzer has since minimised or that reproduce findings live beside them under other
+names; this script writes only seed-* files.
+"""
+import os
+import struct
+import sys
+
+ENTRIES = [
+    "MseWorkspaceSize", "MseForward", "MseBackward", "MseForwardBackward",
+    "SmoothL1WorkspaceSize", "SmoothL1Forward", "SmoothL1Backward", "SmoothL1ForwardBackward",
+    "HuberWorkspaceSize", "HuberForward", "HuberBackward", "HuberForwardBackward",
+    "SigmoidFocalWorkspaceSize", "SigmoidFocalForward", "SigmoidFocalBackward", "SigmoidFocalForwardBackward",
+    "SoftmaxCrossEntropyWorkspaceSize", "SoftmaxCrossEntropyForward", "SoftmaxCrossEntropyBackward",
+    "SoftmaxCrossEntropyForwardBackward",
+    "SoftmaxFocalWorkspaceSize", "SoftmaxFocalForward", "SoftmaxFocalBackward", "SoftmaxFocalForwardBackward",
+    "TripletMarginWorkspaceSize", "TripletMarginForward", "TripletMarginBackward", "TripletMarginForwardBackward",
+    "CenterLossWorkspaceSize", "CenterLossForward", "CenterLossBackward", "CenterLossForwardBackward",
+    "CenterLossUpdateCenters",
+    "Malloc", "MemcpyAsync", "MemsetAsync", "Misc",
+]
+E = {name: i for i, name in enumerate(ENTRIES)}
+SPECIAL = {  # read_size's special table (mode 200..239, then an index byte)
+    "0": 0, "1": 1, "-1": 2, "INT32_MAX": 3, "2^31": 4, "2^31+1": 5, "2^32": 6, "2^40": 7, "2^45": 8,
+    "2^48": 9, "2^61": 10, "2^62": 11, "2^62+1": 12, "INT64_MAX": 13, "INT64_MAX/4+1": 14, "INT64_MIN": 15,
+}
+
+
+def size(v):
+    if isinstance(v, str):
+        return bytes([200, SPECIAL[v]])
+    return bytes([0]) + struct.pack("<H", v)
+
+
+def dflt():
+    return bytes([0])
+
+
+def nice(i):  # 0, 1, 2, 0.5, 0.25, 0.1, 3, 1e-3, 1.5, 0.75, 10, 1e-6
+    return bytes([128, i])
+
+
+def special_float(i):  # NaN, inf, -inf, -1, -0, 1e-45, 3.4e38, -3.4e38, 1e30, -0.5
+    return bytes([200, i])
+
+
+def tail(layout, seed=1, scale=1, bad_rate=0, ws=0, arena_misalign=0):
+    out = bytes([ws])
+    for m in layout:
+        out += m if isinstance(m, bytes) else bytes([m])
+    return out + struct.pack("<Q", seed) + bytes([scale, bad_rate, 0, arena_misalign])
+
+
+def arena(a, offset):
+    return bytes([199 + a]) + struct.pack("<H", offset)
+
+
+def elementwise(name, count, reduction, layout=None, f1=None, f2=None, **kw):
+    layout = layout or [0] * 6  # x, t, grad_output, loss, grad, workspace
+    return (bytes([E[name]]) + size(count) + (f1 or dflt()) + (f2 or dflt()) + bytes([reduction, 0]) +
+            tail(layout, **kw))
+
+
+def rows(name, n, c, reduction, stride_extra=0, grad_same=True, ignore=0, f1=None, f2=None, layout=None, **kw):
+    layout = layout or [0] * 8  # logits, targets, weights, grad_output, loss, grad, error_word, workspace
+    return (bytes([E[name]]) + size(n) + size(c) + bytes([0, stride_extra, 0 if grad_same else 150, ignore]) +
+            (f1 or dflt()) + (f2 or dflt()) + bytes([reduction, 0]) + tail(layout, **kw))
+
+
+def triplet(name, n, d, reduction, swap=0, f2=None, layout=None, **kw):
+    layout = layout or [0] * 9  # anchor, positive, negative, grad_output, loss, ga, gp, gn, workspace
+    return (bytes([E[name]]) + size(n) + size(d) + bytes([0]) + dflt() + (f2 or dflt()) + dflt() +
+            bytes([swap, reduction, 0]) + tail(layout, **kw))
+
+
+def center(name, n, d, ncls, reduction, layout=None, **kw):
+    layout = layout or [0] * 9  # features, labels, centers, grad_output, loss, gf, gc, error_word, workspace
+    return bytes([E[name]]) + size(n) + size(d) + size(ncls) + dflt() + bytes([reduction, 0]) + tail(layout, **kw)
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "corpus", "api")
+    os.makedirs(out, exist_ok=True)
+    seeds = {}
+    NULL = 180
+    # Every elementwise entry point, valid, each reduction once.
+    for loss, f1 in (("Mse", None), ("SmoothL1", nice(1)), ("Huber", nice(3)), ("SigmoidFocal", None)):
+        seeds[f"{loss}WorkspaceSize"] = bytes([E[loss + "WorkspaceSize"]]) + size(1000) + dflt() + dflt() + bytes([1, 0, 0])
+        seeds[f"{loss}Forward-sum"] = elementwise(loss + "Forward", 1000, 1, f1=f1)
+        seeds[f"{loss}Backward-mean"] = elementwise(loss + "Backward", 257, 2, f1=f1, seed=2)
+        seeds[f"{loss}ForwardBackward-none"] = elementwise(loss + "ForwardBackward", 33, 0, f1=f1, seed=3)
+    # In place (documented): the gradient over the input, the NONE loss over the target.
+    seeds["MseForwardBackward-inplace"] = elementwise(
+        "MseForwardBackward", 64, 0, layout=[arena(1, 0), arena(2, 0), 0, arena(2, 0), arena(1, 0), 0])
+    seeds["HuberBackward-inplace-4byte-aligned"] = elementwise(
+        "HuberBackward", 61, 2, layout=[150, 0, 0, 0, 150, 0], f1=nice(1))
+    seeds["SmoothL1Forward-misaligned"] = elementwise("SmoothL1Forward", 8, 1, layout=[176, 0, 0, 0, 0, 0])
+    seeds["MseForward-null-input"] = elementwise("MseForward", 8, 1, layout=[NULL, 0, 0, 0, 0, 0])
+    seeds["SmoothL1Forward-negative-beta"] = elementwise("SmoothL1Forward", 8, 1, f1=special_float(3))
+    seeds["MseForward-count-zero"] = elementwise("MseForward", 0, 2)
+    # Row losses.
+    for loss in ("SoftmaxCrossEntropy", "SoftmaxFocal"):
+        seeds[f"{loss}WorkspaceSize"] = rows(loss + "WorkspaceSize", 16, 10, 2)
+        seeds[f"{loss}Forward-mean"] = rows(loss + "Forward", 16, 10, 2, bad_rate=20)
+        seeds[f"{loss}Backward-sum-stride"] = rows(loss + "Backward", 9, 7, 1, stride_extra=3, grad_same=False, seed=5)
+        seeds[f"{loss}ForwardBackward-none"] = rows(loss + "ForwardBackward", 8, 33, 0, seed=6)
+    seeds["SoftmaxCrossEntropyForwardBackward-inplace"] = rows(
+        "SoftmaxCrossEntropyForwardBackward", 8, 12, 2, layout=[arena(1, 0), 0, NULL, 0, 0, arena(1, 0), 0, 0])
+    seeds["SoftmaxCrossEntropyForward-block-per-row"] = (
+        bytes([E["SoftmaxCrossEntropyForward"]]) + size(2) + size(0) + bytes([235]) + struct.pack("<H", 1100) +
+        bytes([0, 0, 0]) + dflt() + dflt() + bytes([1, 0]) + tail([0] * 8))
+    seeds["SoftmaxCrossEntropyForward-smoothing"] = rows("SoftmaxCrossEntropyForward", 5, 6, 2, f1=nice(5))
+    # Triplet margin.
+    seeds["TripletMarginWorkspaceSize"] = triplet("TripletMarginWorkspaceSize", 8, 16, 2)
+    seeds["TripletMarginForward-mean"] = triplet("TripletMarginForward", 8, 16, 2)
+    seeds["TripletMarginBackward-none-swap"] = triplet("TripletMarginBackward", 5, 7, 0, swap=1, seed=7)
+    seeds["TripletMarginForwardBackward-sum-p1"] = triplet("TripletMarginForwardBackward", 6, 12, 1, f2=nice(1), seed=8)
+    seeds["TripletMarginBackward-grad-null"] = triplet(
+        "TripletMarginBackward", 4, 8, 2, layout=[0, 0, 0, 0, 0, NULL, 0, NULL, 0])
+    # Center loss.
+    seeds["CenterLossWorkspaceSize"] = center("CenterLossWorkspaceSize", 16, 8, 5, 1)
+    seeds["CenterLossForward-mean"] = center("CenterLossForward", 16, 8, 5, 2, bad_rate=10)
+    seeds["CenterLossBackward-sum"] = center("CenterLossBackward", 12, 6, 4, 1, seed=9)
+    seeds["CenterLossForwardBackward-none"] = center("CenterLossForwardBackward", 9, 4, 3, 0, seed=10)
+    seeds["CenterLossForwardBackward-grad-features-inplace"] = center(
+        "CenterLossForwardBackward", 8, 4, 3, 2, layout=[arena(1, 0), 0, 0, 0, 0, arena(1, 0), 0, 0, 0])
+    seeds["CenterLossUpdateCenters"] = center("CenterLossUpdateCenters", 10, 4, 3, 0, seed=11)
+    # Memory helpers and the small queries.
+    seeds["Malloc-1000"] = bytes([E["Malloc"], 0]) + struct.pack("<H", 1000) + bytes([0])
+    seeds["Malloc-SIZE_MAX"] = bytes([E["Malloc"], 230, 0, 0])
+    seeds["MemcpyAsync-h2d"] = (bytes([E["MemcpyAsync"]]) + struct.pack("<HH", 100, 100) + bytes([0, 4, 0, 0]) +
+                                struct.pack("<H", 77) + bytes([0, 0]) + struct.pack("<Q", 3))
+    seeds["MemcpyAsync-null-src-zero-bytes"] = (bytes([E["MemcpyAsync"]]) + struct.pack("<HH", 16, 16) +
+                                                bytes([0, 0, 242, 0]) + struct.pack("<H", 0) + bytes([2, 0]) +
+                                                struct.pack("<Q", 4) + bytes([0]))
+    seeds["MemsetAsync"] = (bytes([E["MemsetAsync"]]) + struct.pack("<HH", 64, 0) + bytes([3, 0, 0, 0]) +
+                            struct.pack("<H", 50) + bytes([0, 0x5a]) + struct.pack("<Q", 5))
+    seeds["Misc"] = bytes([E["Misc"], 1, 0, 0, 0])
+    for name, data in seeds.items():
+        with open(os.path.join(out, "seed-" + name), "wb") as f:
+            f.write(data)
+    print(f"{len(seeds)} seeds in {out}")
+
+
+if __name__ == "__main__":
+    main()
