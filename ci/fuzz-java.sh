@@ -28,7 +28,11 @@
 # test once copied into the test's Inputs directory (plain `mvn test`).
 #
 # Environment: MVN (default mvn), MVN_FLAGS (default "-B -ntp -o -q"), FUZZ_JVMS (default
-# "cuda emulated"), FUZZ_PARALLEL (default 1), FUZZ_MAX_LEN (libFuzzer -max_len, default 2048).
+# "cuda emulated"), FUZZ_PARALLEL (default 1), FUZZ_MAX_LEN (libFuzzer -max_len, default 2048),
+# FUZZ_JAVA_OPTS (more JVM options, e.g. -Dculoss.fuzz.checkTripletNanGradient=true to check a
+# property that a known open bug has switched off, see FuzzKit.KNOWN_*; -Dculoss.fuzz.debug=true
+# prints where each tensor of a call lies, for reading a finding replayed by naming its file:
+# FUZZ_JAVA_OPTS=-Dculoss.fuzz.debug=true with -Djazzer.internal.arg.1=<the file>).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -69,7 +73,7 @@ fuzz() {
     # Run from the module: Jazzer finds src/test/resources (the committed seeds) from there.
     (cd "$module" && JAZZER_FUZZ=1 timeout $((seconds * 3 + 180)) java -cp "$cp" \
         -Dculoss.native="$jvm" -Dculoss.vectors="$root/conformance" \
-        -Djazzer.custom_hook_includes='org.culoss.**' \
+        -Djazzer.custom_hook_includes='org.culoss.**' ${FUZZ_JAVA_OPTS:-} \
         -Djazzer.internal.arg.0=fuzz \
         -Djazzer.internal.arg.1="$corpus" \
         -Djazzer.internal.arg.2=-max_total_time="$seconds" \
