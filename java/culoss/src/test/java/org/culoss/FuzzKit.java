@@ -485,7 +485,7 @@ final class FuzzKit {
                 s.append(specs.get(i).name).append(": ");
                 if (o instanceof Buffer b) {
                     s.append(b.getClass().getSimpleName()).append(" pos ").append(b.position()).append(" rem ")
-                            .append(b.remaining()).append(b.isDirect() ? " @" + Long.toHexString(OffHeap.address(b))
+                            .append(b.remaining()).append(b.isDirect() ? " @" + Long.toHexString(OffHeap.address(b.slice()))
                             : b.hasArray() ? " array#" + System.identityHashCode(b.array()) + "+" + b.arrayOffset()
                             : " (no array)");
                 } else if (o instanceof DeviceBuffer b) {
