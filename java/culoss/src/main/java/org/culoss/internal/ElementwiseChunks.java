@@ -75,6 +75,8 @@ public final class ElementwiseChunks {
                 x.get(base, c.x, 0, n);
                 t.get(base, c.t, 0, n);
                 kernel.compute(c, n, loss != null, grad != null);
+                // The upstream gradient is read before the loss is stored: a NONE loss may be written over it.
+                if (grad != null) scale(c, base, n, perElement ? gradOutput : null, perElement ? 1f : gradScale);
                 double sum = 0;
                 if (loss != null) {
                     if (perElement) {
@@ -83,10 +85,7 @@ public final class ElementwiseChunks {
                         sum = SoftmaxRows.sumWithoutOverflow(c.loss, n, c.acc, c.upper, c.wide, c.wideUpper);
                     }
                 }
-                if (grad != null) {
-                    scale(c, base, n, perElement ? gradOutput : null, perElement ? 1f : gradScale);
-                    grad.put(base, c.grad, 0, n);
-                }
+                if (grad != null) grad.put(base, c.grad, 0, n);
                 return sum;
             };
         });
