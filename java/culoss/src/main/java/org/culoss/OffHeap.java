@@ -16,9 +16,11 @@ final class OffHeap {
 
     /** The address of a direct buffer's position. */
     static long address(Buffer direct) {
+        // The pointer's address is the buffer's start; its position is in elements, 4 bytes each
+        // (Pointer.sizeof() of an unloaded pointer class is not the element size).
         Pointer p = direct instanceof FloatBuffer ? new FloatPointer((FloatBuffer) direct)
                 : new IntPointer((IntBuffer) direct);
-        return p.address() + p.position() * p.sizeof();
+        return p.address() + (long) direct.position() * Float.BYTES;
     }
 
     /** {@code bytes} bytes at {@code address}, native order (at most 2^31 - 1 of them). */
