@@ -153,10 +153,20 @@ struct NormGrad {
 __device__ __forceinline__ NormGrad norm_grad(double dist, float count, float p) {
     NormGrad g;
     g.dist = dist;
-    g.inv_dist = dist > 0.0 && dist < INFINITY ? float(1.0 / dist) : 0.f;
+    // 0 for a distance of 0 (PyTorch's mask) or inf (x_j * 0: NaN where x_j is infinite); NaN for NaN.
+    g.inv_dist = dist == 0.0 || dist == INFINITY ? 0.f : float(1.0 / dist);
     g.share = count > 0.f ? 1.f / count : 0.f;
     g.pm1 = p - 1.f;
     return g;
+}
+
+// Whether a zero coefficient times this distance's dnorm is zero everywhere, so that the product can
+// be skipped. PyTorch multiplies through: for p = 2 and general p a NaN distance makes the whole
+// gradient NaN and an infinite component gives inf * 0 = NaN, even where clamp_min or the swap's min
+// passes 0 (a NaN row's NaN reaches the optimizer). For p = 1 and inf the gradient is sign(x) or a
+// share of it, finite whatever x is (PyTorch's sgn(NaN) is 0).
+__device__ __forceinline__ bool zero_times_dnorm_is_zero(double dist, int norm) {
+    return norm == kNormL1 || norm == kNormInf || fabs(dist) < INFINITY;  // false for NaN
 }
 
 // x: the component in double, as the distance took it (p = inf compares it with the distance).
@@ -169,7 +179,10 @@ __device__ __forceinline__ float dnorm(double x, const NormGrad& g, int norm) {
         case kNormInf:
             return (fabs(x) == g.dist && x != 0.0) ? copysignf(g.share, float(x)) : 0.f;
         default: {
-            if (x == 0.0 || !(g.dist > 0.0)) return 0.f;
+            // PyTorch's x |x|^(p-2) / dist^(p-1): NaN throughout for a NaN distance, and where x is
+            // infinite (inf * 0); 0 for a distance of 0.
+            if (g.dist != g.dist || (fabs(x) == INFINITY && g.dist != 0.0)) return NAN;
+            if (x == 0.0 || g.dist == 0.0) return 0.f;
             const float r = float(fabs(x) / g.dist);  // in (0, 1]
             return copysignf(exp2f(g.pm1 * log2f(r)), float(x));
         }
@@ -264,6 +277,10 @@ __global__ void __launch_bounds__(TPR <= 32 ? 256 : TPR) triplet_kernel(TmArgs a
         if (a.reduction == CULOSS_REDUCTION_MEAN) scale /= float(a.n);
     }
     const float c_ap = scale, c_an = scale * w_an, c_pn = scale * w_pn;
+    const bool exact_ap = zero_times_dnorm_is_zero(d_ap, norm);
+    const bool exact_an = zero_times_dnorm_is_zero(d_an, norm);
+    const bool exact_pn = !swap || zero_times_dnorm_is_zero(d_pn, norm);
+    const bool all_zero = scale == 0.f && exact_ap && exact_an && exact_pn;
     const NormGrad g_ap = norm_grad(d_ap, st.c[AP], p);
     const NormGrad g_an = norm_grad(d_an, st.c[AN], p);
     const NormGrad g_pn = norm_grad(d_pn, st.c[PN], p);
@@ -275,14 +292,14 @@ __global__ void __launch_bounds__(TPR <= 32 ? 256 : TPR) triplet_kernel(TmArgs a
         Chunk<VEC> oa, op, on;
 #pragma unroll
         for (int e = 0; e < VEC; ++e) {
-            if (scale == 0.f) {
+            if (all_zero) {
                 oa.v[e] = op.v[e] = on.v[e] = 0.f;
                 continue;
             }
             const float va = ua.v[e], vp = up.v[e], vn = un.v[e];
             const float t_ap = dnorm(component(va, vp, eps), g_ap, norm);
-            const float t_an = c_an != 0.f ? c_an * dnorm(component(va, vn, eps), g_an, norm) : 0.f;
-            const float t_pn = c_pn != 0.f ? c_pn * dnorm(component(vp, vn, eps), g_pn, norm) : 0.f;
+            const float t_an = c_an != 0.f || !exact_an ? c_an * dnorm(component(va, vn, eps), g_an, norm) : 0.f;
+            const float t_pn = c_pn != 0.f || !exact_pn ? c_pn * dnorm(component(vp, vn, eps), g_pn, norm) : 0.f;
             oa.v[e] = c_ap * t_ap - t_an;
             op.v[e] = -(c_ap * t_ap) - t_pn;
             on.v[e] = t_an + t_pn;

@@ -32,6 +32,11 @@ final class BenchRun implements Declarations.Workload {
         ops.addAll(d.inPlaceOps);
         long workspaceBytes = 0;
         boolean errorWord = false;
+        for (Op<?> op : ops) {
+            for (Operand o : op.operands) {
+                if (used(o)) checkFillable(o, elements(op, o, sizesOf(op)));
+            }
+        }
         try {
             for (Op<?> op : ops) {
                 long[] own = sizesOf(op);
@@ -125,6 +130,20 @@ final class BenchRun implements Declarations.Workload {
         for (int k = 0; k < factors.length; k++) factors[k] = own[o.dims[k]];
         return Sizes.product(o.name, factors);
     }
+
+    /**
+     * The inputs are filled from one Java array each: a tensor past what an array holds is refused
+     * before anything is allocated (it was an ArithmeticException after the allocation).
+     */
+    private static void checkFillable(Operand o, long elements) {
+        if (elements > MAX_ARRAY) {
+            throw new IllegalArgumentException(o.name + " (" + o.shape + " = " + elements + " elements) is more than a "
+                    + "benchmark fills (" + MAX_ARRAY + " elements, one Java array)");
+        }
+    }
+
+    /** The longest Java array a JVM allocates. */
+    private static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
 
     private DeviceBuffer allocate(Op<?> op, Operand o, long[] own) {
         long count = elements(op, o, own);

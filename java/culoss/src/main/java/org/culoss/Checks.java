@@ -56,6 +56,9 @@ final class Checks {
 
     /** Memory of the backend the loss runs on, at least {@code neededBytes} long. */
     static void device(DeviceBuffer buffer, Backend backend, long neededBytes, String name) {
+        if (buffer == null && neededBytes > 0) {
+            throw new IllegalArgumentException(name + " is null, needs " + neededBytes + " bytes");
+        }
         notNull(buffer, name);
         if (buffer.backend() != backend) {
             throw new IllegalArgumentException(name + " is memory of backend " + buffer.backend()

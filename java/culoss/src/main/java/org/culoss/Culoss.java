@@ -66,8 +66,14 @@ public final class Culoss {
                 return null;
             case "cuda":
             case "emulated":
-                if (!NativeLoader.kind().equals(name)) {
-                    return new UnsupportedOperationException("this JVM loads the " + NativeLoader.kind()
+                String loaded;
+                try {
+                    loaded = NativeLoader.kind();
+                } catch (IllegalArgumentException badProperty) {
+                    return badProperty;  // neither native library is loaded: the property names neither
+                }
+                if (!loaded.equals(name)) {
+                    return new UnsupportedOperationException("this JVM loads the " + loaded
                             + " native library; start one with -D" + NativeLoader.PROPERTY + "=" + name);
                 }
                 probe();

@@ -87,10 +87,10 @@ final class Invoker {
             if (workspace != null && workspace.isClosed()) throw new IllegalStateException("workspace is closed");
             if (workspace != null || needed > 0) Checks.device(workspace, backend, needed, "workspace");
             for (; held < call.device.length; held++) {
-                if (call.device[held] != null) call.address[held] = call.device[held].acquireAddress();
+                if (call.device[held] != null) call.address[held] = acquire(call.device[held], op.operands.get(held).name);
             }
             if (workspace != null) {
-                workspace.acquire();
+                acquire(workspace, "workspace");
                 workspaceHeld = true;
                 long ws = workspace.address();
                 long word = op.errorWordBytes();
@@ -108,6 +108,18 @@ final class Invoker {
             if (workspaceHeld) workspace.release();
             call.clear();
             loss.release();
+        }
+    }
+
+    /**
+     * Holds {@code b} for the call and returns its address. A buffer closed by another thread since
+     * the checks above is named, as those checks name it.
+     */
+    private static long acquire(DeviceBuffer b, String name) {
+        try {
+            return b.acquireAddress();
+        } catch (IllegalStateException closed) {
+            throw new IllegalStateException(name + " is closed", closed);
         }
     }
 

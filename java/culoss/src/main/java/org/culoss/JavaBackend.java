@@ -19,6 +19,15 @@ final class JavaBackend extends Backend {
     @Override
     public void synchronize(long stream) {}
 
+    /**
+     * {@code java(1 thread)}, {@code java(8 threads)}: java backends of different thread counts
+     * are different backends (their memory does not mix), so their names in messages differ too.
+     */
+    @Override
+    public String toString() {
+        return name() + "(" + threads + (threads == 1 ? " thread)" : " threads)");
+    }
+
     @Override
     long allocate(long bytes) {
         return OffHeap.malloc(bytes);

@@ -43,7 +43,7 @@ final class OffHeap {
 
     static long malloc(long bytes) {
         Pointer p = Pointer.malloc(Math.max(bytes, 1));
-        if (p == null || p.isNull()) throw new OutOfMemoryError("cannot allocate " + bytes + " bytes off-heap");
+        if (p == null || p.isNull()) throw new OutOfMemoryError("cannot allocate " + bytes + " bytes off-heap: out of memory");
         return p.address();
     }
 

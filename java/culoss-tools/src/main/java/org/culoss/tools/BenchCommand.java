@@ -87,6 +87,10 @@ final class BenchCommand implements Callable<Integer> {
             try (Workload w = Workloads.create(c.loss, c.shape, c.backend)) {
                 t = Timing.of(w, warmupMillis, runs);
                 bytes = w.bytesMoved();
+            } catch (IllegalArgumentException | CulossException | OutOfMemoryError e) {
+                // A shape too large for the backend or the machine: say which, not a stack trace.
+                err.println("culoss bench: " + c.loss + " " + c.shape + " on " + c.backend.name() + ": " + e.getMessage());
+                return 2;
             }
             out.println(json ? jsonLine(c, t, bytes) : textLine(c, t, bytes));
             out.flush();

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -25,9 +26,29 @@ public final class CaseReader {
     /** The top-level fields of a case (conformance/FORMAT.md). */
     private static final java.util.List<String> TOP_LEVEL = java.util.List.of("loss", "name", "dtype", "params", "inputs", "expected");
 
+    /**
+     * The largest case file read (64 MiB; the project's largest is about 2 MB). Its parsed tree
+     * takes several times its size: a larger file could exhaust a small heap before it is checked.
+     */
+    public static final long MAX_CASE_BYTES = 64L << 20;
+
     private CaseReader() {}
 
     public static Case read(Path file) {
+        return read(file, MAX_CASE_BYTES);
+    }
+
+    /** Reads a case of at most {@code maxBytes}; a larger file is refused unread. */
+    public static Case read(Path file, long maxBytes) {
+        long size;
+        try {
+            size = Files.size(file);
+        } catch (IOException e) {
+            throw new CaseException("cannot read: " + e, e);
+        }
+        if (size > maxBytes) {
+            throw new CaseException(file + " is " + size + " bytes, more than a case may be (" + maxBytes + " bytes)");
+        }
         JsonNode root;
         try {
             root = JSON.readTree(file.toFile());

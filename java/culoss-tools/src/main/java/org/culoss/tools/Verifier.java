@@ -22,9 +22,15 @@ public final class Verifier {
 
     /** The outcome of one case; {@code detail} says why it failed (or, for a pass, how close it was). */
     public record CaseResult(String name, Path file, boolean passed, String detail) {
-        /** {@code PASS name (...)} or {@code FAIL name (file): why}. */
+        /**
+         * {@code PASS name (...)} or {@code FAIL name (file): why}, on one line: the name, the file
+         * and the detail (which quotes the case's own strings) are escaped ({@link Printable}).
+         */
         public String line() {
-            return passed ? "PASS " + name + " (" + detail + ")" : "FAIL " + name + " (" + file + "): " + detail;
+            String n = Printable.escape(name);
+            String d = Printable.escape(detail);
+            return passed ? "PASS " + n + " (" + d + ")" : "FAIL " + n + " (" + Printable.escape(String.valueOf(file))
+                    + "): " + d;
         }
     }
 
@@ -72,16 +78,31 @@ public final class Verifier {
         return runCase(file, backend, Layout.ARRAYS);
     }
 
-    /** Runs one case file with its tensors placed as {@code layout} says. */
+    /**
+     * Runs one case file with its tensors placed as {@code layout} says. Whatever goes wrong is
+     * this case's failure, out of memory included (a huge case under a small heap): the cases
+     * after it still run and the summary line still prints.
+     */
     public static CaseResult runCase(Path file, Backend backend, Layout layout) {
+        return runCase(file, backend, layout, CaseReader.MAX_CASE_BYTES);
+    }
+
+    /** The same, refusing files over {@code maxCaseBytes}. */
+    static CaseResult runCase(Path file, Backend backend, Layout layout, long maxCaseBytes) {
         String name = stem(file);
         try {
-            Case c = CaseReader.read(file);
+            Case c = CaseReader.read(file, maxCaseBytes);
             name = c.name() + (layout == Layout.ARRAYS ? "" : " [" + layoutName(layout) + "]");
             CaseResult r = check(c, backend, layout);
             return new CaseResult(name, r.file(), r.passed(), r.detail());
         } catch (CaseException e) {
             return new CaseResult(name, file, false, e.getMessage());
+        } catch (OutOfMemoryError e) {
+            // What the case held is garbage once this returns: the run goes on.
+            return new CaseResult(name, file, false, "out of memory reading or running the case (" + e.getMessage()
+                    + "); a larger -Xmx may run it");
+        } catch (RuntimeException e) {
+            return new CaseResult(name, file, false, "the runner threw " + e);
         }
     }
 

@@ -70,5 +70,9 @@ class BenchCommandTest {
         assertTrue(run(2, "bench", "--backend", "java", "--shape", "4x0")[1].contains("size below 1"));
         assertTrue(run(2, "bench", "--backend", "java", "--threads", "0")[1].contains("--threads (0)"));
         assertTrue(run(2, "bench", "--backend", "java", "--runs", "0")[1].contains("--runs (0)"));
+        // 10^10 logits: more than a Java array fills, refused before anything is allocated.
+        assertEquals("culoss bench: softmax_cross_entropy 100000x100000 on java: logits (n*c = 10000000000 elements) "
+                + "is more than a benchmark fills (2147483639 elements, one Java array)" + System.lineSeparator(),
+                run(2, "bench", "--backend", "java", "--shape", "100000x100000", "--threads", "1")[1]);
     }
 }

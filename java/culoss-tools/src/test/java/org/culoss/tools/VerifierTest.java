@@ -235,6 +235,56 @@ class VerifierTest {
     }
 
     @Test
+    void caseStringsArePrintedEscapedOnOneLine() throws IOException {
+        ObjectNode forged = sample();
+        forged.put("name", "x\n999 passed, 0 failed\u001b[2J\r\u0085\u2028\\");
+        String line = run(forged).line();
+        assertEquals("PASS x\\n999 passed, 0 failed\\u001b[2J\\r\\u0085\\u2028\\\\ (", line.substring(0, line.indexOf('(') + 1));
+        ObjectNode badLoss = sample();
+        badLoss.put("loss", "no\nPASS\u001b]0;title\u0007");
+        String fail = run(badLoss).line();
+        assertTrue(fail.startsWith("FAIL "), fail);
+        assertTrue(fail.contains("no\\nPASS\\u001b]0;title\\u0007"), fail);
+        for (String l : new String[] {line, fail}) {
+            assertTrue(l.chars().noneMatch(ch -> Character.isISOControl(ch) || ch == 0x2028), l);
+        }
+    }
+
+    @Test
+    void aCaseFileOverTheLimitFailsNamingTheFileUnread() throws IOException {
+        Path f = tmp.resolve("big.json");
+        JSON.writeValue(f.toFile(), sample());
+        long size = Files.size(f);
+        Verifier.CaseResult r = Verifier.runCase(f, Culoss.java(), Layout.ARRAYS, size - 1);
+        assertFalse(r.passed());
+        assertEquals(f + " is " + size + " bytes, more than a case may be (" + (size - 1) + " bytes)", r.detail());
+        assertTrue(Verifier.runCase(f, Culoss.java(), Layout.ARRAYS, size).passed());
+    }
+
+    @Test
+    void theSummaryLinePrintsAfterAnOversizedCase() throws IOException {
+        Files.createDirectories(tmp.resolve("c"));
+        JSON.writeValue(tmp.resolve("c/b_good.json").toFile(), sample());
+        // Over the limit by whitespace alone: refused by its size, never parsed.
+        Path huge = tmp.resolve("c/a_huge.json");
+        try (java.io.OutputStream o = Files.newOutputStream(huge)) {
+            byte[] spaces = new byte[1 << 20];
+            java.util.Arrays.fill(spaces, (byte) ' ');
+            for (long written = 0; written <= CaseReader.MAX_CASE_BYTES; written += spaces.length) o.write(spaces);
+            o.write("{}".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        }
+        StringWriter out = new StringWriter();
+        CommandLine cli = Main.commandLine();
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(new StringWriter()));
+        assertEquals(1, cli.execute("verify", tmp.resolve("c").toString(), "--backend", "java", "--no-throughput"));
+        List<String> lines = out.toString().lines().collect(Collectors.toList());
+        assertEquals("1 passed, 1 failed", lines.get(lines.size() - 1), out.toString());
+        assertTrue(lines.get(lines.size() - 3).startsWith("FAIL a_huge (" + huge + "): " + huge + " is "),
+                out.toString());
+    }
+
+    @Test
     void infoListsEveryBackend() {
         StringWriter out = new StringWriter();
         CommandLine cli = Main.commandLine();

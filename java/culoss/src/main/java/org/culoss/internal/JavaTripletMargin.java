@@ -169,7 +169,10 @@ public final class JavaTripletMargin {
             if (v >= 0) {
                 g = perRow ? (gradOutput == null ? 1 : gradOutput.get(i)) : gradScale;
             }
-            if (g == 0) {
+            boolean exactAp = zeroTimesGradientIsZero(dAp);
+            boolean exactAn = zeroTimesGradientIsZero(dAn);
+            boolean exactPn = !swap || zeroTimesGradientIsZero(dPn);
+            if (g == 0 && exactAp && exactAn && exactPn) {
                 Arrays.fill(a, 0, d, 0f);
                 if (gradAnchor != null) gradAnchor.put(at, a, 0, d);
                 if (gradPositive != null) gradPositive.put(at, a, 0, d);
@@ -184,12 +187,13 @@ public final class JavaTripletMargin {
             float cAp = (float) g;
             float cAn = (float) (g * wAn);
             float cPn = (float) (g * wPn);
-            if (wAn != 0) {
+            if (wAn != 0 || !exactAn) {
                 normGradient(xan, a, c, dAn, gan, s, 1);
             } else {
                 Arrays.fill(gan, 0, d, 0f);
             }
-            if (wPn != 0) {
+            boolean withPn = wPn != 0 || !exactPn;
+            if (withPn) {
                 normGradient(xpn, b, c, dPn, gpn, s, 2);
             }
             if (gradAnchor != null) {
@@ -199,7 +203,7 @@ public final class JavaTripletMargin {
                 gradAnchor.put(at, a, 0, d);
             }
             if (gradPositive != null) {
-                if (wPn != 0) {
+                if (withPn) {
                     for (int j = 0; j < d; j++) {
                         b[j] = -(cAp * gap[j]) - cPn * gpn[j];
                     }
@@ -211,7 +215,7 @@ public final class JavaTripletMargin {
                 gradPositive.put(at, b, 0, d);
             }
             if (gradNegative != null) {
-                if (wPn != 0) {
+                if (withPn) {
                     for (int j = 0; j < d; j++) {
                         c[j] = cAn * gan[j] + cPn * gpn[j];
                     }
@@ -223,6 +227,18 @@ public final class JavaTripletMargin {
                 gradNegative.put(at, c, 0, d);
             }
             return rowLoss;
+        }
+
+        /**
+         * Whether a zero coefficient times this distance's d dist / d x is zero everywhere, so that
+         * the product can be skipped. PyTorch multiplies through: for p = 2 and general p, a NaN
+         * distance makes the whole gradient NaN and an infinite component gives inf * 0 = NaN, even
+         * where clamp_min or the swap's min passes 0 (a NaN row's NaN reaches the optimizer). For
+         * p = 1 and p = inf the gradient is sign(x_j) or a share of it, finite whatever x is
+         * (PyTorch's sgn(NaN) is 0).
+         */
+        private boolean zeroTimesGradientIsZero(double dist) {
+            return norm == L1 || norm == LINF || Double.isFinite(dist);
         }
 
         /**
@@ -297,7 +313,9 @@ public final class JavaTripletMargin {
                     }
                     return;
                 case L2: {
-                    float inv = dist > 0 && dist < Double.POSITIVE_INFINITY ? (float) (1 / dist) : 0f;
+                    // 0 for a distance of 0 (PyTorch's mask) or inf (x_j * 0: NaN where x_j is infinite);
+                    // a NaN distance gives NaN throughout.
+                    float inv = dist == 0 || dist == Double.POSITIVE_INFINITY ? 0f : (float) (1 / dist);
                     for (int j = 0; j < d; j++) {
                         out[j] = (u[j] - v[j] + e) * inv;
                     }
@@ -313,11 +331,18 @@ public final class JavaTripletMargin {
                 }
                 default: {
                     // (|x_j| / dist)^(p-1) = (|x_j|^p / |x_j|) dist^(1-p), with |x_j|^p from distance().
+                    // As PyTorch's x |x|^(p-2) / dist^(p-1): 0 for a distance of 0; NaN throughout for a
+                    // NaN distance, and where x_j is infinite (inf * 0).
                     double[] powers = s.powers[k];
-                    double scale = dist > 0 ? Math.pow(dist, 1 - p) : 0;
+                    double scale = dist == 0 ? 0 : Math.pow(dist, 1 - p);
                     for (int j = 0; j < d; j++) {
                         double xj = x[j];
-                        out[j] = scale == 0 || xj == 0 ? 0f : (float) Math.copySign(powers[j] / Math.abs(xj) * scale, xj);
+                        if (Double.isNaN(scale) || (Double.isInfinite(xj) && dist != 0)) {
+                            out[j] = Float.NaN;
+                        } else {
+                            out[j] = scale == 0 || xj == 0 ? 0f
+                                    : (float) Math.copySign(powers[j] / Math.abs(xj) * scale, xj);
+                        }
                     }
                 }
             }

@@ -22,13 +22,27 @@ public final class NativeLoader {
 
     private NativeLoader() {}
 
-    /** {@code cuda} or {@code emulated}: the library this JVM loads (or tried to). */
+    /** The values {@value #PROPERTY} takes (in any case). */
+    private static final String[] KINDS = {"cuda", "emulated"};
+
+    /**
+     * {@code cuda} or {@code emulated}: the library this JVM loads (or tried to). A value of
+     * {@value #PROPERTY} that names neither throws {@link IllegalArgumentException} every time:
+     * loading cuda in its place would run a different backend than the one asked for.
+     */
     public static synchronized String kind() {
-        if (kind == null) {
-            String requested = System.getProperty(PROPERTY, "cuda").trim();
-            kind = requested.equals("emulated") ? "emulated" : "cuda";
-        }
+        if (kind == null) kind = parseKind(System.getProperty(PROPERTY));
         return kind;
+    }
+
+    /** The library a value of {@value #PROPERTY} names: unset or blank is cuda; case does not matter. */
+    public static String parseKind(String requested) {
+        if (requested == null || requested.isBlank()) return "cuda";
+        for (String k : KINDS) {
+            if (k.equalsIgnoreCase(requested.trim())) return k;
+        }
+        throw new IllegalArgumentException("-D" + PROPERTY + " ('" + requested + "') is not one of "
+                + String.join(", ", KINDS));
     }
 
     /** Loads the libraries; throws what went wrong, every time it is asked again. */

@@ -1,0 +1,171 @@
+#!/usr/bin/python3
+"""PyTorch's answers for NaN and infinite inputs, for NonFiniteInputsTest.
+
+Run:  /usr/bin/python3 java/culoss/src/test/python/make_non_finite.py
+Writes java/culoss/src/test/resources/org/culoss/non_finite.json. Needs PyTorch (1.13).
+
+Each case is a loss with small inputs of which one element is NaN, +inf or -inf, and what float64
+autograd gives for the loss and every gradient: torch.nn.functional's own losses where PyTorch has
+one (cross_entropy, smooth_l1_loss, huber_loss, mse_loss, triplet_margin_loss), the documented
+formula written in torch ops otherwise (softmax focal, sigmoid focal, center loss). The point is
+where NaN lands: a NaN input must reach the gradient wherever PyTorch's autograd takes it, not be
+turned into 0 by a comparison that is false for NaN.
+
+Sigmoid focal is given NaN only: for infinite logits culoss deliberately departs from
+torchvision's formula (which gives NaN where culoss's stable form is finite; SigmoidFocal.java).
+"""
+import json
+import math
+import os
+
+import torch
+import torch.nn.functional as F
+
+torch.set_default_dtype(torch.float64)
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "resources", "org", "culoss", "non_finite.json")
+BAD = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+
+def num(v):
+    v = float(v)
+    if math.isnan(v):
+        return "nan"
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    return v
+
+
+def leaf(values):
+    return torch.tensor(values).requires_grad_(True)
+
+
+def grads(loss, upstream, named):
+    loss.backward(upstream)
+    return {name: [num(v) for v in (t.grad if t.grad is not None else torch.zeros_like(t)).flatten().tolist()]
+            for name, t in named.items()}
+
+
+def case(loss, what, params, inputs, expected_loss, expected_grads):
+    return {"loss": loss, "name": f"{loss} {what}", "params": params,
+            "inputs": {k: {"shape": list(v[0]), "data": [num(x) for x in v[1]]} for k, v in inputs.items()},
+            "expected": dict({"loss": [num(v) for v in expected_loss.detach().flatten().tolist()]}, **expected_grads)}
+
+
+def spoiled(values, bad):
+    out = list(values)
+    out[0] = BAD[bad]
+    return out
+
+
+# ---------------------------------------------------------------- the losses
+
+LOGITS = [0.5, -1.0, 2.0, 0.25, -0.5, 1.5, 0.0, 1.0]  # 2 rows of 4 classes
+LABELS = [2, 1]
+
+
+def softmax_rows(focal, x_values):
+    x = leaf(x_values)
+    xv = x.view(2, 4)
+    y = torch.tensor(LABELS)
+    if focal:  # alpha 1, gamma 2: -(1 - p_y)^2 log p_y
+        logp = F.log_softmax(xv, dim=1).gather(1, y[:, None])[:, 0]
+        loss = (-(1 - logp.exp()) ** 2 * logp).sum()
+    else:
+        loss = F.cross_entropy(xv, y, reduction="sum")
+    return loss, grads(loss, None, {"grad_logits": x})
+
+
+def elementwise(name, params, x_values, t_values):
+    x, t = leaf(x_values), torch.tensor(t_values)
+    if name == "smooth_l1":
+        loss = F.smooth_l1_loss(x, t, reduction="sum", beta=params.get("beta", 1.0))
+    elif name == "huber":
+        loss = F.huber_loss(x, t, reduction="sum", delta=params.get("delta", 1.0))
+    elif name == "mse":
+        loss = F.mse_loss(x, t, reduction="sum")
+    else:  # sigmoid focal, torchvision's formula; alpha 0.25, gamma 2
+        p = torch.sigmoid(x)
+        ce = F.binary_cross_entropy_with_logits(x, t, reduction="none")
+        p_t = p * t + (1 - p) * (1 - t)
+        a_t = 0.25 * t + 0.75 * (1 - t)
+        loss = (a_t * ce * (1 - p_t) ** 2).sum()
+    return loss, grads(loss, None, {"grad_input" if name != "sigmoid_focal" else "grad_logits": x})
+
+
+def center(f_values, c_values):
+    # lambda 1: sum_i 1/2 ||x_i - c_{y_i}||^2, 2 rows of d = 3, 2 classes
+    f, c = leaf(f_values), leaf(c_values)
+    y = torch.tensor([1, 0])
+    loss = 0.5 * ((f.view(2, 3) - c.view(2, 3)[y]) ** 2).sum()
+    return loss, grads(loss, None, {"grad_features": f, "grad_centers": c})
+
+
+ANCHOR = [0.5, -1.0, 2.0, 0.25, 1.5, 0.0]  # 2 rows of d = 3
+POSITIVE = [0.0, -0.5, 1.0, 0.75, 1.0, -1.0]
+NEGATIVE = [1.0, 0.5, 2.5, 0.25, 1.0, 0.5]
+GRAD_OUTPUT = [0.75, 1.25]
+
+
+def triplet(a_values, p_values, n_values, p, swap, reduction):
+    a, pos, neg = leaf(a_values), leaf(p_values), leaf(n_values)
+    loss = F.triplet_margin_loss(a.view(2, 3), pos.view(2, 3), neg.view(2, 3), margin=1.0, p=p, eps=1e-6,
+                                 swap=swap, reduction=reduction)
+    upstream = torch.tensor(GRAD_OUTPUT) if reduction == "none" else None
+    return loss, grads(loss, upstream, {"grad_anchor": a, "grad_positive": pos, "grad_negative": neg})
+
+
+def cases():
+    out = []
+    for bad in ["nan", "inf", "-inf"]:
+        for focal in [False, True]:
+            name = "softmax_focal" if focal else "softmax_cross_entropy"
+            loss, g = softmax_rows(focal, spoiled(LOGITS, bad))
+            out.append(case(name, f"logits[0]={bad}", {"reduction": "sum"}, {"logits": ([2, 4], spoiled(LOGITS, bad)),
+                        "targets": ([2], LABELS)}, loss, g))
+        x_values = [0.5, -2.0, 3.0, 0.25]
+        t_values = [0.0, 1.0, 0.5, 0.75]
+        for name in ["smooth_l1", "huber", "mse", "sigmoid_focal"]:
+            if name == "sigmoid_focal" and bad != "nan":
+                continue
+            x_name, t_name = ("logits", "targets") if name == "sigmoid_focal" else ("input", "target")
+            for spoil_target in [False, True]:
+                xs = spoiled(x_values, bad) if not spoil_target else x_values
+                ts = spoiled(t_values, bad) if spoil_target else t_values
+                loss, g = elementwise(name, {}, xs, ts)
+                what = f"{t_name if spoil_target else x_name}[0]={bad}"
+                out.append(case(name, what, {"reduction": "sum"}, {x_name: ([4], xs), t_name: ([4], ts)}, loss, g))
+        f_values = [0.5, -1.0, 2.0, 0.25, 1.5, 0.0]
+        c_values = [1.0, 0.5, -0.5, 0.0, 2.0, 1.0]
+        for spoil_centers in [False, True]:
+            fs = spoiled(f_values, bad) if not spoil_centers else f_values
+            cs = spoiled(c_values, bad) if spoil_centers else c_values
+            loss, g = center(fs, cs)
+            what = f"{'centers' if spoil_centers else 'features'}[0]={bad}"
+            out.append(case("center", what, {"reduction": "sum"}, {"features": ([2, 3], fs), "labels": ([2], [1, 0]),
+                            "centers": ([2, 3], cs)}, loss, g))
+        for which in ["anchor", "positive", "negative"]:
+            for p in [1.0, 2.0, 3.0, math.inf]:
+                for swap in [False, True]:
+                    for reduction in ["none", "sum", "mean"]:
+                        a = spoiled(ANCHOR, bad) if which == "anchor" else ANCHOR
+                        pp = spoiled(POSITIVE, bad) if which == "positive" else POSITIVE
+                        n = spoiled(NEGATIVE, bad) if which == "negative" else NEGATIVE
+                        loss, g = triplet(a, pp, n, p, swap, reduction)
+                        params = {"p": num(p), "swap": swap, "reduction": reduction}
+                        inputs = {"anchor": ([2, 3], a), "positive": ([2, 3], pp), "negative": ([2, 3], n)}
+                        if reduction == "none":
+                            inputs["grad_output"] = ([2], GRAD_OUTPUT)
+                        out.append(case("triplet_margin", f"{which}[0]={bad} p={num(p)} swap={swap} {reduction}",
+                                        params, inputs, loss, g))
+    # delta = +inf: every difference is inside the quadratic zone, 0.5 d^2 (not the linear branch's inf * |d|).
+    xs, ts = [0.5, -2.0, 30.0, 0.25], [0.0, 1.0, 0.5, 0.75]
+    loss, g = elementwise("huber", {"delta": math.inf}, xs, ts)
+    out.append(case("huber", "delta=inf", {"reduction": "sum", "delta": "inf"}, {"input": ([4], xs),
+                    "target": ([4], ts)}, loss, g))
+    return out
+
+
+if __name__ == "__main__":
+    with open(OUT, "w") as f:
+        f.write("[\n" + ",\n".join(json.dumps(c) for c in cases()) + "\n]\n")  # a case a line
+    print(f"wrote {OUT}")
