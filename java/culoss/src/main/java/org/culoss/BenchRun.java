@@ -136,14 +136,11 @@ final class BenchRun implements Declarations.Workload {
      * before anything is allocated (it was an ArithmeticException after the allocation).
      */
     private static void checkFillable(Operand o, long elements) {
-        if (elements > MAX_ARRAY) {
+        if (elements > Sizes.MAX_ARRAY_LENGTH) {
             throw new IllegalArgumentException(o.name + " (" + o.shape + " = " + elements + " elements) is more than a "
-                    + "benchmark fills (" + MAX_ARRAY + " elements, one Java array)");
+                    + "benchmark fills (" + Sizes.MAX_ARRAY_LENGTH + " elements, one Java array)");
         }
     }
-
-    /** The longest Java array a JVM allocates. */
-    private static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
 
     private DeviceBuffer allocate(Op<?> op, Operand o, long[] own) {
         long count = elements(op, o, own);

@@ -72,7 +72,7 @@ final class Checks {
     /** rows x cols as a Java array length, or an exception that says to use buffers. */
     static int arrayLength(long rows, long cols, String what) {
         long len = Sizes.product(what, rows, cols);
-        if (len > Integer.MAX_VALUE - 8) {
+        if (len > Sizes.MAX_ARRAY_LENGTH) {
             throw new IllegalArgumentException(what + " (" + len + " elements) is too large for a Java array; use buffers");
         }
         return (int) len;

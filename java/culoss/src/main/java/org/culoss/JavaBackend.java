@@ -85,14 +85,12 @@ final class JavaBackend extends Backend {
     /** The pure-Java kernels index with int: a larger size or tensor is refused, not truncated. */
     private static void checkIndexable(Op<?> op, Call call) {
         for (int i = 0; i < call.sizes.length; i++) {
-            if (call.sizes[i] > MAX_ELEMENTS) throw tooLarge(op.sizeNames.get(i), call.sizes[i]);
+            if (call.sizes[i] > Sizes.MAX_ARRAY_LENGTH) throw tooLarge(op.sizeNames.get(i), call.sizes[i]);
         }
         for (Operand o : op.operands) {
-            if (call.present(o.slot) && call.extent[o.slot] > MAX_ELEMENTS) throw tooLarge(o.name, call.extent[o.slot]);
+            if (call.present(o.slot) && call.extent[o.slot] > Sizes.MAX_ARRAY_LENGTH) throw tooLarge(o.name, call.extent[o.slot]);
         }
     }
-
-    private static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
 
     private static IllegalArgumentException tooLarge(String name, long value) {
         return new IllegalArgumentException(name + " (" + value

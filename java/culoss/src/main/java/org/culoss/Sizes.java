@@ -9,6 +9,9 @@ package org.culoss;
 final class Sizes {
     private Sizes() {}
 
+    /** The longest Java array every JVM allocates (some reserve a few header words of the 2^31 - 1). */
+    static final long MAX_ARRAY_LENGTH = Integer.MAX_VALUE - 8;
+
     /** {@code count} elements of {@code elementBytes} each, in bytes. */
     static long bytes(long count, int elementBytes, String name) {
         Checks.nonNegative(count, name);
