@@ -29,9 +29,8 @@
 #
 # Environment: MVN (default mvn), MVN_FLAGS (default "-B -ntp -o -q"), FUZZ_JVMS (default
 # "cuda emulated"), FUZZ_PARALLEL (default 1), FUZZ_MAX_LEN (libFuzzer -max_len, default 2048),
-# FUZZ_JAVA_OPTS (more JVM options, e.g. -Dculoss.fuzz.checkTripletNanGradient=true to check a
-# property that a known open bug has switched off, see FuzzKit.KNOWN_*; -Dculoss.fuzz.debug=true
-# prints where each tensor of a call lies, for reading a finding replayed by naming its file:
+# FUZZ_JAVA_OPTS (more JVM options, e.g. -Dculoss.fuzz.debug=true, which prints where each tensor
+# of a call lies, for reading a finding replayed by naming its file:
 # FUZZ_JAVA_OPTS=-Dculoss.fuzz.debug=true with -Djazzer.internal.arg.1=<the file>).
 set -euo pipefail
 

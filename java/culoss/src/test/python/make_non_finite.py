@@ -162,6 +162,12 @@ def cases():
     loss, g = elementwise("huber", {"delta": math.inf}, xs, ts)
     out.append(case("huber", "delta=inf", {"reduction": "sum", "delta": "inf"}, {"input": ([4], xs),
                     "target": ([4], ts)}, loss, g))
+    # beta = +inf: a finite difference is inside the quadratic zone (gradient d / beta = +-0), an
+    # infinite one takes the linear branch, sign(d) (d / beta would be inf / inf).
+    xs, ts = [-math.inf, math.inf, 3.0, -2.0], [0.0, 0.0, 0.0, 0.0]
+    loss, g = elementwise("smooth_l1", {"beta": math.inf}, xs, ts)
+    out.append(case("smooth_l1", "beta=inf", {"reduction": "sum", "beta": "inf"}, {"input": ([4], xs),
+                    "target": ([4], ts)}, loss, g))
     return out
 
 

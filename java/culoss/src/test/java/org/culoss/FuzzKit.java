@@ -37,32 +37,6 @@ final class FuzzKit {
      */
     static final int STREAMS = 3;
 
-    /**
-     * A known, still open bug: a call on a buffer of {@code Culoss.java()} for a loss on
-     * {@code Culoss.java(1)} (or the reverse) says "memory of backend java, this loss runs on java".
-     * While true, such a message is accepted; set to false once the message tells the two apart
-     * ({@code -Dculoss.fuzz.checkSameNameBackendMessage=true} checks it now).
-     */
-    static final boolean KNOWN_SAME_NAME_BACKEND_MESSAGE =
-            !Boolean.getBoolean("culoss.fuzz.checkSameNameBackendMessage");
-
-    /**
-     * A known, still open bug: TripletMargin gives a zero gradient for a row whose loss is NaN
-     * (PyTorch gives NaN). While true, {@link TripletMarginFuzzTest} does not check that a NaN
-     * loss row has a NaN gradient ({@code -Dculoss.fuzz.checkTripletNanGradient=true} checks it now).
-     */
-    static final boolean KNOWN_TRIPLET_ZERO_GRADIENT_AT_NAN =
-            !Boolean.getBoolean("culoss.fuzz.checkTripletNanGradient");
-
-    /**
-     * Found by {@link ElementwiseFuzzTest}, open: SmoothL1 with beta = +inf gives the java backend a
-     * NaN gradient where the difference is infinite (its clamp(d / beta, -1, 1) is inf / inf); the
-     * emulated backend gives +-1, as PyTorch's sign(d) for |d| >= beta. While true, SmoothL1 with an
-     * infinite beta is not fuzzed ({@code -Dculoss.fuzz.checkSmoothL1InfiniteBeta=true} fuzzes it).
-     */
-    static final boolean KNOWN_SMOOTHL1_INFINITE_BETA_GRADIENT =
-            !Boolean.getBoolean("culoss.fuzz.checkSmoothL1InfiniteBeta");
-
     private FuzzKit() {}
 
     // ---------------------------------------------------------------- choices
@@ -602,7 +576,7 @@ final class FuzzKit {
             if (m == null) fail("an IllegalArgumentException without a message", e);
             String first = m.split("[^A-Za-z0-9_]", 2)[0];
             if (!names.contains(first)) fail("'" + m + "' does not start with an argument's name " + names, e);
-            if (m.contains("memory of backend") && !KNOWN_SAME_NAME_BACKEND_MESSAGE) {
+            if (m.contains("memory of backend")) {
                 java.util.regex.Matcher x = java.util.regex.Pattern
                         .compile("memory of backend (\\S+), this loss runs on (\\S+)").matcher(m);
                 if (x.find() && x.group(1).equals(x.group(2))) fail("'" + m + "' names the same backend twice", e);

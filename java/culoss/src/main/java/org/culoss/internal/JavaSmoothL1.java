@@ -82,6 +82,12 @@ public final class JavaSmoothL1 {
             for (int j = 0; j < n; j++) {
                 out[j] = Math.max(-1f, Math.min(1f, d[j] * BIG * BIG));
             }
+        } else if (option == Float.POSITIVE_INFINITY) {
+            // PyTorch's |d| >= beta branch, sign(d), where d is infinite too; d / beta would be
+            // inf / inf = NaN there. Every finite d is inside the quadratic zone: d / beta = +-0.
+            for (int j = 0; j < n; j++) {
+                out[j] = Float.isInfinite(d[j]) ? Math.signum(d[j]) : d[j] / option;
+            }
         } else {
             float beta = option;
             for (int j = 0; j < n; j++) {
