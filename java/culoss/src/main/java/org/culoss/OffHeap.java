@@ -16,11 +16,12 @@ final class OffHeap {
 
     /** The address of a direct buffer's position. */
     static long address(Buffer direct) {
-        // The pointer's address is the buffer's start; its position is in elements, 4 bytes each
-        // (Pointer.sizeof() of an unloaded pointer class is not the element size).
-        Pointer p = direct instanceof FloatBuffer ? new FloatPointer((FloatBuffer) direct)
-                : new IntPointer((IntBuffer) direct);
-        return p.address() + (long) direct.position() * Float.BYTES;
+        // Of a slice, whose position is 0: JavaCPP's Pointer(Buffer) of a positioned buffer counts
+        // the position in bytes and then takes back four bytes per element (start + 3 * position).
+        Buffer at = direct.position() == 0 ? direct
+                : direct instanceof FloatBuffer ? ((FloatBuffer) direct).slice() : ((IntBuffer) direct).slice();
+        Pointer p = at instanceof FloatBuffer ? new FloatPointer((FloatBuffer) at) : new IntPointer((IntBuffer) at);
+        return p.address();
     }
 
     /** {@code bytes} bytes at {@code address}, native order (at most 2^31 - 1 of them). */
