@@ -14,14 +14,15 @@
  *    fit a size_t, overlapping tensors; see below) return a status before anything is launched.
  *  - Sizes: every tensor's extent in bytes (rows: ((n - 1) * stride + c) elements) must fit a
  *    size_t and end inside the address space (pointer + bytes does not wrap); otherwise the call
- *    is CULOSS_STATUS_INVALID_VALUE naming the tensor. A ...WorkspaceSize query refuses the same
- *    way the sizes whose workspace, or whose tensors, would not fit a size_t.
+ *    is CULOSS_STATUS_INVALID_VALUE naming the tensor. A ...WorkspaceSize query refuses, the same
+ *    way, sizes whose workspace or whose tensors would not fit a size_t.
  *  - Overlap: each call compares the byte ranges of all its tensors (the workspace: the bytes the
  *    call uses; the error word: 4 bytes) and refuses with CULOSS_STATUS_INVALID_VALUE, naming
  *    both, any output (loss, gradients, updated centers, error word, workspace) that shares a byte
- *    with another output or with an input. The one exception is an output exactly over an input
- *    that its loss's paragraph below says it may alias: the same pointer, the same bytes and the
- *    same row stride (in place). A target outside [0, C) that is not the ignore index is a
+ *    with another output or with an input. The only exceptions are the in-place aliases each
+ *    loss's paragraph below allows: an output exactly over an input, the same pointer, the same
+ *    bytes and the same row stride.
+ *  - A target outside [0, C) that is not the ignore index is a
  *    device-side error: the row is skipped (loss 0, gradient 0, no weight in the mean), nothing
  *    is written out of bounds, and CULOSS_DEVICE_ERROR_BAD_TARGET is OR-ed into *error_word
  *    when error_word is not NULL. The caller zeroes the word and reads it when it likes.
