@@ -40,6 +40,7 @@
 #include "device.cuh"
 #include "reduce.cuh"
 #include "status.h"
+#include "tensor_ranges.h"
 
 namespace culoss {
 namespace {
@@ -403,8 +404,6 @@ __global__ void __launch_bounds__(128) zero_absent_kernel(const int32_t* class_s
 // ------------------------------------------------------------------------------------------
 // Host side: workspace layout and launches.
 
-size_t align16(size_t bytes) { return (bytes + 15) / 16 * 16; }
-
 int64_t sort_chunks(int64_t n) { return (n + kSortChunk - 1) / kSortChunk; }
 
 // Tile of the segmented sum: a power of two in [16, 4096], the smallest that gives at most 2048
@@ -420,16 +419,24 @@ int64_t segment_tile(int64_t n) {
 int64_t segment_tiles(int64_t n) { return (n + segment_tile(n) - 1) / segment_tile(n); }
 
 // [row losses + reduction partials][sort keys x2, values x2, digit table, class_start][partials]
-size_t row_region_bytes(int64_t n) {
-    if (n == 0) return 0;
-    return partial_sums_bytes(reduce_blocks(n)) + align16(size_t(n) * sizeof(float));
+Size row_region_bytes(int64_t n) {
+    if (n == 0) return Size(0);
+    return Size(partial_sums_bytes(reduce_blocks(n))) + round_up16(Size(n) * Size(sizeof(float)));
 }
 
-size_t sort_region_bytes(int64_t n, int64_t d, int64_t c) {
-    if (n == 0) return 0;
-    return 4 * align16(size_t(n) * sizeof(int32_t)) + align16(size_t(kBuckets) * size_t(sort_chunks(n)) * sizeof(int32_t)) +
-           align16(size_t(c + 2) * sizeof(int32_t)) + align16(size_t(segment_tiles(n)) * 2 * size_t(d) * sizeof(float));
+// The parts of the sort region, in order (sort_by_label lays them out).
+Size sort_keys_bytes(int64_t n) { return round_up16(Size(n) * Size(sizeof(int32_t))); }  // each of 4
+Size sort_table_bytes(int64_t n) { return round_up16(Size(kBuckets) * Size(sort_chunks(n)) * Size(sizeof(int32_t))); }
+Size class_start_bytes(int64_t c) { return round_up16((Size(c) + Size(2)) * Size(sizeof(int32_t))); }
+
+Size sort_region_bytes(int64_t n, int64_t d, int64_t c) {
+    if (n == 0) return Size(0);
+    return Size(4) * sort_keys_bytes(n) + sort_table_bytes(n) + class_start_bytes(c) +
+           round_up16(Size(segment_tiles(n)) * Size(2) * Size(d) * Size(sizeof(float)));
 }
+
+// What every center-loss call with these sizes may use (the query's answer).
+Size center_workspace_bytes(int64_t n, int64_t d, int64_t c) { return row_region_bytes(n) + sort_region_bytes(n, d, c); }
 
 int bit_width(int64_t v) {
     int bits = 0;
@@ -450,16 +457,16 @@ struct Sorted {
 // Sorts the indices by label into the sort region and computes class_start.
 [[nodiscard]] culossStatus_t sort_by_label(const int32_t* labels, int64_t n, int64_t c, char* region,
                                            int32_t* error_word, culossStream_t stream, Sorted* sorted) {
-    const size_t vec_bytes = align16(size_t(n) * sizeof(int32_t));
+    const size_t vec_bytes = sort_keys_bytes(n).value;  // the caller checked the whole region
     int32_t* keys[2] = {reinterpret_cast<int32_t*>(region), reinterpret_cast<int32_t*>(region + vec_bytes)};
     int32_t* vals[2] = {reinterpret_cast<int32_t*>(region + 2 * vec_bytes),
                         reinterpret_cast<int32_t*>(region + 3 * vec_bytes)};
     const int64_t chunks = sort_chunks(n);
     char* after = region + 4 * vec_bytes;
     int32_t* table = reinterpret_cast<int32_t*>(after);
-    after += align16(size_t(kBuckets) * size_t(chunks) * sizeof(int32_t));
+    after += sort_table_bytes(n).value;
     int32_t* class_start = reinterpret_cast<int32_t*>(after);
-    after += align16(size_t(c + 2) * sizeof(int32_t));
+    after += class_start_bytes(c).value;
     float* partials = reinterpret_cast<float*>(after);
 
     const int passes = (bit_width(c) + kSortBits - 1) / kSortBits;  // keys are in [0, c]
@@ -536,29 +543,40 @@ culossStatus_t run_loss(const float* features, const int32_t* labels, const floa
     CULOSS_REQUIRE_ALIGNED(grad_centers, 4);
     CULOSS_REQUIRE_ALIGNED(error_word, 4);
     CULOSS_REQUIRE_ALIGNED(workspace, 16);
-    CULOSS_REQUIRE(!grad_features || !centers || grad_features != centers, CULOSS_STATUS_INVALID_VALUE,
-                   "grad_features aliases centers");
-    if (grad_centers) {
-        CULOSS_REQUIRE(grad_centers != centers, CULOSS_STATUS_INVALID_VALUE, "grad_centers aliases centers");
-        CULOSS_REQUIRE(grad_centers != features, CULOSS_STATUS_INVALID_VALUE, "grad_centers aliases features");
-        CULOSS_REQUIRE(grad_centers != grad_features, CULOSS_STATUS_INVALID_VALUE,
-                       "grad_centers aliases grad_features");
-    }
     const bool reduced = reduction != CULOSS_REDUCTION_NONE;
-    size_t needed = 0;
+    // The header's one alias: grad_features exactly over features (the center gradient is
+    // summed before the row pass overwrites them).
+    TensorRanges ranges;
+    const int in_features = ranges.input("features", features, strided_rows(n, d, d));
+    ranges.input("labels", labels, contiguous(n, sizeof(int32_t)));
+    ranges.input("centers", centers, strided_rows(c, d, d));
+    ranges.input("grad_output", grad_features || grad_centers ? grad_output : nullptr, contiguous(reduced ? 1 : n));
+    ranges.output("loss", loss, contiguous(reduced ? 1 : n));
+    ranges.output("grad_features", grad_features, strided_rows(n, d, d), {in_features});
+    ranges.output("grad_centers", grad_centers, strided_rows(c, d, d));
+    ranges.output("error_word", error_word, contiguous(1, sizeof(int32_t)));
+    CULOSS_TRY(ranges.check());
+    Size needed(0);
     if (grad_centers) {
-        needed = row_region_bytes(n) + sort_region_bytes(n, d, c);
+        needed = center_workspace_bytes(n, d, c);
     } else if (loss && reduced) {
         needed = row_region_bytes(n);
     }
-    CULOSS_REQUIRE(workspace_size >= needed && (needed == 0 || workspace), CULOSS_STATUS_WORKSPACE_TOO_SMALL,
-                   "workspace (%zu bytes) is smaller than %zu bytes", workspace_size, needed);
+    CULOSS_REQUIRE(needed.fits, CULOSS_STATUS_INVALID_VALUE,
+                   "the workspace of these sizes is more bytes than a size_t holds");
+    CULOSS_REQUIRE(workspace_size >= needed.value && (needed.value == 0 || workspace),
+                   CULOSS_STATUS_WORKSPACE_TOO_SMALL, "workspace (%zu bytes) is smaller than %zu bytes",
+                   workspace_size, needed.value);
+    ranges.workspace(workspace, needed.value);
+    CULOSS_TRY(ranges.check());
     const culossStatus_t ready = device_ready();
     if (ready != CULOSS_STATUS_SUCCESS) return ready;
 
     if (n == 0) {  // a reduced loss of no rows is 0; no sample reaches any center
         if (loss && reduced) CULOSS_TRY(culossMemsetAsync(loss, 0, sizeof(float), stream));
-        if (grad_centers) CULOSS_TRY(culossMemsetAsync(grad_centers, 0, size_t(c * d) * sizeof(float), stream));
+        if (grad_centers) {
+            CULOSS_TRY(culossMemsetAsync(grad_centers, 0, rows_bytes(c, d, d, sizeof(float)).value, stream));
+        }
         return CULOSS_STATUS_SUCCESS;
     }
 
@@ -567,13 +585,14 @@ culossStatus_t run_loss(const float* features, const int32_t* labels, const floa
 
     if (grad_centers) {
         Sorted s;
-        CULOSS_TRY(sort_by_label(labels, n, c, ws + row_region_bytes(n), error_word, stream, &s));
+        CULOSS_TRY(sort_by_label(labels, n, c, ws + row_region_bytes(n).value, error_word, stream, &s));
         const SegArgs a{features, s.perm, s.keys, s.class_start, centers, grad_centers, s.partials, n, d, int32_t(c),
                         segment_tile(n), kGrad, 0.f, lambda, scale, int(reduction), grad_output};
         const bool vec4 = d % 4 == 0 && aligned16(features) && aligned16(centers) && aligned16(grad_centers);
         CULOSS_TRY(segmented(a, vec4, stream));
-        CULOSS_TRY(CULOSS_LAUNCH(zero_absent_kernel, int(std::min<int64_t>(1024, (c * d + 127) / 128)), 128, stream,
-                                 s.class_start, c, d, grad_centers));
+        const size_t center_elements = (Size(c) * Size(d)).value;  // checked with grad_centers' extent
+        CULOSS_TRY(CULOSS_LAUNCH(zero_absent_kernel, int(std::min<size_t>(1024, (center_elements + 127) / 128)), 128,
+                                 stream, s.class_start, c, d, grad_centers));
     }
 
     if (loss || grad_features) {
@@ -617,7 +636,10 @@ culossStatus_t culossCenterLossWorkspaceSize(int64_t n, int64_t d, int64_t num_c
     if (shape != CULOSS_STATUS_SUCCESS) return shape;
     CULOSS_REQUIRE(reduction >= CULOSS_REDUCTION_NONE && reduction <= CULOSS_REDUCTION_MEAN,
                    CULOSS_STATUS_INVALID_VALUE, "reduction (%d) is not NONE, SUM or MEAN", int(reduction));
-    *bytes = culoss::row_region_bytes(n) + culoss::sort_region_bytes(n, d, num_classes);
+    const culoss::Size needed = culoss::center_workspace_bytes(n, d, num_classes);
+    CULOSS_REQUIRE(needed.fits, CULOSS_STATUS_INVALID_VALUE,
+                   "the workspace of these sizes is more bytes than a size_t holds");
+    *bytes = needed.value;
     return CULOSS_STATUS_SUCCESS;
 }
 
@@ -671,21 +693,31 @@ culossStatus_t culossCenterLossUpdateCenters(const float* features, const int32_
     if (shape != CULOSS_STATUS_SUCCESS) return shape;
     CULOSS_REQUIRE(std::isfinite(alpha), CULOSS_STATUS_INVALID_VALUE, "alpha (%g) is not finite", double(alpha));
     CULOSS_TRY(culoss::check_inputs(n, features, labels, centers));
-    const bool need_inputs = n > 0;
     CULOSS_REQUIRE_ALIGNED(error_word, 4);
     CULOSS_REQUIRE_ALIGNED(workspace, 16);
-    CULOSS_REQUIRE(!need_inputs || static_cast<const void*>(centers) != static_cast<const void*>(features),
-                   CULOSS_STATUS_INVALID_VALUE, "centers aliases features");
-    const size_t needed = culoss::row_region_bytes(n) + culoss::sort_region_bytes(n, d, num_classes);
-    CULOSS_REQUIRE(workspace_bytes >= needed && (needed == 0 || workspace), CULOSS_STATUS_WORKSPACE_TOO_SMALL,
-                   "workspace (%zu bytes) is smaller than %zu bytes", workspace_bytes, needed);
+    // The centers are updated in place: an output over no other tensor.
+    culoss::TensorRanges ranges;
+    ranges.input("features", features, culoss::strided_rows(n, d, d));
+    ranges.input("labels", labels, culoss::contiguous(n, sizeof(int32_t)));
+    ranges.output("centers", n > 0 ? centers : nullptr, culoss::strided_rows(num_classes, d, d));
+    ranges.output("error_word", error_word, culoss::contiguous(1, sizeof(int32_t)));
+    CULOSS_TRY(ranges.check());
+    const culoss::Size needed = culoss::center_workspace_bytes(n, d, num_classes);
+    CULOSS_REQUIRE(needed.fits, CULOSS_STATUS_INVALID_VALUE,
+                   "the workspace of these sizes is more bytes than a size_t holds");
+    CULOSS_REQUIRE(workspace_bytes >= needed.value && (needed.value == 0 || workspace),
+                   CULOSS_STATUS_WORKSPACE_TOO_SMALL, "workspace (%zu bytes) is smaller than %zu bytes",
+                   workspace_bytes, needed.value);
+    ranges.workspace(workspace, needed.value);
+    CULOSS_TRY(ranges.check());
     const culossStatus_t ready = culoss::device_ready();
     if (ready != CULOSS_STATUS_SUCCESS) return ready;
     if (n == 0) return CULOSS_STATUS_SUCCESS;
 
     char* ws = static_cast<char*>(workspace);
     culoss::Sorted s;
-    CULOSS_TRY(culoss::sort_by_label(labels, n, num_classes, ws + culoss::row_region_bytes(n), error_word, stream, &s));
+    CULOSS_TRY(culoss::sort_by_label(labels, n, num_classes, ws + culoss::row_region_bytes(n).value, error_word, stream,
+                                     &s));
     const culoss::SegArgs a{features, s.perm, s.keys, s.class_start, centers, centers, s.partials, n, d,
                             int32_t(num_classes), culoss::segment_tile(n), culoss::kUpdate, alpha, 0.f, 1.f,
                             int(CULOSS_REDUCTION_SUM), nullptr};

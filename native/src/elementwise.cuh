@@ -24,6 +24,7 @@
 #include "device.cuh"
 #include "reduce.cuh"
 #include "status.h"
+#include "tensor_ranges.h"
 
 namespace culoss {
 namespace elementwise {
@@ -148,9 +149,13 @@ struct Names {
     const char* grad;  // "grad_logits" / "grad_input"
 };
 
+// The workspace is a few partial sums whatever the count; the query still refuses a count whose
+// tensors no call could take (count floats more bytes than a size_t holds), as the call does.
 inline culossStatus_t check_workspace_query(int64_t count, culossReduction_t reduction, size_t* bytes) {
     CULOSS_REQUIRE(bytes != nullptr, CULOSS_STATUS_INVALID_VALUE, "bytes is null");
     CULOSS_REQUIRE(count >= 0, CULOSS_STATUS_INVALID_VALUE, "count (%lld) is negative", (long long)count);
+    CULOSS_REQUIRE((Size(count) * Size(sizeof(float))).fits, CULOSS_STATUS_INVALID_VALUE,
+                   "count (%lld) floats are more bytes than a size_t holds", (long long)count);
     CULOSS_REQUIRE(reduction >= CULOSS_REDUCTION_NONE && reduction <= CULOSS_REDUCTION_MEAN,
                    CULOSS_STATUS_INVALID_VALUE, "reduction (%d) is not NONE, SUM or MEAN", int(reduction));
     *bytes = workspace_bytes(count, reduction);
@@ -187,9 +192,25 @@ culossStatus_t run(const Names& names, const Op& op, const float* x, const float
     CULOSS_REQUIRE(!misaligned(loss, 4), CULOSS_STATUS_MISALIGNED, "loss is not aligned to 4 bytes");
     CULOSS_REQUIRE(!misaligned(grad, 4), CULOSS_STATUS_MISALIGNED, "%s is not aligned to 4 bytes", names.grad);
     CULOSS_REQUIRE(!misaligned(workspace, 16), CULOSS_STATUS_MISALIGNED, "workspace is not aligned to 16 bytes");
+    // The header's aliases: an output exactly over an input of the same length (the inputs, and
+    // grad_output with NONE); a reduced loss of one value, and the outputs over each other, never.
+    TensorRanges ranges;
+    const int in_x = ranges.input(names.x, x, contiguous(count));
+    const int in_t = ranges.input(names.t, t, contiguous(count));
+    const int in_g = ranges.input("grad_output", want_grad ? grad_output : nullptr, contiguous(none ? count : 1));
+    const int g_same_length = none ? in_g : -1;
+    if (none) {
+        ranges.output("loss", want_loss ? loss : nullptr, contiguous(count), {in_x, in_t, in_g});
+    } else {
+        ranges.output("loss", want_loss ? loss : nullptr, contiguous(1));
+    }
+    ranges.output(names.grad, want_grad ? grad : nullptr, contiguous(count), {in_x, in_t, g_same_length});
+    CULOSS_TRY(ranges.check());
     const size_t needed = want_loss ? workspace_bytes(count, reduction) : 0;
     CULOSS_REQUIRE(workspace_size >= needed && (needed == 0 || workspace), CULOSS_STATUS_WORKSPACE_TOO_SMALL,
                    "workspace (%zu bytes) is smaller than %zu bytes", workspace_size, needed);
+    ranges.workspace(workspace, needed);
+    CULOSS_TRY(ranges.check());
     const culossStatus_t ready = device_ready();
     if (ready != CULOSS_STATUS_SUCCESS) return ready;
 

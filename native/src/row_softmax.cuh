@@ -21,6 +21,8 @@
 //   float weight(int64_t j) const;         (kSums only) w_j
 //   const float* weights() const;          whose w[y] the MEAN divides by; null: it counts rows
 //   culossStatus_t check() const;          host: the policy's own options
+//   const float* table() const;            host: the per-class table the kernel reads (c floats) or
+//                                          null, named kTableName, for the range checks
 //   Row row(const RowState&, const RowFacts&) const;       what the loss and the gradient share
 //   float loss(const RowState&, const RowFacts&, const Row&) const;
 //                                          the loss of a counted row (one thread calls it)
@@ -37,6 +39,7 @@
 #include "device.cuh"
 #include "reduce.cuh"
 #include "status.h"
+#include "tensor_ranges.h"
 
 namespace culoss {
 namespace {
@@ -330,9 +333,9 @@ constexpr size_t kHeaderBytes = 16;
 
 inline size_t partials_bytes(int64_t n) { return partial_sums_bytes(reduce_blocks(n)); }
 
-inline size_t rows_workspace_bytes(int64_t n, culossReduction_t reduction) {
-    if (reduction == CULOSS_REDUCTION_NONE || n == 0) return 0;
-    return kHeaderBytes + partials_bytes(n) + (size_t(n) * sizeof(float) + 15) / 16 * 16;
+inline Size rows_workspace_bytes(int64_t n, culossReduction_t reduction) {
+    if (reduction == CULOSS_REDUCTION_NONE || n == 0) return Size(0);
+    return Size(kHeaderBytes) + Size(partials_bytes(n)) + round_up16(Size(n) * Size(sizeof(float)));
 }
 
 // The ...WorkspaceSize query of every row loss.
@@ -343,7 +346,12 @@ inline culossStatus_t rows_workspace_size(int64_t n, int64_t c, culossReduction_
     CULOSS_REQUIRE(c >= 1, CULOSS_STATUS_INVALID_VALUE, "c (%lld) is less than 1", (long long)c);
     CULOSS_REQUIRE(reduction >= CULOSS_REDUCTION_NONE && reduction <= CULOSS_REDUCTION_MEAN,
                    CULOSS_STATUS_INVALID_VALUE, "reduction (%d) is not NONE, SUM or MEAN", int(reduction));
-    *bytes = rows_workspace_bytes(n, reduction);
+    CULOSS_REQUIRE(rows_bytes(n, c, c, sizeof(float)).fits, CULOSS_STATUS_INVALID_VALUE,
+                   "logits (%lld rows of %lld floats) span more bytes than a size_t holds", (long long)n, (long long)c);
+    const Size needed = rows_workspace_bytes(n, reduction);
+    CULOSS_REQUIRE(needed.fits, CULOSS_STATUS_INVALID_VALUE,
+                   "the workspace of n (%lld) rows is more bytes than a size_t holds", (long long)n);
+    *bytes = needed.value;
     return CULOSS_STATUS_SUCCESS;
 }
 
@@ -412,12 +420,26 @@ culossStatus_t run_rows(const RowCall& k, const Policy& pol) {
     if (k.grad_logits) {
         CULOSS_REQUIRE(k.grad_stride >= k.c, CULOSS_STATUS_INVALID_VALUE, "grad_stride (%lld) is less than c (%lld)",
                        (long long)k.grad_stride, (long long)k.c);
-        CULOSS_REQUIRE(k.grad_logits != k.logits || k.grad_stride == k.logits_stride, CULOSS_STATUS_INVALID_VALUE,
-                       "grad_logits aliases logits with another stride");
     }
-    const size_t needed = rows_workspace_bytes(k.n, culossReduction_t(k.reduction));
-    CULOSS_REQUIRE(k.workspace_size >= needed && (needed == 0 || k.workspace), CULOSS_STATUS_WORKSPACE_TOO_SMALL,
-                   "workspace (%zu bytes) is smaller than %zu bytes", k.workspace_size, needed);
+    // The header's one alias: grad_logits exactly over logits (the same stride).
+    const int64_t per_row = k.reduction == CULOSS_REDUCTION_NONE ? k.n : 1;
+    TensorRanges ranges;
+    const int logits = ranges.input("logits", k.logits, strided_rows(k.n, k.c, k.logits_stride));
+    ranges.input("targets", k.targets, contiguous(k.n, sizeof(int32_t)));
+    ranges.input(Policy::kTableName, pol.table(), contiguous(k.c));
+    ranges.input("grad_output", k.grad_logits ? k.grad_output : nullptr, contiguous(per_row));
+    ranges.output("loss", k.loss, contiguous(per_row));
+    ranges.output("grad_logits", k.grad_logits, strided_rows(k.n, k.c, k.grad_stride), {logits});
+    ranges.output("error_word", k.error_word, contiguous(1, sizeof(int32_t)));
+    CULOSS_TRY(ranges.check());
+    const Size needed = rows_workspace_bytes(k.n, culossReduction_t(k.reduction));
+    CULOSS_REQUIRE(needed.fits, CULOSS_STATUS_INVALID_VALUE,
+                   "the workspace of n (%lld) rows is more bytes than a size_t holds", (long long)k.n);
+    CULOSS_REQUIRE(k.workspace_size >= needed.value && (needed.value == 0 || k.workspace),
+                   CULOSS_STATUS_WORKSPACE_TOO_SMALL, "workspace (%zu bytes) is smaller than %zu bytes", k.workspace_size,
+                   needed.value);
+    ranges.workspace(k.workspace, needed.value);
+    CULOSS_TRY(ranges.check());
     const culossStatus_t ready = device_ready();
     if (ready != CULOSS_STATUS_SUCCESS) return ready;
 

@@ -25,6 +25,10 @@ struct CePolicy {
 
     const float* weights() const { return class_weights; }
 
+    // The per-class table the kernel reads (c floats, or null), for the range checks.
+    static constexpr const char* kTableName = "class_weights";
+    const float* table() const { return class_weights; }
+
     culossStatus_t check() const {
         CULOSS_REQUIRE(smoothing >= 0.f && smoothing <= 1.f, CULOSS_STATUS_INVALID_VALUE,
                        "label_smoothing (%g) is not in [0, 1]", double(smoothing));

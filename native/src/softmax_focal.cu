@@ -29,6 +29,10 @@ struct FocalPolicy {
     // The mean divides by the number of counted rows, whatever their alpha.
     const float* weights() const { return nullptr; }
 
+    // The per-class table the kernel reads (c floats, or null), for the range checks.
+    static constexpr const char* kTableName = "class_alpha";
+    const float* table() const { return class_alpha; }
+
     culossStatus_t check() const {
         CULOSS_REQUIRE(gamma >= 0.f && std::isfinite(gamma), CULOSS_STATUS_INVALID_VALUE,
                        "gamma (%g) is negative or not finite", double(gamma));

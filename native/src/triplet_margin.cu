@@ -14,6 +14,7 @@
 #include "device.cuh"
 #include "reduce.cuh"
 #include "status.h"
+#include "tensor_ranges.h"
 
 namespace culoss {
 namespace {
@@ -333,9 +334,9 @@ struct FinishLoss {
 // Workspace layout (SUM/MEAN, n > 0): [partials][row losses], each 16-byte rounded.
 size_t partials_bytes(int64_t n) { return partial_sums_bytes(reduce_blocks(n)); }
 
-size_t workspace_bytes(int64_t n, culossReduction_t reduction) {
-    if (reduction == CULOSS_REDUCTION_NONE || n == 0) return 0;
-    return partials_bytes(n) + (size_t(n) * sizeof(float) + 15) / 16 * 16;
+Size workspace_bytes(int64_t n, culossReduction_t reduction) {
+    if (reduction == CULOSS_REDUCTION_NONE || n == 0) return Size(0);
+    return Size(partials_bytes(n)) + round_up16(Size(n) * Size(sizeof(float)));
 }
 
 template <int TPR>
@@ -354,18 +355,9 @@ template <int TPR>
 
 bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
 
-// Whether [a, a + bytes) and [b, b + bytes) share a byte (null never overlaps).
-bool overlap(const void* a, const void* b, uint64_t bytes) {
-    if (!a || !b || bytes == 0) return false;
-    const uintptr_t x = reinterpret_cast<uintptr_t>(a), y = reinterpret_cast<uintptr_t>(b);
-    return x < y + bytes && y < x + bytes;
-}
-
 culossStatus_t check_common(int64_t n, int64_t d, float margin, float p, float eps, culossReduction_t reduction) {
     CULOSS_REQUIRE(n >= 0, CULOSS_STATUS_INVALID_VALUE, "n (%lld) is negative", (long long)n);
     CULOSS_REQUIRE(d >= 1, CULOSS_STATUS_INVALID_VALUE, "d (%lld) is less than 1", (long long)d);
-    CULOSS_REQUIRE(n == 0 || d <= INT64_MAX / 4 / n, CULOSS_STATUS_INVALID_VALUE, "n * d (%lld * %lld) is too large",
-                   (long long)n, (long long)d);
     CULOSS_REQUIRE(reduction >= CULOSS_REDUCTION_NONE && reduction <= CULOSS_REDUCTION_MEAN,
                    CULOSS_STATUS_INVALID_VALUE, "reduction (%d) is not NONE, SUM or MEAN", int(reduction));
     CULOSS_REQUIRE(p > 0.f, CULOSS_STATUS_INVALID_VALUE, "p (%g) is not positive", double(p));
@@ -393,25 +385,29 @@ culossStatus_t run(const float* anchor, const float* positive, const float* nega
     CULOSS_REQUIRE_ALIGNED(grad_positive, 4);
     CULOSS_REQUIRE_ALIGNED(grad_negative, 4);
     CULOSS_REQUIRE_ALIGNED(workspace, 16);
-    const uint64_t bytes = uint64_t(n) * uint64_t(d) * sizeof(float);
-    const void* inputs[3] = {anchor, positive, negative};
-    const char* input_names[3] = {"anchor", "positive", "negative"};
-    float* grads[3] = {grad_anchor, grad_positive, grad_negative};
-    const char* grad_names[3] = {"grad_anchor", "grad_positive", "grad_negative"};
-    for (int g = 0; g < 3; ++g) {
-        for (int i = 0; i < 3; ++i) {
-            CULOSS_REQUIRE(!overlap(grads[g], inputs[i], bytes), CULOSS_STATUS_INVALID_VALUE, "%s overlaps %s",
-                           grad_names[g], input_names[i]);
-        }
-        for (int h = g + 1; h < 3; ++h) {
-            CULOSS_REQUIRE(!overlap(grads[g], grads[h], bytes), CULOSS_STATUS_INVALID_VALUE, "%s overlaps %s",
-                           grad_names[g], grad_names[h]);
-        }
-    }
+    // No alias: the inputs are read through the read-only cache, which an output written over
+    // them would leave stale.
+    const bool grads = grad_anchor || grad_positive || grad_negative;
+    const int64_t per_row = reduction == CULOSS_REDUCTION_NONE ? n : 1;
+    TensorRanges ranges;
+    ranges.input("anchor", anchor, strided_rows(n, d, d));
+    ranges.input("positive", positive, strided_rows(n, d, d));
+    ranges.input("negative", negative, strided_rows(n, d, d));
+    ranges.input("grad_output", grads ? grad_output : nullptr, contiguous(per_row));
+    ranges.output("loss", loss, contiguous(per_row));
+    ranges.output("grad_anchor", grad_anchor, strided_rows(n, d, d));
+    ranges.output("grad_positive", grad_positive, strided_rows(n, d, d));
+    ranges.output("grad_negative", grad_negative, strided_rows(n, d, d));
+    CULOSS_TRY(ranges.check());
     // Only the reduced loss needs the workspace.
-    const size_t needed = loss ? workspace_bytes(n, reduction) : 0;
-    CULOSS_REQUIRE(workspace_size >= needed && (needed == 0 || workspace), CULOSS_STATUS_WORKSPACE_TOO_SMALL,
-                   "workspace (%zu bytes) is smaller than %zu bytes", workspace_size, needed);
+    const Size needed = loss ? workspace_bytes(n, reduction) : Size(0);
+    CULOSS_REQUIRE(needed.fits, CULOSS_STATUS_INVALID_VALUE,
+                   "the workspace of n (%lld) rows is more bytes than a size_t holds", (long long)n);
+    CULOSS_REQUIRE(workspace_size >= needed.value && (needed.value == 0 || workspace),
+                   CULOSS_STATUS_WORKSPACE_TOO_SMALL, "workspace (%zu bytes) is smaller than %zu bytes",
+                   workspace_size, needed.value);
+    ranges.workspace(workspace, needed.value);
+    CULOSS_TRY(ranges.check());
     const culossStatus_t ready = device_ready();
     if (ready != CULOSS_STATUS_SUCCESS) return ready;
 
@@ -421,7 +417,7 @@ culossStatus_t run(const float* anchor, const float* positive, const float* nega
     }
 
     char* ws = static_cast<char*>(workspace);
-    double* partials = needed ? reinterpret_cast<double*>(ws) : nullptr;
+    double* partials = needed.value ? reinterpret_cast<double*>(ws) : nullptr;
     float* row_loss = nullptr;
     if (loss) row_loss = reduction == CULOSS_REDUCTION_NONE ? loss : reinterpret_cast<float*>(ws + partials_bytes(n));
 
@@ -474,7 +470,12 @@ culossStatus_t culossTripletMarginWorkspaceSize(int64_t n, int64_t d,
     CULOSS_REQUIRE(d >= 1, CULOSS_STATUS_INVALID_VALUE, "d (%lld) is less than 1", (long long)d);
     CULOSS_REQUIRE(reduction >= CULOSS_REDUCTION_NONE && reduction <= CULOSS_REDUCTION_MEAN,
                    CULOSS_STATUS_INVALID_VALUE, "reduction (%d) is not NONE, SUM or MEAN", int(reduction));
-    *bytes = culoss::workspace_bytes(n, reduction);
+    CULOSS_REQUIRE(culoss::rows_bytes(n, d, d, sizeof(float)).fits, CULOSS_STATUS_INVALID_VALUE,
+                   "anchor (%lld rows of %lld floats) spans more bytes than a size_t holds", (long long)n, (long long)d);
+    const culoss::Size needed = culoss::workspace_bytes(n, reduction);
+    CULOSS_REQUIRE(needed.fits, CULOSS_STATUS_INVALID_VALUE,
+                   "the workspace of n (%lld) rows is more bytes than a size_t holds", (long long)n);
+    *bytes = needed.value;
     return CULOSS_STATUS_SUCCESS;
 }
 

@@ -8,6 +8,8 @@
 // and scalar loads (an offset of one float makes every pointer unaligned).
 #pragma once
 
+#include <algorithm>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <type_traits>
@@ -109,6 +111,26 @@ inline Call make_call(std::string name, std::shared_ptr<Store> store, std::funct
     c.reset = [store] { store->reset(); };
     c.outputs = [store] { return store->outputs(); };
     return c;
+}
+
+// Runs `call` from its pristine buffers and returns what it wrote.
+inline std::vector<float> run(test::Context& t, const Call& call) {
+    call.reset();
+    t.check_status(call.run(), call.name);
+    t.check_status(culossStreamSynchronize(test::stream()), call.name + " sync");
+    return call.outputs();
+}
+
+// The call whose output overwrites an input gives the bits of the same call without the alias.
+inline void expect_same(test::Context& t, const Call& aliased, const Call& plain) {
+    const std::vector<float> a = run(t, aliased), b = run(t, plain);
+    const bool same = test::same_bits(a, b);
+    size_t first = 0;
+    while (!same && first < std::min(a.size(), b.size()) && std::memcmp(&a[first], &b[first], sizeof(float)) == 0) ++first;
+    t.expect(same, aliased.name + ": differs from the call without the alias" +
+                       (same ? "" : " at output element " + std::to_string(first) + " (" +
+                                        (first < a.size() ? std::to_string(a[first]) : "-") + " vs " +
+                                        (first < b.size() ? std::to_string(b[first]) : "-") + ")"));
 }
 
 inline std::vector<float> normal(std::mt19937& rng, int64_t count, float sigma = 2.f) {

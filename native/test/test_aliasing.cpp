@@ -24,23 +24,7 @@ using calls::Entry;
 
 using test::kReductions;
 
-std::vector<float> run(test::Context& t, const Call& call) {
-    call.reset();
-    t.check_status(call.run(), call.name);
-    t.check_status(culossStreamSynchronize(test::stream()), call.name + " sync");
-    return call.outputs();
-}
-
-void expect_same(test::Context& t, const Call& aliased, const Call& plain) {
-    const std::vector<float> a = run(t, aliased), b = run(t, plain);
-    const bool same = test::same_bits(a, b);
-    size_t first = 0;
-    while (!same && first < std::min(a.size(), b.size()) && std::memcmp(&a[first], &b[first], sizeof(float)) == 0) ++first;
-    t.expect(same, aliased.name + ": differs from the call without the alias" +
-                       (same ? "" : " at output element " + std::to_string(first) + " (" +
-                                        (first < a.size() ? std::to_string(a[first]) : "-") + " vs " +
-                                        (first < b.size() ? std::to_string(b[first]) : "-") + ")"));
-}
+using calls::expect_same;
 
 void test_rows(test::Context& t) {
     struct Shape {

@@ -478,19 +478,19 @@ void test_bad_arguments(test::Context& t) {
     t.expect_refused(culossCenterLossBackward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, nullptr, C, nullptr,
                                               nullptr, 0, nullptr,
                                               test::stream()),
-                     INVALID, "grad_features aliases centers");
+                     INVALID, "grad_features overlaps centers");
     t.expect_refused(culossCenterLossBackward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, nullptr, nullptr, C,
                                               ws.get(), 4096, nullptr,
                                               test::stream()),
-                     INVALID, "grad_centers aliases centers");
+                     INVALID, "grad_centers overlaps centers");
     t.expect_refused(culossCenterLossBackward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, nullptr, nullptr, X,
                                               ws.get(), 4096, nullptr,
                                               test::stream()),
-                     INVALID, "grad_centers aliases features");
+                     INVALID, "grad_centers overlaps features");
     t.expect_refused(culossCenterLossBackward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE, nullptr, gf.get(),
                                               gf.get(), ws.get(), 4096,
                                               nullptr, test::stream()),
-                     INVALID, "grad_centers aliases grad_features");
+                     INVALID, "grad_features overlaps grad_centers");
     t.expect_refused(culossCenterLossBackward(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 1.f, NONE,
                                               reinterpret_cast<const float*>(reinterpret_cast<const char*>(X) + 1),
                                               gf.get(), nullptr, nullptr, 0, nullptr, test::stream()),
@@ -527,7 +527,7 @@ void test_bad_arguments(test::Context& t) {
                      "num_classes");
     t.expect_refused(culossCenterLossUpdateCenters(X, Y, X, 2, 4, 3, CULOSS_DATA_FLOAT32, 0.5f, ws.get(), 4096, nullptr,
                                                    test::stream()), INVALID,
-                     "centers aliases features");
+                     "centers overlaps features");
     t.expect_refused(culossCenterLossUpdateCenters(X, Y, C, 2, 4, 3, CULOSS_DATA_FLOAT32, 0.5f, ws.get(), 8, nullptr,
                                                    test::stream()),
                      CULOSS_STATUS_WORKSPACE_TOO_SMALL, "workspace");

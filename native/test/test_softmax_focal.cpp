@@ -289,7 +289,7 @@ void test_bad_arguments(test::Context& t) {
     });
     rows::expect_refused(t, k, Entry::Fused, INVALID, "loss", [](Case&, rows::Args& a) { a.loss = nullptr; });
     rows::expect_refused(t, k, Entry::Fused, INVALID, "grad_logits", [](Case&, rows::Args& a) { a.grad = nullptr; });
-    rows::expect_refused(t, k, Entry::Fused, INVALID, "grad_logits aliases logits", [](Case&, rows::Args& a) {
+    rows::expect_refused(t, k, Entry::Fused, INVALID, "grad_logits overlaps logits", [](Case&, rows::Args& a) {
         a.grad = const_cast<float*>(a.logits);
         a.grad_stride = 5;
     });

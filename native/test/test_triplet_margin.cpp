@@ -446,7 +446,7 @@ void test_bad_arguments(test::Context& t) {
     t.expect_refused(fwd(a.get(), p.get(), n.get(), 2, 0, 1.f, 2.f, 1e-6f, NONE, loss.get()), INV, "d");
     t.expect_refused(fwd(a.get(), p.get(), n.get(), int64_t(1) << 40, int64_t(1) << 40, 1.f, 2.f, 1e-6f, NONE,
                          loss.get()),
-                     INV, "n * d");
+                     INV, "anchor");  // its bytes do not fit a size_t
     t.expect_refused(fwd(a.get(), p.get(), n.get(), 2, 4, 1.f, 2.f, 1e-6f, culossReduction_t(3), loss.get()), INV,
                      "reduction");
     t.expect_refused(fwd(a.get(), p.get(), n.get(), 2, 4, 1.f, 0.f, 1e-6f, NONE, loss.get()), INV, "p");

@@ -10,8 +10,19 @@
  *  - Every call is stream-ordered on the stream it is given (NULL: the legacy default stream):
  *    no device synchronisation, no allocation, no host read-back. Scratch memory comes from the
  *    caller, sized by the matching ...WorkspaceSize query. Calls are capture-safe.
- *  - Host-checkable errors (null pointers, negative sizes, bad options) return a status
- *    before anything is launched. A target outside [0, C) that is not the ignore index is a
+ *  - Host-checkable errors (null pointers, negative sizes, bad options, sizes whose bytes do not
+ *    fit a size_t, overlapping tensors; see below) return a status before anything is launched.
+ *  - Sizes: every tensor's extent in bytes (rows: ((n - 1) * stride + c) elements) must fit a
+ *    size_t and end inside the address space (pointer + bytes does not wrap); otherwise the call
+ *    is CULOSS_STATUS_INVALID_VALUE naming the tensor. A ...WorkspaceSize query refuses, the same
+ *    way, sizes whose workspace or whose tensors would not fit a size_t.
+ *  - Overlap: each call compares the byte ranges of all its tensors (the workspace: the bytes the
+ *    call uses; the error word: 4 bytes) and refuses with CULOSS_STATUS_INVALID_VALUE, naming
+ *    both, any output (loss, gradients, updated centers, error word, workspace) that shares a byte
+ *    with another output or with an input. The only exceptions are the in-place aliases each
+ *    loss's paragraph below allows: an output exactly over an input, the same pointer, the same
+ *    bytes and the same row stride.
+ *  - A target outside [0, C) that is not the ignore index is a
  *    device-side error: the row is skipped (loss 0, gradient 0, no weight in the mean), nothing
  *    is written out of bounds, and CULOSS_DEVICE_ERROR_BAD_TARGET is OR-ed into *error_word
  *    when error_word is not NULL. The caller zeroes the word and reads it when it likes.
@@ -96,7 +107,10 @@ CULOSS_API culossStatus_t culossGetDeviceCount(int* count);
  * In the emulated build "device" memory is host memory. */
 CULOSS_API culossStatus_t culossMalloc(void** ptr, size_t bytes);
 CULOSS_API culossStatus_t culossFree(void* ptr);
-/* kind: 0 host->device, 1 device->host, 2 device->device. Stream-ordered. */
+/* culossMalloc: a size the runtime cannot give (cudaMalloc's cudaErrorMemoryAllocation, "out of
+ * memory" in the detail) is CULOSS_STATUS_LAUNCH_FAILED, with *ptr set to NULL.
+ * kind: 0 host->device, 1 device->host, 2 device->device. Stream-ordered. A NULL dst or src with
+ * bytes > 0 is CULOSS_STATUS_INVALID_VALUE naming it; 0 bytes do nothing and succeed, NULL or not. */
 CULOSS_API culossStatus_t culossMemcpyAsync(void* dst, const void* src, size_t bytes, int kind,
                                             culossStream_t stream);
 CULOSS_API culossStatus_t culossMemsetAsync(void* dst, int value, size_t bytes, culossStream_t stream);
@@ -110,7 +124,8 @@ CULOSS_API culossStatus_t culossStreamSynchronize(culossStream_t stream);
  *   NONE: loss[i] per row;  SUM: loss[0] = sum_i;  MEAN: loss[0] = sum_i / sum_{counted i} w[y_i]
  *   (0, with a zero gradient, when no row counts; PyTorch gives NaN there).
  * grad_output: the upstream gradient; NULL means 1. n values for NONE, else 1 value.
- * grad_logits: n rows of c, row stride grad_stride (>= c); may alias logits (same stride).
+ * grad_logits: n rows of c, row stride grad_stride (>= c); may alias logits: exactly the same
+ * pointer and stride (in place). No other overlap is allowed.
  *
  * logits: n rows of c, row stride logits_stride (>= c) elements, so a slice of a bigger buffer works.
  * The fused call reads the logits once and writes the gradient in the same pass.
@@ -159,7 +174,8 @@ CULOSS_API culossStatus_t culossSoftmaxCrossEntropyForwardBackward(
  * half (the rule of torch.min).
  * grad_output: the upstream gradient; NULL means 1. n values for NONE, else 1 value.
  * grad_anchor, grad_positive, grad_negative: [n, d] each; any of them may be NULL (not computed),
- * but not all three. They must not overlap the inputs or each other.
+ * but not all three. No alias is allowed: no output (loss, gradients) may overlap an input,
+ * another output or the workspace.
  *
  * One group of threads owns a row (a few lanes of a warp for small d, a block for large d) and
  * keeps the three input rows in registers between the distance and the gradient pass (up to
@@ -250,7 +266,8 @@ CULOSS_API culossStatus_t culossSoftmaxFocalForwardBackward(
  *    For smooth L1 and Huber the gradient with respect to the target is its negative.
  *  - An output may be the same pointer as an input of the same length (in place: the gradient
  *    over input or target, the NONE loss over one of them, either over a NONE grad_output);
- *    outputs must not overlap inputs or each other otherwise.
+ *    no other overlap is allowed: not partly over an input, not the reduced loss over an input,
+ *    not the loss and the gradient over each other, nothing over the workspace.
  *  - Workspace: ...WorkspaceSize bytes (0 for NONE or count = 0; the backward alone needs none),
  *    16-byte aligned, for the per-block partial sums of a deterministic (fixed-order) reduction.
  *  - The fused call reads each input once and writes the gradient in the same pass.
@@ -371,10 +388,11 @@ CULOSS_API culossStatus_t culossMseForwardBackward(
  * The MEAN denominator is n, the batch size, also when some labels are bad (as the usual PyTorch
  * center-loss modules divide by the batch size).
  * grad_output: the upstream gradient; NULL means 1. n values for NONE, else 1 value (g below).
- * grad_features (n x d): dL/dx_i = lambda * (x_i - c_{y_i}) * g_i   (/ n for MEAN); may alias features.
+ * grad_features (n x d): dL/dx_i = lambda * (x_i - c_{y_i}) * g_i   (/ n for MEAN); may alias
+ *   features (exactly the same pointer: in place).
  * grad_centers (num_classes x d), for callers that move the centers with their own optimizer:
  *   dL/dc_j = -lambda * sum_{i: y_i = j} (x_i - c_j) * g_i   (/ n for MEAN),
- *   every row written (zero for classes without samples). Must not alias an input.
+ *   every row written (zero for classes without samples). Must not overlap any other tensor.
  * Backward takes grad_features or grad_centers or both (NULL: not wanted; not both NULL).
  * The loss pass reads each feature row and its center once and writes grad_features in the same
  * pass. grad_centers is summed per class in a fixed order (a stable sort of the rows by label,
@@ -414,7 +432,8 @@ CULOSS_API culossStatus_t culossCenterLossForwardBackward(
  * classes without samples are unchanged. Independent of lambda and of the reduction.
  * Deterministic: every class's sum is added in a fixed order (no float atomics), so the new
  * centers are bit-identical on every run. Stream-ordered: a loss call queued before it on the same
- * stream sees the old centers. Bad labels as above (the row moves no center).
+ * stream sees the old centers. Bad labels as above (the row moves no center). centers must not
+ * overlap features, labels, the error word or the workspace.
  * Workspace: culossCenterLossWorkspaceSize(n, d, num_classes, dtype, any reduction) bytes.
  */
 CULOSS_API culossStatus_t culossCenterLossUpdateCenters(
