@@ -28,8 +28,7 @@ cmake --build build/tsan -j"$jobs"
 (cd build/tsan && ctest --output-on-failure)
 
 step "libFuzzer over the C API (emulated kernels, ASan+UBSan, clang): build/fuzz, 60 s"
-# native/fuzz/README.md; the classes of findings native/ has not fixed yet are switched off in
-# native/fuzz/known_bugs.env.
+# native/fuzz/README.md: the properties, and how to reproduce a finding.
 bash native/fuzz/run.sh 60 build/fuzz/corpus-ci
 
 step "./culoss info"

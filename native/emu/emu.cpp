@@ -39,7 +39,20 @@
 extern "C" void AnnotateIgnoreSyncBegin(const char* file, int line);
 extern "C" void AnnotateIgnoreSyncEnd(const char* file, int line);
 #endif
+
+// AddressSanitizer, as g++ says it (__SANITIZE_ADDRESS__) and as clang does (__has_feature).
 #if defined(__SANITIZE_ADDRESS__)
+#define CULOSS_EMU_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CULOSS_EMU_ASAN 1
+#endif
+#endif
+#ifndef CULOSS_EMU_ASAN
+#define CULOSS_EMU_ASAN 0
+#endif
+
+#if CULOSS_EMU_ASAN
 #include <sanitizer/asan_interface.h>
 #define CULOSS_EMU_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
 #define CULOSS_EMU_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
@@ -64,7 +77,7 @@ constexpr unsigned kMaxSharedDeclarations = 64;
 constexpr unsigned kBlocksInFlight = 2;
 // A shared declaration's place is published to the other threads of the block without ordering
 // anything else (no happens-before between them); under ASan the release orders the shadow.
-#if defined(__SANITIZE_ADDRESS__)
+#if CULOSS_EMU_ASAN
 constexpr std::memory_order kPublish = std::memory_order_release, kRead = std::memory_order_acquire;
 #else
 constexpr std::memory_order kPublish = std::memory_order_relaxed, kRead = std::memory_order_relaxed;

@@ -4,19 +4,11 @@
 # Inputs come from WORK_CORPUS (written) and the committed corpus native/fuzz/corpus/api (read).
 # Prints the executions, the exec/s and the corpus size; exits non-zero on a crash, a sanitizer
 # report, a property violation or a timeout, after printing the report and the input's path.
-# The known-bug switches of known_bugs.env are set unless CULOSS_FUZZ_REPORT_ALL=1.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=$1 work=$2
 shift 2
 bash native/fuzz/build.sh >/dev/null
-# The known-bug switches of the classes native/ has not fixed yet (known_bugs.env).
-if [ "${CULOSS_FUZZ_REPORT_ALL:-0}" != 1 ]; then
-  while IFS= read -r line; do
-    case "$line" in CULOSS_FUZZ_KNOWN_BUG_*=*) export "${line?}" ;; esac
-  done <native/fuzz/known_bugs.env
-fi
-echo "known-bug switches: $(env | grep -o '^CULOSS_FUZZ_KNOWN_BUG_[A-Z_]*=1' | tr '\n' ' ')"
 bin=build/fuzz/native/fuzz/culoss_api_fuzzer
 mkdir -p "$work" build/fuzz/artifacts
 log=build/fuzz/fuzz-$(date +%s).log

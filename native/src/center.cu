@@ -353,7 +353,6 @@ __global__ void __launch_bounds__(256) segment_tiles_kernel(SegArgs a) {
             const int32_t i = a.perm[p];
             const float w = sample_weight(a, i);
             const Chunk<VEC> xv = load_chunk<VEC>(a.features + int64_t(i) * a.d + u * VEC);
-#pragma unroll
             if (a.mode == kUpdate) {  // sum x_i (see finish_class)
 #pragma unroll
                 for (int e = 0; e < VEC; ++e) acc.v[e] += xv.v[e];
@@ -562,12 +561,7 @@ culossStatus_t run_loss(const float* features, const int32_t* labels, const floa
     } else if (loss && reduced) {
         needed = row_region_bytes(n);
     }
-    CULOSS_REQUIRE(needed.fits, CULOSS_STATUS_INVALID_VALUE,
-                   "the workspace of these sizes is more bytes than a size_t holds");
-    CULOSS_REQUIRE(workspace_size >= needed.value && (needed.value == 0 || workspace),
-                   CULOSS_STATUS_WORKSPACE_TOO_SMALL, "workspace (%zu bytes) is smaller than %zu bytes",
-                   workspace_size, needed.value);
-    ranges.workspace(workspace, needed.value);
+    CULOSS_TRY(ranges.workspace(workspace, workspace_size, needed));
     CULOSS_TRY(ranges.check());
     const culossStatus_t ready = device_ready();
     if (ready != CULOSS_STATUS_SUCCESS) return ready;
@@ -703,12 +697,7 @@ culossStatus_t culossCenterLossUpdateCenters(const float* features, const int32_
     ranges.output("error_word", error_word, culoss::contiguous(1, sizeof(int32_t)));
     CULOSS_TRY(ranges.check());
     const culoss::Size needed = culoss::center_workspace_bytes(n, d, num_classes);
-    CULOSS_REQUIRE(needed.fits, CULOSS_STATUS_INVALID_VALUE,
-                   "the workspace of these sizes is more bytes than a size_t holds");
-    CULOSS_REQUIRE(workspace_bytes >= needed.value && (needed.value == 0 || workspace),
-                   CULOSS_STATUS_WORKSPACE_TOO_SMALL, "workspace (%zu bytes) is smaller than %zu bytes",
-                   workspace_bytes, needed.value);
-    ranges.workspace(workspace, needed.value);
+    CULOSS_TRY(ranges.workspace(workspace, workspace_bytes, needed));
     CULOSS_TRY(ranges.check());
     const culossStatus_t ready = culoss::device_ready();
     if (ready != CULOSS_STATUS_SUCCESS) return ready;

@@ -206,10 +206,7 @@ culossStatus_t run(const Names& names, const Op& op, const float* x, const float
     }
     ranges.output(names.grad, want_grad ? grad : nullptr, contiguous(count), {in_x, in_t, g_same_length});
     CULOSS_TRY(ranges.check());
-    const size_t needed = want_loss ? workspace_bytes(count, reduction) : 0;
-    CULOSS_REQUIRE(workspace_size >= needed && (needed == 0 || workspace), CULOSS_STATUS_WORKSPACE_TOO_SMALL,
-                   "workspace (%zu bytes) is smaller than %zu bytes", workspace_size, needed);
-    ranges.workspace(workspace, needed);
+    CULOSS_TRY(ranges.workspace(workspace, workspace_size, want_loss ? workspace_bytes(count, reduction) : 0));
     CULOSS_TRY(ranges.check());
     const culossStatus_t ready = device_ready();
     if (ready != CULOSS_STATUS_SUCCESS) return ready;

@@ -433,12 +433,7 @@ culossStatus_t run_rows(const RowCall& k, const Policy& pol) {
     ranges.output("error_word", k.error_word, contiguous(1, sizeof(int32_t)));
     CULOSS_TRY(ranges.check());
     const Size needed = rows_workspace_bytes(k.n, culossReduction_t(k.reduction));
-    CULOSS_REQUIRE(needed.fits, CULOSS_STATUS_INVALID_VALUE,
-                   "the workspace of n (%lld) rows is more bytes than a size_t holds", (long long)k.n);
-    CULOSS_REQUIRE(k.workspace_size >= needed.value && (needed.value == 0 || k.workspace),
-                   CULOSS_STATUS_WORKSPACE_TOO_SMALL, "workspace (%zu bytes) is smaller than %zu bytes", k.workspace_size,
-                   needed.value);
-    ranges.workspace(k.workspace, needed.value);
+    CULOSS_TRY(ranges.workspace(k.workspace, k.workspace_size, needed));
     CULOSS_TRY(ranges.check());
     const culossStatus_t ready = device_ready();
     if (ready != CULOSS_STATUS_SUCCESS) return ready;

@@ -11,6 +11,7 @@
 #include "emu_runtime.h"
 #endif
 
+#include "checked_size.h"
 #include "status.h"
 
 namespace culoss {
@@ -26,6 +27,8 @@ culossStatus_t from_cuda(cudaError_t err, const char* what) {
             return fail(CULOSS_STATUS_NO_DEVICE, "%s: %s", what, cudaGetErrorString(err));
         case cudaErrorInvalidValue:
             return fail(CULOSS_STATUS_INVALID_VALUE, "%s: %s", what, cudaGetErrorString(err));
+        case cudaErrorMemoryAllocation:
+            return fail(CULOSS_STATUS_OUT_OF_MEMORY, "%s: %s", what, cudaGetErrorString(err));
         default:
             return fail(CULOSS_STATUS_LAUNCH_FAILED, "%s: %s", what, cudaGetErrorString(err));
     }
@@ -86,6 +89,10 @@ culossStatus_t culossMemcpyAsync(void* dst, const void* src, size_t bytes, int k
     CULOSS_REQUIRE(kind >= 0 && kind <= 2, CULOSS_STATUS_INVALID_VALUE, "kind %d is not 0, 1 or 2", kind);
     CULOSS_REQUIRE(bytes == 0 || dst != nullptr, CULOSS_STATUS_INVALID_VALUE, "dst is null");
     CULOSS_REQUIRE(bytes == 0 || src != nullptr, CULOSS_STATUS_INVALID_VALUE, "src is null");
+    CULOSS_REQUIRE(culoss::end_address(dst, bytes).fits, CULOSS_STATUS_INVALID_VALUE,
+                   "dst (%zu bytes from %p) runs past the end of the address space", bytes, dst);
+    CULOSS_REQUIRE(culoss::end_address(src, bytes).fits, CULOSS_STATUS_INVALID_VALUE,
+                   "src (%zu bytes from %p) runs past the end of the address space", bytes, src);
     static const cudaMemcpyKind kinds[] = {cudaMemcpyHostToDevice, cudaMemcpyDeviceToHost, cudaMemcpyDeviceToDevice};
     return from_cuda(cudaMemcpyAsync(dst, src, bytes, kinds[kind], reinterpret_cast<cudaStream_t>(stream)),
                      "cudaMemcpyAsync");
@@ -94,6 +101,8 @@ culossStatus_t culossMemcpyAsync(void* dst, const void* src, size_t bytes, int k
 culossStatus_t culossMemsetAsync(void* dst, int value, size_t bytes, culossStream_t stream) {
     culoss::clear_detail();
     CULOSS_REQUIRE(bytes == 0 || dst != nullptr, CULOSS_STATUS_INVALID_VALUE, "dst is null");
+    CULOSS_REQUIRE(culoss::end_address(dst, bytes).fits, CULOSS_STATUS_INVALID_VALUE,
+                   "dst (%zu bytes from %p) runs past the end of the address space", bytes, dst);
     return from_cuda(cudaMemsetAsync(dst, value, bytes, reinterpret_cast<cudaStream_t>(stream)), "cudaMemsetAsync");
 }
 

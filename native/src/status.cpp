@@ -33,6 +33,7 @@ const char* culossGetErrorString(culossStatus_t status) {
         case CULOSS_STATUS_LAUNCH_FAILED: return "CULOSS_STATUS_LAUNCH_FAILED: the CUDA runtime refused a launch or a copy";
         case CULOSS_STATUS_INTERNAL_ERROR: return "CULOSS_STATUS_INTERNAL_ERROR: an internal error";
         case CULOSS_STATUS_NOT_SUPPORTED: return "CULOSS_STATUS_NOT_SUPPORTED: a data type this version does not compute";
+        case CULOSS_STATUS_OUT_OF_MEMORY: return "CULOSS_STATUS_OUT_OF_MEMORY: the memory could not be allocated";
     }
     return "unknown culoss status";
 }

@@ -40,8 +40,19 @@ public:
         return add(name, ptr, layout, true, may_overwrite);
     }
 
-    // The part of the workspace the call uses (written, and over nothing).
-    void workspace(const void* ptr, size_t bytes) { add("workspace", ptr, contiguous(int64_t(bytes), 1), true, {}); }
+    // The workspace of a call that takes `needed` bytes of it: the size fits a size_t, the pointer
+    // is there when it is needed, the caller's `provided` bytes hold it; then the part the call
+    // uses is added (written, and over nothing).
+    [[nodiscard]] culossStatus_t workspace(const void* ptr, size_t provided, Size needed) {
+        CULOSS_REQUIRE(needed.fits, CULOSS_STATUS_INVALID_VALUE,
+                       "the workspace of these sizes is more bytes than a size_t holds");
+        CULOSS_REQUIRE(ptr || needed.value == 0, CULOSS_STATUS_WORKSPACE_TOO_SMALL, "workspace is null, needs %zu bytes",
+                       needed.value);
+        CULOSS_REQUIRE(provided >= needed.value, CULOSS_STATUS_WORKSPACE_TOO_SMALL,
+                       "workspace (%zu bytes) is smaller than %zu bytes", provided, needed.value);
+        add("workspace", ptr, contiguous(int64_t(needed.value), 1), true, {});
+        return CULOSS_STATUS_SUCCESS;
+    }
 
     // Everything added so far; call it again after adding more.
     [[nodiscard]] culossStatus_t check() const {

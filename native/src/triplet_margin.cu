@@ -401,12 +401,7 @@ culossStatus_t run(const float* anchor, const float* positive, const float* nega
     CULOSS_TRY(ranges.check());
     // Only the reduced loss needs the workspace.
     const Size needed = loss ? workspace_bytes(n, reduction) : Size(0);
-    CULOSS_REQUIRE(needed.fits, CULOSS_STATUS_INVALID_VALUE,
-                   "the workspace of n (%lld) rows is more bytes than a size_t holds", (long long)n);
-    CULOSS_REQUIRE(workspace_size >= needed.value && (needed.value == 0 || workspace),
-                   CULOSS_STATUS_WORKSPACE_TOO_SMALL, "workspace (%zu bytes) is smaller than %zu bytes",
-                   workspace_size, needed.value);
-    ranges.workspace(workspace, needed.value);
+    CULOSS_TRY(ranges.workspace(workspace, workspace_size, needed));
     CULOSS_TRY(ranges.check());
     const culossStatus_t ready = device_ready();
     if (ready != CULOSS_STATUS_SUCCESS) return ready;

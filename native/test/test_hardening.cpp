@@ -598,7 +598,8 @@ void test_center(test::Context& t) {
 void test_memory(test::Context& t) {
     void* p = reinterpret_cast<void*>(uintptr_t(0x1234));
     const culossStatus_t st = culossMalloc(&p, SIZE_MAX - 100);
-    t.expect(st != CULOSS_STATUS_SUCCESS, std::string("culossMalloc(SIZE_MAX - 100) fails: ") + culossGetErrorString(st));
+    t.expect(st == CULOSS_STATUS_OUT_OF_MEMORY,
+             std::string("culossMalloc(SIZE_MAX - 100) is out of memory: ") + culossGetErrorString(st));
     t.expect(p == nullptr, "culossMalloc(SIZE_MAX - 100) leaves a null pointer");
     if (st == CULOSS_STATUS_SUCCESS) culossFree(p);
     t.check_status(culossMalloc(&p, 64), "culossMalloc(64) after the refusal");
@@ -620,6 +621,45 @@ void test_memory(test::Context& t) {
 
 }  // namespace
 
+// ------------------------------------------------------------------------------------------
+// Enum arguments out of range: a C caller may pass any int. Each is refused naming it; reading
+// one is no undefined behaviour (UBSan's enum check runs in the ASan build), because the enums
+// have int as their underlying type in C++.
+
+void test_enum_values(test::Context& t) {
+    for (int bad : {3, 7, -1, 255}) {
+        const auto reduction = culossReduction_t(bad);
+        const std::string what = "reduction " + std::to_string(bad);
+        size_t bytes = 0;
+        t.expect_refused(culossSoftmaxCrossEntropyWorkspaceSize(4, 3, CULOSS_DATA_FLOAT32, reduction, &bytes), INVALID,
+                         "reduction", what + ", cross-entropy query");
+        t.expect_refused(culossTripletMarginWorkspaceSize(4, 3, CULOSS_DATA_FLOAT32, reduction, &bytes), INVALID,
+                         "reduction", what + ", triplet query");
+        t.expect_refused(culossMseWorkspaceSize(12, CULOSS_DATA_FLOAT32, reduction, &bytes), INVALID, "reduction",
+                         what + ", MSE query");
+        t.expect_refused(culossCenterLossWorkspaceSize(4, 3, 5, CULOSS_DATA_FLOAT32, reduction, &bytes), INVALID,
+                         "reduction", what + ", center query");
+    }
+    size_t bytes = 0;
+    t.expect(culossMseWorkspaceSize(12, culossDataType_t(9), CULOSS_REDUCTION_SUM, &bytes) != CULOSS_STATUS_SUCCESS,
+             "data type 9 is refused");
+    for (int bad : {9, -1, 1000}) {
+        t.expect(std::string(culossGetErrorString(culossStatus_t(bad))) == "unknown culoss status",
+                 "status " + std::to_string(bad) + " is an unknown status");
+    }
+}
+
+// A missing workspace says so, and how many bytes the call needs.
+void test_null_workspace(test::Context& t) {
+    const test::DeviceBuffer<float> x(std::vector<float>(8, 1.f)), y(std::vector<float>(8, 0.f)), loss(std::vector<float>(1));
+    size_t needed = 0;
+    t.check_status(culossMseWorkspaceSize(8, CULOSS_DATA_FLOAT32, CULOSS_REDUCTION_SUM, &needed), "MSE query");
+    const culossStatus_t st = culossMseForward(x.get(), y.get(), 8, CULOSS_DATA_FLOAT32, CULOSS_REDUCTION_SUM,
+                                               loss.get(), nullptr, needed, test::stream());
+    t.expect_refused(st, CULOSS_STATUS_WORKSPACE_TOO_SMALL, "workspace is null, needs " + std::to_string(needed) + " bytes",
+                     "MSE forward, SUM, no workspace");
+}
+
 int main() {
-    return test::run_suite("hardening", {test_memory, test_rows, test_elementwise, test_triplet, test_center});
+    return test::run_suite("hardening", {test_memory, test_enum_values, test_null_workspace, test_rows, test_elementwise, test_triplet, test_center});
 }

@@ -57,7 +57,19 @@ typedef struct CUstream_st* culossStream_t;
 /* major * 10000 + minor * 100 + patch */
 #define CULOSS_VERSION (CULOSS_VERSION_MAJOR * 10000 + CULOSS_VERSION_MINOR * 100 + CULOSS_VERSION_PATCH)
 
-typedef enum culossStatus_t {
+/*
+ * In C++ (the library itself, JNI code) the enums take int as their fixed underlying type, so
+ * that any int a caller passes is a value of the type and the entry point's range check refuses
+ * it; without one, an out-of-range value such as reduction 7 is undefined behaviour as soon as it
+ * is read, before any check. In C an enum's values are ints already.
+ */
+#ifdef __cplusplus
+#define CULOSS_INT_ENUM : int
+#else
+#define CULOSS_INT_ENUM
+#endif
+
+typedef enum culossStatus_t CULOSS_INT_ENUM {
     CULOSS_STATUS_SUCCESS = 0,
     CULOSS_STATUS_INVALID_VALUE = 1,      /* a null pointer, a negative size or a bad option */
     CULOSS_STATUS_MISALIGNED = 2,         /* a pointer not aligned to its element type */
@@ -65,7 +77,8 @@ typedef enum culossStatus_t {
     CULOSS_STATUS_NO_DEVICE = 4,          /* no usable CUDA device or driver, or a build without CUDA */
     CULOSS_STATUS_LAUNCH_FAILED = 5,      /* the CUDA runtime refused the launch */
     CULOSS_STATUS_INTERNAL_ERROR = 6,
-    CULOSS_STATUS_NOT_SUPPORTED = 7       /* a data type this version does not compute */
+    CULOSS_STATUS_NOT_SUPPORTED = 7,      /* a data type this version does not compute */
+    CULOSS_STATUS_OUT_OF_MEMORY = 8       /* culossMalloc could not allocate the bytes asked for */
 } culossStatus_t;
 
 /*
@@ -76,13 +89,13 @@ typedef enum culossStatus_t {
  * reserved and return CULOSS_STATUS_NOT_SUPPORTED. When they land, the float tensors' pointer
  * types become const void* / void*, a change that keeps C and C++ callers compiling.
  */
-typedef enum culossDataType_t {
+typedef enum culossDataType_t CULOSS_INT_ENUM {
     CULOSS_DATA_FLOAT32 = 0,
     CULOSS_DATA_BFLOAT16 = 1,  /* reserved */
     CULOSS_DATA_FLOAT16 = 2    /* reserved */
 } culossDataType_t;
 
-typedef enum culossReduction_t {
+typedef enum culossReduction_t CULOSS_INT_ENUM {
     CULOSS_REDUCTION_NONE = 0,
     CULOSS_REDUCTION_SUM = 1,
     CULOSS_REDUCTION_MEAN = 2

@@ -28,11 +28,6 @@ final class NativeBackend extends Backend {
         }
     }
 
-    /** cudaErrorMemoryAllocation, as the detail of a failed culossMalloc spells it (CUDA and emulated alike). */
-    private static boolean outOfMemory(String detail) {
-        return detail != null && detail.contains("out of memory");
-    }
-
     @Override
     public void synchronize(long stream) {
         check(CulossNative.culossStreamSynchronize(stream), "culossStreamSynchronize");
@@ -42,9 +37,8 @@ final class NativeBackend extends Backend {
     long allocate(long bytes) {
         try (LongPointer out = new LongPointer(1)) {
             int status = CulossNative.culossMalloc(out, Math.max(bytes, 1));
-            if (status != 0 && outOfMemory(CulossNative.culossGetLastErrorDetail())) {
-                // The C API reports a refused allocation as LAUNCH_FAILED ("the CUDA runtime refused
-                // a launch"); say what it is, as the java backend's off-heap allocation does.
+            if (status == Status.OUT_OF_MEMORY.code()) {
+                // The error the java backend's off-heap allocation gives too.
                 throw new OutOfMemoryError("cannot allocate " + bytes + " bytes of " + name() + " memory: out of memory");
             }
             check(status, "culossMalloc");

@@ -11,6 +11,8 @@ public enum Status {
     INTERNAL_ERROR(6),
     /** A data type this version does not compute. */
     NOT_SUPPORTED(7),
+    /** The memory could not be allocated (the Java API throws {@link OutOfMemoryError}). */
+    OUT_OF_MEMORY(8),
     /** A target outside [0, C) that is not the ignore index (reported by the kernel's error word). */
     INVALID_TARGET(-1),
     /** A native status this version of the binding does not know. */
