@@ -30,7 +30,9 @@ public final class NativeBindingGenerator {
     private static final Pattern DECLARATION = Pattern.compile(
             "CULOSS_API\\s+([\\w\\s\\*]+?)\\s*\\b(culoss\\w+)\\s*\\(([^)]*)\\)\\s*;");
     private static final Pattern DEFINE = Pattern.compile("(?m)^#define\\s+CULOSS_(\\w+)\\s+(-?\\d+|INT64_MIN)\\s*$");
-    private static final Pattern ENUM = Pattern.compile("typedef\\s+enum\\s+\\w*\\s*\\{[^}]*\\}\\s*(\\w+)\\s*;");
+    // The tag may be followed by CULOSS_INT_ENUM (": int" in C++).
+    private static final Pattern ENUM =
+            Pattern.compile("typedef\\s+enum\\s+\\w*\\s*(?:CULOSS_INT_ENUM\\s*)?\\{[^}]*\\}\\s*(\\w+)\\s*;");
     private static final Pattern POINTER_TYPEDEF = Pattern.compile("typedef\\s+struct\\s+\\w+\\s*\\*\\s*(\\w+)\\s*;");
 
     public static void main(String[] args) throws IOException {
