@@ -17,6 +17,10 @@ jobs=$(nproc)
 step "maven: build (CMake inside), java + emulated backend tests, jar-alone check"
 mvn -B -ntp verify
 
+step "Jazzer over the Java API (java and emulated backends): each fuzz test 6 s per JVM"
+# java/culoss/src/test/java/org/culoss/*FuzzTest.java; plain mvn test above replayed their corpus.
+bash ci/fuzz-java.sh 6
+
 step "native tests, AddressSanitizer + UBSan (emulated kernels)"
 cmake -S . -B build/asan -DCULOSS_CUDA=OFF -DCULOSS_SANITIZE=address -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build/asan -j"$jobs"
@@ -27,9 +31,9 @@ cmake -S . -B build/tsan -DCULOSS_CUDA=OFF -DCULOSS_SANITIZE=thread -DCMAKE_BUIL
 cmake --build build/tsan -j"$jobs"
 (cd build/tsan && ctest --output-on-failure)
 
-step "libFuzzer over the C API (emulated kernels, ASan+UBSan, clang): build/fuzz, 60 s"
+step "libFuzzer over the C API (emulated kernels, ASan+UBSan, clang): build/fuzz, 45 s"
 # native/fuzz/README.md: the properties, and how to reproduce a finding.
-bash native/fuzz/run.sh 60 build/fuzz/corpus-ci
+bash native/fuzz/run.sh 45 build/fuzz/corpus-ci
 
 step "./culoss info"
 ./culoss info

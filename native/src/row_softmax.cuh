@@ -265,8 +265,11 @@ __global__ void __launch_bounds__(TPR == 32 ? 256 : TPR) softmax_rows_kernel(Row
     }
     const typename Policy::Grad dloss = pol.grad(st, facts, r);
     float* gr = a.grad + row * a.grad_stride;
+    // An ignored or invalid row's gradient is 0 whatever its logits; a counted row's is scaled as
+    // PyTorch scales it, so that a zero upstream gradient times a NaN row is NaN, not a 0 that
+    // hides the NaN from the optimizer.
     auto grad_of = [&](float v, int64_t j) {
-        if (scale == 0.f) return 0.f;
+        if (!counted) return 0.f;
         return scale * dloss(v, j);
     };
 #pragma unroll

@@ -63,16 +63,20 @@ LOGITS = [0.5, -1.0, 2.0, 0.25, -0.5, 1.5, 0.0, 1.0]  # 2 rows of 4 classes
 LABELS = [2, 1]
 
 
-def softmax_rows(focal, x_values):
+def softmax_rows(focal, x_values, upstream=None):
+    """reduction sum, or none with the upstream gradient `upstream` (one value per row)."""
     x = leaf(x_values)
     xv = x.view(2, 4)
     y = torch.tensor(LABELS)
     if focal:  # alpha 1, gamma 2: -(1 - p_y)^2 log p_y
         logp = F.log_softmax(xv, dim=1).gather(1, y[:, None])[:, 0]
-        loss = (-(1 - logp.exp()) ** 2 * logp).sum()
+        loss = -(1 - logp.exp()) ** 2 * logp
     else:
-        loss = F.cross_entropy(xv, y, reduction="sum")
-    return loss, grads(loss, None, {"grad_logits": x})
+        loss = F.cross_entropy(xv, y, reduction="none")
+    if upstream is None:
+        loss = loss.sum()
+        return loss, grads(loss, None, {"grad_logits": x})
+    return loss, grads(loss, torch.tensor(upstream), {"grad_logits": x})
 
 
 def elementwise(name, params, x_values, t_values):
@@ -122,6 +126,11 @@ def cases():
             loss, g = softmax_rows(focal, spoiled(LOGITS, bad))
             out.append(case(name, f"logits[0]={bad}", {"reduction": "sum"}, {"logits": ([2, 4], spoiled(LOGITS, bad)),
                         "targets": ([2], LABELS)}, loss, g))
+            # An upstream gradient of 0 on the spoiled row: 0 * NaN is NaN in PyTorch, not 0.
+            loss, g = softmax_rows(focal, spoiled(LOGITS, bad), [0.0, 1.0])
+            out.append(case(name, f"logits[0]={bad} grad_output[0]=0", {"reduction": "none"},
+                            {"logits": ([2, 4], spoiled(LOGITS, bad)), "targets": ([2], LABELS),
+                             "grad_output": ([2], [0.0, 1.0])}, loss, g))
         x_values = [0.5, -2.0, 3.0, 0.25]
         t_values = [0.0, 1.0, 0.5, 0.75]
         for name in ["smooth_l1", "huber", "mse", "sigmoid_focal"]:
