@@ -17,22 +17,18 @@ torchvision's formula (which gives NaN where culoss's stable form is finite; Sig
 import json
 import math
 import os
+import sys
 
 import torch
 import torch.nn.functional as F
 
+# The case format's number encoding ("nan", "inf", "-inf" as strings), from the reference cases' writer.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "..", "conformance"))
+from case_io import num_in as num  # noqa: E402
+
 torch.set_default_dtype(torch.float64)
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "resources", "org", "culoss", "non_finite.json")
 BAD = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
-
-
-def num(v):
-    v = float(v)
-    if math.isnan(v):
-        return "nan"
-    if math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    return v
 
 
 def leaf(values):
