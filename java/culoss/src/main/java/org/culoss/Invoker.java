@@ -191,9 +191,8 @@ final class Invoker {
                 long stride = call.present(o.slot) ? call.stride[o.slot] : cols;
                 elements = Sizes.exactRowsExtent(rows, stride, cols);
             } else {
-                long[] factors = new long[o.dims.length];
-                for (int k = 0; k < factors.length; k++) factors[k] = sizes[o.dims[k]];
-                elements = Sizes.exactProduct(factors);
+                elements = 1;
+                for (int d : o.dims) elements = Sizes.exactProduct(elements, sizes[d]);  // no array per call
             }
             Sizes.exactProduct(elements, o.dtype.bytes);
             return elements;

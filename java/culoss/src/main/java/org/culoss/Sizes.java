@@ -32,6 +32,11 @@ final class Sizes {
         }
     }
 
+    /** a * b, or {@link ArithmeticException} when it overflows a long; allocates nothing (calls use it). */
+    static long exactProduct(long a, long b) {
+        return Math.multiplyExact(a, b);
+    }
+
     /** The product of sizes, or {@link ArithmeticException} when it overflows a long. */
     static long exactProduct(long... factors) {
         long p = 1;
