@@ -89,8 +89,9 @@ __device__ __forceinline__ RowState merge(RowState a, RowState b) {
     const float m = fmaxf(a.m, b.m);
     RowState r;
     r.m = m;
-    // Both maxima -inf: both sums are 0 and e^(-inf - -inf) would be NaN.
-    r.s = m == -INFINITY ? 0.f : a.s * fast_exp(a.m - m) + b.s * fast_exp(b.m - m);
+    // Both maxima -inf: e^(-inf - -inf) would be NaN. Each sum is then 0, or NaN from a NaN logit
+    // (NaN > m is false, so it never raises the max), which the sum of the two keeps.
+    r.s = m == -INFINITY ? a.s + b.s : a.s * fast_exp(a.m - m) + b.s * fast_exp(b.m - m);
     r.xt = Policy::kExcludeTarget ? merge_target(a.xt, b.xt) : -INFINITY;
     if constexpr (Policy::kSums) {
         r.t = rebased(a, m) + rebased(b, m);
