@@ -12,7 +12,10 @@
 // r replaces gamma m^(gamma - 1) p q, which is 0 * inf when m underflows and gamma < 1; r <= 1
 // for every t in [0, 1], and where D = 0 (m = 0: t = 1 and x -> +inf, or t = 0 and x -> -inf)
 // ce is 0 too, so r = 0 there is exact. Saturated logits give a finite loss and gradient for any
-// gamma >= 0.
+// gamma >= 0. A target outside [0, 1] (torchvision takes any) makes D negative for some x: r = s / D
+// still holds there, so only D = 0 takes r = 0. With gamma = 0 the second term is PyTorch's: its pow
+// backward gives 0 for exponent 0, which reaches x through p_t as 0 * t (NaN for an infinite
+// target only; gamma (u - t) ce r would be NaN wherever r or u - t overflows).
 #include "elementwise.cuh"
 
 namespace culoss {
@@ -48,8 +51,13 @@ struct SigmoidFocalOp {
         if constexpr (GRAD) {
             const float p = pos ? inv : s;
             const float q = pos ? s : inv;
-            const float r = d > 0.f ? s / d : 0.f;
-            v.grad = at * mg * ((u * p - t * q) + gamma * (u - t) * ce * r);
+            const float dce = u * p - t * q;
+            if (gamma_kind == 0) {
+                v.grad = at * mg * (dce + 0.f * t);
+            } else {
+                const float r = d != 0.f ? s / d : 0.f;
+                v.grad = at * mg * (dce + gamma * (u - t) * ce * r);
+            }
         }
         return v;
     }

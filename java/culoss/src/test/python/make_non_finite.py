@@ -11,8 +11,9 @@ formula written in torch ops otherwise (softmax focal, sigmoid focal, center los
 where NaN lands: a NaN input must reach the gradient wherever PyTorch's autograd takes it, not be
 turned into 0 by a comparison that is false for NaN.
 
-Sigmoid focal is given NaN only: for infinite logits culoss deliberately departs from
+Sigmoid focal is given NaN logits only: for infinite logits culoss deliberately departs from
 torchvision's formula (which gives NaN where culoss's stable form is finite; SigmoidFocal.java).
+Its targets outside [0, 1], infinite ones too, follow torchvision's formula.
 """
 import json
 import math
@@ -92,6 +93,18 @@ def elementwise(name, params, x_values, t_values):
     return loss, grads(loss, None, {"grad_input" if name != "sigmoid_focal" else "grad_logits": x})
 
 
+def sigmoid_focal_any_target(alpha, gamma, x_values, t_values):
+    """torchvision's formula, reduction none, upstream gradient 1 per element."""
+    x, t = leaf(x_values), torch.tensor(t_values)
+    p = torch.sigmoid(x)
+    ce = F.binary_cross_entropy_with_logits(x, t, reduction="none")
+    p_t = p * t + (1 - p) * (1 - t)
+    loss = ce * (1 - p_t) ** gamma
+    if alpha >= 0:
+        loss = (alpha * t + (1 - alpha) * (1 - t)) * loss
+    return loss, grads(loss, torch.ones_like(loss), {"grad_logits": x})
+
+
 def center(f_values, c_values):
     # lambda 1: sum_i 1/2 ||x_i - c_{y_i}||^2, 2 rows of d = 3, 2 classes
     f, c = leaf(f_values), leaf(c_values)
@@ -162,6 +175,16 @@ def cases():
                             inputs["grad_output"] = ([2], GRAD_OUTPUT)
                         out.append(case("triplet_margin", f"{which}[0]={bad} p={num(p)} swap={swap} {reduction}",
                                         params, inputs, loss, g))
+    # Sigmoid focal with targets outside [0, 1] (torchvision takes any target): 1 - p_t is negative
+    # for some logits (the gradient's p q / (1 - p_t) with it), and an infinite target.
+    xs = [1.0, -1.0, 0.5, -0.03125, 2.0, 3.171875, -2.5, 0.0]
+    ts = [2.0, -1.0, 1.5, -10000.0, 0.5, math.inf, -math.inf, 3.0]
+    for gamma in [0.0, 1.0, 2.0, 1.5]:
+        for alpha in [0.25, -1.0, 2.296875]:
+            loss, g = sigmoid_focal_any_target(alpha, gamma, xs, ts)
+            out.append(case("sigmoid_focal", f"targets outside [0, 1] alpha={alpha} gamma={gamma}",
+                            {"reduction": "none", "alpha": alpha, "gamma": gamma},
+                            {"logits": ([8], xs), "targets": ([8], ts), "grad_output": ([8], [1.0] * 8)}, loss, g))
     # delta = +inf: every difference is inside the quadratic zone, 0.5 d^2 (not the linear branch's inf * |d|).
     xs, ts = [0.5, -2.0, 30.0, 0.25], [0.0, 1.0, 0.5, 0.75]
     loss, g = elementwise("huber", {"delta": math.inf}, xs, ts)

@@ -23,17 +23,14 @@ public final class JavaSigmoidFocal implements ElementwiseChunks.Kernel {
     private static final float BIG = 0x1p100f;
 
     private final float gamma;
-    /** a_t = wt t + wu u + w1: (alpha, 1 - alpha, 0), or (0, 0, 1) when alpha < 0. */
-    private final float wt;
-    private final float wu;
-    private final float w1;
+    /** a_t = alpha t + (1 - alpha)(1 - t) when weighted, else no factor (not 0 t + 0 u + 1: 0 * inf). */
+    private final boolean weighted;
+    private final float alpha;
 
     private JavaSigmoidFocal(float alpha, float gamma) {
         this.gamma = gamma;
-        boolean weighted = alpha >= 0;
-        this.wt = weighted ? alpha : 0f;
-        this.wu = weighted ? 1f - alpha : 0f;
-        this.w1 = weighted ? 0f : 1f;
+        this.weighted = alpha >= 0;
+        this.alpha = alpha;
     }
 
     /**
@@ -75,12 +72,17 @@ public final class JavaSigmoidFocal implements ElementwiseChunks.Kernel {
         for (int j = 0; j < n; j++) {
             ce[j] = log1p01(e[j]);
         }
-        for (int j = 0; j < n; j++) {  // + (x >= 0 ? u x : -t x)
+        // + (x >= 0 ? u x : -t x). The factor k picks a branch by multiplying, so the target enters
+        // as tf, its finite clamp (0 * inf is NaN); an infinite target then adds t - tf = +-inf,
+        // which is -t, the value of both branches. A finite target is used exactly (t - tf = 0).
+        for (int j = 0; j < n; j++) {
             float tj = t[j];
+            float tf = Math.max(-Float.MAX_VALUE, Math.min(Float.MAX_VALUE, tj));
             float kj = kp[j];
-            ce[j] += x[j] * (kj * (1f - tj) - (1f - kj) * tj);
+            ce[j] += x[j] * (kj * (1f - tf) - (1f - kj) * tf - (tj - tf));
         }
-        for (int j = 0; j < n; j++) {  // D
+        // D: a finite target gives two finite branches, an infinite one NaN in both.
+        for (int j = 0; j < n; j++) {
             float tj = t[j];
             float u = 1f - tj;
             float kj = kp[j];
@@ -105,19 +107,33 @@ public final class JavaSigmoidFocal implements ElementwiseChunks.Kernel {
         }
         if (loss) {
             float[] out = c.loss;
-            for (int j = 0; j < n; j++) {
-                float tj = t[j];
-                out[j] = (wt * tj + wu * (1f - tj) + w1) * ce[j] * m[j];
+            if (weighted) {
+                for (int j = 0; j < n; j++) {
+                    float tj = t[j];
+                    out[j] = (alpha * tj + (1f - alpha) * (1f - tj)) * ce[j] * m[j];
+                }
+            } else {
+                for (int j = 0; j < n; j++) {
+                    out[j] = ce[j] * m[j];
+                }
             }
         }
         if (grad) {
             float g = gamma;
-            // gamma (u - t) ce r, r = p q / m = s / D; D = 0 only where s = 0 and ce = 0, so r = 0
-            // there is exact.
-            for (int j = 0; j < n; j++) {
-                float tj = t[j];
-                float sm = e[j] / (1f + e[j]);  // sigmoid(-|x|)
-                ce[j] = g * ((1f - tj) - tj) * ce[j] * (sm / Math.max(a[j], Float.MIN_VALUE));
+            if (g == 0f) {  // the second term is 0 * t, as the kernel (PyTorch's pow backward gives 0)
+                for (int j = 0; j < n; j++) {
+                    ce[j] = 0f * t[j];
+                }
+            } else {
+                // gamma (u - t) ce r, r = p q / m = s / D for D != 0 (negative for a target outside
+                // [0, 1]); r = 0 where D = 0 (s = 0 and ce = 0 there for a target in [0, 1]). nz is 1
+                // for D != 0 and 0 for D = 0 (NaN for NaN), so D = 0 divides by 1, not 0.
+                for (int j = 0; j < n; j++) {
+                    float tj = t[j];
+                    float sm = e[j] / (1f + e[j]);  // sigmoid(-|x|)
+                    float nz = Math.min(Math.abs(a[j]) * BIG * BIG, 1f);
+                    ce[j] = g * ((1f - tj) - tj) * ce[j] * (sm / (a[j] + (1f - nz)) * nz);
+                }
             }
             // + u p - t q, p and q picked by the sign of x.
             for (int j = 0; j < n; j++) {
@@ -130,9 +146,15 @@ public final class JavaSigmoidFocal implements ElementwiseChunks.Kernel {
                 ce[j] += (1f - tj) * p - tj * q;
             }
             float[] out = c.grad;
-            for (int j = 0; j < n; j++) {
-                float tj = t[j];
-                out[j] = (wt * tj + wu * (1f - tj) + w1) * m[j] * ce[j];
+            if (weighted) {
+                for (int j = 0; j < n; j++) {
+                    float tj = t[j];
+                    out[j] = (alpha * tj + (1f - alpha) * (1f - tj)) * m[j] * ce[j];
+                }
+            } else {
+                for (int j = 0; j < n; j++) {
+                    out[j] = m[j] * ce[j];
+                }
             }
         }
     }
