@@ -27,6 +27,13 @@
 # property, an unclear exception, a crash of the JVM). A finding's input replays as a regression
 # test once copied into the test's Inputs directory (plain `mvn test`).
 #
+# A reproducible run (the CI gate): FUZZ_SEED=S fixes libFuzzer's seed (-seed=S), starts each test
+# from the committed seeds alone (this run's corpus directory is emptied first), and FUZZ_RUNS sets
+# the executions per JVM, e.g. "cuda:20000 emulated:1500" (-runs=N; SECONDS still caps the time).
+# The inputs tried are then a function of the commit, not of the machine's speed or of earlier
+# runs: a run that passes here passes on a fresh clone elsewhere. Without FUZZ_SEED, each run
+# draws a new seed and grows the corpus of the runs before it (a campaign).
+#
 # Environment: MVN (default mvn), MVN_FLAGS (default "-B -ntp -o -q"), FUZZ_JVMS (default
 # "cuda emulated"), FUZZ_PARALLEL (default 1), FUZZ_MAX_LEN (libFuzzer -max_len, default 2048),
 # FUZZ_JAVA_OPTS (more JVM options, e.g. -Dculoss.fuzz.debug=true, which prints where each tensor
@@ -50,6 +57,25 @@ fi
 jvms=(${FUZZ_JVMS:-cuda emulated})
 parallel=${FUZZ_PARALLEL:-1}
 max_len=${FUZZ_MAX_LEN:-2048}
+seed=${FUZZ_SEED:-}
+if [[ -n $seed ]] && ! [[ $seed =~ ^[0-9]+$ ]]; then
+    echo "fuzz-java.sh: FUZZ_SEED must be a non-negative integer, not '$seed'" >&2
+    exit 2
+fi
+# runs_for JVM: the -runs= of FUZZ_RUNS for that JVM, or nothing.
+runs_for() {
+    local entry
+    for entry in ${FUZZ_RUNS:-}; do
+        if [[ $entry == "$1:"* ]]; then echo "${entry#*:}"; fi
+    done
+}
+for jvm in "${jvms[@]}"; do
+    runs=$(runs_for "$jvm")
+    if [[ -n $runs ]] && ! [[ $runs =~ ^[0-9]+$ ]]; then
+        echo "fuzz-java.sh: FUZZ_RUNS gives '$runs' for $jvm, not a number of executions" >&2
+        exit 2
+    fi
+done
 
 start=$(date +%s)
 cd "$root"
@@ -60,7 +86,7 @@ ${MVN:-mvn} ${MVN_FLAGS:--B -ntp -o -q} -pl java/culoss test-compile dependency:
 cp="$module/target/test-classes:$module/target/classes:$(cat "$module/target/fuzz-classpath.txt")"
 out="$module/target/fuzz"
 mkdir -p "$out"
-echo "fuzz-java.sh: ${#tests[@]} fuzz tests x ${#jvms[@]} JVMs (${jvms[*]}), ${seconds} s each; set-up took $(( $(date +%s) - start )) s"
+echo "fuzz-java.sh: ${#tests[@]} fuzz tests x ${#jvms[@]} JVMs (${jvms[*]}), ${seconds} s each${FUZZ_RUNS:+ at most, runs $FUZZ_RUNS}${seed:+, seed $seed}; set-up took $(( $(date +%s) - start )) s"
 
 # fuzz TEST JVM: fuzzes TEST in a JVM with -Dculoss.native=JVM; its log goes to $out/logs/.
 fuzz() {
@@ -68,6 +94,13 @@ fuzz() {
     local name=${test/\#/.}
     local corpus="$out/corpus/$name/$jvm" findings="$out/findings/$name/$jvm" log="$out/logs/$name.$jvm.log"
     rm -rf "$findings"  # this run's findings only; the corpus grows from run to run
+    local extra=() runs
+    if [[ -n $seed ]]; then
+        rm -rf "$corpus"  # reproducible: the committed seeds only
+        extra+=(-Djazzer.internal.arg.6=-seed="$seed")
+    fi
+    runs=$(runs_for "$jvm")
+    if [[ -n $runs ]]; then extra+=(-Djazzer.internal.arg.7=-runs="$runs"); fi
     mkdir -p "$corpus" "$findings" "$out/logs"
     # Run from the module: Jazzer finds src/test/resources (the committed seeds) from there.
     (cd "$module" && JAZZER_FUZZ=1 timeout $((seconds * 3 + 180)) java -cp "$cp" \
@@ -78,7 +111,7 @@ fuzz() {
         -Djazzer.internal.arg.2=-max_total_time="$seconds" \
         -Djazzer.internal.arg.3=-artifact_prefix="$findings/" \
         -Djazzer.internal.arg.4=-max_len="$max_len" \
-        -Djazzer.internal.arg.5=-timeout=60 \
+        -Djazzer.internal.arg.5=-timeout=60 "${extra[@]}" \
         org.culoss.FuzzMain "org.culoss.$test" >"$log" 2>&1)
 }
 

@@ -13,8 +13,10 @@ import org.culoss.internal.JavaSigmoidFocal;
  *   loss = a_t ce (1 - p_t)^gamma,  a_t = alpha t + (1 - alpha)(1 - t), or 1 when alpha &lt; 0
  * </pre>
  * computed without cancellation, so saturated logits (|x| = 1e4) and gamma in [0, 1) give a
- * finite loss and gradient (torchvision's own formula gives NaN gradients there). Defaults are
- * torchvision's: alpha 0.25, gamma 2, reduction {@code NONE}.
+ * finite loss and gradient (torchvision's own formula gives NaN gradients there). A target
+ * outside [0, 1] is not refused: as in torchvision it enters the formula as it is (1 - p_t may then
+ * be negative, NaN under a non-integer gamma). Defaults are torchvision's: alpha 0.25, gamma 2,
+ * reduction {@code NONE}.
  *
  * <pre>{@code
  * SigmoidFocal focal = SigmoidFocal.builder().reduction(Reduction.MEAN).build();
