@@ -8,6 +8,8 @@ import static org.culoss.FuzzKit.len;
 import static org.culoss.FuzzKit.names;
 import static org.culoss.FuzzKit.out;
 import static org.culoss.FuzzKit.requireClear;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
@@ -18,6 +20,8 @@ import java.util.Set;
 import org.culoss.FuzzKit.Outcome;
 import org.culoss.FuzzKit.Spec;
 import org.culoss.FuzzKit.Tensors;
+import org.culoss.testing.BackendsUnderTest;
+import org.junit.jupiter.api.Test;
 
 /**
  * SoftmaxCrossEntropy and SoftmaxFocal under fuzzed options (label smoothing, gamma, alpha, a
@@ -31,6 +35,47 @@ class RowSoftmaxFuzzTest {
     static final Set<String> NAMES = names("logits", "targets", "classWeights", "classAlpha", "gradOutput", "loss",
             "gradLogits", "n", "c", "logitsStride", "gradStride", "workspace", "labelSmoothing", "gamma", "alpha",
             "reduction");
+
+    /**
+     * Found by {@link #rows} (label smoothing, MEAN, an upstream gradient of -inf): the kernel gave
+     * -inf where the java backend gave NaN, each from its own finite form of the gradient. The rule
+     * now, on every backend: an infinite upstream gradient makes the counted row's gradient NaN
+     * (PyTorch's is inf - inf at most entries), an ignored row's stays 0, and the loss is the loss.
+     */
+    @Test
+    void anInfiniteUpstreamGradientGivesANaNRowGradient() {
+        float[] logits = {Float.NEGATIVE_INFINITY, -0f, -0.125f, 1f, 2f, -3f};
+        int[] targets = {0, 2};
+        for (Backend b : BackendsUnderTest.all()) {
+            for (boolean focal : new boolean[] {false, true}) {
+                for (Reduction r : Reduction.values()) {
+                    for (float g : new float[] {Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY}) {
+                        String what = b + (focal ? " focal " : " CE ") + r + " g=" + g;
+                        try (RowSoftmaxLoss<?> l = build(focal, b, r, 0.015625f, 2f, 0, null);
+                                RowSoftmaxLoss<?> ignoring = build(focal, b, r, 0.015625f, 2f, 3, null)) {
+                            float[] go = r == Reduction.NONE ? new float[] {g, 1f} : new float[] {g};
+                            FloatBuffer grad = FloatBuffer.allocate(6);
+                            l.backward(FloatBuffer.wrap(logits), 3, IntBuffer.wrap(targets), 2, 3, FloatBuffer.wrap(go),
+                                    grad, 3);
+                            int nanRows = r == Reduction.NONE ? 1 : 2;
+                            for (int j = 0; j < 6; j++) {
+                                if (j < 3 * nanRows) {
+                                    assertTrue(Float.isNaN(grad.get(j)), what + ": grad[" + j + "] = " + grad.get(j));
+                                } else {
+                                    assertTrue(Float.isFinite(grad.get(j)), what + ": grad[" + j + "] = " + grad.get(j));
+                                }
+                            }
+                            // ignore index 1 takes row 0 (target 1 here): its gradient stays 0.
+                            FloatBuffer ig = FloatBuffer.allocate(6);
+                            ignoring.backward(FloatBuffer.wrap(logits), 3, IntBuffer.wrap(new int[] {1, 2}), 2, 3,
+                                    FloatBuffer.wrap(go), ig, 3);
+                            for (int j = 0; j < 3; j++) assertEquals(0f, ig.get(j), what + ": ignored row, grad[" + j + "]");
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     @FuzzTest(maxDuration = "20s")
     void rows(FuzzedDataProvider d) {

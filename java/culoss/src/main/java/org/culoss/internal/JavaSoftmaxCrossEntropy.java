@@ -103,7 +103,9 @@ public final class JavaSoftmaxCrossEntropy extends SoftmaxRows {
         if (perRow && loss != null) {
             loss.put(i, (float) rowLoss);
         }
-        if (gradLogits != null) {
+        if (gradLogits != null && infiniteUpstream(i)) {
+            storeNaNGradient(i, x);
+        } else if (gradLogits != null) {
             double g = upstream(i);
             // grad_j = g [A p_j - B w_j] - [j == y] g (1-e) w_y, with A = (1-e) w_y + e W / c, B = e / c.
             double coefP = g * ((1 - e) * wy + e * weightSum / c);

@@ -74,7 +74,9 @@ public final class JavaSoftmaxFocal extends SoftmaxRows {
         if (perRow && loss != null) {
             loss.put(i, (float) rowLoss);
         }
-        if (gradLogits != null) {
+        if (gradLogits != null && infiniteUpstream(i)) {
+            storeNaNGradient(i, x);
+        } else if (gradLogits != null) {
             double g = upstream(i);
             double pY = expY / sumExp;
             // p_y log p_y / q: its limit -1 at q = 0, and 0 where p_y = 0 (log p_y = -inf).

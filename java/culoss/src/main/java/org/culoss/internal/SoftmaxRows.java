@@ -66,6 +66,8 @@ abstract class SoftmaxRows {
     final int chunks;
     /** SUM/MEAN: the upstream gradient over the divisor (MEAN), the same for every row; set by {@link #run}. */
     double gradScale;
+    /** The one upstream gradient of a reduced call, before the mean's divisor. */
+    private double rawUpstream;
 
     /** Arguments as {@link JavaSoftmaxCrossEntropy#run} documents them. */
     SoftmaxRows(FloatBuffer logits, long logitsStride, IntBuffer targets, int n, int c, long ignoreIndex,
@@ -122,6 +124,7 @@ abstract class SoftmaxRows {
         }
         double upstream = reduction == Reduction.NONE || gradOutput == null ? 1 : gradOutput.get(0);
         // All rows ignored: loss 0 and gradient 0, where PyTorch gives NaN.
+        rawUpstream = upstream;
         gradScale = reduction != Reduction.MEAN ? upstream : divisor == 0 ? 0 : upstream / divisor;
         double total = Chunked.sum(chunks, threads, () -> {
             Scratch s = scratch();
@@ -137,6 +140,22 @@ abstract class SoftmaxRows {
     /** The upstream gradient of row i. */
     final double upstream(int i) {
         return !perRow ? gradScale : gradOutput == null ? 1 : gradOutput.get(i);
+    }
+
+    /**
+     * Whether row i's upstream gradient (grad_output, before the mean's divisor) is infinite. Its
+     * gradient is then NaN, as the CUDA kernel's: PyTorch's is inf - inf at most entries (its
+     * log-softmax backward, g_j - p_j sum g), and no one finite form of it gives its mix of NaN
+     * and inf.
+     */
+    final boolean infiniteUpstream(int i) {
+        return Double.isInfinite(!perRow ? rawUpstream : gradOutput == null ? 1 : gradOutput.get(i));
+    }
+
+    /** Row i's gradient, all NaN (an infinite upstream gradient), stored. */
+    final void storeNaNGradient(int i, float[] x) {
+        Arrays.fill(x, 0, c, Float.NaN);
+        gradLogits.put((int) (i * gradStride), x, 0, c);
     }
 
     /** This thread's scratch, sized for c and readied for this call. */
