@@ -97,12 +97,13 @@ def sigmoid_focal(shape, dev, g, alpha=0.25, gamma=2.0):
     return step, 3 * n * c * 4, [x, t]
 
 
-def elementwise(torch_loss):
-    """The builder of an elementwise loss of [N] input and target: torch_loss(x, t), mean."""
+def elementwise(torch_loss, targets=lambda t: t):
+    """The builder of an elementwise loss of [N] input and target: torch_loss(x, t), mean; the
+    targets are targets(a normal draw), made before the timing."""
     def build(shape, dev, g):
         (n,) = dims(shape)
         x = grad_leaf(torch.randn(n, generator=g).to(dev))
-        t = torch.randn(n, generator=g).to(dev)
+        t = targets(torch.randn(n, generator=g)).to(dev)
 
         def step(x=x, t=t):
             x.grad = None
@@ -113,6 +114,11 @@ def elementwise(torch_loss):
 
 smooth_l1 = elementwise(lambda x, t: F.smooth_l1_loss(x, t, beta=1.0))
 mse = elementwise(lambda x, t: F.mse_loss(x, t))
+l1 = elementwise(lambda x, t: F.l1_loss(x, t))
+# The binary losses as a trainer writes them in PyTorch (it has no function for either), with
+# targets +-1.
+exponential = elementwise(lambda s, y: torch.exp(-y * s).mean(), targets=torch.sign)
+hinge = elementwise(lambda s, y: torch.clamp(1.0 - y * s, min=0).mean(), targets=torch.sign)
 huber = elementwise(lambda x, t: F.huber_loss(x, t, delta=1.0))
 
 
@@ -149,6 +155,7 @@ def center(shape, dev, g, lam=1.0, alpha=0.5):
 
 BUILDERS = {"softmax_cross_entropy": softmax_cross_entropy, "softmax_focal": softmax_focal,
             "sigmoid_focal": sigmoid_focal, "smooth_l1": smooth_l1, "huber": huber, "mse": mse,
+            "l1": l1, "exponential": exponential, "hinge": hinge,
             "triplet_margin": triplet_margin, "center": center}
 
 

@@ -311,6 +311,9 @@ const std::map<std::string, Elementwise>& elementwise_losses() {
         {"smooth_l1", {"input", "target", "grad_input", "mean", {{"beta", 1}}, ELEMENTWISE_ENTRY_POINTS(SmoothL1)}},
         {"huber", {"input", "target", "grad_input", "mean", {{"delta", 1}}, ELEMENTWISE_ENTRY_POINTS(Huber)}},
         {"mse", {"input", "target", "grad_input", "mean", {}, ELEMENTWISE_ENTRY_POINTS(Mse)}},
+        {"l1", {"input", "target", "grad_input", "mean", {}, ELEMENTWISE_ENTRY_POINTS(L1)}},
+        {"exponential", {"scores", "targets", "grad_scores", "mean", {}, ELEMENTWISE_ENTRY_POINTS(Exponential)}},
+        {"hinge", {"scores", "targets", "grad_scores", "mean", {{"margin", 1}}, ELEMENTWISE_ENTRY_POINTS(Hinge)}},
     };
     return all;
 }

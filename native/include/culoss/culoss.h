@@ -268,15 +268,17 @@ CULOSS_API culossStatus_t culossSoftmaxFocalForwardBackward(
     float* grad_logits, int64_t grad_stride,
     void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
 /*
- * The elementwise family: sigmoid focal, smooth L1, Huber and MSE. Shared conventions:
+ * The elementwise family: sigmoid focal, smooth L1, Huber, MSE, L1, exponential and hinge.
+ * Shared conventions:
  *  - Inputs are flat: `count` floats each (a [N, C] tensor passes count = N * C). Any alignment
  *    of 4 bytes works; when every pointer of the call is 16-byte aligned the kernel uses 16-byte
  *    loads and stores. The reduced loss and the gradient are the same bits either way.
  *  - Reduction NONE: loss[i] per element; SUM: loss[0] = sum_i; MEAN: loss[0] = sum_i / count.
  *    count = 0 gives loss 0 for SUM and MEAN (PyTorch gives NaN for the mean of nothing).
  *  - grad_output: the upstream gradient; NULL means 1. count values for NONE, else 1 value.
- *  - Only the gradient with respect to the first input is produced (grad_logits, grad_input).
- *    For smooth L1 and Huber the gradient with respect to the target is its negative.
+ *  - Only the gradient with respect to the first input is produced (grad_logits, grad_input,
+ *    grad_scores). For smooth L1, Huber, MSE and L1 the gradient with respect to the target is
+ *    its negative.
  *  - An output may be the same pointer as an input of the same length (in place: the gradient
  *    over input or target, the NONE loss over one of them, either over a NONE grad_output);
  *    no other overlap is allowed: not partly over an input, not the reduced loss over an input,
@@ -286,7 +288,7 @@ CULOSS_API culossStatus_t culossSoftmaxFocalForwardBackward(
  *  - The fused call reads each input once and writes the gradient in the same pass.
  *  - Every elementwise loss has the same four functions, culoss<Name>WorkspaceSize, Forward,
  *    Backward and ForwardBackward, whose arguments differ only by the loss's own float parameters
- *    between dtype and reduction (none for MSE). Bindings may rely on this form.
+ *    between dtype and reduction (none for MSE, L1 and exponential). Bindings may rely on this form.
  */
 
 /*
@@ -390,6 +392,74 @@ CULOSS_API culossStatus_t culossMseBackward(
 CULOSS_API culossStatus_t culossMseForwardBackward(
     const float* input, const float* target, int64_t count, culossDataType_t dtype,
     culossReduction_t reduction, const float* grad_output, float* loss, float* grad_input,
+    void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+/*
+ * L1 loss, torch.nn.functional.l1_loss semantics, with d = input - target:
+ *   loss = |d|,  d loss / d input = sign(d), 0 at d = 0 and where d is NaN (torch.sign's 0)
+ * PyTorch's default reduction: MEAN.
+ */
+CULOSS_API culossStatus_t culossL1WorkspaceSize(int64_t count, culossDataType_t dtype, culossReduction_t reduction,
+                                                size_t* bytes);
+
+CULOSS_API culossStatus_t culossL1Forward(
+    const float* input, const float* target, int64_t count, culossDataType_t dtype,
+    culossReduction_t reduction, float* loss, void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossL1Backward(
+    const float* input, const float* target, int64_t count, culossDataType_t dtype,
+    culossReduction_t reduction, const float* grad_output, float* grad_input,
+    void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossL1ForwardBackward(
+    const float* input, const float* target, int64_t count, culossDataType_t dtype,
+    culossReduction_t reduction, const float* grad_output, float* loss, float* grad_input,
+    void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+/*
+ * Exponential loss (AdaBoost), for scores s and targets y in {-1, 1}:
+ *   loss = exp(-y s),  d loss / d s = -y exp(-y s)
+ * The loss is inf where -y s > 88.72 (float exp); where it is finite, so is the gradient.
+ * Default reduction (the Java builder's): MEAN.
+ */
+CULOSS_API culossStatus_t culossExponentialWorkspaceSize(int64_t count, culossDataType_t dtype, culossReduction_t reduction,
+                                                         size_t* bytes);
+
+CULOSS_API culossStatus_t culossExponentialForward(
+    const float* scores, const float* targets, int64_t count, culossDataType_t dtype,
+    culossReduction_t reduction, float* loss, void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossExponentialBackward(
+    const float* scores, const float* targets, int64_t count, culossDataType_t dtype,
+    culossReduction_t reduction, const float* grad_output, float* grad_scores,
+    void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossExponentialForwardBackward(
+    const float* scores, const float* targets, int64_t count, culossDataType_t dtype,
+    culossReduction_t reduction, const float* grad_output, float* loss, float* grad_scores,
+    void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+/*
+ * Hinge loss, for scores s, targets y in {-1, 1} and a finite margin m, z = m - y s:
+ *   loss = max(z, 0) (torch.clamp(z, min=0): NaN stays NaN),
+ *   d loss / d s = -y where z >= 0, else 0 (torch.clamp's gradient: the kink z = 0 passes it).
+ * Default reduction (the Java builder's): MEAN; the usual margin is 1.
+ */
+CULOSS_API culossStatus_t culossHingeWorkspaceSize(int64_t count, culossDataType_t dtype, culossReduction_t reduction,
+                                                   size_t* bytes);
+
+CULOSS_API culossStatus_t culossHingeForward(
+    const float* scores, const float* targets, int64_t count, culossDataType_t dtype, float margin,
+    culossReduction_t reduction, float* loss, void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossHingeBackward(
+    const float* scores, const float* targets, int64_t count, culossDataType_t dtype, float margin,
+    culossReduction_t reduction, const float* grad_output, float* grad_scores,
+    void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossHingeForwardBackward(
+    const float* scores, const float* targets, int64_t count, culossDataType_t dtype, float margin,
+    culossReduction_t reduction, const float* grad_output, float* loss, float* grad_scores,
     void* workspace, size_t workspace_bytes, culossStream_t stream);
 
 /*

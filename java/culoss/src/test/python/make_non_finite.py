@@ -84,13 +84,20 @@ def elementwise(name, params, x_values, t_values):
         loss = F.huber_loss(x, t, reduction="sum", delta=params.get("delta", 1.0))
     elif name == "mse":
         loss = F.mse_loss(x, t, reduction="sum")
+    elif name == "l1":
+        loss = F.l1_loss(x, t, reduction="sum")
+    elif name == "exponential":
+        loss = torch.exp(-t * x).sum()
+    elif name == "hinge":
+        loss = torch.clamp(params.get("margin", 1.0) - t * x, min=0).sum()
     else:  # sigmoid focal, torchvision's formula; alpha 0.25, gamma 2
         p = torch.sigmoid(x)
         ce = F.binary_cross_entropy_with_logits(x, t, reduction="none")
         p_t = p * t + (1 - p) * (1 - t)
         a_t = 0.25 * t + 0.75 * (1 - t)
         loss = (a_t * ce * (1 - p_t) ** 2).sum()
-    return loss, grads(loss, None, {"grad_input" if name != "sigmoid_focal" else "grad_logits": x})
+    grad_name = {"sigmoid_focal": "grad_logits", "exponential": "grad_scores", "hinge": "grad_scores"}.get(name, "grad_input")
+    return loss, grads(loss, None, {grad_name: x})
 
 
 def sigmoid_focal_any_target(alpha, gamma, x_values, t_values):
@@ -142,13 +149,15 @@ def cases():
                              "grad_output": ([2], [0.0, 1.0])}, loss, g))
         x_values = [0.5, -2.0, 3.0, 0.25]
         t_values = [0.0, 1.0, 0.5, 0.75]
-        for name in ["smooth_l1", "huber", "mse", "sigmoid_focal"]:
+        for name in ["smooth_l1", "huber", "mse", "sigmoid_focal", "l1", "exponential", "hinge"]:
             if name == "sigmoid_focal" and bad != "nan":
                 continue
-            x_name, t_name = ("logits", "targets") if name == "sigmoid_focal" else ("input", "target")
+            x_name, t_name = {"sigmoid_focal": ("logits", "targets"), "exponential": ("scores", "targets"),
+                              "hinge": ("scores", "targets")}.get(name, ("input", "target"))
+            targets = [1.0, -1.0, 1.0, -1.0] if name in ("exponential", "hinge") else t_values
             for spoil_target in [False, True]:
                 xs = spoiled(x_values, bad) if not spoil_target else x_values
-                ts = spoiled(t_values, bad) if spoil_target else t_values
+                ts = spoiled(targets, bad) if spoil_target else targets
                 loss, g = elementwise(name, {}, xs, ts)
                 what = f"{t_name if spoil_target else x_name}[0]={bad}"
                 out.append(case(name, what, {"reduction": "sum"}, {x_name: ([4], xs), t_name: ([4], ts)}, loss, g))

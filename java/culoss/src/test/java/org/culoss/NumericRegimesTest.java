@@ -649,7 +649,7 @@ class NumericRegimesTest {
 
     // ================================================================ elementwise
 
-    private enum Kind { SMOOTH_L1, HUBER, SIGMOID_FOCAL }
+    private enum Kind { SMOOTH_L1, HUBER, SIGMOID_FOCAL, L1, EXPONENTIAL, HINGE }
 
     /** option: beta, delta, or alpha (focal, with gamma). */
     private record Elements(String regime, Kind kind, float option, float gamma, float[] x, float[] t, long seed) {
@@ -659,6 +659,9 @@ class NumericRegimesTest {
                 case SMOOTH_L1 -> "smooth L1 beta=" + option;
                 case HUBER -> "Huber delta=" + option;
                 case SIGMOID_FOCAL -> "sigmoid focal alpha=" + option + " gamma=" + gamma;
+                case L1 -> "L1";
+                case EXPONENTIAL -> "exponential";
+                case HINGE -> "hinge margin=" + option;
             };
             return name + ", " + regime + ", count=" + x.length;
         }
@@ -697,6 +700,21 @@ class NumericRegimesTest {
                     double focusing = gamma == 0 ? 0 : gamma * Math.pow(m, gamma - 1) * ce * (1 - 2 * t) * p * (1 - p);
                     grad[i] = g * at * ((p - t) * Math.pow(m, gamma) + focusing);
                 }
+                case L1 -> {
+                    double d = x - t;
+                    rows[i] = Math.abs(d);
+                    grad[i] = g * Math.signum(d);
+                }
+                case EXPONENTIAL -> {
+                    double e = Math.exp(-t * x);
+                    rows[i] = e;
+                    grad[i] = g * -t * e;
+                }
+                case HINGE -> {
+                    double z = k.option - t * x;
+                    rows[i] = Math.max(z, 0);
+                    grad[i] = z >= 0 ? g * -t : 0;
+                }
             }
         }
         double[] loss = r == Reduction.NONE ? rows : new double[] {reduce(rows, r, count)};
@@ -709,6 +727,9 @@ class NumericRegimesTest {
             case SMOOTH_L1 -> SmoothL1.builder().backend(b).reduction(r).beta(k.option).build();
             case HUBER -> Huber.builder().backend(b).reduction(r).delta(k.option).build();
             case SIGMOID_FOCAL -> SigmoidFocal.builder().backend(b).reduction(r).alpha(k.option).gamma(k.gamma).build();
+            case L1 -> L1.builder().backend(b).reduction(r).build();
+            case EXPONENTIAL -> Exponential.builder().backend(b).reduction(r).build();
+            case HINGE -> Hinge.builder().backend(b).reduction(r).margin(k.option).build();
         }) {
             if (e == Entry.FORWARD) loss = f.forward(k.x, k.t);
             if (e == Entry.BACKWARD) grad = f.backward(k.x, k.t, ref.gradOut);
@@ -750,6 +771,31 @@ class NumericRegimesTest {
         return new Elements("losses near " + size, kind, 1f, 0f, x, t, seed);
     }
 
+    /**
+     * Exponential losses from exp(80) to exp(88.3) (5.5e34 to 2.2e38, a float still, and so is the
+     * gradient times an upstream gradient up to 1.5): their float sum overflows, their mean does not.
+     */
+    private static Elements nearFloatMaxExponential(int count, long seed) {
+        Random rnd = new Random(seed);
+        float[] s = new float[count], y = new float[count];
+        for (int i = 0; i < count; i++) {
+            y[i] = i % 2 == 0 ? 1f : -1f;
+            s[i] = -y[i] * (float) (80 + 8.3 * rnd.nextDouble());
+        }
+        return new Elements("-y s from 80 to 88.3", Kind.EXPONENTIAL, 0f, 0f, s, y, seed);
+    }
+
+    /** Hinge losses near size (scores of -+size against +-1 targets): the float sum overflows, the mean not. */
+    private static Elements bigHinge(float size, int count, long seed) {
+        Random rnd = new Random(seed);
+        float[] s = new float[count], y = new float[count];
+        for (int i = 0; i < count; i++) {
+            y[i] = i % 3 != 0 ? 1f : -1f;
+            s[i] = -y[i] * size * (1 + 0.5f * rnd.nextFloat());
+        }
+        return new Elements("losses near " + size, Kind.HINGE, 1f, 0f, s, y, seed);
+    }
+
     /** Logits of +-size (1e36, 3e37) on the wrong side of their 0/1 targets: losses about a_t |x|. */
     private static Elements saturatedFocal(float alpha, float gamma, float size, int count, long seed) {
         Random rnd = new Random(seed);
@@ -771,7 +817,10 @@ class NumericRegimesTest {
             for (float size : new float[] {3e35f, 2e37f}) {
                 cases.add(bigLosses(Kind.SMOOTH_L1, size, count, seed++));
                 cases.add(bigLosses(Kind.HUBER, size, count, seed++));
+                cases.add(bigLosses(Kind.L1, size, count, seed++));
+                cases.add(bigHinge(size, count, seed++));
             }
+            cases.add(nearFloatMaxExponential(count, seed++));
             for (float size : new float[] {1e36f, 3e37f}) {
                 cases.add(saturatedFocal(0.25f, 2f, size, count, seed++));
                 cases.add(saturatedFocal(-1f, 0f, size, count, seed++));

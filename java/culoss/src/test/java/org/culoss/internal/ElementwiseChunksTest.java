@@ -18,7 +18,10 @@ class ElementwiseChunksTest {
             "sigmoid focal", JavaSigmoidFocal.kernel(0.25f, 2f),
             "smooth L1", JavaSmoothL1.kernel(false, 1f),
             "Huber", JavaSmoothL1.kernel(true, 1f),
-            "MSE", JavaMse.KERNEL);
+            "MSE", JavaMse.KERNEL,
+            "L1", JavaL1.KERNEL,
+            "exponential", JavaExponential.KERNEL,
+            "hinge", JavaHinge.kernel(1f));
 
     @Test
     void noElementsReduceToZero() {
