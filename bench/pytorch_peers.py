@@ -119,6 +119,7 @@ l1 = elementwise(lambda x, t: F.l1_loss(x, t))
 # targets +-1.
 exponential = elementwise(lambda s, y: torch.exp(-y * s).mean(), targets=torch.sign)
 hinge = elementwise(lambda s, y: torch.clamp(1.0 - y * s, min=0).mean(), targets=torch.sign)
+logistic = elementwise(lambda x, t: F.binary_cross_entropy_with_logits(x, t), targets=torch.sigmoid)
 huber = elementwise(lambda x, t: F.huber_loss(x, t, delta=1.0))
 
 
@@ -155,7 +156,7 @@ def center(shape, dev, g, lam=1.0, alpha=0.5):
 
 BUILDERS = {"softmax_cross_entropy": softmax_cross_entropy, "softmax_focal": softmax_focal,
             "sigmoid_focal": sigmoid_focal, "smooth_l1": smooth_l1, "huber": huber, "mse": mse,
-            "l1": l1, "exponential": exponential, "hinge": hinge,
+            "l1": l1, "exponential": exponential, "hinge": hinge, "logistic": logistic,
             "triplet_margin": triplet_margin, "center": center}
 
 

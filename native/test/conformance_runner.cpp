@@ -272,6 +272,8 @@ struct Elementwise {
     std::vector<std::pair<std::string, double>> options;
     culossStatus_t (*workspace_size)(int64_t, culossDataType_t, culossReduction_t, size_t*);
     Call call;
+    // The option whose JSON null means its default (logistic's pos_weight: none), or null.
+    const char* null_means_default = nullptr;
 };
 
 template <class F>
@@ -314,6 +316,8 @@ const std::map<std::string, Elementwise>& elementwise_losses() {
         {"l1", {"input", "target", "grad_input", "mean", {}, ELEMENTWISE_ENTRY_POINTS(L1)}},
         {"exponential", {"scores", "targets", "grad_scores", "mean", {}, ELEMENTWISE_ENTRY_POINTS(Exponential)}},
         {"hinge", {"scores", "targets", "grad_scores", "mean", {{"margin", 1}}, ELEMENTWISE_ENTRY_POINTS(Hinge)}},
+        {"logistic", {"logits", "targets", "grad_logits", "mean", {{"pos_weight", 1}}, ELEMENTWISE_ENTRY_POINTS(Logistic),
+                      "pos_weight"}},
     };
     return all;
 }
@@ -351,7 +355,10 @@ Outputs run_elementwise(const Case& c, const Elementwise& loss) {
     Workspace ws;
     ws.allocate(loss.workspace_size(count, CULOSS_DATA_FLOAT32, r, &ws.bytes));
     std::vector<float> options;
-    for (const auto& [name, fallback] : loss.options) options.push_back(float(c.num(name, fallback)));
+    for (const auto& [name, fallback] : loss.options) {
+        const bool absent = loss.null_means_default && name == loss.null_means_default && c.is_null(name);
+        options.push_back(float(absent ? fallback : c.num(name, fallback)));
+    }
     const std::vector<float> nothing;
     Outputs fused;
     for (const int64_t offset : {0, 1}) {

@@ -268,7 +268,8 @@ CULOSS_API culossStatus_t culossSoftmaxFocalForwardBackward(
     float* grad_logits, int64_t grad_stride,
     void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
 /*
- * The elementwise family: sigmoid focal, smooth L1, Huber, MSE, L1, exponential and hinge.
+ * The elementwise family: sigmoid focal, smooth L1, Huber, MSE, L1, exponential, hinge and
+ * logistic.
  * Shared conventions:
  *  - Inputs are flat: `count` floats each (a [N, C] tensor passes count = N * C). Any alignment
  *    of 4 bytes works; when every pointer of the call is 16-byte aligned the kernel uses 16-byte
@@ -460,6 +461,30 @@ CULOSS_API culossStatus_t culossHingeBackward(
 CULOSS_API culossStatus_t culossHingeForwardBackward(
     const float* scores, const float* targets, int64_t count, culossDataType_t dtype, float margin,
     culossReduction_t reduction, const float* grad_output, float* loss, float* grad_scores,
+    void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+/*
+ * Logistic loss: binary cross-entropy with logits, torch.nn.functional.binary_cross_entropy_with_logits
+ * semantics with a scalar pos_weight p (1 for none), for logits x and targets t (any real; PyTorch
+ * does not restrict them to [0, 1]), lw = (p - 1) t + 1:
+ *   loss = (1 - t) x + lw (log(1 + exp(-|x|)) + max(-x, 0)),  d loss / d x = lw sigmoid(x) - p t
+ * computed without cancellation for large |x|. p must be finite. PyTorch's default reduction: MEAN.
+ */
+CULOSS_API culossStatus_t culossLogisticWorkspaceSize(int64_t count, culossDataType_t dtype, culossReduction_t reduction,
+                                                      size_t* bytes);
+
+CULOSS_API culossStatus_t culossLogisticForward(
+    const float* logits, const float* targets, int64_t count, culossDataType_t dtype, float pos_weight,
+    culossReduction_t reduction, float* loss, void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossLogisticBackward(
+    const float* logits, const float* targets, int64_t count, culossDataType_t dtype, float pos_weight,
+    culossReduction_t reduction, const float* grad_output, float* grad_logits,
+    void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossLogisticForwardBackward(
+    const float* logits, const float* targets, int64_t count, culossDataType_t dtype, float pos_weight,
+    culossReduction_t reduction, const float* grad_output, float* loss, float* grad_logits,
     void* workspace, size_t workspace_bytes, culossStream_t stream);
 
 /*

@@ -88,6 +88,9 @@ def elementwise(name, params, x_values, t_values):
         loss = F.l1_loss(x, t, reduction="sum")
     elif name == "exponential":
         loss = torch.exp(-t * x).sum()
+    elif name == "logistic":
+        loss = F.binary_cross_entropy_with_logits(x, t, pos_weight=torch.tensor([params.get("pos_weight", 1.0)]),
+                                                  reduction="sum")
     elif name == "hinge":
         loss = torch.clamp(params.get("margin", 1.0) - t * x, min=0).sum()
     else:  # sigmoid focal, torchvision's formula; alpha 0.25, gamma 2
@@ -96,7 +99,8 @@ def elementwise(name, params, x_values, t_values):
         p_t = p * t + (1 - p) * (1 - t)
         a_t = 0.25 * t + 0.75 * (1 - t)
         loss = (a_t * ce * (1 - p_t) ** 2).sum()
-    grad_name = {"sigmoid_focal": "grad_logits", "exponential": "grad_scores", "hinge": "grad_scores"}.get(name, "grad_input")
+    grad_name = {"sigmoid_focal": "grad_logits", "logistic": "grad_logits", "exponential": "grad_scores",
+                 "hinge": "grad_scores"}.get(name, "grad_input")
     return loss, grads(loss, None, {grad_name: x})
 
 
@@ -149,10 +153,11 @@ def cases():
                              "grad_output": ([2], [0.0, 1.0])}, loss, g))
         x_values = [0.5, -2.0, 3.0, 0.25]
         t_values = [0.0, 1.0, 0.5, 0.75]
-        for name in ["smooth_l1", "huber", "mse", "sigmoid_focal", "l1", "exponential", "hinge"]:
+        for name in ["smooth_l1", "huber", "mse", "sigmoid_focal", "l1", "exponential", "hinge", "logistic"]:
             if name == "sigmoid_focal" and bad != "nan":
                 continue
-            x_name, t_name = {"sigmoid_focal": ("logits", "targets"), "exponential": ("scores", "targets"),
+            x_name, t_name = {"sigmoid_focal": ("logits", "targets"), "logistic": ("logits", "targets"),
+                              "exponential": ("scores", "targets"),
                               "hinge": ("scores", "targets")}.get(name, ("input", "target"))
             targets = [1.0, -1.0, 1.0, -1.0] if name in ("exponential", "hinge") else t_values
             for spoil_target in [False, True]:

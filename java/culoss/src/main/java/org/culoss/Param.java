@@ -54,6 +54,11 @@ final class Param<B> {
         return new Param<>(name, Kind.NUMBER, fallback, (b, v) -> set.accept(b, (Float) v), null, null, null);
     }
 
+    /** A number whose null means "not given": the builder's default, which {@code fallback} shows. */
+    static <B> Param<B> numberOrNull(String name, String fallback, BiConsumer<B, Float> set) {
+        return new Param<>(name, Kind.NUMBER, fallback, (b, v) -> set.accept(b, (Float) v), b -> {}, null, null);
+    }
+
     static <B> Param<B> bool(String name, String fallback, BiConsumer<B, Boolean> set) {
         return new Param<>(name, Kind.BOOLEAN, fallback, (b, v) -> set.accept(b, (Boolean) v), null, null, null);
     }

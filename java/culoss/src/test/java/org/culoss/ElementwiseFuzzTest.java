@@ -37,10 +37,10 @@ import org.junit.jupiter.api.Test;
 class ElementwiseFuzzTest {
     static final Set<String> NAMES = names("input", "target", "logits", "targets", "gradOutput", "loss",
             "gradInput", "gradLogits", "scores", "gradScores", "count", "workspace", "alpha", "gamma", "beta", "delta",
-            "margin", "reduction");
+            "margin", "posWeight", "reduction");
 
     /** The losses, by the {@code which} the input decodes. */
-    static final int LOSSES = 7;
+    static final int LOSSES = 8;
 
     @FuzzTest(maxDuration = "20s")
     void elementwise(FuzzedDataProvider d) {
@@ -106,7 +106,8 @@ class ElementwiseFuzzTest {
             case 3 -> Mse.builder().backend(b).reduction(r).build();
             case 4 -> L1.builder().backend(b).reduction(r).build();
             case 5 -> Exponential.builder().backend(b).reduction(r).build();
-            default -> Hinge.builder().backend(b).reduction(r).margin(p1).build();
+            case 6 -> Hinge.builder().backend(b).reduction(r).margin(p1).build();
+            default -> Logistic.builder().backend(b).reduction(r).posWeight(p1).build();
         };
     }
 
@@ -242,9 +243,22 @@ class ElementwiseFuzzTest {
         }
         float[] tc = Arrays.copyOf(t, n);
         ElementwiseReference.Element e;
+        if (l instanceof Exponential) {
+            for (int i = 0; i < n; i++) if (!(Math.abs((double) x[i] * t[i]) <= 80)) return;  // exp(80) = 5.5e34
+        }
         if (l instanceof Mse) e = (i, xi) -> new double[] {(xi - tc[i]) * (xi - tc[i]), 2 * (xi - tc[i])};
         else if (l instanceof SmoothL1 s) e = (i, xi) -> smoothL1(xi - tc[i], s.beta(), 1);
-        else e = (i, xi) -> huber(xi - tc[i], ((Huber) l).delta());
+        else if (l instanceof Huber h) e = (i, xi) -> huber(xi - tc[i], h.delta());
+        else if (l instanceof L1) e = (i, xi) -> new double[] {Math.abs(xi - tc[i]), Math.signum(xi - tc[i])};
+        else if (l instanceof Exponential) e = (i, xi) -> {
+            double v = Math.exp(-tc[i] * xi);
+            return new double[] {v, -tc[i] * v};
+        };
+        else if (l instanceof Hinge h) e = (i, xi) -> {
+            double z = h.margin() - tc[i] * xi;
+            return new double[] {Math.max(z, 0), z >= 0 ? -tc[i] : 0};
+        };
+        else e = (i, xi) -> logistic(xi, tc[i], ((Logistic) l).posWeight());
         ElementwiseReference ref = new ElementwiseReference(e, l.reduction(), go);
         double[] xd = new double[n];
         double scale = 0;
@@ -281,6 +295,14 @@ class ElementwiseFuzzTest {
         double loss = a < b ? 0.5 * d * d / b : a - 0.5 * b;
         double grad = d <= -b ? -1 : d >= b ? 1 : d / b;
         return new double[] {k * loss, k * grad};
+    }
+
+    /** {loss, d loss / dx} of the logistic loss (PyTorch's formula, pos_weight p) at x, t. */
+    private static double[] logistic(double x, double t, double p) {
+        double lw = (p - 1) * t + 1;
+        double softplusNeg = Math.log1p(Math.exp(-Math.abs(x))) + Math.max(-x, 0);
+        double sigmoid = 1 / (1 + Math.exp(-x));
+        return new double[] {(1 - t) * x + lw * softplusNeg, lw * sigmoid - p * t};
     }
 
     /** {loss, d loss / dx} of Huber at d = x - t (delta may be +inf: 0.5 d^2 everywhere). */

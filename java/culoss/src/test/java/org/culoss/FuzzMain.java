@@ -2,6 +2,8 @@ package org.culoss;
 
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectMethod;
 
+import com.code_intelligence.jazzer.junit.FuzzTest;
+
 import java.io.PrintWriter;
 import org.junit.platform.launcher.Launcher;
 import org.junit.platform.launcher.LauncherDiscoveryRequest;
@@ -19,14 +21,18 @@ import org.junit.platform.launcher.listeners.TestExecutionSummary;
 public final class FuzzMain {
     private FuzzMain() {}
 
-    /** The method {@code Class#name}, whatever its parameters. */
+    /**
+     * The {@code @FuzzTest} method {@code Class#name}, whatever its parameters: a helper of the same
+     * name (RowSoftmaxFuzzTest has rows(n, c, stride)) is not it, whichever order reflection lists
+     * them in.
+     */
     private static java.lang.reflect.Method method(String spec) throws ClassNotFoundException {
         int hash = spec.indexOf('#');
         Class<?> c = Class.forName(spec.substring(0, hash));
         for (java.lang.reflect.Method m : c.getDeclaredMethods()) {
-            if (m.getName().equals(spec.substring(hash + 1))) return m;
+            if (m.getName().equals(spec.substring(hash + 1)) && m.isAnnotationPresent(FuzzTest.class)) return m;
         }
-        throw new IllegalArgumentException("spec: " + c + " has no method " + spec.substring(hash + 1));
+        throw new IllegalArgumentException("spec: " + c + " has no @FuzzTest method " + spec.substring(hash + 1));
     }
 
     public static void main(String[] args) throws ClassNotFoundException {

@@ -21,7 +21,8 @@ class ElementwiseChunksTest {
             "MSE", JavaMse.KERNEL,
             "L1", JavaL1.KERNEL,
             "exponential", JavaExponential.KERNEL,
-            "hinge", JavaHinge.kernel(1f));
+            "hinge", JavaHinge.kernel(1f),
+            "logistic", JavaLogistic.kernel(2f));
 
     @Test
     void noElementsReduceToZero() {
