@@ -184,6 +184,10 @@ __device__ __forceinline__ float dnorm(double x, const NormGrad& g, int norm) {
             // infinite (inf * 0); 0 for a distance of 0.
             if (g.dist != g.dist || (fabs(x) == INFINITY && g.dist != 0.0)) return NAN;
             if (x == 0.0 || g.dist == 0.0) return 0.f;
+            // An infinite distance (sum |x|^p overflowed a double) for p > 1: PyTorch's quotient is
+            // |x|^(p-2) / inf, 0 where the numerator is finite and inf / inf = NaN where it overflows
+            // too (a component above 1 under a large p).
+            if (g.dist == INFINITY) return pow(fabs(x), double(g.pm1) - 1.0) == INFINITY ? NAN : 0.f;
             const float r = float(fabs(x) / g.dist);  // in (0, 1]
             return copysignf(exp2f(g.pm1 * log2f(r)), float(x));
         }
@@ -277,7 +281,9 @@ __global__ void __launch_bounds__(TPR <= 32 ? 256 : TPR) triplet_kernel(TmArgs a
         scale = a.grad_output ? __ldg(a.grad_output + (a.reduction == CULOSS_REDUCTION_NONE ? row : 0)) : 1.f;
         if (a.reduction == CULOSS_REDUCTION_MEAN) scale /= float(a.n);
     }
-    const float c_ap = scale, c_an = scale * w_an, c_pn = scale * w_pn;
+    // torch.min gives the distance it did not pick exactly 0 (not 0 times an infinite upstream
+    // gradient, which is NaN).
+    const float c_ap = scale, c_an = w_an == 0.f ? 0.f : scale * w_an, c_pn = w_pn == 0.f ? 0.f : scale * w_pn;
     const bool exact_ap = zero_times_dnorm_is_zero(d_ap, norm);
     const bool exact_an = zero_times_dnorm_is_zero(d_an, norm);
     const bool exact_pn = !swap || zero_times_dnorm_is_zero(d_pn, norm);
@@ -299,8 +305,8 @@ __global__ void __launch_bounds__(TPR <= 32 ? 256 : TPR) triplet_kernel(TmArgs a
             }
             const float va = ua.v[e], vp = up.v[e], vn = un.v[e];
             const float t_ap = dnorm(component(va, vp, eps), g_ap, norm);
-            const float t_an = c_an != 0.f || !exact_an ? c_an * dnorm(component(va, vn, eps), g_an, norm) : 0.f;
-            const float t_pn = c_pn != 0.f || !exact_pn ? c_pn * dnorm(component(vp, vn, eps), g_pn, norm) : 0.f;
+            const float t_an = w_an != 0.f || !exact_an ? c_an * dnorm(component(va, vn, eps), g_an, norm) : 0.f;
+            const float t_pn = w_pn != 0.f || !exact_pn ? c_pn * dnorm(component(vp, vn, eps), g_pn, norm) : 0.f;
             oa.v[e] = c_ap * t_ap - t_an;
             op.v[e] = -(c_ap * t_ap) - t_pn;
             on.v[e] = t_an + t_pn;

@@ -138,6 +138,16 @@ def triplet(a_values, p_values, n_values, p, swap, reduction):
     return loss, grads(loss, upstream, {"grad_anchor": a, "grad_positive": pos, "grad_negative": neg})
 
 
+def triplet_with(a_values, p_values, n_values, p, swap, reduction, upstream, shape=(2, 3), margin=None):
+    """triplet_margin_loss (margin 0.0625 with swap, else 1) with the upstream gradient `upstream`."""
+    a, pos, neg = leaf(a_values), leaf(p_values), leaf(n_values)
+    m = margin if margin is not None else (0.0625 if swap else 1.0)
+    loss = F.triplet_margin_loss(a.view(*shape), pos.view(*shape), neg.view(*shape), margin=m, p=p, eps=1e-6,
+                                 swap=swap, reduction=reduction)
+    return loss, grads(loss, torch.tensor(upstream), {"grad_anchor": a, "grad_positive": pos,
+                                                      "grad_negative": neg})
+
+
 def cases():
     out = []
     for bad in ["nan", "inf", "-inf"]:
@@ -189,6 +199,24 @@ def cases():
                             inputs["grad_output"] = ([2], GRAD_OUTPUT)
                         out.append(case("triplet_margin", f"{which}[0]={bad} p={num(p)} swap={swap} {reduction}",
                                         params, inputs, loss, g))
+    # Triplet: a distance whose sum of |x|^p overflows a double (p = 30, 3e38 with a component of
+    # 3e38): the loss is inf - inf = NaN and the gradient 0, except NaN on the components whose
+    # |x|^(p-2) overflows too (PyTorch's inf / inf).
+    for p in [30.0, 3e38]:
+        a = [3e38, 0.5, 1.0, 0.25, 1.5, 0.0]
+        loss, g = triplet_with(a, POSITIVE, NEGATIVE, p, False, "none", [0.75, 1.25])
+        out.append(case("triplet_margin", f"anchor[0]=3e38 p={num(p)} none", {"p": num(p), "swap": False,
+                        "reduction": "none"}, {"anchor": ([2, 3], a), "positive": ([2, 3], POSITIVE),
+                        "negative": ([2, 3], NEGATIVE), "grad_output": ([2], [0.75, 1.25])}, loss, g))
+    # An infinite upstream gradient with swap: the distance torch.min did not pick gets exactly 0,
+    # not 0 * inf (p = inf, 2, 3).
+    for p in [math.inf, 2.0, 3.0]:
+        a, pp, n = [1.4e-45, 0.5], [-math.inf, 1.0], [-8.0, 2.0]
+        loss, g = triplet_with(a, pp, n, p, True, "none", [-math.inf, 1.0], shape=(2, 1))
+        out.append(case("triplet_margin", f"positive[0]=-inf grad_output[0]=-inf p={num(p)} swap",
+                        {"p": num(p), "swap": True, "margin": 0.0625, "reduction": "none"},
+                        {"anchor": ([2, 1], a), "positive": ([2, 1], pp), "negative": ([2, 1], n),
+                         "grad_output": ([2], [-math.inf, 1.0])}, loss, g))
     # Sigmoid focal with targets outside [0, 1] (torchvision takes any target): 1 - p_t is negative
     # for some logits (the gradient's p q / (1 - p_t) with it), and an infinite target.
     xs = [1.0, -1.0, 0.5, -0.03125, 2.0, 3.171875, -2.5, 0.0]

@@ -185,8 +185,10 @@ public final class JavaTripletMargin {
             float[] gpn = s.gpn;
             normGradient(xap, a, b, dAp, gap, s, 0);
             float cAp = (float) g;
-            float cAn = (float) (g * wAn);
-            float cPn = (float) (g * wPn);
+            // torch.min gives the distance it did not pick exactly 0 (not 0 times an infinite
+            // upstream gradient, which is NaN).
+            float cAn = wAn == 0 ? 0f : (float) (g * wAn);
+            float cPn = wPn == 0 ? 0f : (float) (g * wPn);
             if (wAn != 0 || !exactAn) {
                 normGradient(xan, a, c, dAn, gan, s, 1);
             } else {
@@ -339,6 +341,10 @@ public final class JavaTripletMargin {
                         double xj = x[j];
                         if (Double.isNaN(scale) || (Double.isInfinite(xj) && dist != 0)) {
                             out[j] = Float.NaN;
+                        } else if (dist == Double.POSITIVE_INFINITY && p > 1 && xj != 0) {
+                            // sum |x|^p overflowed: PyTorch's |x|^(p-2) / inf is 0 where the numerator
+                            // is finite, inf / inf = NaN where it overflows too (as the kernel).
+                            out[j] = Double.isInfinite(Math.pow(Math.abs(xj), p - 2)) ? Float.NaN : 0f;
                         } else {
                             out[j] = scale == 0 || xj == 0 ? 0f
                                     : (float) Math.copySign(powers[j] / Math.abs(xj) * scale, xj);
