@@ -306,12 +306,16 @@ __device__ __forceinline__ void finish_class(const SegArgs& a, int32_t j, int64_
     Chunk<VEC> r;
     if (a.mode == kUpdate) {
         // c - alpha sum (c - x_i) / (1 + n) as (c (1 + n (1 - alpha)) + alpha sum x_i) / (1 + n): the
-        // first cancels about n-fold when the centers are far from the batch and alpha is 1.
-        const float count = float(a.class_start[j + 1] - a.class_start[j]);
-        const float keep = 1.f + count * (1.f - a.alpha);
-        const float denom = 1.f + count;
+        // first cancels about n-fold when the centers are far from the batch and alpha is 1. In
+        // double, as the java backend: alpha sum x_i may pass FLT_MAX where the result does not
+        // (a float product gave inf - inf = NaN where the java backend has the double's answer).
+        const double count = double(a.class_start[j + 1] - a.class_start[j]);
+        const double keep = 1.0 + count * (1.0 - double(a.alpha));
+        const double denom = 1.0 + count;
 #pragma unroll
-        for (int e = 0; e < VEC; ++e) r.v[e] = (cj.v[e] * keep + a.alpha * acc.v[e]) / denom;
+        for (int e = 0; e < VEC; ++e) {
+            r.v[e] = float((double(cj.v[e]) * keep + double(a.alpha) * double(acc.v[e])) / denom);
+        }
     } else {
 #pragma unroll
         for (int e = 0; e < VEC; ++e) r.v[e] = factor * acc.v[e];
