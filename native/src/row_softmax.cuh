@@ -255,10 +255,8 @@ __global__ void __launch_bounds__(TPR == 32 ? 256 : TPR) softmax_rows_kernel(Row
 
     if (!a.grad) return;
     float scale = 0.f;
-    bool infinite_upstream = false;
     if (counted) {
         const float g = a.grad_output ? __ldg(a.grad_output + (a.reduction == CULOSS_REDUCTION_NONE ? row : 0)) : 1.f;
-        infinite_upstream = g == INFINITY || g == -INFINITY;
         if (a.reduction == CULOSS_REDUCTION_MEAN) {
             const float d = *a.denominator;
             scale = d > 0.f ? g / d : 0.f;
@@ -266,16 +264,17 @@ __global__ void __launch_bounds__(TPR == 32 ? 256 : TPR) softmax_rows_kernel(Row
             scale = g;
         }
     }
+    // An infinite upstream gradient makes the row's gradient NaN (a NaN scale, so no extra
+    // register): PyTorch's is inf - inf at most entries (its log-softmax backward, g_j - p_j sum g),
+    // and no one finite form of it gives its mix of NaN and inf.
+    if (scale == INFINITY || scale == -INFINITY) scale = NAN;
     const typename Policy::Grad dloss = pol.grad(st, facts, r);
     float* gr = a.grad + row * a.grad_stride;
     // An ignored or invalid row's gradient is 0 whatever its logits; a counted row's is scaled as
     // PyTorch scales it, so that a zero upstream gradient times a NaN row is NaN, not a 0 that
-    // hides the NaN from the optimizer. An infinite upstream gradient makes the row's gradient
-    // NaN: PyTorch's is inf - inf at most entries (its log-softmax backward, g_j - p_j sum g), and
-    // no one finite form of it gives its mix of NaN and inf.
+    // hides the NaN from the optimizer.
     auto grad_of = [&](float v, int64_t j) {
         if (!counted) return 0.f;
-        if (infinite_upstream) return NAN;
         return scale * dloss(v, j);
     };
 #pragma unroll

@@ -66,8 +66,6 @@ abstract class SoftmaxRows {
     final int chunks;
     /** SUM/MEAN: the upstream gradient over the divisor (MEAN), the same for every row; set by {@link #run}. */
     double gradScale;
-    /** The one upstream gradient of a reduced call, before the mean's divisor. */
-    private double rawUpstream;
 
     /** Arguments as {@link JavaSoftmaxCrossEntropy#run} documents them. */
     SoftmaxRows(FloatBuffer logits, long logitsStride, IntBuffer targets, int n, int c, long ignoreIndex,
@@ -124,7 +122,6 @@ abstract class SoftmaxRows {
         }
         double upstream = reduction == Reduction.NONE || gradOutput == null ? 1 : gradOutput.get(0);
         // All rows ignored: loss 0 and gradient 0, where PyTorch gives NaN.
-        rawUpstream = upstream;
         gradScale = reduction != Reduction.MEAN ? upstream : divisor == 0 ? 0 : upstream / divisor;
         double total = Chunked.sum(chunks, threads, () -> {
             Scratch s = scratch();
@@ -143,13 +140,13 @@ abstract class SoftmaxRows {
     }
 
     /**
-     * Whether row i's upstream gradient (grad_output, before the mean's divisor) is infinite. Its
-     * gradient is then NaN, as the CUDA kernel's: PyTorch's is inf - inf at most entries (its
-     * log-softmax backward, g_j - p_j sum g), and no one finite form of it gives its mix of NaN
-     * and inf.
+     * Whether row i's gradient scale (its upstream gradient, over the mean's divisor) is infinite
+     * as a float. Its gradient is then NaN, as the CUDA kernel's: PyTorch's is inf - inf at most
+     * entries (its log-softmax backward, g_j - p_j sum g), and no one finite form of it gives its
+     * mix of NaN and inf.
      */
     final boolean infiniteUpstream(int i) {
-        return Double.isInfinite(!perRow ? rawUpstream : gradOutput == null ? 1 : gradOutput.get(i));
+        return Float.isInfinite((float) upstream(i));
     }
 
     /** Row i's gradient, all NaN (an infinite upstream gradient), stored. */
