@@ -187,7 +187,7 @@ __device__ __forceinline__ float dnorm(double x, const NormGrad& g, int norm) {
             // An infinite distance (sum |x|^p overflowed a double) for p > 1: PyTorch's quotient is
             // |x|^(p-2) / inf, 0 where the numerator is finite and inf / inf = NaN where it overflows
             // too (a component above 1 under a large p).
-            if (g.dist == INFINITY) return pow(fabs(x), double(g.pm1) - 1.0) == INFINITY ? NAN : 0.f;
+            if (g.dist == INFINITY && g.pm1 > 0.f) return pow(fabs(x), double(g.pm1) - 1.0) == INFINITY ? NAN : 0.f;
             const float r = float(fabs(x) / g.dist);  // in (0, 1]
             return copysignf(exp2f(g.pm1 * log2f(r)), float(x));
         }

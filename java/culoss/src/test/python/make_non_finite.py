@@ -208,6 +208,13 @@ def cases():
         out.append(case("triplet_margin", f"anchor[0]=3e38 p={num(p)} none", {"p": num(p), "swap": False,
                         "reduction": "none"}, {"anchor": ([2, 3], a), "positive": ([2, 3], POSITIVE),
                         "negative": ([2, 3], NEGATIVE), "grad_output": ([2], [0.75, 1.25])}, loss, g))
+    # p < 1 with an infinite distance: PyTorch's x |x|^(p-2) g / dist^(p-1) divides by inf^(p-1) = 0,
+    # so a zero coefficient (the clamp, the min's other side) times it is NaN, not 0.
+    a, pp, n = [0.5, -2.5, 1.0, 0.25], [math.inf, -2.75, 1.5, 0.0], [0.75, -2.0, 1.0, 0.5]
+    loss, g = triplet_with(a, pp, n, 0.75, True, "mean", 1.0, shape=(2, 2), margin=3e38)
+    out.append(case("triplet_margin", "positive[0]=inf p=0.75 swap mean", {"p": 0.75, "swap": True,
+                    "margin": 3e38, "reduction": "mean"}, {"anchor": ([2, 2], a), "positive": ([2, 2], pp),
+                    "negative": ([2, 2], n)}, loss, g))
     # An infinite upstream gradient with swap: the distance torch.min did not pick gets exactly 0,
     # not 0 * inf (p = inf, 2, 3).
     for p in [math.inf, 2.0, 3.0]:
