@@ -1,6 +1,6 @@
 // The one-pass row machinery of the softmax losses (cross-entropy, softmax focal), shared by
-// their .cu files: a kernel template over a small per-loss policy, the mean's denominator, the
-// sum/mean reduction, the workspace layout, the argument checks and the launch.
+// their .cu files: a kernel template over a small per-loss policy and its launch. The checks, the
+// workspace, the mean's denominator and the sum/mean reduction are every row loss's (rows.cuh).
 //
 // A group of threads owns a row: a warp for C <= 1024, a block of 256 or 512 threads above.
 // Pass 1 reads the row once with 16-byte loads (when the row start is aligned; a scalar tail
@@ -35,11 +35,7 @@
 // translation units never register the same kernel.
 #pragma once
 
-#include "culoss/culoss.h"
-#include "device.cuh"
-#include "reduce.cuh"
-#include "status.h"
-#include "tensor_ranges.h"
+#include "rows.cuh"
 
 namespace culoss {
 namespace {
@@ -298,71 +294,6 @@ __global__ void __launch_bounds__(TPR == 32 ? 256 : TPR) softmax_rows_kernel(Row
     for (int64_t j = chunks * VEC + lane; j < c; j += TPR) gr[j] = grad_of(x[j], j);
 }
 
-// The mean's denominator: w[y_i] of each counted row (0 for ignored and invalid ones); with no
-// weights, 1 per counted row (the count).
-struct TargetWeight {
-    const int32_t* targets;
-    const float* weights;
-    int64_t c;
-    int64_t ignore_index;
-    __device__ float operator()(int64_t i) const {
-        const int32_t t = __ldg(targets + i);
-        if (int64_t(t) == ignore_index || t < 0 || t >= c) return 0.f;
-        return weights ? __ldg(weights + t) : 1.f;
-    }
-};
-
-struct StoreScalar {
-    float* out;
-    __device__ void operator()(double total) const { *out = float(total); }
-};
-
-struct RowLoss {
-    const float* row_loss;
-    __device__ float operator()(int64_t i) const { return row_loss[i]; }
-};
-
-// loss = total (SUM) or total / denominator (MEAN; 0 when no row counts).
-struct FinishLoss {
-    float* loss;
-    const float* denominator;
-    __device__ void operator()(double total) const {
-        if (!denominator) {
-            *loss = float(total);
-        } else {
-            const float d = *denominator;
-            *loss = d > 0.f ? float(total / double(d)) : 0.f;
-        }
-    }
-};
-
-// Workspace layout (SUM/MEAN): [denominator, 16 bytes][partials][row losses].
-constexpr size_t kHeaderBytes = 16;
-
-inline size_t partials_bytes(int64_t n) { return partial_sums_bytes(reduce_blocks(n)); }
-
-inline Size rows_workspace_bytes(int64_t n, culossReduction_t reduction) {
-    if (reduction == CULOSS_REDUCTION_NONE || n == 0) return Size(0);
-    return Size(kHeaderBytes) + Size(partials_bytes(n)) + round_up16(Size(n) * Size(sizeof(float)));
-}
-
-// The ...WorkspaceSize query of every row loss.
-inline culossStatus_t rows_workspace_size(int64_t n, int64_t c, culossReduction_t reduction, size_t* bytes) {
-    clear_detail();
-    CULOSS_REQUIRE(bytes != nullptr, CULOSS_STATUS_INVALID_VALUE, "bytes is null");
-    CULOSS_REQUIRE(n >= 0, CULOSS_STATUS_INVALID_VALUE, "n (%lld) is negative", (long long)n);
-    CULOSS_REQUIRE(c >= 1, CULOSS_STATUS_INVALID_VALUE, "c (%lld) is less than 1", (long long)c);
-    CULOSS_REQUIRE(reduction >= CULOSS_REDUCTION_NONE && reduction <= CULOSS_REDUCTION_MEAN,
-                   CULOSS_STATUS_INVALID_VALUE, "reduction (%d) is not NONE, SUM or MEAN", int(reduction));
-    CULOSS_REQUIRE(rows_bytes(n, c, c, sizeof(float)).fits, CULOSS_STATUS_INVALID_VALUE,
-                   "logits (%lld rows of %lld floats) span more bytes than a size_t holds", (long long)n, (long long)c);
-    const Size needed = rows_workspace_bytes(n, reduction);
-    CULOSS_REQUIRE(needed.fits, CULOSS_STATUS_INVALID_VALUE,
-                   "the workspace of n (%lld) rows is more bytes than a size_t holds", (long long)n);
-    *bytes = needed.value;
-    return CULOSS_STATUS_SUCCESS;
-}
-
 template <class Policy, int TPR, int CACHE>
 [[nodiscard]] culossStatus_t launch_rows(const RowArgs& a, const Policy& pol, bool vec4, culossStream_t stream) {
     const int block = TPR == 32 ? 256 : TPR;
@@ -372,101 +303,21 @@ template <class Policy, int TPR, int CACHE>
     return CULOSS_LAUNCH((softmax_rows_kernel<Policy, TPR, 1, CACHE>), grid, block, stream, a, pol);
 }
 
-// The arguments of a row loss's entry point that every row loss has.
-struct RowCall {
-    const float* logits;
-    int64_t logits_stride;
-    const int32_t* targets;
-    int64_t n;
-    int64_t c;
-    int64_t ignore_index;
-    int reduction;  // a culossReduction_t, held as int until checked: loading an enum that holds 7 is undefined
-    const float* grad_output;
-    float* loss;         // null: no forward
-    float* grad_logits;  // null: no backward
-    int64_t grad_stride;
-    void* workspace;
-    size_t workspace_size;
-    int32_t* error_word;
-    culossStream_t stream;
-};
-
 // Checks the shared arguments (and the policy's, through pol.check()), then: the mean's
 // denominator, the row kernel, the sum of the row losses.
 template <class Policy>
 culossStatus_t run_rows(const RowCall& k, const Policy& pol) {
-    clear_detail();
-    CULOSS_REQUIRE(k.n >= 0, CULOSS_STATUS_INVALID_VALUE, "n (%lld) is negative", (long long)k.n);
-    CULOSS_REQUIRE(k.c >= 1, CULOSS_STATUS_INVALID_VALUE, "c (%lld) is less than 1", (long long)k.c);
-    CULOSS_REQUIRE(k.c <= (int64_t(1) << 31), CULOSS_STATUS_INVALID_VALUE, "c (%lld) is more than 2^31",
-                   (long long)k.c);
-    CULOSS_REQUIRE(k.logits_stride >= k.c, CULOSS_STATUS_INVALID_VALUE, "logits_stride (%lld) is less than c (%lld)",
-                   (long long)k.logits_stride, (long long)k.c);
-    CULOSS_REQUIRE(k.reduction >= CULOSS_REDUCTION_NONE && k.reduction <= CULOSS_REDUCTION_MEAN,
-                   CULOSS_STATUS_INVALID_VALUE, "reduction (%d) is not NONE, SUM or MEAN", int(k.reduction));
-    const culossStatus_t options = pol.check();
-    if (options != CULOSS_STATUS_SUCCESS) return options;
-    const bool need_inputs = k.n > 0;
-    CULOSS_REQUIRE(!need_inputs || k.logits, CULOSS_STATUS_INVALID_VALUE, "logits is null");
-    CULOSS_REQUIRE(!need_inputs || k.targets, CULOSS_STATUS_INVALID_VALUE, "targets is null");
-    {
-        const float* logits = k.logits;
-        const int32_t* targets = k.targets;
-        const float* grad_output = k.grad_output;
-        const float* loss = k.loss;
-        const float* grad_logits = k.grad_logits;
-        const int32_t* error_word = k.error_word;
-        const void* workspace = k.workspace;
-        CULOSS_REQUIRE_ALIGNED(logits, 4);
-        CULOSS_REQUIRE_ALIGNED(targets, 4);
-        CULOSS_REQUIRE_ALIGNED(grad_output, 4);
-        CULOSS_REQUIRE_ALIGNED(loss, 4);
-        CULOSS_REQUIRE_ALIGNED(grad_logits, 4);
-        CULOSS_REQUIRE_ALIGNED(error_word, 4);
-        CULOSS_REQUIRE_ALIGNED(workspace, 16);
-    }
-    if (k.grad_logits) {
-        CULOSS_REQUIRE(k.grad_stride >= k.c, CULOSS_STATUS_INVALID_VALUE, "grad_stride (%lld) is less than c (%lld)",
-                       (long long)k.grad_stride, (long long)k.c);
-    }
-    // The header's one alias: grad_logits exactly over logits (the same stride).
-    const int64_t per_row = k.reduction == CULOSS_REDUCTION_NONE ? k.n : 1;
-    TensorRanges ranges;
-    const int logits = ranges.input("logits", k.logits, strided_rows(k.n, k.c, k.logits_stride));
-    ranges.input("targets", k.targets, contiguous(k.n, sizeof(int32_t)));
-    ranges.input(Policy::kTableName, pol.table(), contiguous(k.c));
-    ranges.input("grad_output", k.grad_logits ? k.grad_output : nullptr, contiguous(per_row));
-    ranges.output("loss", k.loss, contiguous(per_row));
-    ranges.output("grad_logits", k.grad_logits, strided_rows(k.n, k.c, k.grad_stride), {logits});
-    ranges.output("error_word", k.error_word, contiguous(1, sizeof(int32_t)));
-    CULOSS_TRY(ranges.check());
-    const Size needed = rows_workspace_bytes(k.n, culossReduction_t(k.reduction));
-    CULOSS_TRY(ranges.workspace(k.workspace, k.workspace_size, needed));
-    CULOSS_TRY(ranges.check());
-    const culossStatus_t ready = device_ready();
-    if (ready != CULOSS_STATUS_SUCCESS) return ready;
-
-    if (k.n == 0) {  // nothing to read; a reduced loss of no rows is 0
-        if (k.loss && k.reduction != CULOSS_REDUCTION_NONE) CULOSS_TRY(culossMemsetAsync(k.loss, 0, sizeof(float), k.stream));
-        return CULOSS_STATUS_SUCCESS;
-    }
-
-    char* ws = static_cast<char*>(k.workspace);
-    float* denominator = k.reduction == CULOSS_REDUCTION_MEAN ? reinterpret_cast<float*>(ws) : nullptr;
-    double* partials = ws ? reinterpret_cast<double*>(ws + kHeaderBytes) : nullptr;
-    float* row_loss = nullptr;
-    if (k.loss) {
-        row_loss = k.reduction == CULOSS_REDUCTION_NONE ? k.loss
-                                                        : reinterpret_cast<float*>(ws + kHeaderBytes + partials_bytes(k.n));
-    }
-
-    if (denominator) {
-        CULOSS_TRY(deterministic_sum(TargetWeight{k.targets, pol.weights(), k.c, k.ignore_index}, k.n, partials,
-                                     StoreScalar{denominator}, k.stream));
+    CULOSS_TRY(check_rows(k, RowNames{"logits", "logits_stride", "grad_logits", Policy::kTableName}, pol.table(),
+                          [&] { return pol.check(); }));
+    if (k.n == 0) return finish_empty_rows(k);
+    const RowWorkspace ws = row_workspace(k);
+    if (ws.denominator) {
+        CULOSS_TRY(deterministic_sum(TargetWeight{k.targets, pol.weights(), k.c, k.ignore_index}, k.n, ws.partials,
+                                     StoreScalar{ws.denominator}, k.stream));
     }
 
     const RowArgs args{k.logits, k.logits_stride, k.targets, k.n, k.c, k.ignore_index, k.reduction,
-                       k.grad_output, row_loss, k.grad_logits, k.grad_stride, denominator, k.error_word};
+                       k.grad_output, ws.row_loss, k.grad_logits, k.grad_stride, ws.denominator, k.error_word};
     const bool vec4 =
         reinterpret_cast<uintptr_t>(k.logits) % 16 == 0 && k.logits_stride % 4 == 0 &&
         (!k.grad_logits || (reinterpret_cast<uintptr_t>(k.grad_logits) % 16 == 0 && k.grad_stride % 4 == 0));
@@ -479,11 +330,7 @@ culossStatus_t run_rows(const RowCall& k, const Policy& pol) {
     } else {
         CULOSS_TRY((launch_rows<Policy, 512, 16>(args, pol, vec4, k.stream)));
     }
-
-    if (k.loss && k.reduction != CULOSS_REDUCTION_NONE) {
-        return deterministic_sum(RowLoss{row_loss}, k.n, partials, FinishLoss{k.loss, denominator}, k.stream);
-    }
-    return CULOSS_STATUS_SUCCESS;
+    return finish_rows(k, ws);
 }
 
 }  // namespace

@@ -257,6 +257,46 @@ Outputs run_rows(const Case& c, Rows kind) {
     return outputs(n * k, {{"loss", loss_shape(r, {n}), dloss.read()}, {"grad_logits", {n, k}, dgrad.read()}});
 }
 
+// ------------------------------------------------------------------ multi-class hinge
+
+// The fused call, then the forward alone and the backward alone, which must give the same.
+Outputs run_multiclass_hinge(const Case& c) {
+    const culossReduction_t r = c.reduction("mean");
+    const Tensor& scores = c.matrix("scores", "[N, C]");
+    const int64_t n = scores.dim(0), k = scores.dim(1);
+    c.expect_shape("targets", c.input("targets"), {n});
+    const Tensor* table = c.optional("class_weights");
+    if (table) c.expect_shape("class_weights", *table, {k});
+    const Tensor* gout = c.grad_output(r, {n});
+    const double p = c.num("p", 1);
+    if (p != 1 && p != 2) throw CaseError("params.p is not 1 or 2");
+    const float margin = float(c.num("margin", 1));
+
+    const Optional dtab(table), dgo(gout);
+    test::DeviceBuffer<float> dx(scores.floats()), dloss(std::vector<float>(test::loss_length(r, n))),
+        dgrad(std::vector<float>(size_t(n * k))), dloss2(std::vector<float>(test::loss_length(r, n))),
+        dgrad2(std::vector<float>(size_t(n * k)));
+    test::DeviceBuffer<int32_t> dy(c.input("targets").ints("inputs.targets")), word(std::vector<int32_t>(1));
+    Workspace ws;
+    ws.allocate(culossMulticlassHingeWorkspaceSize(n, k, CULOSS_DATA_FLOAT32, r, &ws.bytes));
+    check(culossMulticlassHingeForwardBackward(dx.get(), k, dy.get(), n, k, CULOSS_DATA_FLOAT32, dtab.get(), margin,
+                                               int(p), r, dgo.get(), dloss.get(), dgrad.get(), k, ws.get(), ws.bytes,
+                                               word.get(), test::stream()),
+          "culossMulticlassHingeForwardBackward");
+    check(culossMulticlassHingeForward(dx.get(), k, dy.get(), n, k, CULOSS_DATA_FLOAT32, dtab.get(), margin, int(p), r,
+                                       dloss2.get(), ws.get(), ws.bytes, word.get(), test::stream()),
+          "culossMulticlassHingeForward");
+    check(culossMulticlassHingeBackward(dx.get(), k, dy.get(), n, k, CULOSS_DATA_FLOAT32, dtab.get(), margin, int(p),
+                                        r, dgo.get(), dgrad2.get(), k, ws.get(), ws.bytes, word.get(), test::stream()),
+          "culossMulticlassHingeBackward");
+    check_error_word(word);
+    const std::vector<float> loss = dloss.read(), grad = dgrad.read();
+    if (!test::same_bits(loss, dloss2.read()) || !test::same_bits(grad, dgrad2.read())) {
+        throw std::runtime_error("the forward or the backward alone differs from the fused call");
+    }
+    return outputs(n * k, {{"loss", loss_shape(r, {n}), loss}, {"grad_scores", {n, k}, grad}});
+}
+
 // ------------------------------------------------------------------ the elementwise losses
 
 // An elementwise loss as the format names it: its tensors, its default reduction, its options
@@ -461,6 +501,9 @@ const std::map<std::string, Loss>& losses() {
         {"softmax_focal",
          {{"gamma", "reduction", "alpha", "ignore_index"}, {"logits", "targets", "class_alpha", "grad_output"},
           {"loss", "grad_logits"}, [](const Case& c) { return run_rows(c, Rows::Focal); }}},
+        {"multiclass_hinge",
+         {{"margin", "p", "reduction"}, {"scores", "targets", "class_weights", "grad_output"},
+          {"loss", "grad_scores"}, run_multiclass_hinge}},
         {"triplet_margin",
          {{"margin", "p", "eps", "swap", "reduction"}, {"anchor", "positive", "negative", "grad_output"},
           {"loss", "grad_anchor", "grad_positive", "grad_negative"}, run_triplet}},

@@ -488,6 +488,45 @@ CULOSS_API culossStatus_t culossLogisticForwardBackward(
     void* workspace, size_t workspace_bytes, culossStream_t stream);
 
 /*
+ * Multi-class hinge loss, torch.nn.functional.multi_margin_loss semantics. For a row x of c
+ * scores, its target y in [0, c), a finite margin m (any sign), p = 1 or 2 and class weights w
+ * (NULL: all 1), z_j = m - x_y + x_j:
+ *   loss_i = w[y] / c * sum_{j != y, z_j > 0} z_j^p
+ *   d loss_i / d x_j = w[y] / c * (p == 1 ? 1 : 2 z_j) where z_j > 0 (j != y), else 0;
+ *   d loss_i / d x_y = minus the sum of the others.
+ * z_j > 0 is strict, as PyTorch's: the kink z_j = 0 passes no gradient, a NaN z_j (a NaN score)
+ * adds nothing to the loss or the gradient. Reduction: NONE: loss[i] per row; SUM: the sum;
+ * MEAN: the sum over n, the rows (the weights do not change the divisor, as PyTorch's; 0 when
+ * n = 0). There is no ignore index: every target must be in [0, c) (CULOSS_DEVICE_ERROR_BAD_TARGET
+ * otherwise, the row counting for nothing and out of the mean's divisor).
+ * grad_output: the upstream gradient; NULL means 1. n values for NONE, else 1 value.
+ * scores: n rows of c, row stride scores_stride (>= c). grad_scores: the same layout with its own
+ * stride; may alias scores exactly (the same pointer and stride: in place). The fused call reads
+ * each row once. Workspace: culossMulticlassHingeWorkspaceSize bytes (0 for NONE), 16-byte aligned.
+ */
+CULOSS_API culossStatus_t culossMulticlassHingeWorkspaceSize(int64_t n, int64_t c, culossDataType_t dtype,
+                                                             culossReduction_t reduction, size_t* bytes);
+
+CULOSS_API culossStatus_t culossMulticlassHingeForward(
+    const float* scores, int64_t scores_stride, const int32_t* targets, int64_t n, int64_t c,
+    culossDataType_t dtype, const float* class_weights, float margin, int p,
+    culossReduction_t reduction, float* loss,
+    void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossMulticlassHingeBackward(
+    const float* scores, int64_t scores_stride, const int32_t* targets, int64_t n, int64_t c,
+    culossDataType_t dtype, const float* class_weights, float margin, int p,
+    culossReduction_t reduction, const float* grad_output, float* grad_scores, int64_t grad_stride,
+    void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossMulticlassHingeForwardBackward(
+    const float* scores, int64_t scores_stride, const int32_t* targets, int64_t n, int64_t c,
+    culossDataType_t dtype, const float* class_weights, float margin, int p,
+    culossReduction_t reduction, const float* grad_output, float* loss,
+    float* grad_scores, int64_t grad_stride,
+    void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
+
+/*
  * Center loss (Wen et al., ECCV 2016):
  *   loss_i = lambda / 2 * ||x_i - c_{y_i}||^2
  * features x: n rows of d; labels y: n int32 in [0, num_classes); centers c: num_classes rows of d.

@@ -76,6 +76,14 @@ def softmax_rows(focal, x_values, upstream=None):
     return loss, grads(loss, torch.tensor(upstream), {"grad_logits": x})
 
 
+def multiclass_hinge(x_values, p, upstream=None):
+    """F.multi_margin_loss (margin 1) of 2 rows of 4: reduction sum, or none with `upstream`."""
+    x = leaf(x_values)
+    loss = F.multi_margin_loss(x.view(2, 4), torch.tensor(LABELS), p=p,
+                               reduction="sum" if upstream is None else "none")
+    return loss, grads(loss, None if upstream is None else torch.tensor(upstream), {"grad_scores": x})
+
+
 def elementwise(name, params, x_values, t_values):
     x, t = leaf(x_values), torch.tensor(t_values)
     if name == "smooth_l1":
@@ -176,6 +184,21 @@ def cases():
                 loss, g = elementwise(name, {}, xs, ts)
                 what = f"{t_name if spoil_target else x_name}[0]={bad}"
                 out.append(case(name, what, {"reduction": "sum"}, {x_name: ([4], xs), t_name: ([4], ts)}, loss, g))
+        # Multi-class hinge (PyTorch's own multi_margin_loss): a non-target score spoiled (z NaN adds
+        # nothing; an infinite z an infinite term), then the target's; and an upstream gradient of 0
+        # on the spoiled row, which makes 0 * inf = NaN where the slope is inf.
+        for p in [1, 2]:
+            for spoiled_at in [0, LABELS[0]]:
+                xs = list(LOGITS)
+                xs[spoiled_at] = BAD[bad]
+                what = f"scores[{spoiled_at}]={bad} p={p}"
+                loss, g = multiclass_hinge(xs, p)
+                out.append(case("multiclass_hinge", what, {"reduction": "sum", "p": p},
+                                {"scores": ([2, 4], xs), "targets": ([2], LABELS)}, loss, g))
+                loss, g = multiclass_hinge(xs, p, [0.0, 1.0])
+                out.append(case("multiclass_hinge", what + " grad_output[0]=0", {"reduction": "none", "p": p},
+                                {"scores": ([2, 4], xs), "targets": ([2], LABELS), "grad_output": ([2], [0.0, 1.0])},
+                                loss, g))
         f_values = [0.5, -1.0, 2.0, 0.25, 1.5, 0.0]
         c_values = [1.0, 0.5, -0.5, 0.0, 2.0, 1.0]
         for spoil_centers in [False, True]:

@@ -37,7 +37,7 @@ public final class SoftmaxCrossEntropy extends RowSoftmaxLoss<SoftmaxCrossEntrop
     public static final int DEFAULT_IGNORE_INDEX = -100;
 
     static final Op<SoftmaxCrossEntropy> OP = declare("softmax_cross_entropy", "culossSoftmaxCrossEntropy",
-            "classWeights",
+            "logits", "gradLogits", "classWeights",
             (l, c, mode) -> switch (mode) {
                 case FORWARD -> CulossNative.culossSoftmaxCrossEntropyForward(c.address[LOGITS], c.stride[LOGITS],
                         c.address[TARGETS], c.sizes[N], c.sizes[C], c.dtype, c.address[TABLE], l.ignoreIndexValue(),

@@ -56,7 +56,8 @@ public final class SoftmaxFocal extends RowSoftmaxLoss<SoftmaxFocal.Result> {
     /** The focusing exponent of the paper's experiments. */
     public static final float DEFAULT_GAMMA = 2f;
 
-    static final Op<SoftmaxFocal> OP = declare("softmax_focal", "culossSoftmaxFocal", "classAlpha",
+    static final Op<SoftmaxFocal> OP = declare("softmax_focal", "culossSoftmaxFocal", "logits", "gradLogits",
+            "classAlpha",
             (l, c, mode) -> switch (mode) {
                 case FORWARD -> CulossNative.culossSoftmaxFocalForward(c.address[LOGITS], c.stride[LOGITS],
                         c.address[TARGETS], c.sizes[N], c.sizes[C], c.dtype, c.address[TABLE], l.alpha, l.gamma,

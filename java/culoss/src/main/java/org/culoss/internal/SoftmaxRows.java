@@ -7,7 +7,7 @@ import org.culoss.Reduction;
 
 /**
  * The row machinery of the pure-Java softmax losses ({@link JavaSoftmaxCrossEntropy},
- * {@link JavaSoftmaxFocal}): one call's arguments, the look at the targets that finds the mean's
+ * {@link JavaSoftmaxFocal}), which {@link JavaMulticlassHinge} shares: one call's arguments, the look at the targets that finds the mean's
  * divisor and the first bad row, the split of the rows into chunks (run by {@link Chunked}'s
  * workers, with deterministic chunk sums), the per-thread scratch arrays, and the vectorizable
  * exp, sum and max a row is computed with. A loss supplies {@link #row}: one counted row's loss

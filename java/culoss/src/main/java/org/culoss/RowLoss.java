@@ -1,0 +1,197 @@
+package org.culoss;
+
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+
+/**
+ * What the losses over rows of class scores share ({@link SoftmaxCrossEntropy},
+ * {@link SoftmaxFocal}, {@link MulticlassHinge}): scores of n rows of c classes with a row stride,
+ * one int32 target per row, an optional per-class table, and the three ways of calling:
+ * {@code float[]}, host {@link FloatBuffer}s (heap or direct, used from their position) and
+ * {@link DeviceBuffer}s (no copy, no synchronisation, queued on the stream of the scores buffer,
+ * with a caller-owned workspace whose first 16 bytes are the error word). Every overload is
+ * written here once; the messages name the tensors as the loss's declaration does.
+ *
+ * @param <R> the result of {@code forwardBackward} on arrays
+ */
+abstract class RowLoss<R> extends LossFunction {
+    // The slots and sizes of every row-softmax declaration (see declare).
+    static final int LOGITS = 0;
+    static final int TARGETS = 1;
+    static final int TABLE = 2;
+    static final int GRAD_OUTPUT = 3;
+    static final int LOSS = 4;
+    static final int GRAD = 5;
+    static final int N = 0;
+    static final int C = 1;
+
+    private final Op<?> op;
+    /** The scores' name as the loss declares it ("logits", "scores"), for the messages. */
+    private final String input;
+    /** Their gradient's name ("gradLogits"). */
+    private final String grad;
+
+    RowLoss(LossBuilder<?> b, float[] table, Op<?> op) {
+        super(b.backend, b.reduction, table);
+        this.op = op;
+        this.input = op.operands.get(LOGITS).name;
+        this.grad = op.operands.get(GRAD).name;
+    }
+
+    /**
+     * The declaration of a loss over rows of class scores: the scores are called {@code input}
+     * ({@code logits}, {@code scores}), their gradient {@code grad} ({@code gradLogits}), which may
+     * be written over them (the same stride); {@code table} names the per-class table.
+     */
+    static <L extends RowLoss<?>> Op<L> declare(String loss, String nativeName, String input, String grad,
+            String table, Op.NativeKernel<L> kernel, Op.WorkspaceQuery<L> query, Op.JavaKernel<L> javaKernel) {
+        return Op.<L>builder(loss, nativeName)
+                .size("n", 0)
+                .size("c", 1)
+                .stridedInput(input, "n*c", input + "Stride")
+                .labels("targets", "c")
+                .table(table, "c")
+                .gradOutput()
+                .loss()
+                .stridedGrad(grad, "n*c", "gradStride", input)
+                .nativeKernel(kernel, query)
+                .javaKernel(javaKernel)
+                .build()
+                .requireSize("n", N).requireSize("c", C)
+                .requireSlot(input, LOGITS).requireSlot("targets", TARGETS).requireSlot(table, TABLE)
+                .requireSlot("gradOutput", GRAD_OUTPUT).requireSlot("loss", LOSS).requireSlot(grad, GRAD);
+    }
+
+    abstract R result(float[] loss, float[] gradScores);
+
+    // ---------------------------------------------------------------- arrays
+
+    /** The loss of {@code scores} (n x c, row-major): one value, or n for {@code none}. */
+    public float[] forward(float[] scores, int[] targets, int n, int c) {
+        Call call = arrays(scores, targets, n, c, null);
+        float[] loss = new float[lossLength(n)];
+        call.host[LOSS] = FloatBuffer.wrap(loss);
+        Invoker.host(op, this, call);
+        return loss;
+    }
+
+    /** The gradient for the upstream gradient {@code gradOutput} (null: 1; n values for {@code none}). */
+    public float[] backward(float[] scores, int[] targets, int n, int c, float[] gradOutput) {
+        Call call = arrays(scores, targets, n, c, gradOutput);
+        float[] grad = new float[Checks.arrayLength(n, c, "n * c")];
+        call.host[GRAD] = FloatBuffer.wrap(grad);
+        Invoker.host(op, this, call);
+        return grad;
+    }
+
+    /** Loss and gradient in one pass, for an upstream gradient of 1. */
+    public R forwardBackward(float[] scores, int[] targets, int n, int c) {
+        return forwardBackward(scores, targets, n, c, null);
+    }
+
+    /** Loss and gradient in one pass; {@code gradOutput} as in {@link #backward}. */
+    public R forwardBackward(float[] scores, int[] targets, int n, int c, float[] gradOutput) {
+        Call call = arrays(scores, targets, n, c, gradOutput);
+        float[] grad = new float[Checks.arrayLength(n, c, "n * c")];
+        float[] loss = new float[lossLength(n)];
+        call.host[LOSS] = FloatBuffer.wrap(loss);
+        call.host[GRAD] = FloatBuffer.wrap(grad);
+        Invoker.host(op, this, call);
+        return result(loss, grad);
+    }
+
+    // ---------------------------------------------------------------- host buffers
+
+    public void forward(FloatBuffer scores, int scoresStride, IntBuffer targets, int n, int c, FloatBuffer loss) {
+        Invoker.host(op, this, call(scores, scoresStride, targets, n, c, null, Checks.notNull(loss, "loss"), null, 0));
+    }
+
+    public void backward(FloatBuffer scores, int scoresStride, IntBuffer targets, int n, int c,
+            FloatBuffer gradOutput, FloatBuffer gradScores, int gradStride) {
+        Invoker.host(op, this, call(scores, scoresStride, targets, n, c, gradOutput, null,
+                Checks.notNull(gradScores, grad), gradStride));
+    }
+
+    public void forwardBackward(FloatBuffer scores, int scoresStride, IntBuffer targets, int n, int c,
+            FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradScores, int gradStride) {
+        Invoker.host(op, this, call(scores, scoresStride, targets, n, c, gradOutput, Checks.notNull(loss, "loss"),
+                Checks.notNull(gradScores, grad), gradStride));
+    }
+
+    // ---------------------------------------------------------------- device buffers
+
+    /** The workspace a device call needs for n rows of c classes (error word included). */
+    public long workspaceBytes(long n, long c) {
+        return Invoker.workspaceBytes(op, this, n, c);
+    }
+
+    /** Allocates a workspace for n rows of c classes, with its error word cleared. */
+    public DeviceBuffer allocateWorkspace(long n, long c) {
+        return ErrorWord.allocateWorkspace(backend, workspaceBytes(n, c));
+    }
+
+    public void forward(DeviceBuffer scores, long scoresStride, DeviceBuffer targets, long n, long c,
+            DeviceBuffer loss, DeviceBuffer workspace) {
+        Invoker.device(op, this, call(scores, scoresStride, targets, n, c, null, Checks.notNull(loss, "loss"), null, 0),
+                workspace);
+    }
+
+    public void backward(DeviceBuffer scores, long scoresStride, DeviceBuffer targets, long n, long c,
+            DeviceBuffer gradOutput, DeviceBuffer gradScores, long gradStride, DeviceBuffer workspace) {
+        Invoker.device(op, this, call(scores, scoresStride, targets, n, c, gradOutput, null,
+                Checks.notNull(gradScores, grad), gradStride), workspace);
+    }
+
+    /**
+     * The fast path: queued on the stream of {@code scores}, no copy, no synchronisation.
+     * {@code gradOutput} may be null (1). {@code workspace} comes from {@link #allocateWorkspace}
+     * (or is at least {@link #workspaceBytes} long, with its first 16 bytes zeroed).
+     */
+    public void forwardBackward(DeviceBuffer scores, long scoresStride, DeviceBuffer targets, long n, long c,
+            DeviceBuffer gradOutput, DeviceBuffer loss, DeviceBuffer gradScores, long gradStride,
+            DeviceBuffer workspace) {
+        Invoker.device(op, this, call(scores, scoresStride, targets, n, c, gradOutput, Checks.notNull(loss, "loss"),
+                Checks.notNull(gradScores, grad), gradStride), workspace);
+    }
+
+    /**
+     * Waits for the work queued on {@code stream}, reads the error word the kernels set for
+     * invalid targets, clears it, and throws {@link CulossException} if it was set.
+     */
+    public void checkErrors(DeviceBuffer workspace, long stream) {
+        ErrorWord.check(backend, workspace, stream, Invoker.badLabelMessage(op, this));
+    }
+
+    // ---------------------------------------------------------------- calls
+
+    /** The call of an array overload, its inputs checked before the outputs are allocated. */
+    private Call arrays(float[] scores, int[] targets, int n, int c, float[] gradOutput) {
+        Call call = call(FloatBuffer.wrap(Checks.notNull(scores, input)), c,
+                IntBuffer.wrap(Checks.notNull(targets, "targets")), n, c,
+                gradOutput == null ? null : FloatBuffer.wrap(gradOutput), null, null, c);
+        Invoker.checkInputs(op, this, call);
+        return call;
+    }
+
+    /**
+     * The call of any overload: host buffers or backend buffers, by their type. A backend call
+     * takes the table in backend memory when there is one; a host call takes it as an array.
+     */
+    private Call call(Object scores, long scoresStride, Object targets, long n, long c, Object gradOutput, Object loss,
+            Object gradScores, long gradStride) {
+        Call call = op.call();
+        call.sizes[N] = n;
+        call.sizes[C] = c;
+        call.stride[LOGITS] = scoresStride;
+        boolean hostTable = table() != null && (!(scores instanceof DeviceBuffer) || deviceTable() == null);
+        call.host[TABLE] = hostTable ? FloatBuffer.wrap(table()) : null;
+        call.device[TABLE] = deviceTable();
+        call.stride[GRAD] = gradStride;
+        return call.put(LOGITS, scores).put(TARGETS, targets).put(GRAD_OUTPUT, gradOutput).put(LOSS, loss)
+                .put(GRAD, gradScores);
+    }
+
+    private int lossLength(int n) {
+        return reduction == Reduction.NONE ? n : 1;
+    }
+}
