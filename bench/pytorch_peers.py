@@ -80,6 +80,25 @@ def softmax_focal(shape, dev, g, gamma=2.0, alpha=1.0):
     return step, 2 * n * c * 4 + n * 4, [x, y]
 
 
+def multiclass_hinge(shape, dev, g):
+    n, c, x, y = draw_rows(shape, dev, g)
+    x = grad_leaf(x)
+
+    def step(x=x, y=y):
+        x.grad = None
+        F.multi_margin_loss(x, y).backward()
+    return step, 2 * n * c * 4 + n * 4, [x, y]
+
+
+def zero_one(shape, dev, g):
+    """The error rate, forward only (there is no gradient)."""
+    n, c, x, y = draw_rows(shape, dev, g)
+
+    def step(x=x, y=y):
+        (x.argmax(dim=1) != y).float().mean()
+    return step, n * c * 4 + n * 4, [x, y]
+
+
 def sigmoid_focal(shape, dev, g, alpha=0.25, gamma=2.0):
     n, c = dims(shape)
     x = grad_leaf(torch.randn(n, c, generator=g).to(dev))
@@ -157,7 +176,7 @@ def center(shape, dev, g, lam=1.0, alpha=0.5):
 BUILDERS = {"softmax_cross_entropy": softmax_cross_entropy, "softmax_focal": softmax_focal,
             "sigmoid_focal": sigmoid_focal, "smooth_l1": smooth_l1, "huber": huber, "mse": mse,
             "l1": l1, "exponential": exponential, "hinge": hinge, "logistic": logistic,
-            "triplet_margin": triplet_margin, "center": center}
+            "multiclass_hinge": multiclass_hinge, "zero_one": zero_one, "triplet_margin": triplet_margin, "center": center}
 
 
 def time_cpu(step, warmup_s, runs):

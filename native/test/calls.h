@@ -158,7 +158,12 @@ inline std::vector<int32_t> labels(std::mt19937& rng, int64_t count, int32_t cla
 // Softmax cross-entropy (class weights, ignore_index, label smoothing) and softmax focal
 // (per-class alpha, gamma 2). in_place: grad_logits is logits.
 
-enum class RowLoss { CrossEntropy, Focal };
+enum class RowLoss { CrossEntropy, Focal, MulticlassHinge };
+
+inline const char* row_loss_name(RowLoss loss) {
+    return loss == RowLoss::CrossEntropy ? "softmax_cross_entropy" : loss == RowLoss::Focal ? "softmax_focal"
+                                                                                          : "multiclass_hinge";
+}
 
 inline Call row_call(RowLoss loss, Entry e, culossReduction_t r, int64_t n, int64_t c, int64_t offset, bool in_place,
                      uint32_t seed) {
@@ -167,7 +172,7 @@ inline Call row_call(RowLoss loss, Entry e, culossReduction_t r, int64_t n, int6
     const bool grad = e != Entry::Forward;
     auto* x = s->f(normal(rng, n * c), offset);
     std::vector<int32_t> y = labels(rng, n, int32_t(c));
-    if (n > 2) y[1] = -100;  // an ignored row
+    if (n > 2) y[1] = -100;  // an ignored row (for multi-class hinge, which ignores none, a bad one)
     auto* t = s->i(y, offset);
     auto* w = s->f(uniform(rng, c, 0.2f, 2.f), offset);
     auto* gout = s->f(uniform(rng, n, -1.f, 1.f), offset);
@@ -178,10 +183,11 @@ inline Call row_call(RowLoss loss, Entry e, culossReduction_t r, int64_t n, int6
     auto* err = s->out("3 error word", s->i({0}, 0));
     size_t ws_bytes = 0;
     if (loss == RowLoss::CrossEntropy) culossSoftmaxCrossEntropyWorkspaceSize(n, c, calls::data_type, r, &ws_bytes);
-    else culossSoftmaxFocalWorkspaceSize(n, c, calls::data_type, r, &ws_bytes);
+    else if (loss == RowLoss::Focal) culossSoftmaxFocalWorkspaceSize(n, c, calls::data_type, r, &ws_bytes);
+    else culossMulticlassHingeWorkspaceSize(n, c, calls::data_type, r, &ws_bytes);
     auto* ws = s->f(std::vector<float>(ws_bytes / 4 + 4, 0.f), 0);
     const float* go = r == CULOSS_REDUCTION_NONE ? gout->get() : nullptr;
-    const std::string name = std::string(loss == RowLoss::CrossEntropy ? "softmax_cross_entropy " : "softmax_focal ") +
+    const std::string name = std::string(row_loss_name(loss)) + " " +
                              entry_name(e) + " " + reduction_name(r) + " n=" + std::to_string(n) + " c=" +
                              std::to_string(c) + " offset=" + std::to_string(offset) + (in_place ? " in place" : "");
     return make_call(name, s, [=]() {
@@ -202,6 +208,23 @@ inline Call row_call(RowLoss loss, Entry e, culossReduction_t r, int64_t n, int6
                                                                     w->get(), -100, eps,
                                                                     r, go, out->get(), g->get(), c, wsp, ws_bytes,
                                                                     err->get(), test::stream());
+            }
+        }
+        if (loss == RowLoss::MulticlassHinge) {
+            const float margin = 1.f;
+            const int p = c % 2 == 0 ? 2 : 1;  // both powers over the tests' shapes
+            switch (e) {
+                case Entry::Forward:
+                    return culossMulticlassHingeForward(x->get(), c, t->get(), n, c, calls::data_type, w->get(), margin,
+                                                        p, r, out->get(), wsp, ws_bytes, err->get(), test::stream());
+                case Entry::Backward:
+                    return culossMulticlassHingeBackward(x->get(), c, t->get(), n, c, calls::data_type, w->get(),
+                                                         margin, p, r, go, g->get(), c, wsp, ws_bytes, err->get(),
+                                                         test::stream());
+                default:
+                    return culossMulticlassHingeForwardBackward(x->get(), c, t->get(), n, c, calls::data_type, w->get(),
+                                                                margin, p, r, go, out->get(), g->get(), c, wsp,
+                                                                ws_bytes, err->get(), test::stream());
             }
         }
         switch (e) {

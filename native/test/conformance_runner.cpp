@@ -297,6 +297,24 @@ Outputs run_multiclass_hinge(const Case& c) {
     return outputs(n * k, {{"loss", loss_shape(r, {n}), loss}, {"grad_scores", {n, k}, grad}});
 }
 
+// ------------------------------------------------------------------ zero-one (forward only)
+
+Outputs run_zero_one(const Case& c) {
+    const culossReduction_t r = c.reduction("mean");
+    const Tensor& scores = c.matrix("scores", "[N, C]");
+    const int64_t n = scores.dim(0), k = scores.dim(1);
+    c.expect_shape("targets", c.input("targets"), {n});
+    test::DeviceBuffer<float> dx(scores.floats()), dloss(std::vector<float>(test::loss_length(r, n)));
+    test::DeviceBuffer<int32_t> dy(c.input("targets").ints("inputs.targets")), word(std::vector<int32_t>(1));
+    Workspace ws;
+    ws.allocate(culossZeroOneWorkspaceSize(n, k, CULOSS_DATA_FLOAT32, r, &ws.bytes));
+    check(culossZeroOneForward(dx.get(), k, dy.get(), n, k, CULOSS_DATA_FLOAT32, r, dloss.get(), ws.get(), ws.bytes,
+                               word.get(), test::stream()),
+          "culossZeroOneForward");
+    check_error_word(word);
+    return outputs(n, {{"loss", loss_shape(r, {n}), dloss.read()}});
+}
+
 // ------------------------------------------------------------------ the elementwise losses
 
 // An elementwise loss as the format names it: its tensors, its default reduction, its options
@@ -504,6 +522,7 @@ const std::map<std::string, Loss>& losses() {
         {"multiclass_hinge",
          {{"margin", "p", "reduction"}, {"scores", "targets", "class_weights", "grad_output"},
           {"loss", "grad_scores"}, run_multiclass_hinge}},
+        {"zero_one", {{"reduction"}, {"scores", "targets"}, {"loss"}, run_zero_one}},
         {"triplet_margin",
          {{"margin", "p", "eps", "swap", "reduction"}, {"anchor", "positive", "negative", "grad_output"},
           {"loss", "grad_anchor", "grad_positive", "grad_negative"}, run_triplet}},

@@ -33,7 +33,7 @@ void test_rows(test::Context& t) {
     // warp per row (scalar: c % 4 != 0; 16-byte; unaligned), 256-thread and 512-thread blocks.
     const Shape shapes[] = {{7, 10, 0}, {9, 1000, 0}, {9, 1000, 1}, {3, 3000, 0}, {3, 3000, 1}, {2, 20000, 0}, {2, 20000, 1}};
     uint32_t seed = 100;
-    for (calls::RowLoss loss : {calls::RowLoss::CrossEntropy, calls::RowLoss::Focal})
+    for (calls::RowLoss loss : {calls::RowLoss::CrossEntropy, calls::RowLoss::Focal, calls::RowLoss::MulticlassHinge})
         for (const Shape& s : shapes)
             for (culossReduction_t r : kReductions)
                 for (Entry e : {Entry::Backward, Entry::Fused}) {

@@ -72,10 +72,10 @@ void expect_stream_clean(test::Context& t, const std::string& what) {
 }
 
 // ------------------------------------------------------------------------------------------
-// Softmax cross-entropy and softmax focal: 4 rows of 16 classes.
+// The row losses (softmax cross-entropy, softmax focal, multi-class hinge): 4 rows of 16 classes.
 
 struct Rows {
-    bool focal;
+    calls::RowLoss kind;
     culossReduction_t r;
     const float* x;
     int64_t x_stride;
@@ -90,19 +90,35 @@ struct Rows {
     size_t ws_bytes;
     int32_t* err;
 
-    Rows(const Arena& m, bool focal_, culossReduction_t r_)
-        : focal(focal_), r(r_), x(m.f(0)), x_stride(16), y(m.i(1)), n(4), c(16), table(m.f(2)), gout(m.f(3)),
+    Rows(const Arena& m, calls::RowLoss kind_, culossReduction_t r_)
+        : kind(kind_), r(r_), x(m.f(0)), x_stride(16), y(m.i(1)), n(4), c(16), table(m.f(2)), gout(m.f(3)),
           loss(m.f(4)), grad(m.f(5)), grad_stride(16), ws(m.f(8)), ws_bytes(Arena::kSlotBytes), err(m.i(9)) {}
 
     std::string name(Entry e) const {
-        return std::string(focal ? "softmax_focal " : "softmax_cross_entropy ") + test::entry_name(e) + " " +
+        return std::string(calls::row_loss_name(kind)) + " " + test::entry_name(e) + " " +
                calls::reduction_name(r);
     }
+
+    // The names the messages give the scores, their gradient and the per-class table.
+    bool hinge() const { return kind == calls::RowLoss::MulticlassHinge; }
+    const char* input() const { return hinge() ? "scores" : "logits"; }
+    const char* grad_name() const { return hinge() ? "grad_scores" : "grad_logits"; }
+    const char* table_name() const { return kind == calls::RowLoss::Focal ? "class_alpha" : "class_weights"; }
 
     culossStatus_t call(Entry e) const {
         const culossStream_t s = test::stream();
         const float* go = gout;  // n values for NONE, else 1
-        if (!focal) {
+        if (hinge()) {
+            if (e == Entry::Forward)
+                return culossMulticlassHingeForward(x, x_stride, y, n, c, F32, table, 1.f, 2, r, loss, ws, ws_bytes,
+                                                    err, s);
+            if (e == Entry::Backward)
+                return culossMulticlassHingeBackward(x, x_stride, y, n, c, F32, table, 1.f, 2, r, go, grad, grad_stride,
+                                                     ws, ws_bytes, err, s);
+            return culossMulticlassHingeForwardBackward(x, x_stride, y, n, c, F32, table, 1.f, 2, r, go, loss, grad,
+                                                        grad_stride, ws, ws_bytes, err, s);
+        }
+        if (kind == calls::RowLoss::CrossEntropy) {
             if (e == Entry::Forward)
                 return culossSoftmaxCrossEntropyForward(x, x_stride, y, n, c, F32, table, -100, 0.1f, r, loss, ws,
                                                         ws_bytes, err, s);
@@ -123,66 +139,68 @@ struct Rows {
     }
 
     culossStatus_t query(int64_t qn, int64_t qc, size_t* bytes) const {
-        return focal ? culossSoftmaxFocalWorkspaceSize(qn, qc, F32, r, bytes)
-                     : culossSoftmaxCrossEntropyWorkspaceSize(qn, qc, F32, r, bytes);
+        if (hinge()) return culossMulticlassHingeWorkspaceSize(qn, qc, F32, r, bytes);
+        return kind == calls::RowLoss::Focal ? culossSoftmaxFocalWorkspaceSize(qn, qc, F32, r, bytes)
+                                             : culossSoftmaxCrossEntropyWorkspaceSize(qn, qc, F32, r, bytes);
     }
 };
 
 void test_rows(test::Context& t) {
     const Arena m;
-    for (bool focal : {false, true}) {
-        const char* table = focal ? "class_alpha" : "class_weights";
+    for (calls::RowLoss kind : {calls::RowLoss::CrossEntropy, calls::RowLoss::Focal, calls::RowLoss::MulticlassHinge}) {
+        const Rows names(m, kind, NONE);
+        const std::string table = names.table_name(), input = names.input(), grad_name = names.grad_name();
         for (Entry e : {Entry::Forward, Entry::Backward, Entry::Fused}) {
             const bool grad = e != Entry::Forward, loss = e != Entry::Backward;
             for (culossReduction_t r : {NONE, SUM, MEAN}) {
-                const Rows ok(m, focal, r);
+                const Rows ok(m, kind, r);
                 const std::string what = ok.name(e);
                 t.check_status(ok.call(e), what + ": the valid call");
                 expect_stream_clean(t, what);
 
                 Rows a = ok;
                 a.n = kHugeRows, a.c = 4, a.x_stride = 4, a.grad_stride = 4;
-                t.expect_refused(a.call(e), INVALID, "logits", what + ": n = 2^61 + 4, c = 4");
+                t.expect_refused(a.call(e), INVALID, input, what + ": n = 2^61 + 4, c = 4");
                 a = ok;
                 a.n = 2, a.x_stride = kHugeStride;
-                t.expect_refused(a.call(e), INVALID, "logits", what + ": logits_stride = 2^62");
+                t.expect_refused(a.call(e), INVALID, input, what + ": logits_stride = 2^62");
                 a = ok;
                 a.x = at_the_top<float>();
-                t.expect_refused(a.call(e), INVALID, "logits", what + ": logits at the end of the address space");
+                t.expect_refused(a.call(e), INVALID, input, what + ": logits at the end of the address space");
                 if (grad) {
                     a = ok;
                     a.n = 2, a.grad_stride = kHugeStride;
-                    t.expect_refused(a.call(e), INVALID, "grad_logits", what + ": grad_stride = 2^62");
+                    t.expect_refused(a.call(e), INVALID, grad_name, what + ": grad_stride = 2^62");
                     a = ok;
                     a.grad = at_the_top<float>();
-                    t.expect_refused(a.call(e), INVALID, "grad_logits",
+                    t.expect_refused(a.call(e), INVALID, grad_name,
                                      what + ": grad_logits at the end of the address space");
                     a = ok;
                     a.grad = const_cast<float*>(ok.x) + 1;
-                    expect_overlap(t, a.call(e), "grad_logits", "logits", what + ": grad_logits = logits + 1");
+                    expect_overlap(t, a.call(e), grad_name, input, what + ": grad_logits = logits + 1");
                     a = ok;
                     a.grad = const_cast<float*>(ok.x), a.grad_stride = 17;
-                    expect_overlap(t, a.call(e), "grad_logits", "logits", what + ": grad_logits = logits, stride 17");
+                    expect_overlap(t, a.call(e), grad_name, input, what + ": grad_logits = logits, stride 17");
                     a = ok;
                     a.grad = const_cast<float*>(ok.table);
-                    expect_overlap(t, a.call(e), "grad_logits", table, what + ": grad_logits over " + table);
+                    expect_overlap(t, a.call(e), grad_name, table, what + ": grad_logits over " + table);
                     a = ok;
                     a.err = reinterpret_cast<int32_t*>(ok.grad + 5);
-                    expect_overlap(t, a.call(e), "grad_logits", "error_word", what + ": error_word in grad_logits");
+                    expect_overlap(t, a.call(e), grad_name, "error_word", what + ": error_word in grad_logits");
                     if (r == NONE) {
                         a = ok;
                         a.grad = const_cast<float*>(ok.gout) + 1;
-                        expect_overlap(t, a.call(e), "grad_logits", "grad_output", what + ": grad_logits = grad_output + 1");
+                        expect_overlap(t, a.call(e), grad_name, "grad_output", what + ": grad_logits = grad_output + 1");
                     } else {
                         a = ok;
                         a.grad = static_cast<float*>(ok.ws) + 4;
-                        expect_overlap(t, a.call(e), "grad_logits", "workspace", what + ": grad_logits in the workspace");
+                        expect_overlap(t, a.call(e), grad_name, "workspace", what + ": grad_logits in the workspace");
                     }
                 }
                 if (loss) {
                     a = ok;
                     a.loss = const_cast<float*>(ok.x) + 1;
-                    expect_overlap(t, a.call(e), "loss", "logits", what + ": loss = logits + 1");
+                    expect_overlap(t, a.call(e), "loss", input, what + ": loss = logits + 1");
                     a = ok;
                     a.err = reinterpret_cast<int32_t*>(ok.loss);
                     expect_overlap(t, a.call(e), "loss", "error_word", what + ": error_word = loss");
@@ -198,20 +216,20 @@ void test_rows(test::Context& t) {
                 if (grad && loss) {
                     a = ok;
                     a.loss = ok.grad;
-                    expect_overlap(t, a.call(e), "loss", "grad_logits", what + ": loss = grad_logits");
+                    expect_overlap(t, a.call(e), "loss", grad_name, what + ": loss = grad_logits");
                     a = ok;
                     a.loss = ok.grad + 3;
-                    expect_overlap(t, a.call(e), "loss", "grad_logits", what + ": loss = grad_logits + 3");
+                    expect_overlap(t, a.call(e), "loss", grad_name, what + ": loss = grad_logits + 3");
                 }
                 expect_stream_clean(t, what + " after the refusals");
             }
         }
         // The queries: n = 2^62 + 1 rows of workspace wrapped to a few KB.
         for (culossReduction_t r : {SUM, MEAN}) {
-            const Rows q(m, focal, r);
+            const Rows q(m, kind, r);
             size_t bytes = 0;
             t.expect_refused(q.query(kHugeQuery, 1, &bytes), INVALID, "n", q.name(Entry::Forward) + " query n = 2^62 + 1");
-            t.expect_refused(q.query(kHugeRows, 4, &bytes), INVALID, "logits",
+            t.expect_refused(q.query(kHugeRows, 4, &bytes), INVALID, input,
                              q.name(Entry::Forward) + " query n = 2^61 + 4, c = 4");
             bytes = 0;
             t.check_status(q.query(1000, 4, &bytes), q.name(Entry::Forward) + " query n = 1000");
@@ -220,7 +238,7 @@ void test_rows(test::Context& t) {
     }
     // The alias the header allows: grad_logits = logits (the same stride), still right.
     uint32_t seed = 1000;
-    for (calls::RowLoss loss : {calls::RowLoss::CrossEntropy, calls::RowLoss::Focal})
+    for (calls::RowLoss loss : {calls::RowLoss::CrossEntropy, calls::RowLoss::Focal, calls::RowLoss::MulticlassHinge})
         for (culossReduction_t r : {NONE, SUM, MEAN})
             for (Entry e : {Entry::Backward, Entry::Fused}) {
                 ++seed;

@@ -30,7 +30,7 @@ std::vector<Call> every_call() {
     uint32_t seed = 1;
     for (culossReduction_t r : kReductions) {
         for (Entry e : {Entry::Forward, Entry::Backward, Entry::Fused}) {
-            for (calls::RowLoss loss : {calls::RowLoss::CrossEntropy, calls::RowLoss::Focal}) {
+            for (calls::RowLoss loss : {calls::RowLoss::CrossEntropy, calls::RowLoss::Focal, calls::RowLoss::MulticlassHinge}) {
                 all.push_back(calls::row_call(loss, e, r, 6, 10, 0, false, seed++));
                 all.push_back(calls::row_call(loss, e, r, 2, 1500, 0, false, seed++));
             }

@@ -527,6 +527,23 @@ CULOSS_API culossStatus_t culossMulticlassHingeForwardBackward(
     void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
 
 /*
+ * The 0-1 loss, a metric with no gradient: loss_i = 1 where argmax_j scores[i, j] != targets[i],
+ * else 0. The argmax is torch.argmax's: the first index of the largest score, a NaN counting as
+ * larger than any number. Reduction: NONE: loss[i] per row; SUM: the number of errors; MEAN: the
+ * error rate (0 when n = 0). Every target must be in [0, c) (CULOSS_DEVICE_ERROR_BAD_TARGET
+ * otherwise, the row counting for nothing and out of the mean's divisor).
+ * scores: n rows of c, row stride scores_stride (>= c). Forward only: there is no Backward.
+ * Workspace: culossZeroOneWorkspaceSize bytes (0 for NONE), 16-byte aligned.
+ */
+CULOSS_API culossStatus_t culossZeroOneWorkspaceSize(int64_t n, int64_t c, culossDataType_t dtype,
+                                                     culossReduction_t reduction, size_t* bytes);
+
+CULOSS_API culossStatus_t culossZeroOneForward(
+    const float* scores, int64_t scores_stride, const int32_t* targets, int64_t n, int64_t c,
+    culossDataType_t dtype, culossReduction_t reduction, float* loss,
+    void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
+
+/*
  * Center loss (Wen et al., ECCV 2016):
  *   loss_i = lambda / 2 * ||x_i - c_{y_i}||^2
  * features x: n rows of d; labels y: n int32 in [0, num_classes); centers c: num_classes rows of d.

@@ -199,6 +199,13 @@ def cases():
                 out.append(case("multiclass_hinge", what + " grad_output[0]=0", {"reduction": "none", "p": p},
                                 {"scores": ([2, 4], xs), "targets": ([2], LABELS), "grad_output": ([2], [0.0, 1.0])},
                                 loss, g))
+        # 0-1 loss: torch.argmax takes a NaN as the largest score, an inf as any other number.
+        for spoiled_at in [0, LABELS[0], 5]:
+            xs = list(LOGITS)
+            xs[spoiled_at] = BAD[bad]
+            errors = (torch.argmax(torch.tensor(xs).view(2, 4), dim=1) != torch.tensor(LABELS)).double()
+            out.append(case("zero_one", f"scores[{spoiled_at}]={bad}", {"reduction": "none"},
+                            {"scores": ([2, 4], xs), "targets": ([2], LABELS)}, errors, {}))
         f_values = [0.5, -1.0, 2.0, 0.25, 1.5, 0.0]
         c_values = [1.0, 0.5, -0.5, 0.0, 2.0, 1.0]
         for spoil_centers in [False, True]:

@@ -24,8 +24,9 @@ import org.culoss.testing.BackendsUnderTest;
 import org.junit.jupiter.api.Test;
 
 /**
- * SoftmaxCrossEntropy and SoftmaxFocal under fuzzed options (label smoothing, gamma, alpha, a
- * per-class table with NaN or of the wrong length, an ignore index or none), row strides for the
+ * SoftmaxCrossEntropy, SoftmaxFocal and MulticlassHinge under fuzzed options (label smoothing,
+ * gamma, alpha, margin and p, a per-class table with NaN or of the wrong length, an ignore index or
+ * none), row strides for the
  * logits and the gradient (less than C, huge), sizes n and c (negative, 0, near 2^31, 2^61, 2^62,
  * Long.MAX_VALUE), labels outside [0, C), the gradient written over the logits, each of the three
  * modes on arrays, host buffers and backend memory (see {@link FuzzKit} for placements), with
@@ -34,7 +35,7 @@ import org.junit.jupiter.api.Test;
 class RowSoftmaxFuzzTest {
     static final Set<String> NAMES = names("logits", "targets", "classWeights", "classAlpha", "gradOutput", "loss",
             "gradLogits", "n", "c", "logitsStride", "gradStride", "workspace", "labelSmoothing", "gamma", "alpha",
-            "reduction");
+            "reduction", "scores", "gradScores", "scoresStride", "margin", "p");
 
     /**
      * Found by {@link #rows} (label smoothing, MEAN, an upstream gradient of -inf): the kernel gave
@@ -80,22 +81,22 @@ class RowSoftmaxFuzzTest {
     @FuzzTest(maxDuration = "20s")
     void rows(FuzzedDataProvider d) {
         Backend backend = FuzzKit.backend(d);
-        boolean focal = d.consumeBoolean();
+        int kind = d.consumeInt(0, 2);  // cross-entropy, focal, multi-class hinge
         Reduction reduction = FuzzKit.reduction(d);
         float p1 = FuzzKit.param(d);
         float p2 = FuzzKit.param(d);
         int ignore = d.consumeInt(0, 3);  // 0: none, 1: -100, 2: 0, 3: 1
         int tableLength = d.consumeInt(0, 3) == 0 ? d.consumeInt(0, 13) : -1;
         float[] table = tableLength < 0 ? null : ElementwiseFuzzTest.floats(d, tableLength);
-        RowSoftmaxLoss<?> loss;
+        RowLoss<?> loss;
         try {
-            loss = build(focal, backend, reduction, p1, p2, ignore, table);
+            loss = build(kind, backend, reduction, p1, p2, ignore, table);
         } catch (RuntimeException e) {
             requireClear(e, NAMES);
             return;
         }
-        try (RowSoftmaxLoss<?> l = loss;
-                RowSoftmaxLoss<?> ref = build(focal, Culoss.java(), reduction, p1, p2, ignore, table)) {
+        try (RowLoss<?> l = loss;
+                RowLoss<?> ref = build(kind, Culoss.java(), reduction, p1, p2, ignore, table)) {
             int style = d.consumeInt(0, 2);
             int mode = d.consumeInt(0, 2);
             boolean closeLoss = d.consumeInt(0, 19) == 0;
@@ -104,6 +105,17 @@ class RowSoftmaxFuzzTest {
                     + " mode " + mode;
             run(d, l, ref, backend, style, mode, closeLoss, what);
         }
+    }
+
+    /** kind 2: multi-class hinge, margin p1, p = 2 for p2 > 1, 1 for p2 in [0, 1], else (int) p2 (refused). */
+    static RowLoss<?> build(int kind, Backend b, Reduction r, float p1, float p2, int ignore, float[] table) {
+        if (kind == 2) {
+            MulticlassHinge.Builder h = MulticlassHinge.builder().margin(p1)
+                    .p(p2 > 1 ? 2 : p2 >= 0 ? 1 : (int) p2);
+            if (table != null) h.classWeights(table);
+            return h.backend(b).reduction(r).build();
+        }
+        return build(kind == 1, b, r, p1, p2, ignore, table);
     }
 
     static RowSoftmaxLoss<?> build(boolean focal, Backend b, Reduction r, float p1, float p2, int ignore,
@@ -124,7 +136,7 @@ class RowSoftmaxFuzzTest {
         return builder instanceof SoftmaxFocal.Builder f ? f.build() : ((SoftmaxCrossEntropy.Builder) builder).build();
     }
 
-    private static void run(FuzzedDataProvider d, RowSoftmaxLoss<?> l, RowSoftmaxLoss<?> ref, Backend backend,
+    private static void run(FuzzedDataProvider d, RowLoss<?> l, RowLoss<?> ref, Backend backend,
             int style, int mode, boolean closeLoss, String what) {
         boolean device = style == 2;
         long n = device ? FuzzKit.size(d) : FuzzKit.intSize(d);
