@@ -104,6 +104,23 @@ def make_case(loss, name, params, inputs, expected, grad_output=None):
     return {"loss": loss, "name": name, "params": params, "inputs": inputs, "expected": expected}
 
 
+def unbatched(case, names):
+    """A case of one sample (N = 1) in PyTorch's unbatched shapes: every tensor in `names`, and
+    grad_output and a reduction-none loss, loses its leading dimension of 1 (logits [1, C] become
+    [C], targets [1] become [])."""
+    out = {k: v for k, v in case.items()}
+    for sect in ("inputs", "expected"):
+        out[sect] = {}
+        for k, t in case[sect].items():
+            t = dict(t)
+            if k in names or k == "grad_output" or (sect == "expected" and k == "loss" and
+                                                     case["params"].get("reduction") == "none"):
+                assert t["shape"][:1] == [1], (case["name"], k, t["shape"])
+                t["shape"] = t["shape"][1:]
+            out[sect][k] = t
+    return out
+
+
 def dump(case):
     """Pretty at the top, one line per tensor."""
     lines = ["{"]

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from case_io import (case_rng, check_common, check_reduction, close, draw_grad_output, fail_loss_grad, int_tensor,
-                     make_case, num_in, num_out, on_grid, tensor, write_cases)
+                     make_case, num_in, num_out, on_grid, tensor, unbatched, write_cases)
 from torch_ref import grad_of, leaf, reduce_rows, upstream_of
 
 LOSS = "multiclass_hinge"
@@ -29,9 +29,10 @@ LOSS = "multiclass_hinge"
 def make_cases():
     cases = []
 
-    def case(name, n, c, reduction, p=1, margin=1.0, weights=False, scale=1.0, quantize=16, edit=None):
+    def case(name, n, c, reduction, p=1, margin=1.0, weights=False, scale=1.0, quantize=16, edit=None,
+             unbatched=False):
         cases.append(dict(name=name, n=n, c=c, reduction=reduction, p=p, margin=margin, weights=weights,
-                          scale=scale, quantize=quantize, edit=edit))
+                          scale=scale, quantize=quantize, edit=edit, unbatched=unbatched))
 
     for p in (1, 2):
         for r in ("none", "sum", "mean"):
@@ -58,6 +59,9 @@ def make_cases():
     case("mmh_p1_none_non_finite", 4, 5, "none", edit="non_finite")
     case("mmh_p2_none_non_finite", 4, 5, "none", p=2, edit="non_finite")
     case("mmh_p1_sum_non_finite_weighted", 4, 5, "sum", weights=True, edit="non_finite")
+    # PyTorch's unbatched input: one row [C] and a target [] (a none loss [])
+    case("mmh_p1_none_unbatched_c9", 1, 9, "none", unbatched=True)
+    case("mmh_p2_mean_unbatched_weighted_c6", 1, 6, "mean", p=2, weights=True, unbatched=True)
     return cases
 
 
@@ -127,6 +131,15 @@ def pytorch(x, y, w, p, margin, reduction, grad_output):
     return loss.detach().numpy(), grad_of(xs).numpy()
 
 
+def pytorch_unbatched(row, y0, w, p, margin, reduction, grad_output):
+    """F.multi_margin_loss on one [C] row and a [] target, PyTorch's unbatched form."""
+    xs = leaf(row.astype(np.float64))
+    ww = torch.tensor(w, dtype=torch.float64) if w is not None else None
+    loss = F.multi_margin_loss(xs, torch.tensor(int(y0)), p=p, margin=margin, weight=ww, reduction=reduction)
+    loss.backward(torch.tensor(float(grad_output[0])) if reduction == "none" else None)
+    return loss.detach().numpy(), grad_of(xs).numpy()
+
+
 def run_case(spec):
     x, y, w, g = build(spec)
     r, p, m = spec["reduction"], spec["p"], spec["margin"]
@@ -143,18 +156,26 @@ def run_case(spec):
         inputs["class_weights"] = tensor(w, num_in)
     expected = {"loss": tensor(loss, num_out), "grad_scores": tensor(grad, num_out)}
     params = {"margin": m, "p": p, "reduction": r}
-    return make_case(LOSS, spec["name"], params, inputs, expected, g), note
+    out = make_case(LOSS, spec["name"], params, inputs, expected, g)
+    if spec["unbatched"]:
+        t_loss, t_grad = pytorch_unbatched(x[0], y[0], w, p, m, r, g)
+        if not (close(np.reshape(loss, -1), np.reshape(t_loss, -1)) and close(grad[0], t_grad)):
+            fail_loss_grad(spec["name"] + " unbatched", loss, t_loss, grad, t_grad)
+        out = unbatched(out, {"scores", "targets", "grad_scores"})
+    return out, note
 
 
 def check_file(path):
     d = check_common(path, LOSS, {"margin", "p", "reduction"})
-    n, c = d["inputs"]["scores"]["shape"]
-    assert d["inputs"]["targets"]["shape"] == [n] and d["expected"]["grad_scores"]["shape"] == [n, c]
+    shape = d["inputs"]["scores"]["shape"]  # [N, C], or [C] unbatched
+    assert len(shape) in (1, 2)
+    c = shape[-1]
+    assert d["inputs"]["targets"]["shape"] == shape[:-1] and d["expected"]["grad_scores"]["shape"] == shape
     assert all(0 <= t < c for t in d["inputs"]["targets"]["data"])
     assert d["params"]["p"] in (1, 2)
     if "class_weights" in d["inputs"]:
         assert d["inputs"]["class_weights"]["shape"] == [c]
-    check_reduction(d, [n])
+    check_reduction(d, shape[:-1])
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from case_io import case_rng, check_common, close, draw_grad_output, fail_loss_grad, on_grid, write_cases
+from case_io import case_rng, check_common, close, draw_grad_output, fail_loss_grad, on_grid, unbatched, write_cases
 from softmax_rows import (check_rows_file, draw_logits_targets, neginf_some, neginf_target, rows_case,
                           scaled_to_1e4, torch_targets)
 from torch_ref import grad_of, leaf, log_softmax_rows, reduce_rows, upstream_of
@@ -99,11 +99,11 @@ CASES = []
 
 def case(name, n, c, reduction="mean", eps=0.0, ignore_index=-100, weights=False,
          n_ignored=0, logits=None, targets=None, class_weights=None, quantize=None,
-         edit=None, scale=2.0):
+         edit=None, scale=2.0, unbatched=False):
     CASES.append(dict(name=name, n=n, c=c, reduction=reduction, eps=eps,
                       ignore_index=ignore_index, weights=weights, n_ignored=n_ignored,
                       logits=logits, targets=targets, class_weights=class_weights,
-                      quantize=quantize, edit=edit, scale=scale))
+                      quantize=quantize, edit=edit, scale=scale, unbatched=unbatched))
 
 
 def build(spec):
@@ -193,6 +193,10 @@ for r in REDS:
     case(f"ce_{r}_all_ignored_c5", 6, 5, r, n_ignored=6)
 case("ce_mean_weights_smoothing_all_ignored_c5", 6, 5, "mean", eps=0.1, weights=True, n_ignored=6)
 case("ce_mean_all_ignored_real_class_c3", 5, 3, "mean", eps=0.1, ignore_index=1, n_ignored=5)
+# PyTorch's unbatched input: one row [C] and a target [] (a none loss [], the gradient [C])
+for r in ("none", "sum", "mean"):
+    case(f"ce_{r}_unbatched_c7", 1, 7, r, eps=0.1, weights=True, unbatched=True)
+case("ce_mean_unbatched_c1500", 1, 1500, "mean", quantize=16, unbatched=True)
 
 
 def run_case(spec):
@@ -223,7 +227,21 @@ def run_case(spec):
 
     params = {"reduction": r, "label_smoothing": e, "ignore_index": ii}
     weights = None if w is None else ("class_weights", w)
-    return rows_case(LOSS, spec, params, x, y, weights, g, loss, grad), note
+    out = rows_case(LOSS, spec, params, x, y, weights, g, loss, grad)
+    if spec["unbatched"]:
+        check_unbatched(x, y, w, ii, r, e, g, loss, grad)
+        out = unbatched(out, {"logits", "targets", "grad_logits"})
+    return out, note
+
+
+def check_unbatched(x, y, w, ii, r, e, g, loss, grad):
+    """F.cross_entropy on the unbatched row itself agrees with the one-row case."""
+    xs = leaf(x[0].astype(np.float64))
+    tl = F.cross_entropy(xs, torch.tensor(int(y[0])), weight=None if w is None else torch.tensor(w, dtype=torch.float64),
+                         ignore_index=-100 if ii is None else ii, reduction=r, label_smoothing=e)
+    tl.backward(torch.tensor(float(g[0])) if r == "none" else None)
+    assert close(np.reshape(loss, -1), np.reshape(tl.detach().numpy(), -1)) and close(grad[0], xs.grad.numpy()), \
+        "unbatched PyTorch differs"
 
 
 def check_file(path):

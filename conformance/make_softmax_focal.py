@@ -34,7 +34,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from case_io import case_rng, check_common, close, draw_grad_output, fail_loss_grad, on_grid, write_cases
+from case_io import case_rng, check_common, close, draw_grad_output, fail_loss_grad, on_grid, unbatched, write_cases
 from softmax_rows import (check_rows_file, draw_logits_targets, neginf_some, neginf_target, rows_case,
                           scaled_to_1e4, torch_targets)
 from torch_ref import grad_of, leaf, log_softmax_rows, reduce_rows
@@ -153,13 +153,14 @@ CASES = []
 
 
 def case(name, n, c, reduction="mean", gamma=2.0, alpha=1.0, ignore_index="absent", n_ignored=0,
-         logits=None, targets=None, class_alpha=None, quantize=None, edit=None, scale=2.0, pytorch_rtol=None):
+         logits=None, targets=None, class_alpha=None, quantize=None, edit=None, scale=2.0, pytorch_rtol=None,
+         unbatched=False):
     """alpha None: per-class alpha (class_alpha given, or drawn). ignore_index "absent": no param.
     pytorch_rtol: a looser agreement with the PyTorch implementation, where its 1 - p_t cancels."""
     CASES.append(dict(name=name, n=n, c=c, reduction=reduction, gamma=gamma, alpha=alpha,
                       ignore_index=ignore_index, n_ignored=n_ignored, logits=logits, targets=targets,
                       class_alpha=class_alpha, quantize=quantize, edit=edit, scale=scale,
-                      pytorch_rtol=pytorch_rtol))
+                      pytorch_rtol=pytorch_rtol, unbatched=unbatched))
 
 
 def ignore_value(spec):
@@ -245,6 +246,9 @@ case("fl_none_logits_1e4_gamma05_c5", 8, 5, "none", gamma=0.5, alpha=None, edit=
 for r in REDS:
     case(f"fl_{r}_all_ignored_c5", 6, 5, r, ignore_index=-100, n_ignored=6, alpha=None)
 case("fl_mean_all_ignored_real_class_c3", 5, 3, "mean", ignore_index=1, n_ignored=5)
+# one unbatched row [C] and a target [] (the same as one row of [1, C]; a none loss [])
+case("fl_none_unbatched_c7", 1, 7, "none", gamma=1.5, alpha=None, unbatched=True)
+case("fl_mean_unbatched_c9", 1, 9, "mean", unbatched=True)
 
 
 def run_case(spec):
@@ -289,7 +293,10 @@ def run_case(spec):
     if spec["ignore_index"] != "absent":
         params["ignore_index"] = ii
     class_alpha = None if a is None else ("class_alpha", a)
-    return rows_case(LOSS, spec, params, x, y, class_alpha, g, loss, grad), "; ".join(notes) or None
+    out = rows_case(LOSS, spec, params, x, y, class_alpha, g, loss, grad)
+    if spec["unbatched"]:
+        out = unbatched(out, {"logits", "targets", "grad_logits"})
+    return out, "; ".join(notes) or None
 
 
 def check_file(path):

@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 
 from case_io import (case_rng, check_common, check_reduction, close, draw_grad_output, fail, make_case, num_in,
-                     num_out, on_grid, tensor, write_cases)
+                     num_out, on_grid, tensor, unbatched, write_cases)
 
 LOSS = "triplet_margin"
 OUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), LOSS)
@@ -141,9 +141,9 @@ CASES = []
 
 
 def case(name, n, d, reduction="mean", margin=1.0, p=2.0, eps=1e-6, swap=False, data="random",
-         a=None, pos=None, neg=None, quantize=None):
+         a=None, pos=None, neg=None, quantize=None, unbatched=False):
     CASES.append(dict(name=name, n=n, d=d, reduction=reduction, margin=margin, p=p, eps=eps, swap=swap,
-                      data=data, a=a, pos=pos, neg=neg, quantize=quantize))
+                      data=data, a=a, pos=pos, neg=neg, quantize=quantize, unbatched=unbatched))
 
 
 def build(spec):
@@ -227,6 +227,10 @@ case("tm_sum_kink_inf_tie", 1, 3, "sum", margin=10.0, eps=0.0, p=math.inf,
      a=[0, 0, 0], pos=[1, -1, 0.5], neg=[3, 0, 0])
 case("tm_none_kink_identical_rows", 2, 3, "none", eps=0.0, swap=True,
      a=[1, 2, 3, 0, 0, 0], pos=[1, 2, 3, 0, 0, 0], neg=[1, 2, 3, 0.25, 0.25, 0.25])
+# PyTorch's unbatched triplet: anchor, positive and negative [D] (a none loss [])
+for r in ("none", "mean"):
+    case(f"tm_{r}_unbatched_d16", 1, 16, r, unbatched=True)
+case("tm_sum_unbatched_swap_p1_d9", 1, 9, "sum", p=1.0, swap=True, unbatched=True)
 
 
 def run_case(spec):
@@ -256,17 +260,33 @@ def run_case(spec):
               "swap": spec["swap"], "reduction": spec["reduction"]}
     expected = {"loss": tensor(ref[0], num_out), "grad_anchor": tensor(ref[1], num_out),
                 "grad_positive": tensor(ref[2], num_out), "grad_negative": tensor(ref[3], num_out)}
-    return make_case(LOSS, spec["name"], params, inputs, expected, g), note
+    out = make_case(LOSS, spec["name"], params, inputs, expected, g)
+    if spec["unbatched"]:
+        check_unbatched(a, pos, neg, spec, g, ref)
+        out = unbatched(out, {"anchor", "positive", "negative", "grad_anchor", "grad_positive", "grad_negative"})
+    return out, note
+
+
+def check_unbatched(a, pos, neg, spec, g, ref):
+    """F.triplet_margin_loss on the unbatched [D] vectors themselves agrees with the one-row case."""
+    xs = [torch.tensor(v[0].astype(np.float64), requires_grad=True) for v in (a, pos, neg)]
+    loss = F.triplet_margin_loss(*xs, margin=spec["margin"], p=spec["p"], eps=spec["eps"], swap=spec["swap"],
+                                 reduction=spec["reduction"])
+    loss.backward(torch.tensor(float(g[0])) if spec["reduction"] == "none" else None)
+    assert close(np.reshape(ref[0], -1), np.reshape(loss.detach().numpy(), -1)), spec["name"]
+    for mine, t in zip(ref[1:], xs):
+        assert close(mine[0], t.grad.numpy()), spec["name"]
 
 
 def check_file(path):
     d = check_common(path, LOSS, PARAMS)
-    n, dim = d["inputs"]["anchor"]["shape"]
+    shape = d["inputs"]["anchor"]["shape"]  # [N, D], or [D] unbatched
+    assert len(shape) in (1, 2)
     for k in ("positive", "negative"):
-        assert d["inputs"][k]["shape"] == [n, dim], (path, k)
+        assert d["inputs"][k]["shape"] == shape, (path, k)
     for k in ("grad_anchor", "grad_positive", "grad_negative"):
-        assert d["expected"][k]["shape"] == [n, dim], (path, k)
-    check_reduction(d, [n])
+        assert d["expected"][k]["shape"] == shape, (path, k)
+    check_reduction(d, shape[:-1])
     assert isinstance(d["params"]["swap"], bool)
 
 

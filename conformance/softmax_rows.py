@@ -83,10 +83,13 @@ def rows_case(loss, spec, params, x, y, class_input, g, expected_loss, grad):
 def check_rows_file(d, class_input):
     """The checks of the logits, targets, per-class tensor (named class_input, if given),
     grad_logits and reduction of a case d."""
-    n, c = d["inputs"]["logits"]["shape"]
-    assert d["inputs"]["targets"]["shape"] == [n]
+    shape = d["inputs"]["logits"]["shape"]
+    rows = shape[:-1]  # [N], or [] for one unbatched row [C]
+    assert len(shape) in (1, 2)
+    assert d["inputs"]["targets"]["shape"] == rows
     assert all(isinstance(v, int) for v in d["inputs"]["targets"]["data"])
-    assert d["expected"]["grad_logits"]["shape"] == [n, c]
-    check_reduction(d, [n])
+    assert d["expected"]["grad_logits"]["shape"] == shape
+    check_reduction(d, rows)
+    c = shape[-1]
     if class_input in d["inputs"]:
         assert d["inputs"][class_input]["shape"] == [c]

@@ -1,11 +1,12 @@
 // Multi-class hinge loss (torch.nn.functional.multi_margin_loss): forward, backward and the fused
 // forward+backward, on the row plumbing of rows.cuh (checks, workspace, mean, sum).
 //
-// A group of threads owns a row (a warp up to 1024 classes, a block of 256 above). Every thread
-// reads the target's score x_y itself, then makes one pass over its share of the row: each
-// z_j = (m - x_y) + x_j gives its term of the loss and, at once, its gradient, which depends on x_y
-// and x_j alone. The target's gradient is minus the sum of the others, so it is written last, by
-// one thread, after the group's reduction.
+// A group of threads owns a row (a warp up to 1024 classes, a block of 256 above). The group's
+// first thread reads the target's score x_y and shares it (a shuffle, or shared memory and a
+// barrier); then each thread makes one pass over its share of the row: each z_j = (m - x_y) + x_j
+// gives its term of the loss and, at once, its gradient, which depends on x_y and x_j alone. The
+// target's gradient is minus the sum of the others, so it is written last, by that first thread,
+// after the group's reduction.
 //
 // Numerics: z_j > 0 is strict and evaluated in float in PyTorch's order, so the kink and a NaN
 // score (z_j NaN: no term, no gradient) behave as PyTorch's; the row's sums of z^p and of the
@@ -52,9 +53,10 @@ __device__ __forceinline__ Sums shfl_xor(Sums v, int offset) {
 
 // TPR threads own a row (32: a warp; else the whole block).
 //
-// In place (grad_scores = scores) every score but the target's is read, then written, by the one
-// thread that owns it. The target's score is read by every thread before the reduction and
-// written by one thread after it, when every thread of the row has passed its read.
+// In place (grad_scores = scores) every score is read, then written, by one thread alone: a score
+// but the target's by the thread that owns it, the target's by the group's first thread, which
+// writes its gradient after the reduction (no other thread loads it: a shuffle orders no memory
+// access, so a load by another lane before it would race with that write).
 template <int TPR>
 __global__ void __launch_bounds__(TPR == 32 ? 256 : TPR) multiclass_hinge_kernel(HingeArgs a) {
     const int lane = int(threadIdx.x % TPR);
@@ -65,7 +67,17 @@ __global__ void __launch_bounds__(TPR == 32 ? 256 : TPR) multiclass_hinge_kernel
     const int64_t c = a.c;
     const int32_t target = __ldg(a.targets + row);
     const bool counted = target >= 0 && target < c;
-    const float base = counted ? a.margin - x[target] : 0.f;  // z_j = base + x_j, PyTorch's order
+    float xt = 0.f;
+    if constexpr (TPR == 32) {
+        if (lane == 0 && counted) xt = x[target];
+        xt = __shfl_sync(kFullMask, xt, 0);  // lane 0's
+    } else {
+        CULOSS_SHARED(float, shared_xt, );
+        if (lane == 0) shared_xt = counted ? x[target] : 0.f;
+        __syncthreads();
+        xt = shared_xt;  // written once per launch: no later write to order against
+    }
+    const float base = a.margin - xt;  // z_j = base + x_j, PyTorch's order
     const float wy = counted && a.class_weights ? __ldg(a.class_weights + target) : 1.f;
 
     float* gr = a.grad ? a.grad + row * a.grad_stride : nullptr;

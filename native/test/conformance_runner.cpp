@@ -133,6 +133,26 @@ struct Case {
         if (t.shape.size() != 2) throw CaseError("inputs." + n + " has shape " + shape_text(t.shape) + ", not " + dims);
         return t;
     }
+    // A [N, K] input, or one unbatched sample [K] (PyTorch's unbatched inputs: n = 1, and every
+    // per-sample tensor drops its N: the targets [], the loss of reduction none [], the
+    // gradients [K]). `dims` names the batched dimensions for the error ("[N, C]").
+    struct Batch {
+        int64_t n, k;
+        bool unbatched;
+        // The shape of a per-sample tensor with `inner` dimensions after N.
+        std::vector<int64_t> shape(std::vector<int64_t> inner = {}) const {
+            if (!unbatched) inner.insert(inner.begin(), n);
+            return inner;
+        }
+    };
+    Batch batch(const std::string& n, const char* dims) const {
+        const Tensor& t = input(n);
+        if (t.shape.size() == 1) return Batch{1, t.shape[0], true};
+        if (t.shape.size() != 2) {
+            throw CaseError("inputs." + n + " has shape " + shape_text(t.shape) + ", not " + dims + " (or one row)");
+        }
+        return Batch{t.shape[0], t.shape[1], false};
+    }
     const Tensor* optional(const std::string& n) const {
         auto it = inputs.find(n);
         return it == inputs.end() ? nullptr : &it->second;
@@ -215,13 +235,14 @@ enum class Rows { CrossEntropy, Focal };
 Outputs run_rows(const Case& c, Rows kind) {
     const bool ce = kind == Rows::CrossEntropy;
     const culossReduction_t r = c.reduction("mean");
-    const Tensor& logits = c.matrix("logits", "[N, C]");
-    const int64_t n = logits.dim(0), k = logits.dim(1);
-    c.expect_shape("targets", c.input("targets"), {n});
+    const Tensor& logits = c.input("logits");
+    const Case::Batch b = c.batch("logits", "[N, C]");
+    const int64_t n = b.n, k = b.k;
+    c.expect_shape("targets", c.input("targets"), b.shape());
     const char* table_name = ce ? "class_weights" : "class_alpha";
     const Tensor* table = c.optional(table_name);
     if (table) c.expect_shape(table_name, *table, {k});
-    const Tensor* gout = c.grad_output(r, {n});
+    const Tensor* gout = c.grad_output(r, b.shape());
     int64_t ignore = ce ? -100 : CULOSS_NO_IGNORE_INDEX;
     if (c.has_param("ignore_index")) {
         ignore = c.is_null("ignore_index") ? CULOSS_NO_IGNORE_INDEX : int64_t(c.num("ignore_index", 0));
@@ -254,7 +275,7 @@ Outputs run_rows(const Case& c, Rows kind) {
               "culossSoftmaxFocalForwardBackward");
     }
     check_error_word(word);
-    return outputs(n * k, {{"loss", loss_shape(r, {n}), dloss.read()}, {"grad_logits", {n, k}, dgrad.read()}});
+    return outputs(n * k, {{"loss", loss_shape(r, b.shape()), dloss.read()}, {"grad_logits", b.shape({k}), dgrad.read()}});
 }
 
 // ------------------------------------------------------------------ multi-class hinge
@@ -262,12 +283,13 @@ Outputs run_rows(const Case& c, Rows kind) {
 // The fused call, then the forward alone and the backward alone, which must give the same.
 Outputs run_multiclass_hinge(const Case& c) {
     const culossReduction_t r = c.reduction("mean");
-    const Tensor& scores = c.matrix("scores", "[N, C]");
-    const int64_t n = scores.dim(0), k = scores.dim(1);
-    c.expect_shape("targets", c.input("targets"), {n});
+    const Tensor& scores = c.input("scores");
+    const Case::Batch b = c.batch("scores", "[N, C]");
+    const int64_t n = b.n, k = b.k;
+    c.expect_shape("targets", c.input("targets"), b.shape());
     const Tensor* table = c.optional("class_weights");
     if (table) c.expect_shape("class_weights", *table, {k});
-    const Tensor* gout = c.grad_output(r, {n});
+    const Tensor* gout = c.grad_output(r, b.shape());
     const double p = c.num("p", 1);
     if (p != 1 && p != 2) throw CaseError("params.p is not 1 or 2");
     const float margin = float(c.num("margin", 1));
@@ -294,7 +316,7 @@ Outputs run_multiclass_hinge(const Case& c) {
     if (!test::same_bits(loss, dloss2.read()) || !test::same_bits(grad, dgrad2.read())) {
         throw std::runtime_error("the forward or the backward alone differs from the fused call");
     }
-    return outputs(n * k, {{"loss", loss_shape(r, {n}), loss}, {"grad_scores", {n, k}, grad}});
+    return outputs(n * k, {{"loss", loss_shape(r, b.shape()), loss}, {"grad_scores", b.shape({k}), grad}});
 }
 
 // ------------------------------------------------------------------ zero-one (forward only)
@@ -453,11 +475,12 @@ Outputs run_elementwise(const Case& c, const Elementwise& loss) {
 
 Outputs run_triplet(const Case& c) {
     const culossReduction_t r = c.reduction("mean");
-    const Tensor& a = c.matrix("anchor", "[N, D]");
-    const int64_t n = a.dim(0), d = a.dim(1);
-    c.expect_shape("positive", c.input("positive"), {n, d});
-    c.expect_shape("negative", c.input("negative"), {n, d});
-    const Optional dgo(c.grad_output(r, {n}));
+    const Tensor& a = c.input("anchor");
+    const Case::Batch b = c.batch("anchor", "[N, D]");
+    const int64_t n = b.n, d = b.k;
+    c.expect_shape("positive", c.input("positive"), b.shape({d}));
+    c.expect_shape("negative", c.input("negative"), b.shape({d}));
+    const Optional dgo(c.grad_output(r, b.shape()));
     const std::vector<float> zeros(size_t(n * d));
     test::DeviceBuffer<float> da(a.floats()), dp(c.input("positive").floats()), dn(c.input("negative").floats()),
         dloss(std::vector<float>(test::loss_length(r, n))), ga(zeros), gp(zeros), gn(zeros);
@@ -469,8 +492,8 @@ Outputs run_triplet(const Case& c) {
                                              dloss.get(), ga.get(), gp.get(), gn.get(), ws.get(), ws.bytes,
                                              test::stream()),
           "culossTripletMarginForwardBackward");
-    return outputs(n * d, {{"loss", loss_shape(r, {n}), dloss.read()}, {"grad_anchor", {n, d}, ga.read()},
-                           {"grad_positive", {n, d}, gp.read()}, {"grad_negative", {n, d}, gn.read()}});
+    return outputs(n * d, {{"loss", loss_shape(r, b.shape()), dloss.read()}, {"grad_anchor", b.shape({d}), ga.read()},
+                           {"grad_positive", b.shape({d}), gp.read()}, {"grad_negative", b.shape({d}), gn.read()}});
 }
 
 // ------------------------------------------------------------------ center

@@ -10,16 +10,20 @@ import org.culoss.Declarations.Array;
 
 /**
  * One reference case of a loss: the sizes bound from the input shapes (an elementwise loss takes
- * any shape; the others the declared ranks), the inputs checked against the declaration, then the
- * operation run with every gradient and each in-place operation run on a copy.
+ * any shape; the others the declared ranks, or, as PyTorch's unbatched inputs, every per-sample
+ * tensor without its sample dimension: one sample, a scalar loss), the inputs checked against the
+ * declaration, then the operation run with every gradient and each in-place operation run on a
+ * copy.
  */
 final class CaseRun implements Declarations.Prepared {
     private final LossDeclaration<?> d;
     private final LossFunction loss;
     private final Map<String, Array> inputs;
     private final long[] sizes;
-    /** The shape of one sample's loss for NONE: an elementwise input's own shape, else [n]. */
+    /** The shape of one sample's loss for NONE: an elementwise input's own shape, else [n] ([] unbatched). */
     private final int[] perSample;
+    /** The inputs come without their sample dimension (n = 1): so do the gradients. */
+    private final boolean unbatched;
 
     CaseRun(LossDeclaration<?> d, LossFunction loss, Map<String, Array> inputs) {
         this.d = d;
@@ -30,6 +34,8 @@ final class CaseRun implements Declarations.Prepared {
         boolean[] bound = new boolean[sizes.length];
         boolean flat = sizes.length == 1;
         int[] element = null;
+        Operand batched = null;
+        Operand unbatchedBy = null;
         for (Operand o : op.operands) {
             if (o.role != Operand.Role.INPUT && o.role != Operand.Role.LABELS) continue;
             Array a = require(inputs, o);
@@ -42,15 +48,31 @@ final class CaseRun implements Declarations.Prepared {
                 }
                 continue;
             }
-            if (a.shape().length != o.dims.length) throw shape(o, a, dimsText(op, o));
+            int[] shape = a.shape();
+            boolean perSampleInput = o.dims.length > 0 && o.dims[0] == 0;  // the first size counts samples
+            if (perSampleInput && shape.length == o.dims.length - 1) {
+                unbatchedBy = o;
+                shape = prepend(1, shape);
+            } else if (shape.length != o.dims.length) {
+                throw shape(o, a, dimsText(op, o));
+            } else if (perSampleInput) {
+                batched = o;
+            }
+            if (batched != null && unbatchedBy != null) {
+                throw new IllegalArgumentException("inputs." + unbatchedBy.caseName() + " is unbatched (shape "
+                        + Arrays.toString(inputs.get(unbatchedBy.caseName()).shape()) + ") but inputs."
+                        + batched.caseName() + " is not (shape " + Arrays.toString(inputs.get(batched.caseName()).shape())
+                        + ")");
+            }
             for (int k = 0; k < o.dims.length; k++) {
                 int s = o.dims[k];
-                if (bound[s] && sizes[s] != a.shape()[k]) throw shape(o, a, expected(o));
-                sizes[s] = a.shape()[k];
+                if (bound[s] && sizes[s] != shape[k]) throw shape(o, a, expected(o));
+                sizes[s] = shape[k];
                 bound[s] = true;
             }
         }
-        perSample = flat ? element : new int[] {(int) sizes[0]};
+        unbatched = unbatchedBy != null;
+        perSample = flat ? element : unbatched ? new int[0] : new int[] {(int) sizes[0]};
         for (Operand o : op.operands) {
             Array a = inputs.get(o.caseName());
             if (a == null) continue;
@@ -125,7 +147,15 @@ final class CaseRun implements Declarations.Prepared {
         if (sizes.length == 1 && !o.perSample()) return perSample;
         int[] shape = new int[o.dims.length];
         for (int k = 0; k < shape.length; k++) shape[k] = (int) sizes[o.dims[k]];
+        if (unbatched && shape.length > 0 && o.dims[0] == 0) return Arrays.copyOfRange(shape, 1, shape.length);
         return shape;
+    }
+
+    private static int[] prepend(int first, int[] rest) {
+        int[] out = new int[rest.length + 1];
+        out[0] = first;
+        System.arraycopy(rest, 0, out, 1, rest.length);
+        return out;
     }
 
     private String expected(Operand o) {

@@ -121,6 +121,9 @@ class VerifierTest {
                     double loss = obj(obj(c, "expected"), "loss").get("data").get(0).asDouble();
                     obj(c, "expected").set("loss", tensor(new int[] {1}, loss));  // [] for a mean
                 }, false, d -> d.contains("shape")),
+                wrong("an unbatched target beside batched logits", c -> obj(c, "inputs").set("targets",
+                        tensor(new int[] {}, 1)), false, d -> d.contains("inputs.targets is unbatched (shape [])")
+                        && d.contains("inputs.logits is not")),
                 wrong("invalid target (a failure, not an exception)", c -> ((ArrayNode) obj(obj(c, "inputs"), "targets").get("data"))
                         .set(0, JSON.getNodeFactory().numberNode(7)), false, d -> d.contains("INVALID_TARGET")));
     }
