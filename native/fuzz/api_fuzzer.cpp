@@ -145,7 +145,8 @@ struct Entry {
     const char* name;
     Family family;
     Op op;
-    int loss;  // elementwise: 0 mse, 1 smooth L1, 2 huber, 3 sigmoid focal; rows: 0 CE, 1 focal
+    int loss;  // elementwise: 0 mse, 1 smooth L1, 2 huber, 3 sigmoid focal, 4 L1, 5 exponential, 6 hinge,
+               // 7 logistic; rows: 0 CE, 1 focal, 2 multi-class hinge, 3 zero-one (forward only)
 };
 
 const Entry kEntries[] = {
@@ -182,6 +183,28 @@ const Entry kEntries[] = {
     {"culossCenterLossBackward", kCenter, kBwd, 0},
     {"culossCenterLossForwardBackward", kCenter, kFwdBwd, 0},
     {"culossCenterLossUpdateCenters", kCenter, kUpdate, 0},
+    {"culossL1WorkspaceSize", kElementwise, kWs, 4},
+    {"culossL1Forward", kElementwise, kFwd, 4},
+    {"culossL1Backward", kElementwise, kBwd, 4},
+    {"culossL1ForwardBackward", kElementwise, kFwdBwd, 4},
+    {"culossExponentialWorkspaceSize", kElementwise, kWs, 5},
+    {"culossExponentialForward", kElementwise, kFwd, 5},
+    {"culossExponentialBackward", kElementwise, kBwd, 5},
+    {"culossExponentialForwardBackward", kElementwise, kFwdBwd, 5},
+    {"culossHingeWorkspaceSize", kElementwise, kWs, 6},
+    {"culossHingeForward", kElementwise, kFwd, 6},
+    {"culossHingeBackward", kElementwise, kBwd, 6},
+    {"culossHingeForwardBackward", kElementwise, kFwdBwd, 6},
+    {"culossLogisticWorkspaceSize", kElementwise, kWs, 7},
+    {"culossLogisticForward", kElementwise, kFwd, 7},
+    {"culossLogisticBackward", kElementwise, kBwd, 7},
+    {"culossLogisticForwardBackward", kElementwise, kFwdBwd, 7},
+    {"culossMulticlassHingeWorkspaceSize", kRows, kWs, 2},
+    {"culossMulticlassHingeForward", kRows, kFwd, 2},
+    {"culossMulticlassHingeBackward", kRows, kBwd, 2},
+    {"culossMulticlassHingeForwardBackward", kRows, kFwdBwd, 2},
+    {"culossZeroOneWorkspaceSize", kRows, kWs, 3},
+    {"culossZeroOneForward", kRows, kFwd, 3},
     {"culossMalloc+culossFree", kMemory, kMalloc, 0},
     {"culossMemcpyAsync", kMemory, kMemcpy, 0},
     {"culossMemsetAsync", kMemory, kMemset, 0},
@@ -332,7 +355,7 @@ std::vector<Tensor> tensors_of(const Params& p, size_t ws_bytes) {
         case kRows:
             add("logits", kF32, true, false, true, false, rows(n, p.lstride, c));
             add("targets", kI32, true, false, true, false, n)->label_classes = p.c;
-            add(e.loss == 0 ? "class_weights" : "class_alpha", kF32, true, false, true, true, c);
+            add(e.loss == 1 ? "class_alpha" : "class_weights", kF32, true, false, e.loss != 3, true, c);
             add("grad_output", kF32, true, false, bwd, true, none ? n : 1);
             add("loss", kF32, false, true, fwd, false, none ? n : 1);
             add("grad_logits", kF32, false, true, bwd, false, rows(n, p.gstride, c));
@@ -385,11 +408,19 @@ culossStatus_t query_workspace(const Params& p, size_t* bytes) {
                 case 0: return culossMseWorkspaceSize(p.count, dt, red, bytes);
                 case 1: return culossSmoothL1WorkspaceSize(p.count, dt, red, bytes);
                 case 2: return culossHuberWorkspaceSize(p.count, dt, red, bytes);
+                case 4: return culossL1WorkspaceSize(p.count, dt, red, bytes);
+                case 5: return culossExponentialWorkspaceSize(p.count, dt, red, bytes);
+                case 6: return culossHingeWorkspaceSize(p.count, dt, red, bytes);
+                case 7: return culossLogisticWorkspaceSize(p.count, dt, red, bytes);
                 default: return culossSigmoidFocalWorkspaceSize(p.count, dt, red, bytes);
             }
         case kRows:
-            return e.loss == 0 ? culossSoftmaxCrossEntropyWorkspaceSize(p.n, p.c, dt, red, bytes)
-                               : culossSoftmaxFocalWorkspaceSize(p.n, p.c, dt, red, bytes);
+            switch (e.loss) {
+                case 0: return culossSoftmaxCrossEntropyWorkspaceSize(p.n, p.c, dt, red, bytes);
+                case 1: return culossSoftmaxFocalWorkspaceSize(p.n, p.c, dt, red, bytes);
+                case 2: return culossMulticlassHingeWorkspaceSize(p.n, p.c, dt, red, bytes);
+                default: return culossZeroOneWorkspaceSize(p.n, p.c, dt, red, bytes);
+            }
         case kTriplet: return culossTripletMarginWorkspaceSize(p.n, p.d, dt, red, bytes);
         case kCenter: return culossCenterLossWorkspaceSize(p.n, p.d, p.ncls, dt, red, bytes);
         default: return CULOSS_STATUS_SUCCESS;
@@ -434,6 +465,29 @@ culossStatus_t invoke(const Params& p, const std::vector<Tensor>& ts, bool alias
                         return culossHuberBackward(F(0), F(1), p.count, dt, p.f1, red, F(2), F(4), ws, ws_claim, st);
                     return culossHuberForwardBackward(F(0), F(1), p.count, dt, p.f1, red, F(2), F(3), F(4), ws,
                                                       ws_claim, st);
+                case 4:
+                    if (e.op == kFwd) return culossL1Forward(F(0), F(1), p.count, dt, red, F(3), ws, ws_claim, st);
+                    if (e.op == kBwd) return culossL1Backward(F(0), F(1), p.count, dt, red, F(2), F(4), ws, ws_claim, st);
+                    return culossL1ForwardBackward(F(0), F(1), p.count, dt, red, F(2), F(3), F(4), ws, ws_claim, st);
+                case 5:
+                    if (e.op == kFwd) return culossExponentialForward(F(0), F(1), p.count, dt, red, F(3), ws, ws_claim, st);
+                    if (e.op == kBwd)
+                        return culossExponentialBackward(F(0), F(1), p.count, dt, red, F(2), F(4), ws, ws_claim, st);
+                    return culossExponentialForwardBackward(F(0), F(1), p.count, dt, red, F(2), F(3), F(4), ws,
+                                                            ws_claim, st);
+                case 6:
+                    if (e.op == kFwd) return culossHingeForward(F(0), F(1), p.count, dt, p.f1, red, F(3), ws, ws_claim, st);
+                    if (e.op == kBwd)
+                        return culossHingeBackward(F(0), F(1), p.count, dt, p.f1, red, F(2), F(4), ws, ws_claim, st);
+                    return culossHingeForwardBackward(F(0), F(1), p.count, dt, p.f1, red, F(2), F(3), F(4), ws,
+                                                      ws_claim, st);
+                case 7:
+                    if (e.op == kFwd)
+                        return culossLogisticForward(F(0), F(1), p.count, dt, p.f1, red, F(3), ws, ws_claim, st);
+                    if (e.op == kBwd)
+                        return culossLogisticBackward(F(0), F(1), p.count, dt, p.f1, red, F(2), F(4), ws, ws_claim, st);
+                    return culossLogisticForwardBackward(F(0), F(1), p.count, dt, p.f1, red, F(2), F(3), F(4), ws,
+                                                         ws_claim, st);
                 default:
                     if (e.op == kFwd)
                         return culossSigmoidFocalForward(F(0), F(1), p.count, dt, p.f1, p.f2, red, F(3), ws, ws_claim, st);
@@ -446,6 +500,20 @@ culossStatus_t invoke(const Params& p, const std::vector<Tensor>& ts, bool alias
         }
         case kRows: {
             void* ws = ptr[7];
+            if (e.loss == 2) {
+                // p from f2: 1 and 2 are valid, 0 and 3 refused
+                const int hp = std::isfinite(p.f2) && p.f2 >= 0.f && p.f2 < 4.f ? int(p.f2) : 3;
+                if (e.op == kFwd)
+                    return culossMulticlassHingeForward(F(0), p.lstride, I(1), p.n, p.c, dt, F(2), p.f1, hp, red, F(4),
+                                                        ws, ws_claim, I(6), st);
+                if (e.op == kBwd)
+                    return culossMulticlassHingeBackward(F(0), p.lstride, I(1), p.n, p.c, dt, F(2), p.f1, hp, red, F(3),
+                                                         F(5), p.gstride, ws, ws_claim, I(6), st);
+                return culossMulticlassHingeForwardBackward(F(0), p.lstride, I(1), p.n, p.c, dt, F(2), p.f1, hp, red,
+                                                            F(3), F(4), F(5), p.gstride, ws, ws_claim, I(6), st);
+            }
+            if (e.loss == 3) return culossZeroOneForward(F(0), p.lstride, I(1), p.n, p.c, dt, red, F(4), ws, ws_claim,
+                                                         I(6), st);
             if (e.loss == 0) {
                 if (e.op == kFwd)
                     return culossSoftmaxCrossEntropyForward(F(0), p.lstride, I(1), p.n, p.c, dt, F(2), p.ignore_index,
@@ -521,7 +589,7 @@ void check_close(const std::string& call, const char* what, const float* got, co
 
 void reference_elementwise(const std::string& call, const Params& p, const std::vector<Tensor>& ts) {
     const Entry& e = kEntries[p.entry];
-    if (e.loss == 3) return;  // sigmoid focal: no cheap reference here
+    if (e.loss >= 3) return;  // the reference below is mse's, smooth L1's and Huber's
     if (p.count <= 0) return;
     const float* x = reinterpret_cast<const float*>(ts[0].a);
     const float* t = reinterpret_cast<const float*>(ts[1].a);

@@ -28,6 +28,13 @@ ENTRIES = [
     "TripletMarginWorkspaceSize", "TripletMarginForward", "TripletMarginBackward", "TripletMarginForwardBackward",
     "CenterLossWorkspaceSize", "CenterLossForward", "CenterLossBackward", "CenterLossForwardBackward",
     "CenterLossUpdateCenters",
+    "L1WorkspaceSize", "L1Forward", "L1Backward", "L1ForwardBackward",
+    "ExponentialWorkspaceSize", "ExponentialForward", "ExponentialBackward", "ExponentialForwardBackward",
+    "HingeWorkspaceSize", "HingeForward", "HingeBackward", "HingeForwardBackward",
+    "LogisticWorkspaceSize", "LogisticForward", "LogisticBackward", "LogisticForwardBackward",
+    "MulticlassHingeWorkspaceSize", "MulticlassHingeForward", "MulticlassHingeBackward",
+    "MulticlassHingeForwardBackward",
+    "ZeroOneWorkspaceSize", "ZeroOneForward",
     "Malloc", "MemcpyAsync", "MemsetAsync", "Misc",
 ]
 E = {name: i for i, name in enumerate(ENTRIES)}
@@ -95,7 +102,8 @@ def main():
     seeds = {}
     NULL = 180
     # Every elementwise entry point, valid, each reduction once.
-    for loss, f1 in (("Mse", None), ("SmoothL1", nice(1)), ("Huber", nice(3)), ("SigmoidFocal", None)):
+    for loss, f1 in (("Mse", None), ("SmoothL1", nice(1)), ("Huber", nice(3)), ("SigmoidFocal", None), ("L1", None),
+                     ("Exponential", None), ("Hinge", nice(1)), ("Logistic", nice(2))):
         seeds[f"{loss}WorkspaceSize"] = bytes([E[loss + "WorkspaceSize"]]) + size(1000) + dflt() + dflt() + bytes([1, 0, 0])
         seeds[f"{loss}Forward-sum"] = elementwise(loss + "Forward", 1000, 1, f1=f1)
         seeds[f"{loss}Backward-mean"] = elementwise(loss + "Backward", 257, 2, f1=f1, seed=2)
@@ -121,6 +129,18 @@ def main():
         bytes([E["SoftmaxCrossEntropyForward"]]) + size(2) + size(0) + bytes([235]) + struct.pack("<H", 1100) +
         bytes([0, 0, 0]) + dflt() + dflt() + bytes([1, 0]) + tail([0] * 8))
     seeds["SoftmaxCrossEntropyForward-smoothing"] = rows("SoftmaxCrossEntropyForward", 5, 6, 2, f1=nice(5))
+    # Multi-class hinge (f2: p, 1 or 2) and the forward-only 0-1 loss.
+    seeds["MulticlassHingeWorkspaceSize"] = rows("MulticlassHingeWorkspaceSize", 16, 10, 2)
+    seeds["MulticlassHingeForward-mean"] = rows("MulticlassHingeForward", 16, 10, 2, f1=nice(1), f2=nice(1),
+                                                bad_rate=20)
+    seeds["MulticlassHingeBackward-sum-stride-p2"] = rows("MulticlassHingeBackward", 9, 7, 1, stride_extra=3,
+                                                          grad_same=False, f1=nice(1), f2=nice(2), seed=12)
+    seeds["MulticlassHingeForwardBackward-inplace"] = rows(
+        "MulticlassHingeForwardBackward", 8, 12, 0, f1=nice(1), f2=nice(1),
+        layout=[arena(1, 0), 0, NULL, 0, 0, arena(1, 0), 0, 0])
+    seeds["ZeroOneWorkspaceSize"] = rows("ZeroOneWorkspaceSize", 16, 10, 2)
+    seeds["ZeroOneForward-mean"] = rows("ZeroOneForward", 16, 10, 2, bad_rate=20)
+    seeds["ZeroOneForward-none-stride"] = rows("ZeroOneForward", 7, 33, 0, stride_extra=2, seed=13)
     # Triplet margin.
     seeds["TripletMarginWorkspaceSize"] = triplet("TripletMarginWorkspaceSize", 8, 16, 2)
     seeds["TripletMarginForward-mean"] = triplet("TripletMarginForward", 8, 16, 2)
