@@ -59,8 +59,8 @@ __device__ __forceinline__ Sums shfl_xor(Sums v, int offset) {
 // access, so a load by another lane before it would race with that write).
 template <int TPR>
 __global__ void __launch_bounds__(TPR == 32 ? 256 : TPR) multiclass_hinge_kernel(HingeArgs a) {
-    const int lane = int(threadIdx.x % TPR);
-    const int64_t row = int64_t(blockIdx.x) * (blockDim.x / TPR) + threadIdx.x / TPR;
+    const int lane = lane_in_row<TPR>();
+    const int64_t row = row_of_thread<TPR>();
     if (row >= a.n) return;  // a whole warp (TPR = 32) or nothing (the grid covers n exactly)
 
     const float* x = a.scores + row * a.scores_stride;
@@ -120,10 +120,7 @@ __global__ void __launch_bounds__(TPR == 32 ? 256 : TPR) multiclass_hinge_kernel
 
 template <int TPR>
 [[nodiscard]] culossStatus_t launch(const HingeArgs& a, culossStream_t stream) {
-    const int block = TPR == 32 ? 256 : TPR;
-    const int64_t rows_per_block = block / TPR;
-    const int64_t grid = (a.n + rows_per_block - 1) / rows_per_block;
-    return CULOSS_LAUNCH(multiclass_hinge_kernel<TPR>, grid, block, stream, a);
+    return CULOSS_LAUNCH(multiclass_hinge_kernel<TPR>, row_grid<TPR>(a.n), row_block_threads<TPR>(), stream, a);
 }
 
 constexpr RowNames kNames{"scores", "scores_stride", "grad_scores", "class_weights"};

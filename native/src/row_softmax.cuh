@@ -201,8 +201,8 @@ __device__ __forceinline__ void take(const Policy& pol, RowState& st, float v, i
 // are read with plain loads, not __ldg, whose data must stay unwritten for the whole kernel.
 template <class Policy, int TPR, int VEC, int CACHE>
 __global__ void __launch_bounds__(TPR == 32 ? 256 : TPR) softmax_rows_kernel(RowArgs a, Policy pol) {
-    const int lane = int(threadIdx.x % TPR);
-    const int64_t row = int64_t(blockIdx.x) * (blockDim.x / TPR) + threadIdx.x / TPR;
+    const int lane = lane_in_row<TPR>();
+    const int64_t row = row_of_thread<TPR>();
     if (row >= a.n) return;  // a whole warp (TPR = 32) or nothing (the grid covers n exactly)
 
     const float* x = a.logits + row * a.logits_stride;
@@ -296,9 +296,8 @@ __global__ void __launch_bounds__(TPR == 32 ? 256 : TPR) softmax_rows_kernel(Row
 
 template <class Policy, int TPR, int CACHE>
 [[nodiscard]] culossStatus_t launch_rows(const RowArgs& a, const Policy& pol, bool vec4, culossStream_t stream) {
-    const int block = TPR == 32 ? 256 : TPR;
-    const int64_t rows_per_block = block / TPR;
-    const int64_t grid = (a.n + rows_per_block - 1) / rows_per_block;
+    const int64_t grid = row_grid<TPR>(a.n);
+    const int block = row_block_threads<TPR>();
     if (vec4) return CULOSS_LAUNCH((softmax_rows_kernel<Policy, TPR, 4, CACHE>), grid, block, stream, a, pol);
     return CULOSS_LAUNCH((softmax_rows_kernel<Policy, TPR, 1, CACHE>), grid, block, stream, a, pol);
 }

@@ -16,6 +16,33 @@
 namespace culoss {
 namespace {
 
+// The thread layout of every row kernel: a group of TPR threads owns a row; TPR = 32, a warp,
+// in blocks of 256 threads (8 rows a block), else the whole block of TPR threads. Kernels name it
+// in their __launch_bounds__ as TPR == 32 ? 256 : TPR.
+template <int TPR>
+constexpr int row_block_threads() {
+    return TPR == 32 ? 256 : TPR;
+}
+
+// The grid that covers n rows exactly: a group past the last row is a whole warp (TPR = 32) that
+// returns at once, or no block at all.
+template <int TPR>
+inline int64_t row_grid(int64_t n) {
+    constexpr int64_t rows_per_block = row_block_threads<TPR>() / TPR;
+    return (n + rows_per_block - 1) / rows_per_block;
+}
+
+// This thread's row and its lane in the row's group.
+template <int TPR>
+__device__ __forceinline__ int64_t row_of_thread() {
+    return int64_t(blockIdx.x) * (blockDim.x / TPR) + threadIdx.x / TPR;
+}
+
+template <int TPR>
+__device__ __forceinline__ int lane_in_row() {
+    return int(threadIdx.x % TPR);
+}
+
 // The arguments of a row loss's entry point that every row loss has.
 struct RowCall {
     const float* logits;

@@ -46,8 +46,8 @@ __device__ __forceinline__ Best shfl_xor(Best v, int offset) {
 
 template <int TPR>
 __global__ void __launch_bounds__(TPR == 32 ? 256 : TPR) zero_one_kernel(ZeroOneArgs a) {
-    const int lane = int(threadIdx.x % TPR);
-    const int64_t row = int64_t(blockIdx.x) * (blockDim.x / TPR) + threadIdx.x / TPR;
+    const int lane = lane_in_row<TPR>();
+    const int64_t row = row_of_thread<TPR>();
     if (row >= a.n) return;  // a whole warp (TPR = 32) or nothing (the grid covers n exactly)
 
     const float* x = a.scores + row * a.scores_stride;
@@ -71,10 +71,7 @@ __global__ void __launch_bounds__(TPR == 32 ? 256 : TPR) zero_one_kernel(ZeroOne
 
 template <int TPR>
 [[nodiscard]] culossStatus_t launch(const ZeroOneArgs& a, culossStream_t stream) {
-    const int block = TPR == 32 ? 256 : TPR;
-    const int64_t rows_per_block = block / TPR;
-    const int64_t grid = (a.n + rows_per_block - 1) / rows_per_block;
-    return CULOSS_LAUNCH(zero_one_kernel<TPR>, grid, block, stream, a);
+    return CULOSS_LAUNCH(zero_one_kernel<TPR>, row_grid<TPR>(a.n), row_block_threads<TPR>(), stream, a);
 }
 
 }  // namespace
