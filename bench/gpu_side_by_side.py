@@ -25,7 +25,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pytorch_peers  # noqa: E402
 
 SMALL = {loss: ["16x7"] for loss in pytorch_peers.SHAPES}
-SMALL.update({"smooth_l1": ["1001"], "huber": ["1001"], "center": ["16x7x5"], "triplet_margin": ["16x7"]})
+SMALL.update({name: ["1001"] for name in ("smooth_l1", "huber", "mse", "l1", "exponential", "hinge", "logistic")})
+SMALL.update({"center": ["16x7x5"], "triplet_margin": ["16x7"]})
 
 MEAN = 2
 c_i64, c_f, c_p, c_int = ctypes.c_int64, ctypes.c_float, ctypes.c_void_p, ctypes.c_int
@@ -173,15 +174,18 @@ def sf_make(lib, shape, dev, g, alpha=0.25, gamma=2.0):
     return s
 
 
-def elementwise_make(lib, shape, dev, g, name, torch_loss, option):
+def elementwise_make(lib, shape, dev, g, name, torch_loss, option, targets=lambda t: t):
+    """An elementwise loss, mean; option: its one float option, or None for a loss without;
+    targets(t) makes the loss's targets from normal draws (+-1, [0, 1], ...)."""
     (n,) = pytorch_peers.dims(shape)
     x = torch.randn(n, generator=g).to(dev)
-    t = torch.randn(n, generator=g).to(dev)
+    t = targets(torch.randn(n, generator=g)).to(dev)
     ws, wsb = lib.workspace(f"culoss{name}WorkspaceSize", dev, c_i64(n), F32, c_int(MEAN))
     s = dict(x=x, t=t, loss=torch.zeros(1, device=dev), grad=torch.empty_like(x), ws=ws, bytes=3 * n * 4)
+    options = () if option is None else (c_f(option),)
 
     def step():
-        lib(f"culoss{name}ForwardBackward", ptr(s["x"]), ptr(s["t"]), c_i64(n), F32, c_f(option), c_int(MEAN), c_p(0),
+        lib(f"culoss{name}ForwardBackward", ptr(s["x"]), ptr(s["t"]), c_i64(n), F32, *options, c_int(MEAN), c_p(0),
             ptr(s["loss"]), ptr(s["grad"]), ptr(s["ws"]), ctypes.c_size_t(wsb), stream(dev))
 
     def check():
@@ -201,9 +205,61 @@ def hub_make(lib, shape, dev, g):
     return elementwise_make(lib, shape, dev, g, "Huber", lambda x, t, d: F.huber_loss(x, t, delta=d), 1.0)
 
 
+def mse_make(lib, shape, dev, g):
+    return elementwise_make(lib, shape, dev, g, "Mse", lambda x, t, _: F.mse_loss(x, t), None)
+
+
+def l1_make(lib, shape, dev, g):
+    return elementwise_make(lib, shape, dev, g, "L1", lambda x, t, _: F.l1_loss(x, t), None)
+
+
+def sign(t):
+    return torch.where(t >= 0, 1.0, -1.0)
+
+
+def exp_make(lib, shape, dev, g):
+    return elementwise_make(lib, shape, dev, g, "Exponential", lambda x, t, _: torch.exp(-t * x).mean(), None,
+                            targets=sign)
+
+
+def hinge_make(lib, shape, dev, g):
+    return elementwise_make(lib, shape, dev, g, "Hinge", lambda x, t, m: torch.clamp(m - t * x, min=0).mean(), 1.0,
+                            targets=sign)
+
+
+def logistic_make(lib, shape, dev, g):
+    """pos_weight 1 (none)."""
+    return elementwise_make(lib, shape, dev, g, "Logistic",
+                            lambda x, t, p: F.binary_cross_entropy_with_logits(x, t, pos_weight=torch.tensor(p)), 1.0,
+                            targets=torch.sigmoid)
+
+
+def mmh_make(lib, shape, dev, g):
+    """Multi-class hinge: margin 1, p 1, no weights, mean."""
+    return row_softmax_make(lib, shape, dev, g, "MulticlassHinge", (c_f(1.0), c_int(1)), F.multi_margin_loss)
+
+
+def zero_one_make(lib, shape, dev, g):
+    """The 0-1 loss (error rate), mean, forward only."""
+    n, c, x, y = pytorch_peers.draw_rows(shape, dev, g)
+    ws, wsb = lib.workspace("culossZeroOneWorkspaceSize", dev, c_i64(n), c_i64(c), F32, c_int(MEAN))
+    s = dict(x=x, y=y.int(), y64=y, loss=torch.zeros(1, device=dev), ws=ws, bytes=n * c * 4 + n * 4)
+
+    def step():
+        lib("culossZeroOneForward", ptr(s["x"]), c_i64(c), ptr(s["y"]), c_i64(n), c_i64(c), F32, c_int(MEAN),
+            ptr(s["loss"]), c_p(s["ws"].data_ptr() + 16), ctypes.c_size_t(wsb), ptr(s["ws"]), stream(dev))
+
+    def check():
+        return [(s["loss"], (s["x"].argmax(dim=1) != s["y64"]).double().mean())]
+    s["step"], s["check"] = step, check
+    return s
+
+
 CASES = {"softmax_cross_entropy": ce_make, "softmax_focal": focal_make, "triplet_margin": triplet_make,
          "center": center_make,
-         "sigmoid_focal": sf_make, "smooth_l1": sl1_make, "huber": hub_make}
+         "sigmoid_focal": sf_make, "smooth_l1": sl1_make, "huber": hub_make, "mse": mse_make, "l1": l1_make,
+         "exponential": exp_make, "hinge": hinge_make, "logistic": logistic_make, "multiclass_hinge": mmh_make,
+         "zero_one": zero_one_make}
 
 
 def rel_err(out, ref):
