@@ -191,6 +191,25 @@ __device__ __forceinline__ void take(const Policy& pol, RowState& st, float v, i
     }
 }
 
+// The factor of a row's gradient: its upstream gradient, over the mean's denominator (MEAN); 0 for
+// a row that does not count. An infinite one makes the row's gradient NaN (a NaN scale, so no
+// extra register): PyTorch's is inf - inf at most entries (its log-softmax backward,
+// g_j - p_j sum g), and no one finite form of it gives its mix of NaN and inf.
+__device__ __forceinline__ float gradient_scale(const RowArgs& a, int64_t row, bool counted) {
+    float scale = 0.f;
+    if (counted) {
+        const float g = a.grad_output ? __ldg(a.grad_output + (a.reduction == CULOSS_REDUCTION_NONE ? row : 0)) : 1.f;
+        if (a.reduction == CULOSS_REDUCTION_MEAN) {
+            const float d = *a.denominator;
+            scale = d > 0.f ? g / d : 0.f;
+        } else {
+            scale = g;
+        }
+    }
+    if (scale == INFINITY || scale == -INFINITY) scale = NAN;
+    return scale;
+}
+
 // TPR threads own a row (32: a warp; else the whole block). VEC: floats per load. CACHE: chunks
 // a thread keeps in registers between the passes.
 //
@@ -250,20 +269,7 @@ __global__ void __launch_bounds__(TPR == 32 ? 256 : TPR) softmax_rows_kernel(Row
     if (a.row_loss && lane == 0) a.row_loss[row] = counted ? pol.loss(st, facts, r) : 0.f;
 
     if (!a.grad) return;
-    float scale = 0.f;
-    if (counted) {
-        const float g = a.grad_output ? __ldg(a.grad_output + (a.reduction == CULOSS_REDUCTION_NONE ? row : 0)) : 1.f;
-        if (a.reduction == CULOSS_REDUCTION_MEAN) {
-            const float d = *a.denominator;
-            scale = d > 0.f ? g / d : 0.f;
-        } else {
-            scale = g;
-        }
-    }
-    // An infinite upstream gradient makes the row's gradient NaN (a NaN scale, so no extra
-    // register): PyTorch's is inf - inf at most entries (its log-softmax backward, g_j - p_j sum g),
-    // and no one finite form of it gives its mix of NaN and inf.
-    if (scale == INFINITY || scale == -INFINITY) scale = NAN;
+    const float scale = gradient_scale(a, row, counted);
     const typename Policy::Grad dloss = pol.grad(st, facts, r);
     float* gr = a.grad + row * a.grad_stride;
     // An ignored or invalid row's gradient is 0 whatever its logits; a counted row's is scaled as
@@ -294,6 +300,47 @@ __global__ void __launch_bounds__(TPR == 32 ? 256 : TPR) softmax_rows_kernel(Row
     for (int64_t j = chunks * VEC + lane; j < c; j += TPR) gr[j] = grad_of(x[j], j);
 }
 
+// Logits [N, C, D] with the class dimension second (PyTorch's [N, C, d1..dk], D = d1 * ... * dk:
+// per pixel, per token): row r = (b, k), b < N, k < D, is the C logits at b C D + j D + k, j < C,
+// with its target at targets[r] (targets [N, d1..dk]) and its loss at row_loss[r]. One thread owns
+// a row: adjacent threads take adjacent k, so each class step is one coalesced load across the
+// warp, and a thread needs no reduction. Pass 1 folds the row into the thread's RowState with the
+// contiguous kernel's take(); pass 2 reads the row again (from the cache: C floats D apart) and
+// writes the gradient in the same layout. Here a.n counts the rows, N * D. In place, each logit is
+// read and then written by its row's one thread.
+template <class Policy>
+__global__ void __launch_bounds__(256) softmax_strided_rows_kernel(RowArgs a, Policy pol, int64_t inner) {
+    const int64_t row = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (row >= a.n) return;
+    const int64_t c = a.c;
+    const int64_t first = (row / inner) * c * inner + row % inner;  // class 0 of the row
+    const float* x = a.logits + first;
+    bool sums = false;
+    if constexpr (Policy::kSums) sums = pol.sums_enabled();
+
+    const int32_t target = __ldg(a.targets + row);
+    const bool ignored = int64_t(target) == a.ignore_index;
+    const bool valid = ignored || (target >= 0 && target < c);
+    const bool counted = valid && !ignored;
+    const int64_t excluded = Policy::kExcludeTarget && counted ? int64_t(target) : -1;
+
+    RowState st = empty_row_state();
+    const float* xj = x;
+    for (int64_t j = 0; j < c; ++j, xj += inner) take(pol, st, *xj, j, excluded, sums);
+
+    if (!valid && a.error_word) atomicOr(a.error_word, int32_t(CULOSS_DEVICE_ERROR_BAD_TARGET));
+    const RowFacts facts{c, target, counted, Policy::kExcludeTarget && counted ? st.xt : -INFINITY};
+    const typename Policy::Row r = pol.row(st, facts);
+    if (a.row_loss) a.row_loss[row] = counted ? pol.loss(st, facts, r) : 0.f;
+
+    if (!a.grad) return;
+    const float scale = gradient_scale(a, row, counted);
+    const typename Policy::Grad dloss = pol.grad(st, facts, r);
+    float* gr = a.grad + first;
+    xj = x;
+    for (int64_t j = 0; j < c; ++j, xj += inner, gr += inner) *gr = counted ? scale * dloss(*xj, j) : 0.f;
+}
+
 template <class Policy, int TPR, int CACHE>
 [[nodiscard]] culossStatus_t launch_rows(const RowArgs& a, const Policy& pol, bool vec4, culossStream_t stream) {
     const int64_t grid = row_grid<TPR>(a.n);
@@ -308,15 +355,21 @@ template <class Policy>
 culossStatus_t run_rows(const RowCall& k, const Policy& pol) {
     CULOSS_TRY(check_rows(k, RowNames{"logits", "logits_stride", "grad_logits", Policy::kTableName}, pol.table(),
                           [&] { return pol.check(); }));
-    if (k.n == 0) return finish_empty_rows(k);
+    const int64_t rows = row_count(k);
+    if (rows == 0) return finish_empty_rows(k);
     const RowWorkspace ws = row_workspace(k);
     if (ws.denominator) {
-        CULOSS_TRY(deterministic_sum(TargetWeight{k.targets, pol.weights(), k.c, k.ignore_index}, k.n, ws.partials,
+        CULOSS_TRY(deterministic_sum(TargetWeight{k.targets, pol.weights(), k.c, k.ignore_index}, rows, ws.partials,
                                      StoreScalar{ws.denominator}, k.stream));
     }
 
-    const RowArgs args{k.logits, k.logits_stride, k.targets, k.n, k.c, k.ignore_index, k.reduction,
+    const RowArgs args{k.logits, k.logits_stride, k.targets, rows, k.c, k.ignore_index, k.reduction,
                        k.grad_output, ws.row_loss, k.grad_logits, k.grad_stride, ws.denominator, k.error_word};
+    if (k.inner != 1) {  // [N, C, D]: the classes D apart
+        CULOSS_TRY(CULOSS_LAUNCH(softmax_strided_rows_kernel<Policy>, (rows + 255) / 256, 256, k.stream, args, pol,
+                                 k.inner));
+        return finish_rows(k, ws);
+    }
     const bool vec4 =
         reinterpret_cast<uintptr_t>(k.logits) % 16 == 0 && k.logits_stride % 4 == 0 &&
         (!k.grad_logits || (reinterpret_cast<uintptr_t>(k.grad_logits) % 16 == 0 && k.grad_stride % 4 == 0));

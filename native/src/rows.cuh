@@ -60,7 +60,14 @@ struct RowCall {
     size_t workspace_size;
     int32_t* error_word;
     culossStream_t stream;
+    // 1: n rows of c, logits_stride apart. Else the logits are [n, c, inner] with the classes
+    // `inner` apart (PyTorch's class dimension 1 of [N, C, d1..dk]), n * inner rows, targets and
+    // per-row losses [n, inner], the gradient in the logits' layout (the strides are c).
+    int64_t inner = 1;
 };
+
+// The rows of a checked call: n, or n * inner.
+inline int64_t row_count(const RowCall& k) { return k.n * k.inner; }
 
 // The mean's denominator: w[y_i] of each counted row (0 for ignored and invalid ones); with no
 // weights, 1 per counted row (the count).
@@ -113,19 +120,22 @@ inline Size rows_workspace_bytes(int64_t n, culossReduction_t reduction) {
 // The ...WorkspaceSize query of every row loss.
 // `input` names the scores for the message of a size that does not fit.
 inline culossStatus_t rows_workspace_size(int64_t n, int64_t c, culossReduction_t reduction, size_t* bytes,
-                                          const char* input = "logits") {
+                                          const char* input = "logits", int64_t inner = 1) {
     clear_detail();
     CULOSS_REQUIRE(bytes != nullptr, CULOSS_STATUS_INVALID_VALUE, "bytes is null");
     CULOSS_REQUIRE(n >= 0, CULOSS_STATUS_INVALID_VALUE, "n (%lld) is negative", (long long)n);
     CULOSS_REQUIRE(c >= 1, CULOSS_STATUS_INVALID_VALUE, "c (%lld) is less than 1", (long long)c);
     CULOSS_REQUIRE(reduction >= CULOSS_REDUCTION_NONE && reduction <= CULOSS_REDUCTION_MEAN,
                    CULOSS_STATUS_INVALID_VALUE, "reduction (%d) is not NONE, SUM or MEAN", int(reduction));
-    CULOSS_REQUIRE(rows_bytes(n, c, c, sizeof(float)).fits, CULOSS_STATUS_INVALID_VALUE,
-                   "%s (%lld rows of %lld floats) span more bytes than a size_t holds", input, (long long)n,
-                   (long long)c);
-    const Size needed = rows_workspace_bytes(n, reduction);
+    CULOSS_REQUIRE(inner >= 0, CULOSS_STATUS_INVALID_VALUE, "inner (%lld) is negative", (long long)inner);
+    int64_t rows = 0, plane = 0;
+    CULOSS_REQUIRE(!__builtin_mul_overflow(n, inner, &rows) && !__builtin_mul_overflow(c, inner, &plane) &&
+                       rows_bytes(n, plane, plane, sizeof(float)).fits,
+                   CULOSS_STATUS_INVALID_VALUE, "%s (%lld rows of %lld floats) span more bytes than a size_t holds",
+                   input, (long long)n, (long long)c);
+    const Size needed = rows_workspace_bytes(rows, reduction);
     CULOSS_REQUIRE(needed.fits, CULOSS_STATUS_INVALID_VALUE,
-                   "the workspace of n (%lld) rows is more bytes than a size_t holds", (long long)n);
+                   "the workspace of n (%lld) rows is more bytes than a size_t holds", (long long)rows);
     *bytes = needed.value;
     return CULOSS_STATUS_SUCCESS;
 }
@@ -151,11 +161,16 @@ culossStatus_t check_rows(const RowCall& k, const RowNames& names, const float* 
                    (long long)k.c);
     CULOSS_REQUIRE(k.logits_stride >= k.c, CULOSS_STATUS_INVALID_VALUE, "%s (%lld) is less than c (%lld)",
                    names.input_stride, (long long)k.logits_stride, (long long)k.c);
+    CULOSS_REQUIRE(k.inner >= 0, CULOSS_STATUS_INVALID_VALUE, "inner (%lld) is negative", (long long)k.inner);
+    int64_t rows = 0, plane = 0;  // n * inner rows; c * inner floats per sample
+    CULOSS_REQUIRE(!__builtin_mul_overflow(k.n, k.inner, &rows) && !__builtin_mul_overflow(k.c, k.inner, &plane),
+                   CULOSS_STATUS_INVALID_VALUE, "%s (%lld x %lld x %lld floats) span more bytes than a size_t holds",
+                   names.input, (long long)k.n, (long long)k.c, (long long)k.inner);
     CULOSS_REQUIRE(k.reduction >= CULOSS_REDUCTION_NONE && k.reduction <= CULOSS_REDUCTION_MEAN,
                    CULOSS_STATUS_INVALID_VALUE, "reduction (%d) is not NONE, SUM or MEAN", int(k.reduction));
     const culossStatus_t status = options();
     if (status != CULOSS_STATUS_SUCCESS) return status;
-    const bool need_inputs = k.n > 0;
+    const bool need_inputs = rows > 0;
     CULOSS_REQUIRE(!need_inputs || k.logits, CULOSS_STATUS_INVALID_VALUE, "%s is null", names.input);
     CULOSS_REQUIRE(!need_inputs || k.targets, CULOSS_STATUS_INVALID_VALUE, "targets is null");
     {
@@ -176,17 +191,20 @@ culossStatus_t check_rows(const RowCall& k, const RowNames& names, const float* 
                        (long long)k.grad_stride, (long long)k.c);
     }
     // The header's one alias: the gradient exactly over the input (the same stride).
-    const int64_t per_row = k.reduction == CULOSS_REDUCTION_NONE ? k.n : 1;
+    const int64_t per_row = k.reduction == CULOSS_REDUCTION_NONE ? rows : 1;
+    // [n, c, inner] is n rows of c * inner, as one tensor
+    const Layout x_layout = k.inner == 1 ? strided_rows(k.n, k.c, k.logits_stride) : strided_rows(k.n, plane, plane);
+    const Layout g_layout = k.inner == 1 ? strided_rows(k.n, k.c, k.grad_stride) : x_layout;
     TensorRanges ranges;
-    const int logits = ranges.input(names.input, k.logits, strided_rows(k.n, k.c, k.logits_stride));
-    ranges.input("targets", k.targets, contiguous(k.n, sizeof(int32_t)));
+    const int logits = ranges.input(names.input, k.logits, x_layout);
+    ranges.input("targets", k.targets, contiguous(rows, sizeof(int32_t)));
     ranges.input(names.table, table, contiguous(k.c));
     ranges.input("grad_output", k.grad_logits ? k.grad_output : nullptr, contiguous(per_row));
     ranges.output("loss", k.loss, contiguous(per_row));
-    ranges.output(names.grad, k.grad_logits, strided_rows(k.n, k.c, k.grad_stride), {logits});
+    ranges.output(names.grad, k.grad_logits, g_layout, {logits});
     ranges.output("error_word", k.error_word, contiguous(1, sizeof(int32_t)));
     CULOSS_TRY(ranges.check());
-    const Size needed = rows_workspace_bytes(k.n, culossReduction_t(k.reduction));
+    const Size needed = rows_workspace_bytes(rows, culossReduction_t(k.reduction));
     CULOSS_TRY(ranges.workspace(k.workspace, k.workspace_size, needed));
     CULOSS_TRY(ranges.check());
     return device_ready();
@@ -208,7 +226,7 @@ inline RowWorkspace row_workspace(const RowCall& k) {
     if (k.loss) {
         out.row_loss = k.reduction == CULOSS_REDUCTION_NONE
                            ? k.loss
-                           : reinterpret_cast<float*>(ws + kHeaderBytes + partials_bytes(k.n));
+                           : reinterpret_cast<float*>(ws + kHeaderBytes + partials_bytes(row_count(k)));
     }
     return out;
 }
@@ -222,7 +240,8 @@ inline culossStatus_t finish_empty_rows(const RowCall& k) {
 // After the row kernel: the reduced loss from the per-row losses (SUM, MEAN).
 inline culossStatus_t finish_rows(const RowCall& k, const RowWorkspace& ws) {
     if (k.loss && k.reduction != CULOSS_REDUCTION_NONE) {
-        return deterministic_sum(RowLoss{ws.row_loss}, k.n, ws.partials, FinishLoss{k.loss, ws.denominator}, k.stream);
+        return deterministic_sum(RowLoss{ws.row_loss}, row_count(k), ws.partials, FinishLoss{k.loss, ws.denominator},
+                                 k.stream);
     }
     return CULOSS_STATUS_SUCCESS;
 }

@@ -92,9 +92,9 @@ culossStatus_t run(const float* logits, int64_t logits_stride, const int32_t* ta
                    const float* class_alpha, float alpha, float gamma, int64_t ignore_index,
                    culossReduction_t reduction, const float* grad_output, float* loss, float* grad_logits,
                    int64_t grad_stride, void* workspace, size_t workspace_size, int32_t* error_word,
-                   culossStream_t stream) {
+                   culossStream_t stream, int64_t inner = 1) {
     const RowCall call{logits, logits_stride, targets, n, c, ignore_index, reduction, grad_output, loss,
-                       grad_logits, grad_stride, workspace, workspace_size, error_word, stream};
+                       grad_logits, grad_stride, workspace, workspace_size, error_word, stream, inner};
     return run_rows(call, FocalPolicy{class_alpha, alpha, gamma});
 }
 
@@ -150,6 +150,52 @@ culossStatus_t culossSoftmaxFocalForwardBackward(const float* logits, int64_t lo
     CULOSS_REQUIRE(grad_logits != nullptr || n == 0, CULOSS_STATUS_INVALID_VALUE, "grad_logits is null");
     return culoss::run(logits, logits_stride, targets, n, c, class_alpha, alpha, gamma, ignore_index, reduction,
                        grad_output, loss, grad_logits, grad_stride, workspace, workspace_bytes, error_word, stream);
+}
+
+// [N, C, d1..dk] logits (class dimension 1), inner = d1 * ... * dk: the same loss per (sample,
+// position) row, the classes `inner` apart; contiguous, so the strides are c.
+culossStatus_t culossSoftmaxFocalSpatialWorkspaceSize(int64_t n, int64_t c, int64_t inner,
+                                                      culossDataType_t dtype, culossReduction_t reduction,
+                                                      size_t* bytes) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
+    return culoss::rows_workspace_size(n, c, reduction, bytes, "logits", inner);
+}
+
+culossStatus_t culossSoftmaxFocalSpatialForward(
+    const float* logits, const int32_t* targets, int64_t n, int64_t c, int64_t inner, culossDataType_t dtype,
+    const float* class_alpha, float alpha, float gamma, int64_t ignore_index, culossReduction_t reduction,
+    float* loss, void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
+    CULOSS_REQUIRE(loss != nullptr || ((n == 0 || inner == 0) && reduction == CULOSS_REDUCTION_NONE),
+                   CULOSS_STATUS_INVALID_VALUE, "loss is null");
+    return culoss::run(logits, c, targets, n, c, class_alpha, alpha, gamma, ignore_index, reduction, nullptr, loss,
+                       nullptr, c, workspace, workspace_bytes, error_word, stream, inner);
+}
+
+culossStatus_t culossSoftmaxFocalSpatialBackward(
+    const float* logits, const int32_t* targets, int64_t n, int64_t c, int64_t inner, culossDataType_t dtype,
+    const float* class_alpha, float alpha, float gamma, int64_t ignore_index, culossReduction_t reduction,
+    const float* grad_output, float* grad_logits, void* workspace, size_t workspace_bytes, int32_t* error_word,
+    culossStream_t stream) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
+    CULOSS_REQUIRE(grad_logits != nullptr || n == 0 || inner == 0, CULOSS_STATUS_INVALID_VALUE,
+                   "grad_logits is null");
+    return culoss::run(logits, c, targets, n, c, class_alpha, alpha, gamma, ignore_index, reduction, grad_output,
+                       nullptr, grad_logits, c, workspace, workspace_bytes, error_word, stream, inner);
+}
+
+culossStatus_t culossSoftmaxFocalSpatialForwardBackward(
+    const float* logits, const int32_t* targets, int64_t n, int64_t c, int64_t inner, culossDataType_t dtype,
+    const float* class_alpha, float alpha, float gamma, int64_t ignore_index, culossReduction_t reduction,
+    const float* grad_output, float* loss, float* grad_logits, void* workspace, size_t workspace_bytes,
+    int32_t* error_word, culossStream_t stream) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
+    CULOSS_REQUIRE(loss != nullptr || ((n == 0 || inner == 0) && reduction == CULOSS_REDUCTION_NONE),
+                   CULOSS_STATUS_INVALID_VALUE, "loss is null");
+    CULOSS_REQUIRE(grad_logits != nullptr || n == 0 || inner == 0, CULOSS_STATUS_INVALID_VALUE,
+                   "grad_logits is null");
+    return culoss::run(logits, c, targets, n, c, class_alpha, alpha, gamma, ignore_index, reduction, grad_output,
+                       loss, grad_logits, c, workspace, workspace_bytes, error_word, stream, inner);
 }
 
 }  // extern "C"

@@ -171,6 +171,36 @@ CULOSS_API culossStatus_t culossSoftmaxCrossEntropyForwardBackward(
     void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
 
 /*
+ * The same loss over logits [N, C, d1..dk], the class dimension second as PyTorch takes it (per
+ * pixel for segmentation, per token): inner = d1 * ... * dk, class j of sample b at position k at
+ * logits[(b * c + j) * inner + k]; targets [N, d1..dk] (n * inner values), the loss of NONE
+ * [N, d1..dk], grad_logits in the logits' layout (may alias logits exactly). Every (b, k) is a row
+ * of the definition above (the MEAN's denominator sums over all of them), computed in place on that
+ * layout: no transpose, no copy. Contiguous: no strides. inner = 1 is [N, C].
+ * Workspace: culoss...SpatialWorkspaceSize(n, c, inner, ...) bytes.
+ */
+CULOSS_API culossStatus_t culossSoftmaxCrossEntropySpatialWorkspaceSize(int64_t n, int64_t c, int64_t inner,
+                                                           culossDataType_t dtype, culossReduction_t reduction,
+                                                           size_t* bytes);
+
+CULOSS_API culossStatus_t culossSoftmaxCrossEntropySpatialForward(
+    const float* logits, const int32_t* targets, int64_t n, int64_t c, int64_t inner, culossDataType_t dtype,
+    const float* class_weights, int64_t ignore_index, float label_smoothing, culossReduction_t reduction, float* loss,
+    void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossSoftmaxCrossEntropySpatialBackward(
+    const float* logits, const int32_t* targets, int64_t n, int64_t c, int64_t inner, culossDataType_t dtype,
+    const float* class_weights, int64_t ignore_index, float label_smoothing, culossReduction_t reduction,
+    const float* grad_output, float* grad_logits, void* workspace, size_t workspace_bytes, int32_t* error_word,
+    culossStream_t stream);
+
+CULOSS_API culossStatus_t culossSoftmaxCrossEntropySpatialForwardBackward(
+    const float* logits, const int32_t* targets, int64_t n, int64_t c, int64_t inner, culossDataType_t dtype,
+    const float* class_weights, int64_t ignore_index, float label_smoothing, culossReduction_t reduction,
+    const float* grad_output, float* loss, float* grad_logits, void* workspace, size_t workspace_bytes,
+    int32_t* error_word, culossStream_t stream);
+
+/*
  * Triplet margin loss, torch.nn.functional.triplet_margin_loss semantics. anchor, positive and
  * negative are n contiguous rows of d floats ([n, d], row-major, no stride). With
  *   dist(u, v) = || u - v + eps ||_p   (eps added to every component, as pairwise_distance does)
@@ -267,6 +297,28 @@ CULOSS_API culossStatus_t culossSoftmaxFocalForwardBackward(
     culossReduction_t reduction, const float* grad_output, float* loss,
     float* grad_logits, int64_t grad_stride,
     void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
+
+/* Softmax focal over logits [N, C, d1..dk]: as culossSoftmaxCrossEntropySpatial... above. */
+CULOSS_API culossStatus_t culossSoftmaxFocalSpatialWorkspaceSize(int64_t n, int64_t c, int64_t inner,
+                                                           culossDataType_t dtype, culossReduction_t reduction,
+                                                           size_t* bytes);
+
+CULOSS_API culossStatus_t culossSoftmaxFocalSpatialForward(
+    const float* logits, const int32_t* targets, int64_t n, int64_t c, int64_t inner, culossDataType_t dtype,
+    const float* class_alpha, float alpha, float gamma, int64_t ignore_index, culossReduction_t reduction,
+    float* loss, void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossSoftmaxFocalSpatialBackward(
+    const float* logits, const int32_t* targets, int64_t n, int64_t c, int64_t inner, culossDataType_t dtype,
+    const float* class_alpha, float alpha, float gamma, int64_t ignore_index, culossReduction_t reduction,
+    const float* grad_output, float* grad_logits, void* workspace, size_t workspace_bytes, int32_t* error_word,
+    culossStream_t stream);
+
+CULOSS_API culossStatus_t culossSoftmaxFocalSpatialForwardBackward(
+    const float* logits, const int32_t* targets, int64_t n, int64_t c, int64_t inner, culossDataType_t dtype,
+    const float* class_alpha, float alpha, float gamma, int64_t ignore_index, culossReduction_t reduction,
+    const float* grad_output, float* loss, float* grad_logits, void* workspace, size_t workspace_bytes,
+    int32_t* error_word, culossStream_t stream);
 /*
  * The elementwise family: sigmoid focal, smooth L1, Huber, MSE, L1, exponential, hinge and
  * logistic.
