@@ -28,6 +28,11 @@ SMALL = {loss: ["16x7"] for loss in pytorch_peers.SHAPES}
 SMALL.update({name: ["1001"] for name in ("smooth_l1", "huber", "mse", "l1", "exponential", "hinge", "logistic")})
 SMALL.update({"center": ["16x7x5"], "triplet_margin": ["16x7"]})
 
+# Shapes of the cases the Java declarations do not list (./culoss bench does not run them): the
+# C API's [N, C, d1..dk] logits.
+GPU_ONLY = {"softmax_cross_entropy_spatial": ["16x21x128x128", "8x150x64x64"]}
+SMALL.update({"softmax_cross_entropy_spatial": ["2x5x3x4"]})
+
 MEAN = 2
 c_i64, c_f, c_p, c_int = ctypes.c_int64, ctypes.c_float, ctypes.c_void_p, ctypes.c_int
 F32 = c_int(0)  # culossDataType_t CULOSS_DATA_FLOAT32, after the sizes of every call
@@ -234,6 +239,32 @@ def logistic_make(lib, shape, dev, g):
                             targets=torch.sigmoid)
 
 
+def ce_spatial_make(lib, shape, dev, g):
+    """Cross-entropy over [N, C, H, W] logits, the class dimension second, through the Spatial entry
+    point (no transpose): ignore_index -100, no smoothing, mean."""
+    n, c, h, w = pytorch_peers.dims(shape)
+    x = torch.randn(n, c, h, w, generator=g).to(dev)
+    y = torch.randint(0, c, (n, h, w), generator=g).to(dev)
+    inner = h * w
+    ws, wsb = lib.workspace("culossSoftmaxCrossEntropySpatialWorkspaceSize", dev, c_i64(n), c_i64(c), c_i64(inner),
+                            F32, c_int(MEAN))
+    s = dict(x=x, y=y.int(), y64=y, loss=torch.zeros(1, device=dev), grad=torch.empty_like(x), ws=ws,
+             bytes=2 * n * c * inner * 4 + n * inner * 4)
+
+    def step():
+        lib("culossSoftmaxCrossEntropySpatialForwardBackward", ptr(s["x"]), ptr(s["y"]), c_i64(n), c_i64(c),
+            c_i64(inner), F32, c_p(0), c_i64(-100), c_f(0), c_int(MEAN), c_p(0), ptr(s["loss"]), ptr(s["grad"]),
+            c_p(s["ws"].data_ptr() + 16), ctypes.c_size_t(wsb), ptr(s["ws"]), stream(dev))
+
+    def check():
+        xr = s["x"].double().requires_grad_(True)
+        lr = F.cross_entropy(xr, s["y64"])
+        lr.backward()
+        return [(s["loss"], lr.detach()), (s["grad"], xr.grad)]
+    s["step"], s["check"] = step, check
+    return s
+
+
 def mmh_make(lib, shape, dev, g):
     """Multi-class hinge: margin 1, p 1, no weights, mean."""
     return row_softmax_make(lib, shape, dev, g, "MulticlassHinge", (c_f(1.0), c_int(1)), F.multi_margin_loss)
@@ -259,7 +290,7 @@ CASES = {"softmax_cross_entropy": ce_make, "softmax_focal": focal_make, "triplet
          "center": center_make,
          "sigmoid_focal": sf_make, "smooth_l1": sl1_make, "huber": hub_make, "mse": mse_make, "l1": l1_make,
          "exponential": exp_make, "hinge": hinge_make, "logistic": logistic_make, "multiclass_hinge": mmh_make,
-         "zero_one": zero_one_make}
+         "zero_one": zero_one_make, "softmax_cross_entropy_spatial": ce_spatial_make}
 
 
 def rel_err(out, ref):
@@ -308,7 +339,7 @@ def main():
             lib("culossStreamSynchronize", c_p(0))
 
     for loss, make in CASES.items():
-        for shape in (SMALL if a.small else pytorch_peers.SHAPES)[loss]:
+        for shape in (SMALL if a.small else {**pytorch_peers.SHAPES, **GPU_ONLY})[loss]:
             g = torch.Generator().manual_seed(1)
             first = make(lib, shape, dev, g)
             first["step"]()

@@ -80,6 +80,18 @@ def softmax_focal(shape, dev, g, gamma=2.0, alpha=1.0):
     return step, 2 * n * c * 4 + n * 4, [x, y]
 
 
+def softmax_cross_entropy_spatial(shape, dev, g):
+    """Cross-entropy over [N, C, H, W] logits (per pixel), [N, H, W] targets: segmentation."""
+    n, c, h, w = dims(shape)
+    x = grad_leaf(torch.randn(n, c, h, w, generator=g).to(dev))
+    y = torch.randint(0, c, (n, h, w), generator=g).to(dev)
+
+    def step(x=x, y=y):
+        x.grad = None
+        F.cross_entropy(x, y).backward()
+    return step, 2 * n * c * h * w * 4 + n * h * w * 4, [x, y]
+
+
 def multiclass_hinge(shape, dev, g):
     n, c, x, y = draw_rows(shape, dev, g)
     x = grad_leaf(x)
@@ -176,7 +188,8 @@ def center(shape, dev, g, lam=1.0, alpha=0.5):
 BUILDERS = {"softmax_cross_entropy": softmax_cross_entropy, "softmax_focal": softmax_focal,
             "sigmoid_focal": sigmoid_focal, "smooth_l1": smooth_l1, "huber": huber, "mse": mse,
             "l1": l1, "exponential": exponential, "hinge": hinge, "logistic": logistic,
-            "multiclass_hinge": multiclass_hinge, "zero_one": zero_one, "triplet_margin": triplet_margin, "center": center}
+            "multiclass_hinge": multiclass_hinge, "zero_one": zero_one,
+            "softmax_cross_entropy_spatial": softmax_cross_entropy_spatial, "triplet_margin": triplet_margin, "center": center}
 
 
 def time_cpu(step, warmup_s, runs):
