@@ -35,12 +35,15 @@ void test_rows(test::Context& t) {
     uint32_t seed = 100;
     for (calls::RowLoss loss : {calls::RowLoss::CrossEntropy, calls::RowLoss::Focal, calls::RowLoss::MulticlassHinge})
         for (const Shape& s : shapes)
-            for (culossReduction_t r : kReductions)
+            for (culossReduction_t r : kReductions) {
+                // the hinge has no 512-thread path: its block-per-row kernel is the 3000 shapes'
+                if (loss == calls::RowLoss::MulticlassHinge && s.c > 4096) continue;
                 for (Entry e : {Entry::Backward, Entry::Fused}) {
                     ++seed;
                     expect_same(t, calls::row_call(loss, e, r, s.n, s.c, s.offset, true, seed),
                                 calls::row_call(loss, e, r, s.n, s.c, s.offset, false, seed));
                 }
+            }
 }
 
 void test_elementwise(test::Context& t) {
