@@ -22,7 +22,7 @@ step "Jazzer over the Java API (java and emulated backends): a fixed seed and nu
 # Reproducible: the seed and the executions are fixed and each test starts from the committed
 # seeds, so what this step tries depends on the commit, not on the machine's speed (30 s caps a
 # test on a slow machine). Long campaigns: ci/fuzz-java.sh SECONDS without FUZZ_SEED.
-FUZZ_SEED=1 FUZZ_RUNS="cuda:15000 emulated:800" bash ci/fuzz-java.sh 30
+FUZZ_SEED=1 FUZZ_RUNS="cuda:10000 emulated:500" bash ci/fuzz-java.sh 30
 
 step "native tests, AddressSanitizer + UBSan (emulated kernels)"
 cmake -S . -B build/asan -DCULOSS_CUDA=OFF -DCULOSS_SANITIZE=address -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -34,11 +34,11 @@ cmake -S . -B build/tsan -DCULOSS_CUDA=OFF -DCULOSS_SANITIZE=thread -DCMAKE_BUIL
 cmake --build build/tsan -j"$jobs"
 (cd build/tsan && ctest --output-on-failure)
 
-step "libFuzzer over the C API (emulated kernels, ASan+UBSan, clang): build/fuzz, a fixed seed, 2000 executions"
+step "libFuzzer over the C API (emulated kernels, ASan+UBSan, clang): build/fuzz, a fixed seed, 1200 executions"
 # native/fuzz/README.md: the properties, and how to reproduce a finding. Reproducible as above:
-# a fixed seed and number of executions from the committed corpus alone (60 s caps it).
+# a fixed seed and number of executions from the committed corpus alone (45 s caps it).
 rm -rf build/fuzz/corpus-ci
-bash native/fuzz/run.sh 60 build/fuzz/corpus-ci -seed=1 -runs=2000
+bash native/fuzz/run.sh 45 build/fuzz/corpus-ci -seed=1 -runs=1200
 
 step "./culoss info"
 ./culoss info
