@@ -13,12 +13,15 @@
 //
 // A policy says what a loss does with what pass 1 found (see CePolicy in
 // softmax_cross_entropy.cu and FocalPolicy in softmax_focal.cu):
+//   static constexpr bool kClassTargets;   one class index per row (false: per-class target
+//                                          probabilities, RowArgs::target_probs; every row counts)
 //   static constexpr bool kSums;           pass 1 also keeps t = sum w_j (m - x_j) and w = sum w_j
 //   static constexpr bool kExcludeTarget;  the target's exponential is left out of the sum s (its
 //                                          logit still counts for the max), so that 1 - p_y = s / S
 //                                          keeps its digits when p_y is near 1
 //   bool sums_enabled() const;             (kSums only) whether this call needs the sums
-//   float weight(int64_t j) const;         (kSums only) w_j
+//   float weight(int64_t j, RowProbs) const;  (kSums only) w_j (the row's target probabilities:
+//                                          RowFacts::probs, for a soft-target policy)
 //   const float* weights() const;          whose w[y] the MEAN divides by; null: it counts rows
 //   culossStatus_t check() const;          host: the policy's own options
 //   const float* table() const;            host: the per-class table the kernel reads (c floats) or
@@ -44,7 +47,8 @@ namespace {
 struct RowArgs {
     const float* logits;
     int64_t logits_stride;
-    const int32_t* targets;
+    const int32_t* targets;       // kClassTargets
+    const float* target_probs;    // !kClassTargets: in the logits' layout, contiguous
     int64_t n;
     int64_t c;
     int64_t ignore_index;
@@ -129,13 +133,41 @@ __device__ __forceinline__ RowState warp_reduce_rows(RowState v) {
     return v;
 }
 
+// One row's target probabilities (a soft-target policy's): class j at p[j * step]. Read with
+// __ldg: no output of the call may overlap them (check_rows).
+struct RowProbs {
+    const float* p;  // null: class-index targets
+    int64_t step;
+    __device__ __forceinline__ float operator[](int64_t j) const { return __ldg(p + j * step); }
+};
+
 // What the kernel knows about a row when pass 1 is over, besides the reduced state.
 struct RowFacts {
     int64_t c;
-    int32_t target;  // read but not checked: use it only when counted
-    bool counted;    // the target is in [0, c) and is not the ignore index
+    int32_t target;  // read but not checked: use it only when counted (-1 for soft targets)
+    bool counted;    // the target is in [0, c) and is not the ignore index (soft targets: always)
     float x_target;  // kExcludeTarget and counted: the target's logit; else -inf
+    RowProbs probs;
 };
+
+// A row's target as the kernels derive it (every thread of the group, no broadcast): class-index
+// targets are read and checked against c and the ignore index; a soft-target row always counts.
+struct RowTarget {
+    int32_t target;
+    bool valid, counted;
+};
+
+template <class Policy>
+__device__ __forceinline__ RowTarget row_target(const RowArgs& a, int64_t row) {
+    if constexpr (!Policy::kClassTargets) {
+        return RowTarget{-1, true, true};
+    } else {
+        const int32_t target = __ldg(a.targets + row);
+        const bool ignored = int64_t(target) == a.ignore_index;
+        const bool valid = ignored || (target >= 0 && target < a.c);
+        return RowTarget{target, valid, valid && !ignored};
+    }
+}
 
 // What a kExcludeTarget row's reduced state says about its target: d = x_y - m (<= 0), e_y =
 // e^d, log S with S = s + e_y the whole row's sum, and q = 1 - p_y = s / S, which keeps its digits
@@ -177,7 +209,8 @@ __device__ __forceinline__ void accumulate_sums(RowState& st, float x, float w, 
 // One logit of pass 1: into the max and sum (the excluded target only into the max, and its value
 // kept), and into the smoothing sums.
 template <class Policy>
-__device__ __forceinline__ void take(const Policy& pol, RowState& st, float v, int64_t j, int64_t excluded, bool sums) {
+__device__ __forceinline__ void take(const Policy& pol, RowState& st, float v, int64_t j, int64_t excluded, bool sums,
+                                     const RowProbs& probs) {
     const float old_m = st.m;
     if constexpr (Policy::kExcludeTarget) {
         const bool is_target = j == excluded;
@@ -187,7 +220,7 @@ __device__ __forceinline__ void take(const Policy& pol, RowState& st, float v, i
         accumulate(st, v, true);
     }
     if constexpr (Policy::kSums) {
-        if (sums) accumulate_sums(st, v, pol.weight(j), old_m);
+        if (sums) accumulate_sums(st, v, pol.weight(j, probs), old_m);
     }
 }
 
@@ -231,11 +264,11 @@ __global__ void __launch_bounds__(TPR == 32 ? 256 : TPR) softmax_rows_kernel(Row
     if constexpr (Policy::kSums) sums = pol.sums_enabled();
 
     // Every thread of the group derives the row's scalars itself: no extra broadcast.
-    const int32_t target = __ldg(a.targets + row);
-    const bool ignored = int64_t(target) == a.ignore_index;
-    const bool valid = ignored || (target >= 0 && target < c);
-    const bool counted = valid && !ignored;
+    const RowTarget rt = row_target<Policy>(a, row);
+    const int32_t target = rt.target;
+    const bool valid = rt.valid, counted = rt.counted;
     const int64_t excluded = Policy::kExcludeTarget && counted ? int64_t(target) : -1;
+    const RowProbs probs{Policy::kClassTargets ? nullptr : a.target_probs + row * c, 1};
 
     RowState st = empty_row_state();
     Chunk<VEC> cache[CACHE];
@@ -245,16 +278,16 @@ __global__ void __launch_bounds__(TPR == 32 ? 256 : TPR) softmax_rows_kernel(Row
         if (j < chunks) {
             cache[k] = load_chunk<VEC>(x + j * VEC);
 #pragma unroll
-            for (int e = 0; e < VEC; ++e) take(pol, st, cache[k].v[e], j * VEC + e, excluded, sums);
+            for (int e = 0; e < VEC; ++e) take(pol, st, cache[k].v[e], j * VEC + e, excluded, sums, probs);
         }
     }
     for (int64_t j = lane + int64_t(CACHE) * TPR; j < chunks; j += TPR) {
         const Chunk<VEC> ch = load_chunk<VEC>(x + j * VEC);
 #pragma unroll
-        for (int e = 0; e < VEC; ++e) take(pol, st, ch.v[e], j * VEC + e, excluded, sums);
+        for (int e = 0; e < VEC; ++e) take(pol, st, ch.v[e], j * VEC + e, excluded, sums, probs);
     }
     for (int64_t j = chunks * VEC + lane; j < c; j += TPR) {  // the scalar tail
-        take(pol, st, x[j], j, excluded, sums);
+        take(pol, st, x[j], j, excluded, sums, probs);
     }
 
     if constexpr (TPR == 32) {
@@ -264,7 +297,7 @@ __global__ void __launch_bounds__(TPR == 32 ? 256 : TPR) softmax_rows_kernel(Row
     }
 
     if (!valid && lane == 0 && a.error_word) atomicOr(a.error_word, int32_t(CULOSS_DEVICE_ERROR_BAD_TARGET));
-    const RowFacts facts{c, target, counted, Policy::kExcludeTarget && counted ? st.xt : -INFINITY};
+    const RowFacts facts{c, target, counted, Policy::kExcludeTarget && counted ? st.xt : -INFINITY, probs};
     const typename Policy::Row r = pol.row(st, facts);
     if (a.row_loss && lane == 0) a.row_loss[row] = counted ? pol.loss(st, facts, r) : 0.f;
 
@@ -318,18 +351,18 @@ __global__ void __launch_bounds__(256) softmax_strided_rows_kernel(RowArgs a, Po
     bool sums = false;
     if constexpr (Policy::kSums) sums = pol.sums_enabled();
 
-    const int32_t target = __ldg(a.targets + row);
-    const bool ignored = int64_t(target) == a.ignore_index;
-    const bool valid = ignored || (target >= 0 && target < c);
-    const bool counted = valid && !ignored;
+    const RowTarget rt = row_target<Policy>(a, row);
+    const int32_t target = rt.target;
+    const bool valid = rt.valid, counted = rt.counted;
     const int64_t excluded = Policy::kExcludeTarget && counted ? int64_t(target) : -1;
+    const RowProbs probs{Policy::kClassTargets ? nullptr : a.target_probs + first, inner};
 
     RowState st = empty_row_state();
     const float* xj = x;
-    for (int64_t j = 0; j < c; ++j, xj += inner) take(pol, st, *xj, j, excluded, sums);
+    for (int64_t j = 0; j < c; ++j, xj += inner) take(pol, st, *xj, j, excluded, sums, probs);
 
     if (!valid && a.error_word) atomicOr(a.error_word, int32_t(CULOSS_DEVICE_ERROR_BAD_TARGET));
-    const RowFacts facts{c, target, counted, Policy::kExcludeTarget && counted ? st.xt : -INFINITY};
+    const RowFacts facts{c, target, counted, Policy::kExcludeTarget && counted ? st.xt : -INFINITY, probs};
     const typename Policy::Row r = pol.row(st, facts);
     if (a.row_loss) a.row_loss[row] = counted ? pol.loss(st, facts, r) : 0.f;
 
@@ -353,7 +386,9 @@ template <class Policy, int TPR, int CACHE>
 // denominator, the row kernel, the sum of the row losses.
 template <class Policy>
 culossStatus_t run_rows(const RowCall& k, const Policy& pol) {
-    CULOSS_TRY(check_rows(k, RowNames{"logits", "logits_stride", "grad_logits", Policy::kTableName}, pol.table(),
+    const RowNames names{"logits", "logits_stride", "grad_logits", Policy::kTableName,
+                         Policy::kClassTargets ? "targets" : "target_probs"};
+    CULOSS_TRY(check_rows(k, names, pol.table(),
                           [&] { return pol.check(); }));
     const int64_t rows = row_count(k);
     if (rows == 0) return finish_empty_rows(k);
@@ -363,7 +398,7 @@ culossStatus_t run_rows(const RowCall& k, const Policy& pol) {
                                      StoreScalar{ws.denominator}, k.stream));
     }
 
-    const RowArgs args{k.logits, k.logits_stride, k.targets, rows, k.c, k.ignore_index, k.reduction,
+    const RowArgs args{k.logits, k.logits_stride, k.targets, k.target_probs, rows, k.c, k.ignore_index, k.reduction,
                        k.grad_output, ws.row_loss, k.grad_logits, k.grad_stride, ws.denominator, k.error_word};
     if (k.inner != 1) {  // [N, C, D]: the classes D apart
         CULOSS_TRY(CULOSS_LAUNCH(softmax_strided_rows_kernel<Policy>, (rows + 255) / 256, 256, k.stream, args, pol,

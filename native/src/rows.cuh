@@ -64,19 +64,23 @@ struct RowCall {
     // `inner` apart (PyTorch's class dimension 1 of [N, C, d1..dk]), n * inner rows, targets and
     // per-row losses [n, inner], the gradient in the logits' layout (the strides are c).
     int64_t inner = 1;
+    // Soft targets: per-class target probabilities in the logits' shape ([n, c] contiguous, or
+    // [n, c, inner]) instead of class indices; then targets is null and every row counts.
+    const float* target_probs = nullptr;
 };
 
 // The rows of a checked call: n, or n * inner.
 inline int64_t row_count(const RowCall& k) { return k.n * k.inner; }
 
 // The mean's denominator: w[y_i] of each counted row (0 for ignored and invalid ones); with no
-// weights, 1 per counted row (the count).
+// weights, 1 per counted row (the count); with no targets (soft ones), 1 per row.
 struct TargetWeight {
     const int32_t* targets;
     const float* weights;
     int64_t c;
     int64_t ignore_index;
     __device__ float operator()(int64_t i) const {
+        if (!targets) return 1.f;
         const int32_t t = __ldg(targets + i);
         if (int64_t(t) == ignore_index || t < 0 || t >= c) return 0.f;
         return weights ? __ldg(weights + t) : 1.f;
@@ -150,6 +154,7 @@ struct RowNames {
     const char* input_stride;  // "logits_stride"
     const char* grad;          // "grad_logits"
     const char* table;         // the per-class table: "class_weights"
+    const char* targets = "targets";  // "target_probs" for soft targets (RowCall::target_probs)
 };
 
 template <class Options>
@@ -172,13 +177,14 @@ culossStatus_t check_rows(const RowCall& k, const RowNames& names, const float* 
     if (status != CULOSS_STATUS_SUCCESS) return status;
     const bool need_inputs = rows > 0;
     CULOSS_REQUIRE(!need_inputs || k.logits, CULOSS_STATUS_INVALID_VALUE, "%s is null", names.input);
-    CULOSS_REQUIRE(!need_inputs || k.targets, CULOSS_STATUS_INVALID_VALUE, "targets is null");
+    CULOSS_REQUIRE(!need_inputs || k.targets || k.target_probs, CULOSS_STATUS_INVALID_VALUE, "%s is null",
+                   names.targets);
     {
         const struct {
             const char* name;
             const void* ptr;
             int bytes;
-        } aligned[] = {{names.input, k.logits, 4},  {"targets", k.targets, 4}, {"grad_output", k.grad_output, 4},
+        } aligned[] = {{names.input, k.logits, 4},  {names.targets, k.targets ? static_cast<const void*>(k.targets) : k.target_probs, 4}, {"grad_output", k.grad_output, 4},
                        {"loss", k.loss, 4},         {names.grad, k.grad_logits, 4},
                        {"error_word", k.error_word, 4}, {"workspace", k.workspace, 16}};
         for (const auto& a : aligned) {
@@ -198,6 +204,7 @@ culossStatus_t check_rows(const RowCall& k, const RowNames& names, const float* 
     TensorRanges ranges;
     const int logits = ranges.input(names.input, k.logits, x_layout);
     ranges.input("targets", k.targets, contiguous(rows, sizeof(int32_t)));
+    ranges.input("target_probs", k.target_probs, strided_rows(k.n, plane, plane));  // contiguous
     ranges.input(names.table, table, contiguous(k.c));
     ranges.input("grad_output", k.grad_logits ? k.grad_output : nullptr, contiguous(per_row));
     ranges.output("loss", k.loss, contiguous(per_row));

@@ -17,11 +17,14 @@ struct CePolicy {
     const float* class_weights;  // [c] or null
     float smoothing;
 
+    static constexpr bool kClassTargets = true;
     static constexpr bool kSums = true;           // label smoothing needs t = sum w_j (m - x_j) and w = sum w_j
     static constexpr bool kExcludeTarget = true;  // 1 - p_y = s / S keeps its digits when p_y is near 1
 
     __device__ bool sums_enabled() const { return smoothing > 0.f; }
-    __device__ float weight(int64_t j) const { return class_weights ? __ldg(class_weights + j) : 1.f; }
+    __device__ float weight(int64_t j, const RowProbs& = {}) const {
+        return class_weights ? __ldg(class_weights + j) : 1.f;
+    }
 
     const float* weights() const { return class_weights; }
 
@@ -94,6 +97,82 @@ struct CePolicy {
     }
 };
 
+// Soft targets (F.cross_entropy with probabilities): with a_j = w_j ((1 - e) t_j + e / C), the row's
+// loss is -sum_j a_j log p_j = sum_j a_j (m - x_j) + A log S, A = sum_j a_j: the smoothing sums of
+// pass 1 with a_j as the weight (kept in double; a_j may have any sign, the rows need not sum to 1),
+// and the gradient is A p_j - a_j. Every row counts; the mean divides by the rows, as PyTorch's.
+// No target is left out of the sum: no one class carries the row (a one-hot row loses the digits of
+// 1 - p_y that the class-index path keeps, as PyTorch's own soft-target path does).
+struct SoftCePolicy {
+    const float* class_weights;  // [c] or null
+    float smoothing;             // e
+    float keep;                  // 1 - e
+    float spread;                // e / C
+
+    static constexpr bool kClassTargets = false;
+    static constexpr bool kSums = true;
+    static constexpr bool kExcludeTarget = false;
+
+    __device__ bool sums_enabled() const { return true; }
+    // a_j
+    __device__ static float factor(const float* class_weights, float keep, float spread, int64_t j,
+                                   const RowProbs& probs) {
+        const float w = class_weights ? __ldg(class_weights + j) : 1.f;
+        return w * fmaf(keep, probs[j], spread);
+    }
+    __device__ float weight(int64_t j, const RowProbs& probs) const {
+        return factor(class_weights, keep, spread, j, probs);
+    }
+
+    const float* weights() const { return nullptr; }  // the mean counts rows
+
+    static constexpr const char* kTableName = "class_weights";
+    const float* table() const { return class_weights; }
+
+    culossStatus_t check() const {
+        CULOSS_REQUIRE(smoothing >= 0.f && smoothing <= 1.f, CULOSS_STATUS_INVALID_VALUE,
+                       "label_smoothing (%g) is not in [0, 1]", double(smoothing));
+        CULOSS_REQUIRE_ALIGNED(class_weights, 4);
+        return CULOSS_STATUS_SUCCESS;
+    }
+
+    struct Row {
+        float log_s;
+    };
+
+    __device__ Row row(const RowState& st, const RowFacts&) const { return Row{fast_log(st.s)}; }
+
+    __device__ float loss(const RowState& st, const RowFacts&, const Row& r) const {
+        return float(st.t + st.w * double(r.log_s));
+    }
+
+    struct Grad {
+        const float* class_weights;
+        RowProbs probs;
+        float keep, spread, m, log_s, a_total;
+
+        __device__ float operator()(float v, int64_t j) const {
+            const float p = fast_exp((v - m) - log_s);
+            return a_total * p - factor(class_weights, keep, spread, j, probs);
+        }
+    };
+
+    __device__ Grad grad(const RowState& st, const RowFacts& f, const Row& r) const {
+        return Grad{class_weights, f.probs, keep, spread, st.m, r.log_s, float(st.w)};
+    }
+};
+
+culossStatus_t run_probs(const float* logits, int64_t logits_stride, const float* target_probs, int64_t n, int64_t c,
+                         const float* class_weights, float label_smoothing, culossReduction_t reduction,
+                         const float* grad_output, float* loss, float* grad_logits, int64_t grad_stride,
+                         void* workspace, size_t workspace_size, culossStream_t stream) {
+    RowCall call{logits, logits_stride, nullptr, n, c, CULOSS_NO_IGNORE_INDEX, reduction, grad_output, loss,
+                 grad_logits, grad_stride, workspace, workspace_size, nullptr, stream};
+    call.target_probs = target_probs;
+    const float spread = c > 0 ? float(double(label_smoothing) / double(c)) : 0.f;
+    return run_rows(call, SoftCePolicy{class_weights, label_smoothing, 1.f - label_smoothing, spread});
+}
+
 culossStatus_t run(const float* logits, int64_t logits_stride, const int32_t* targets, int64_t n, int64_t c,
                    const float* class_weights, int64_t ignore_index, float label_smoothing,
                    culossReduction_t reduction, const float* grad_output, float* loss, float* grad_logits,
@@ -155,6 +234,51 @@ culossStatus_t culossSoftmaxCrossEntropyForwardBackward(
     CULOSS_REQUIRE(grad_logits != nullptr || n == 0, CULOSS_STATUS_INVALID_VALUE, "grad_logits is null");
     return culoss::run(logits, logits_stride, targets, n, c, class_weights, ignore_index, label_smoothing, reduction,
                        grad_output, loss, grad_logits, grad_stride, workspace, workspace_bytes, error_word, stream);
+}
+
+// Soft targets: target_probs n rows of c, contiguous; no ignore index, no error word.
+culossStatus_t culossSoftmaxCrossEntropyProbsWorkspaceSize(int64_t n, int64_t c, culossDataType_t dtype,
+                                                           culossReduction_t reduction, size_t* bytes) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
+    return culoss::rows_workspace_size(n, c, reduction, bytes);
+}
+
+culossStatus_t culossSoftmaxCrossEntropyProbsForward(const float* logits, int64_t logits_stride,
+                                                     const float* target_probs, int64_t n, int64_t c,
+                                                     culossDataType_t dtype, const float* class_weights,
+                                                     float label_smoothing, culossReduction_t reduction, float* loss,
+                                                     void* workspace, size_t workspace_bytes, culossStream_t stream) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
+    CULOSS_REQUIRE(loss != nullptr || (n == 0 && reduction == CULOSS_REDUCTION_NONE), CULOSS_STATUS_INVALID_VALUE,
+                   "loss is null");
+    return culoss::run_probs(logits, logits_stride, target_probs, n, c, class_weights, label_smoothing, reduction,
+                             nullptr, loss, nullptr, c, workspace, workspace_bytes, stream);
+}
+
+culossStatus_t culossSoftmaxCrossEntropyProbsBackward(const float* logits, int64_t logits_stride,
+                                                      const float* target_probs, int64_t n, int64_t c,
+                                                      culossDataType_t dtype, const float* class_weights,
+                                                      float label_smoothing, culossReduction_t reduction,
+                                                      const float* grad_output, float* grad_logits,
+                                                      int64_t grad_stride, void* workspace, size_t workspace_bytes,
+                                                      culossStream_t stream) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
+    CULOSS_REQUIRE(grad_logits != nullptr || n == 0, CULOSS_STATUS_INVALID_VALUE, "grad_logits is null");
+    return culoss::run_probs(logits, logits_stride, target_probs, n, c, class_weights, label_smoothing, reduction,
+                             grad_output, nullptr, grad_logits, grad_stride, workspace, workspace_bytes, stream);
+}
+
+culossStatus_t culossSoftmaxCrossEntropyProbsForwardBackward(
+    const float* logits, int64_t logits_stride, const float* target_probs, int64_t n, int64_t c,
+    culossDataType_t dtype, const float* class_weights, float label_smoothing, culossReduction_t reduction,
+    const float* grad_output, float* loss, float* grad_logits, int64_t grad_stride, void* workspace,
+    size_t workspace_bytes, culossStream_t stream) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
+    CULOSS_REQUIRE(loss != nullptr || (n == 0 && reduction == CULOSS_REDUCTION_NONE), CULOSS_STATUS_INVALID_VALUE,
+                   "loss is null");
+    CULOSS_REQUIRE(grad_logits != nullptr || n == 0, CULOSS_STATUS_INVALID_VALUE, "grad_logits is null");
+    return culoss::run_probs(logits, logits_stride, target_probs, n, c, class_weights, label_smoothing, reduction,
+                             grad_output, loss, grad_logits, grad_stride, workspace, workspace_bytes, stream);
 }
 
 // [N, C, d1..dk] logits (class dimension 1), inner = d1 * ... * dk: the same loss per (sample,

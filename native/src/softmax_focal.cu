@@ -23,6 +23,7 @@ struct FocalPolicy {
     float alpha;
     float gamma;
 
+    static constexpr bool kClassTargets = true;
     static constexpr bool kSums = false;
     static constexpr bool kExcludeTarget = true;
 

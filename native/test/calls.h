@@ -155,14 +155,22 @@ inline std::vector<int32_t> labels(std::mt19937& rng, int64_t count, int32_t cla
 }
 
 // ------------------------------------------------------------------------------------------
-// Softmax cross-entropy (class weights, ignore_index, label smoothing) and softmax focal
-// (per-class alpha, gamma 2). in_place: grad_logits is logits.
+// Softmax cross-entropy (class weights, ignore_index, label smoothing; or soft targets, with
+// weights and smoothing), softmax focal (per-class alpha, gamma 2) and multi-class hinge.
+// in_place: grad_logits is logits.
 
-enum class RowLoss { CrossEntropy, Focal, MulticlassHinge };
+enum class RowLoss { CrossEntropy, Focal, MulticlassHinge, CrossEntropyProbs };
+
+inline constexpr RowLoss kRowLosses[] = {RowLoss::CrossEntropy, RowLoss::Focal, RowLoss::MulticlassHinge,
+                                         RowLoss::CrossEntropyProbs};
 
 inline const char* row_loss_name(RowLoss loss) {
-    return loss == RowLoss::CrossEntropy ? "softmax_cross_entropy" : loss == RowLoss::Focal ? "softmax_focal"
-                                                                                          : "multiclass_hinge";
+    switch (loss) {
+        case RowLoss::CrossEntropy: return "softmax_cross_entropy";
+        case RowLoss::Focal: return "softmax_focal";
+        case RowLoss::MulticlassHinge: return "multiclass_hinge";
+        default: return "softmax_cross_entropy (target_probs)";
+    }
 }
 
 inline Call row_call(RowLoss loss, Entry e, culossReduction_t r, int64_t n, int64_t c, int64_t offset, bool in_place,
@@ -174,6 +182,7 @@ inline Call row_call(RowLoss loss, Entry e, culossReduction_t r, int64_t n, int6
     std::vector<int32_t> y = labels(rng, n, int32_t(c));
     if (n > 2) y[1] = -100;  // an ignored row (for multi-class hinge, which ignores none, a bad one)
     auto* t = s->i(y, offset);
+    auto* probs = s->f(uniform(rng, n * c, -0.25f, 1.f), offset);
     auto* w = s->f(uniform(rng, c, 0.2f, 2.f), offset);
     auto* gout = s->f(uniform(rng, n, -1.f, 1.f), offset);
     auto* out = s->f(std::vector<float>(test::loss_length(r, n), -7.f), offset);
@@ -183,6 +192,8 @@ inline Call row_call(RowLoss loss, Entry e, culossReduction_t r, int64_t n, int6
     auto* err = s->out("3 error word", s->i({0}, 0));
     size_t ws_bytes = 0;
     if (loss == RowLoss::CrossEntropy) culossSoftmaxCrossEntropyWorkspaceSize(n, c, calls::data_type, r, &ws_bytes);
+    else if (loss == RowLoss::CrossEntropyProbs)
+        culossSoftmaxCrossEntropyProbsWorkspaceSize(n, c, calls::data_type, r, &ws_bytes);
     else if (loss == RowLoss::Focal) culossSoftmaxFocalWorkspaceSize(n, c, calls::data_type, r, &ws_bytes);
     else culossMulticlassHingeWorkspaceSize(n, c, calls::data_type, r, &ws_bytes);
     auto* ws = s->f(std::vector<float>(ws_bytes / 4 + 4, 0.f), 0);
@@ -208,6 +219,24 @@ inline Call row_call(RowLoss loss, Entry e, culossReduction_t r, int64_t n, int6
                                                                     w->get(), -100, eps,
                                                                     r, go, out->get(), g->get(), c, wsp, ws_bytes,
                                                                     err->get(), test::stream());
+            }
+        }
+        if (loss == RowLoss::CrossEntropyProbs) {
+            const float eps = 0.1f;
+            switch (e) {
+                case Entry::Forward:
+                    return culossSoftmaxCrossEntropyProbsForward(x->get(), c, probs->get(), n, c, calls::data_type,
+                                                                 w->get(), eps, r, out->get(), wsp, ws_bytes,
+                                                                 test::stream());
+                case Entry::Backward:
+                    return culossSoftmaxCrossEntropyProbsBackward(x->get(), c, probs->get(), n, c, calls::data_type,
+                                                                  w->get(), eps, r, go, g->get(), c, wsp, ws_bytes,
+                                                                  test::stream());
+                default:
+                    return culossSoftmaxCrossEntropyProbsForwardBackward(x->get(), c, probs->get(), n, c,
+                                                                         calls::data_type, w->get(), eps, r, go,
+                                                                         out->get(), g->get(), c, wsp, ws_bytes,
+                                                                         test::stream());
             }
         }
         if (loss == RowLoss::MulticlassHinge) {

@@ -232,6 +232,29 @@ std::vector<int64_t> loss_shape(culossReduction_t r, std::vector<int64_t> per_sa
 
 enum class Rows { CrossEntropy, Focal };
 
+// Cross-entropy with soft targets (target_probs in the logits' shape): every row counts.
+Outputs run_probs(const Case& c) {
+    const culossReduction_t r = c.reduction("mean");
+    const Tensor& logits = c.input("logits");
+    const Case::Batch b = c.batch("logits", "[N, C]");
+    const int64_t n = b.n, k = b.k;
+    if (c.optional("targets")) throw CaseError("inputs.targets and inputs.target_probs are both given");
+    c.expect_shape("target_probs", c.input("target_probs"), logits.shape);
+    const Tensor* table = c.optional("class_weights");
+    if (table) c.expect_shape("class_weights", *table, {k});
+    const Tensor* gout = c.grad_output(r, b.shape());
+    const Optional dtab(table), dgo(gout);
+    test::DeviceBuffer<float> dx(logits.floats()), dt(c.input("target_probs").floats()),
+        dloss(std::vector<float>(test::loss_length(r, n))), dgrad(std::vector<float>(size_t(n * k)));
+    Workspace ws;
+    ws.allocate(culossSoftmaxCrossEntropyProbsWorkspaceSize(n, k, CULOSS_DATA_FLOAT32, r, &ws.bytes));
+    check(culossSoftmaxCrossEntropyProbsForwardBackward(dx.get(), k, dt.get(), n, k, CULOSS_DATA_FLOAT32, dtab.get(),
+                                                        float(c.num("label_smoothing", 0)), r, dgo.get(), dloss.get(),
+                                                        dgrad.get(), k, ws.get(), ws.bytes, test::stream()),
+          "culossSoftmaxCrossEntropyProbsForwardBackward");
+    return outputs(n * k, {{"loss", loss_shape(r, b.shape()), dloss.read()}, {"grad_logits", b.shape({k}), dgrad.read()}});
+}
+
 Outputs run_rows(const Case& c, Rows kind) {
     const bool ce = kind == Rows::CrossEntropy;
     const culossReduction_t r = c.reduction("mean");
@@ -537,8 +560,9 @@ struct Loss {
 const std::map<std::string, Loss>& losses() {
     static std::map<std::string, Loss> all = {
         {"softmax_cross_entropy",
-         {{"reduction", "label_smoothing", "ignore_index"}, {"logits", "targets", "class_weights", "grad_output"},
-          {"loss", "grad_logits"}, [](const Case& c) { return run_rows(c, Rows::CrossEntropy); }}},
+         {{"reduction", "label_smoothing", "ignore_index"}, {"logits", "targets", "target_probs", "class_weights", "grad_output"},
+          {"loss", "grad_logits"},
+          [](const Case& c) { return c.optional("target_probs") ? run_probs(c) : run_rows(c, Rows::CrossEntropy); }}},
         {"softmax_focal",
          {{"gamma", "reduction", "alpha", "ignore_index"}, {"logits", "targets", "class_alpha", "grad_output"},
           {"loss", "grad_logits"}, [](const Case& c) { return run_rows(c, Rows::Focal); }}},

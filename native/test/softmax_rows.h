@@ -280,16 +280,17 @@ void expect_refused(test::Context& t, const Case& k, Entry entry, culossStatus_t
     t.expect_refused(entry_point(bad, entry, args), want, argument);
 }
 
-// The argument rules both losses keep, each bad argument alone in a valid call of `k`.
+// The argument rules every loss over softmax rows keeps, each bad argument alone in a valid call
+// of `k`; `targets` is the name of Args::targets in the messages.
 template <class Case>
-void expect_common_refusals(test::Context& t, const Case& k) {
+void expect_common_refusals(test::Context& t, const Case& k, const char* targets = "targets") {
     const culossStatus_t invalid = CULOSS_STATUS_INVALID_VALUE;
     const Entry forward = Entry::Forward;
     expect_refused(t, k, forward, invalid, "n", [](Case& c, Args&) { c.n = -1; });
     expect_refused(t, k, forward, invalid, "c", [](Case& c, Args&) { c.c = 0; });
     expect_refused(t, k, forward, invalid, "logits_stride", [](Case&, Args& a) { a.stride = 3; });
     expect_refused(t, k, forward, invalid, "logits", [](Case&, Args& a) { a.logits = nullptr; });
-    expect_refused(t, k, forward, invalid, "targets", [](Case&, Args& a) { a.targets = nullptr; });
+    expect_refused(t, k, forward, invalid, targets, [](Case&, Args& a) { a.targets = nullptr; });
     expect_refused(t, k, forward, invalid, "reduction", [](Case& c, Args&) { c.reduction = Reduction::out_of_range(7); });
     expect_refused(t, k, forward, invalid, "loss", [](Case&, Args& a) { a.loss = nullptr; });
     expect_refused(t, k, forward, CULOSS_STATUS_WORKSPACE_TOO_SMALL, "workspace",

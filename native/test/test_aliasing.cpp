@@ -3,7 +3,8 @@
 // overwrites an input gives the bits of the same call without the alias. Run under
 // ThreadSanitizer too, where a kernel that reads an input after another thread may have written
 // its output over it is a reported race:
-//  - softmax cross-entropy and softmax focal: grad_logits = logits (same stride);
+//  - softmax cross-entropy (class indices or soft targets), softmax focal and multi-class hinge:
+//    grad_logits = logits (same stride);
 //  - sigmoid focal, smooth L1, Huber: an output (loss with NONE, or the gradient) = an input of
 //    the same length (input, target, or grad_output with NONE);
 //  - center loss: grad_features = features (the center update is in place by definition and is
@@ -33,7 +34,7 @@ void test_rows(test::Context& t) {
     // warp per row (scalar: c % 4 != 0; 16-byte; unaligned), 256-thread and 512-thread blocks.
     const Shape shapes[] = {{7, 10, 0}, {9, 1000, 0}, {9, 1000, 1}, {3, 3000, 0}, {3, 3000, 1}, {2, 20000, 0}, {2, 20000, 1}};
     uint32_t seed = 100;
-    for (calls::RowLoss loss : {calls::RowLoss::CrossEntropy, calls::RowLoss::Focal, calls::RowLoss::MulticlassHinge})
+    for (calls::RowLoss loss : calls::kRowLosses)
         for (const Shape& s : shapes)
             for (culossReduction_t r : kReductions) {
                 // the hinge has no 512-thread path: its block-per-row kernel is the 3000 shapes'

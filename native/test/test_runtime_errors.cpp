@@ -30,7 +30,7 @@ std::vector<Call> every_call() {
     uint32_t seed = 1;
     for (culossReduction_t r : kReductions) {
         for (Entry e : {Entry::Forward, Entry::Backward, Entry::Fused}) {
-            for (calls::RowLoss loss : {calls::RowLoss::CrossEntropy, calls::RowLoss::Focal, calls::RowLoss::MulticlassHinge}) {
+            for (calls::RowLoss loss : calls::kRowLosses) {
                 all.push_back(calls::row_call(loss, e, r, 6, 10, 0, false, seed++));
                 all.push_back(calls::row_call(loss, e, r, 2, 1500, 0, false, seed++));
             }
@@ -135,6 +135,7 @@ void test_reserved_data_types(test::Context& t, const std::vector<Call>& all) {
         size_t bytes = 0;
         const culossStatus_t queries[] = {
             culossSoftmaxCrossEntropyWorkspaceSize(4, 3, dtype, CULOSS_REDUCTION_MEAN, &bytes),
+            culossSoftmaxCrossEntropyProbsWorkspaceSize(4, 3, dtype, CULOSS_REDUCTION_MEAN, &bytes),
             culossSoftmaxFocalWorkspaceSize(4, 3, dtype, CULOSS_REDUCTION_MEAN, &bytes),
             culossSigmoidFocalWorkspaceSize(4, dtype, CULOSS_REDUCTION_MEAN, &bytes),
             culossSmoothL1WorkspaceSize(4, dtype, CULOSS_REDUCTION_MEAN, &bytes),

@@ -171,6 +171,36 @@ CULOSS_API culossStatus_t culossSoftmaxCrossEntropyForwardBackward(
     void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
 
 /*
+ * The same loss with soft targets, as F.cross_entropy takes class probabilities:
+ *   loss_i = -sum_c w[c] * ((1 - e) * t_{i,c} + e / C) * log p_{i,c}
+ * target_probs: n rows of c, contiguous (row stride c), any real values (the rows need not sum to
+ * 1, as in PyTorch); the gradient is p_{i,c} * A_i - a_{i,c} with a the factor of log p above and
+ * A_i its row sum. Every row counts: MEAN divides by n (PyTorch's, whatever the weights). No
+ * ignore index and nothing to check on the device, so no error word. Everything else (strides,
+ * the in-place gradient, grad_output) as above; target_probs may not overlap an output.
+ * Workspace: culossSoftmaxCrossEntropyProbsWorkspaceSize bytes (0 for NONE), 16-byte aligned.
+ */
+CULOSS_API culossStatus_t culossSoftmaxCrossEntropyProbsWorkspaceSize(int64_t n, int64_t c, culossDataType_t dtype,
+                                                                      culossReduction_t reduction, size_t* bytes);
+
+CULOSS_API culossStatus_t culossSoftmaxCrossEntropyProbsForward(
+    const float* logits, int64_t logits_stride, const float* target_probs, int64_t n, int64_t c,
+    culossDataType_t dtype, const float* class_weights, float label_smoothing, culossReduction_t reduction,
+    float* loss, void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossSoftmaxCrossEntropyProbsBackward(
+    const float* logits, int64_t logits_stride, const float* target_probs, int64_t n, int64_t c,
+    culossDataType_t dtype, const float* class_weights, float label_smoothing, culossReduction_t reduction,
+    const float* grad_output, float* grad_logits, int64_t grad_stride, void* workspace, size_t workspace_bytes,
+    culossStream_t stream);
+
+CULOSS_API culossStatus_t culossSoftmaxCrossEntropyProbsForwardBackward(
+    const float* logits, int64_t logits_stride, const float* target_probs, int64_t n, int64_t c,
+    culossDataType_t dtype, const float* class_weights, float label_smoothing, culossReduction_t reduction,
+    const float* grad_output, float* loss, float* grad_logits, int64_t grad_stride, void* workspace,
+    size_t workspace_bytes, culossStream_t stream);
+
+/*
  * The same loss over logits [N, C, d1..dk], the class dimension second as PyTorch takes it (per
  * pixel for segmentation, per token): inner = d1 * ... * dk, class j of sample b at position k at
  * logits[(b * c + j) * inner + k]; targets [N, d1..dk] (n * inner values), the loss of NONE

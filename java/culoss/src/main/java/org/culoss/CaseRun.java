@@ -17,6 +17,8 @@ import org.culoss.Declarations.Array;
  */
 final class CaseRun implements Declarations.Prepared {
     private final LossDeclaration<?> d;
+    /** The form of the operation the case's inputs choose (class indices or soft targets). */
+    private final Op<?> op;
     private final LossFunction loss;
     private final Map<String, Array> inputs;
     private final long[] sizes;
@@ -29,7 +31,17 @@ final class CaseRun implements Declarations.Prepared {
         this.d = d;
         this.loss = loss;
         this.inputs = inputs;
-        Op<?> op = d.op;
+        Op<?> op = d.opFor(inputs.keySet());
+        this.op = op;
+        for (String name : inputs.keySet()) {
+            boolean known = op.operands.stream().anyMatch(o -> o.caseName().equals(name))
+                    || d.inPlaceOps.stream().anyMatch(u -> u.operands.stream().anyMatch(o -> o.caseName().equals(name)));
+            if (!known) {
+                throw new IllegalArgumentException("inputs." + name + " does not go with the other inputs (" + op.name
+                        + " takes " + op.operands.stream().filter(o -> !o.role.written()).map(Operand::caseName).toList()
+                        + ")");
+            }
+        }
         sizes = new long[op.sizeNames.size()];
         boolean[] bound = new boolean[sizes.length];
         boolean flat = sizes.length == 1;
@@ -99,11 +111,11 @@ final class CaseRun implements Declarations.Prepared {
         try (LossFunction closing = loss; Placement place = new Placement(layout, loss.backend)) {
             Map<String, Array> out = new LinkedHashMap<>();
             List<Op<?>> ops = new ArrayList<>();
-            ops.add(d.op);
+            ops.add(this.op);
             ops.addAll(d.inPlaceOps);
             for (Op<?> op : ops) {
                 Call call = op.call();
-                for (int i = 0; i < op.sizeNames.size(); i++) call.sizes[i] = sizes[d.op.size(op.sizeNames.get(i))];
+                for (int i = 0; i < op.sizeNames.size(); i++) call.sizes[i] = sizes[this.op.size(op.sizeNames.get(i))];
                 for (Operand o : op.operands) {
                     if (o.role == Operand.Role.TABLE) {
                         if (loss.table() != null) {
@@ -128,7 +140,7 @@ final class CaseRun implements Declarations.Prepared {
                 }
                 place.run(op, loss, call);
             }
-            return new Declarations.Evaluation(out, elements(d.op.operands.get(0)));
+            return new Declarations.Evaluation(out, elements(op.operands.get(0)));
         }
     }
 

@@ -83,8 +83,10 @@ public final class Declarations {
     public static Set<String> inputs(String loss) {
         LossDeclaration<?> d = get(loss);
         Set<String> out = new LinkedHashSet<>();
-        for (Operand o : d.op.operands) {
-            if (!o.role.written()) out.add(o.caseName());
+        for (Op<?> f : d.forms()) {
+            for (Operand o : f.operands) {
+                if (!o.role.written()) out.add(o.caseName());
+            }
         }
         for (Op<?> u : d.inPlaceOps) {
             for (Operand o : u.operands) out.add(o.caseName());
@@ -95,8 +97,10 @@ public final class Declarations {
     /** Whether the input {@code name} of {@code loss} is int32 (labels), not float32. */
     public static boolean intInput(String loss, String name) {
         LossDeclaration<?> d = get(loss);
-        for (Operand o : d.op.operands) {
-            if (o.caseName().equals(name)) return o.dtype == DType.INT32;
+        for (Op<?> f : d.forms()) {
+            for (Operand o : f.operands) {
+                if (o.caseName().equals(name)) return o.dtype == DType.INT32;
+            }
         }
         return false;
     }

@@ -30,7 +30,7 @@ final class Listing {
             j.append(", \"outputs\": ").append(list(Declarations.requiredOutputs(d.name())));
             j.append(",\n   \"operations\": [");
             List<Op<?>> ops = new ArrayList<>();
-            ops.add(d.op);
+            ops.addAll(d.forms());
             ops.addAll(d.inPlaceOps);
             for (int k = 0; k < ops.size(); k++) {
                 j.append(k == 0 ? "\n" : ",\n");

@@ -3,6 +3,7 @@ package org.culoss;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -16,6 +17,8 @@ import java.util.function.Supplier;
  */
 final class LossDeclaration<B> {
     final Op<?> op;
+    /** The other forms of the operation (soft targets), each chosen by the inputs a case gives. */
+    final List<Op<?>> forms = new ArrayList<>();
     final List<Op<?>> inPlaceOps = new ArrayList<>();
     final Supplier<B> newBuilder;
     final BiConsumer<B, Backend> backend;
@@ -55,6 +58,36 @@ final class LossDeclaration<B> {
         this.benchParams = params;
         this.benchShapes = List.of(shapes);
         return this;
+    }
+
+    LossDeclaration<B> form(Op<?> form) {
+        forms.add(form);
+        return this;
+    }
+
+    /** The operation and its other forms. */
+    List<Op<?>> forms() {
+        List<Op<?>> out = new ArrayList<>();
+        out.add(op);
+        out.addAll(forms);
+        return out;
+    }
+
+    /**
+     * The form a case with these inputs runs: the first whose read tensors (inputs and labels) the
+     * case all gives; the operation itself when none does (its checks then name what is missing).
+     */
+    Op<?> opFor(Set<String> inputs) {
+        for (Op<?> f : forms()) {
+            boolean all = true;
+            for (Operand o : f.operands) {
+                if ((o.role == Operand.Role.INPUT || o.role == Operand.Role.LABELS) && !inputs.contains(o.caseName())) {
+                    all = false;
+                }
+            }
+            if (all) return f;
+        }
+        return op;
     }
 
     LossDeclaration<B> inPlace(Op<?> update) {

@@ -92,6 +92,15 @@ final class Op<L extends LossFunction> {
         return new Builder<>(loss, loss, nativeName, false, nativeName + "WorkspaceSize");
     }
 
+    /**
+     * Another form of a loss's operation, with entry points of its own ({@code nativeName} and a
+     * {@link Mode#suffix}): the same loss on another kind of input (soft targets), named
+     * {@code loss_form}. A case chooses it by its inputs ({@link LossDeclaration#opFor}).
+     */
+    static <L extends LossFunction> Builder<L> form(String loss, String form, String nativeName) {
+        return new Builder<>(loss, loss + "_" + form, nativeName, false, nativeName + "WorkspaceSize");
+    }
+
     /** An operation with a single C entry point, named in full, and the workspace query it shares. */
     static <L extends LossFunction> Builder<L> single(String loss, String verb, String nativeName, String queryName) {
         return new Builder<>(loss, loss + "_" + verb, nativeName, true, queryName);
@@ -184,6 +193,11 @@ final class Op<L extends LossFunction> {
             this.name = name;
             this.nativeName = nativeName;
             this.oneEntryPoint = oneEntryPoint;
+        }
+
+        /** The operation's name ({@link Op#name}). */
+        String name() {
+            return name;
         }
 
         /** A size of at least {@code min}; the first size counts the samples. */

@@ -1,5 +1,6 @@
 package org.culoss;
 
+import java.nio.Buffer;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 
@@ -45,12 +46,25 @@ abstract class RowLoss<R> extends LossFunction {
      */
     static <L extends RowLoss<?>> Op<L> declare(String loss, String nativeName, String input, String grad,
             String table, Op.NativeKernel<L> kernel, Op.WorkspaceQuery<L> query, Op.JavaKernel<L> javaKernel) {
-        return Op.<L>builder(loss, nativeName)
+        return declare(Op.<L>builder(loss, nativeName), input, grad, table, kernel, query, javaKernel);
+    }
+
+    /**
+     * As above, for an operation started by {@code start} ({@link Op#builder} or {@link Op#form});
+     * a form named {@code ..._probs} takes per-class target probabilities ({@code targetProbs}, n
+     * rows of c, contiguous, in the targets' slot), not class indices.
+     */
+    static <L extends RowLoss<?>> Op<L> declare(Op.Builder<L> start, String input, String grad, String table,
+            Op.NativeKernel<L> kernel, Op.WorkspaceQuery<L> query, Op.JavaKernel<L> javaKernel) {
+        boolean softTargets = start.name().endsWith("_probs");
+        Op.Builder<L> b = start
                 .size("n", 0)
                 .size("c", 1)
-                .stridedInput(input, "n*c", input + "Stride")
-                .labels("targets", "c")
-                .table(table, "c")
+                .stridedInput(input, "n*c", input + "Stride");
+        String targets = softTargets ? "targetProbs" : "targets";
+        if (softTargets) b.input(targets, "n*c");
+        else b.labels(targets, "c");
+        return b.table(table, "c")
                 .gradOutput()
                 .loss()
                 .stridedGrad(grad, "n*c", "gradStride", input)
@@ -58,7 +72,7 @@ abstract class RowLoss<R> extends LossFunction {
                 .javaKernel(javaKernel)
                 .build()
                 .requireSize("n", N).requireSize("c", C)
-                .requireSlot(input, LOGITS).requireSlot("targets", TARGETS).requireSlot(table, TABLE)
+                .requireSlot(input, LOGITS).requireSlot(targets, TARGETS).requireSlot(table, TABLE)
                 .requireSlot("gradOutput", GRAD_OUTPUT).requireSlot("loss", LOSS).requireSlot(grad, GRAD);
     }
 
@@ -68,20 +82,12 @@ abstract class RowLoss<R> extends LossFunction {
 
     /** The loss of {@code scores} (n x c, row-major): one value, or n for {@code none}. */
     public float[] forward(float[] scores, int[] targets, int n, int c) {
-        Call call = arrays(scores, targets, n, c, null);
-        float[] loss = new float[lossLength(n)];
-        call.host[LOSS] = FloatBuffer.wrap(loss);
-        Invoker.host(op, this, call);
-        return loss;
+        return forward(op, scores, IntBuffer.wrap(Checks.notNull(targets, "targets")), n, c);
     }
 
     /** The gradient for the upstream gradient {@code gradOutput} (null: 1; n values for {@code none}). */
     public float[] backward(float[] scores, int[] targets, int n, int c, float[] gradOutput) {
-        Call call = arrays(scores, targets, n, c, gradOutput);
-        float[] grad = new float[Checks.arrayLength(n, c, "n * c")];
-        call.host[GRAD] = FloatBuffer.wrap(grad);
-        Invoker.host(op, this, call);
-        return grad;
+        return backward(op, scores, IntBuffer.wrap(Checks.notNull(targets, "targets")), n, c, gradOutput);
     }
 
     /** Loss and gradient in one pass, for an upstream gradient of 1. */
@@ -91,7 +97,29 @@ abstract class RowLoss<R> extends LossFunction {
 
     /** Loss and gradient in one pass; {@code gradOutput} as in {@link #backward}. */
     public R forwardBackward(float[] scores, int[] targets, int n, int c, float[] gradOutput) {
-        Call call = arrays(scores, targets, n, c, gradOutput);
+        return forwardBackward(op, scores, IntBuffer.wrap(Checks.notNull(targets, "targets")), n, c, gradOutput);
+    }
+
+    // The array overloads of operation `op` of this loss (class indices, or another kind of targets).
+
+    final float[] forward(Op<?> op, float[] scores, Buffer targets, int n, int c) {
+        Call call = arrays(op, scores, targets, n, c, null);
+        float[] loss = new float[lossLength(n)];
+        call.host[LOSS] = FloatBuffer.wrap(loss);
+        Invoker.host(op, this, call);
+        return loss;
+    }
+
+    final float[] backward(Op<?> op, float[] scores, Buffer targets, int n, int c, float[] gradOutput) {
+        Call call = arrays(op, scores, targets, n, c, gradOutput);
+        float[] grad = new float[Checks.arrayLength(n, c, "n * c")];
+        call.host[GRAD] = FloatBuffer.wrap(grad);
+        Invoker.host(op, this, call);
+        return grad;
+    }
+
+    final R forwardBackward(Op<?> op, float[] scores, Buffer targets, int n, int c, float[] gradOutput) {
+        Call call = arrays(op, scores, targets, n, c, gradOutput);
         float[] grad = new float[Checks.arrayLength(n, c, "n * c")];
         float[] loss = new float[lossLength(n)];
         call.host[LOSS] = FloatBuffer.wrap(loss);
@@ -103,18 +131,18 @@ abstract class RowLoss<R> extends LossFunction {
     // ---------------------------------------------------------------- host buffers
 
     public void forward(FloatBuffer scores, int scoresStride, IntBuffer targets, int n, int c, FloatBuffer loss) {
-        Invoker.host(op, this, call(scores, scoresStride, targets, n, c, null, Checks.notNull(loss, "loss"), null, 0));
+        Invoker.host(op, this, call(op, scores, scoresStride, targets, n, c, null, Checks.notNull(loss, "loss"), null, 0));
     }
 
     public void backward(FloatBuffer scores, int scoresStride, IntBuffer targets, int n, int c,
             FloatBuffer gradOutput, FloatBuffer gradScores, int gradStride) {
-        Invoker.host(op, this, call(scores, scoresStride, targets, n, c, gradOutput, null,
+        Invoker.host(op, this, call(op, scores, scoresStride, targets, n, c, gradOutput, null,
                 Checks.notNull(gradScores, grad), gradStride));
     }
 
     public void forwardBackward(FloatBuffer scores, int scoresStride, IntBuffer targets, int n, int c,
             FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradScores, int gradStride) {
-        Invoker.host(op, this, call(scores, scoresStride, targets, n, c, gradOutput, Checks.notNull(loss, "loss"),
+        Invoker.host(op, this, call(op, scores, scoresStride, targets, n, c, gradOutput, Checks.notNull(loss, "loss"),
                 Checks.notNull(gradScores, grad), gradStride));
     }
 
@@ -132,13 +160,13 @@ abstract class RowLoss<R> extends LossFunction {
 
     public void forward(DeviceBuffer scores, long scoresStride, DeviceBuffer targets, long n, long c,
             DeviceBuffer loss, DeviceBuffer workspace) {
-        Invoker.device(op, this, call(scores, scoresStride, targets, n, c, null, Checks.notNull(loss, "loss"), null, 0),
+        Invoker.device(op, this, call(op, scores, scoresStride, targets, n, c, null, Checks.notNull(loss, "loss"), null, 0),
                 workspace);
     }
 
     public void backward(DeviceBuffer scores, long scoresStride, DeviceBuffer targets, long n, long c,
             DeviceBuffer gradOutput, DeviceBuffer gradScores, long gradStride, DeviceBuffer workspace) {
-        Invoker.device(op, this, call(scores, scoresStride, targets, n, c, gradOutput, null,
+        Invoker.device(op, this, call(op, scores, scoresStride, targets, n, c, gradOutput, null,
                 Checks.notNull(gradScores, grad), gradStride), workspace);
     }
 
@@ -150,7 +178,7 @@ abstract class RowLoss<R> extends LossFunction {
     public void forwardBackward(DeviceBuffer scores, long scoresStride, DeviceBuffer targets, long n, long c,
             DeviceBuffer gradOutput, DeviceBuffer loss, DeviceBuffer gradScores, long gradStride,
             DeviceBuffer workspace) {
-        Invoker.device(op, this, call(scores, scoresStride, targets, n, c, gradOutput, Checks.notNull(loss, "loss"),
+        Invoker.device(op, this, call(op, scores, scoresStride, targets, n, c, gradOutput, Checks.notNull(loss, "loss"),
                 Checks.notNull(gradScores, grad), gradStride), workspace);
     }
 
@@ -165,9 +193,8 @@ abstract class RowLoss<R> extends LossFunction {
     // ---------------------------------------------------------------- calls
 
     /** The call of an array overload, its inputs checked before the outputs are allocated. */
-    private Call arrays(float[] scores, int[] targets, int n, int c, float[] gradOutput) {
-        Call call = call(FloatBuffer.wrap(Checks.notNull(scores, input)), c,
-                IntBuffer.wrap(Checks.notNull(targets, "targets")), n, c,
+    private Call arrays(Op<?> op, float[] scores, Buffer targets, int n, int c, float[] gradOutput) {
+        Call call = call(op, FloatBuffer.wrap(Checks.notNull(scores, input)), c, targets, n, c,
                 gradOutput == null ? null : FloatBuffer.wrap(gradOutput), null, null, c);
         Invoker.checkInputs(op, this, call);
         return call;
@@ -177,7 +204,7 @@ abstract class RowLoss<R> extends LossFunction {
      * The call of any overload: host buffers or backend buffers, by their type. A backend call
      * takes the table in backend memory when there is one; a host call takes it as an array.
      */
-    private Call call(Object scores, long scoresStride, Object targets, long n, long c, Object gradOutput, Object loss,
+    final Call call(Op<?> op, Object scores, long scoresStride, Object targets, long n, long c, Object gradOutput, Object loss,
             Object gradScores, long gradStride) {
         Call call = op.call();
         call.sizes[N] = n;

@@ -31,6 +31,13 @@ import org.culoss.internal.JavaSoftmaxCrossEntropy;
  * ignore index throws a {@link CulossException} with {@link Status#INVALID_TARGET} after the
  * call (host calls), or is reported by {@link #checkErrors} (device calls); the row itself counts
  * for nothing and nothing is written out of bounds. Instances are immutable and thread-safe.
+ *
+ * <p>Soft targets: the {@code ...Probs} methods take per-class target probabilities (n rows of c,
+ * contiguous) instead of class indices, as {@code F.cross_entropy} does: row i's loss is
+ * {@code -sum_j a_ij log p_ij} with {@code a_ij = w_j ((1 - e) t_ij + e / C)}, its gradient
+ * {@code p_ij sum_j a_ij - a_ij} (the rows need not sum to 1: one-hot labels, mixup,
+ * distillation). Every row counts, and {@code mean} divides by n whatever the weights, as
+ * PyTorch's; the ignore index plays no part.
  */
 public final class SoftmaxCrossEntropy extends RowSoftmaxLoss<SoftmaxCrossEntropy.Result> {
     /** PyTorch's default ignore index. */
@@ -58,8 +65,34 @@ public final class SoftmaxCrossEntropy extends RowSoftmaxLoss<SoftmaxCrossEntrop
             (l, c, threads) -> JavaSoftmaxCrossEntropy.run(c.floats(LOGITS), c.stride[LOGITS], c.ints(TARGETS),
                     c.intSize(N), c.intSize(C), c.floats(TABLE), l.ignoreIndexValue(), l.labelSmoothing, l.reduction,
                     c.floats(GRAD_OUTPUT), c.floats(LOSS), c.floats(GRAD), c.stride[GRAD], threads));
+    /** The soft-target form: {@code targetProbs} in the targets' slot, no error word. */
+    static final Op<SoftmaxCrossEntropy> PROBS_OP = declare(Op.<SoftmaxCrossEntropy>form("softmax_cross_entropy", "probs",
+                    "culossSoftmaxCrossEntropyProbs"), "logits", "gradLogits", "classWeights",
+            (l, c, mode) -> switch (mode) {
+                case FORWARD -> CulossNative.culossSoftmaxCrossEntropyProbsForward(c.address[LOGITS],
+                        c.stride[LOGITS], c.address[TARGETS], c.sizes[N], c.sizes[C], c.dtype, c.address[TABLE],
+                        l.labelSmoothing, l.reduction.nativeValue(), c.address[LOSS], c.workspace, c.workspaceBytes,
+                        c.stream);
+                case BACKWARD -> CulossNative.culossSoftmaxCrossEntropyProbsBackward(c.address[LOGITS],
+                        c.stride[LOGITS], c.address[TARGETS], c.sizes[N], c.sizes[C], c.dtype, c.address[TABLE],
+                        l.labelSmoothing, l.reduction.nativeValue(), c.address[GRAD_OUTPUT], c.address[GRAD],
+                        c.stride[GRAD], c.workspace, c.workspaceBytes, c.stream);
+                case FORWARD_BACKWARD -> CulossNative.culossSoftmaxCrossEntropyProbsForwardBackward(
+                        c.address[LOGITS], c.stride[LOGITS], c.address[TARGETS], c.sizes[N], c.sizes[C], c.dtype,
+                        c.address[TABLE], l.labelSmoothing, l.reduction.nativeValue(), c.address[GRAD_OUTPUT],
+                        c.address[LOSS], c.address[GRAD], c.stride[GRAD], c.workspace, c.workspaceBytes, c.stream);
+            },
+            (l, sizes, dtype, bytes) -> CulossNative.culossSoftmaxCrossEntropyProbsWorkspaceSize(sizes[N], sizes[C],
+                    dtype, l.reduction.nativeValue(), bytes),
+            (l, c, threads) -> {
+                JavaSoftmaxCrossEntropy.runProbs(c.floats(LOGITS), c.stride[LOGITS], c.floats(TARGETS), c.intSize(N),
+                        c.intSize(C), c.floats(TABLE), l.labelSmoothing, l.reduction, c.floats(GRAD_OUTPUT),
+                        c.floats(LOSS), c.floats(GRAD), c.stride[GRAD], threads);
+                return -1;
+            });
     static final LossDeclaration<Builder> DECLARATION = LossDeclaration.of(OP, Builder::new, Builder::backend,
                     Builder::build)
+            .form(PROBS_OP)
             .param(Param.reduction("mean", Builder::reduction))
             .param(Param.number("label_smoothing", "0", Builder::labelSmoothing))
             .param(Param.integer("ignore_index", "-100", Builder::ignoreIndex, Builder::noIgnoreIndex, null))
@@ -98,6 +131,73 @@ public final class SoftmaxCrossEntropy extends RowSoftmaxLoss<SoftmaxCrossEntrop
     @Override
     Result result(float[] loss, float[] gradLogits) {
         return new Result(loss, gradLogits);
+    }
+
+    // ---------------------------------------------------------------- soft targets
+
+    /** The loss of {@code logits} (n x c) against target probabilities (n x c): one value, or n for {@code none}. */
+    public float[] forwardProbs(float[] logits, float[] targetProbs, int n, int c) {
+        return forward(PROBS_OP, logits, FloatBuffer.wrap(Checks.notNull(targetProbs, "targetProbs")), n, c);
+    }
+
+    /** The gradient for the upstream gradient {@code gradOutput} (null: 1; n values for {@code none}). */
+    public float[] backwardProbs(float[] logits, float[] targetProbs, int n, int c, float[] gradOutput) {
+        return backward(PROBS_OP, logits, FloatBuffer.wrap(Checks.notNull(targetProbs, "targetProbs")), n, c,
+                gradOutput);
+    }
+
+    /** Loss and gradient in one pass, for an upstream gradient of 1. */
+    public Result forwardBackwardProbs(float[] logits, float[] targetProbs, int n, int c) {
+        return forwardBackwardProbs(logits, targetProbs, n, c, null);
+    }
+
+    /** Loss and gradient in one pass; {@code gradOutput} as in {@link #backwardProbs}. */
+    public Result forwardBackwardProbs(float[] logits, float[] targetProbs, int n, int c, float[] gradOutput) {
+        return forwardBackward(PROBS_OP, logits, FloatBuffer.wrap(Checks.notNull(targetProbs, "targetProbs")), n, c,
+                gradOutput);
+    }
+
+    public void forwardProbs(FloatBuffer logits, int logitsStride, FloatBuffer targetProbs, int n, int c,
+            FloatBuffer loss) {
+        Invoker.host(PROBS_OP, this, call(PROBS_OP, logits, logitsStride, targetProbs, n, c, null,
+                Checks.notNull(loss, "loss"), null, 0));
+    }
+
+    public void backwardProbs(FloatBuffer logits, int logitsStride, FloatBuffer targetProbs, int n, int c,
+            FloatBuffer gradOutput, FloatBuffer gradLogits, int gradStride) {
+        Invoker.host(PROBS_OP, this, call(PROBS_OP, logits, logitsStride, targetProbs, n, c, gradOutput, null,
+                Checks.notNull(gradLogits, "gradLogits"), gradStride));
+    }
+
+    public void forwardBackwardProbs(FloatBuffer logits, int logitsStride, FloatBuffer targetProbs, int n, int c,
+            FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradLogits, int gradStride) {
+        Invoker.host(PROBS_OP, this, call(PROBS_OP, logits, logitsStride, targetProbs, n, c, gradOutput,
+                Checks.notNull(loss, "loss"), Checks.notNull(gradLogits, "gradLogits"), gradStride));
+    }
+
+    /** The workspace a soft-target device call needs (no error word; {@link #allocateWorkspace}'s serves too). */
+    public long workspaceBytesProbs(long n, long c) {
+        return Invoker.workspaceBytes(PROBS_OP, this, n, c);
+    }
+
+    public void forwardProbs(DeviceBuffer logits, long logitsStride, DeviceBuffer targetProbs, long n, long c,
+            DeviceBuffer loss, DeviceBuffer workspace) {
+        Invoker.device(PROBS_OP, this, call(PROBS_OP, logits, logitsStride, targetProbs, n, c, null,
+                Checks.notNull(loss, "loss"), null, 0), workspace);
+    }
+
+    public void backwardProbs(DeviceBuffer logits, long logitsStride, DeviceBuffer targetProbs, long n, long c,
+            DeviceBuffer gradOutput, DeviceBuffer gradLogits, long gradStride, DeviceBuffer workspace) {
+        Invoker.device(PROBS_OP, this, call(PROBS_OP, logits, logitsStride, targetProbs, n, c, gradOutput, null,
+                Checks.notNull(gradLogits, "gradLogits"), gradStride), workspace);
+    }
+
+    /** As {@link #forwardBackward(DeviceBuffer, long, DeviceBuffer, long, long, DeviceBuffer, DeviceBuffer, DeviceBuffer, long, DeviceBuffer)}, with target probabilities. */
+    public void forwardBackwardProbs(DeviceBuffer logits, long logitsStride, DeviceBuffer targetProbs, long n, long c,
+            DeviceBuffer gradOutput, DeviceBuffer loss, DeviceBuffer gradLogits, long gradStride,
+            DeviceBuffer workspace) {
+        Invoker.device(PROBS_OP, this, call(PROBS_OP, logits, logitsStride, targetProbs, n, c, gradOutput,
+                Checks.notNull(loss, "loss"), Checks.notNull(gradLogits, "gradLogits"), gradStride), workspace);
     }
 
     /** The options of a {@link SoftmaxCrossEntropy}; defaults are PyTorch's. */

@@ -33,7 +33,7 @@ class DeclaredArgumentContractTest {
         for (Backend backend : BackendsUnderTest.all()) {
             for (LossDeclaration<?> d : Declarations.all()) {
                 List<Op<?>> ops = new ArrayList<>();
-                ops.add(d.op);
+                ops.addAll(d.forms());
                 ops.addAll(d.inPlaceOps);
                 for (Op<?> op : ops) {
                     tests.add(DynamicTest.dynamicTest(op.name + " host, " + backend, () -> host(d, op, backend)));

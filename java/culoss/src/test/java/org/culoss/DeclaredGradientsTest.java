@@ -26,19 +26,21 @@ class DeclaredGradientsTest {
     Stream<DynamicTest> everyGradientMatchesFiniteDifferences() {
         List<DynamicTest> tests = new ArrayList<>();
         for (LossDeclaration<?> d : Declarations.all()) {
-            for (Operand grad : d.op.operands) {
-                if (grad.role != Operand.Role.GRAD) continue;
-                tests.add(DynamicTest.dynamicTest(d.name() + " " + grad.caseName(), () -> check(d, grad)));
+            for (Op<?> op : d.forms()) {  // each form (soft targets too), chosen by the inputs drawn
+                for (Operand grad : op.operands) {
+                    if (grad.role != Operand.Role.GRAD) continue;
+                    tests.add(DynamicTest.dynamicTest(op.name + " " + grad.caseName(), () -> check(d, op, grad)));
+                }
             }
         }
         assertTrue(tests.size() >= 9, "every loss has a gradient");
         return tests.stream();
     }
 
-    private static void check(LossDeclaration<?> d, Operand grad) {
-        Operand input = inputOf(d.op, grad);
-        Random rnd = new Random(grad.caseName().hashCode() * 31L + d.name().hashCode());
-        Map<String, Declarations.Array> inputs = inputs(d.op, rnd);
+    private static void check(LossDeclaration<?> d, Op<?> op, Operand grad) {
+        Operand input = inputOf(op, grad);
+        Random rnd = new Random(grad.caseName().hashCode() * 31L + op.name.hashCode());
+        Map<String, Declarations.Array> inputs = inputs(op, rnd);
         float[] x = inputs.get(input.caseName()).floats();
         float[] g = run(d, inputs).get(grad.caseName()).floats();
         double rms = 0;

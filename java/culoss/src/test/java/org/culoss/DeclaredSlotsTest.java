@@ -17,7 +17,7 @@ class DeclaredSlotsTest {
     void everyDeclarationLoadsAndAWrongSlotIsRefused() {
         List<Op<?>> ops = new ArrayList<>();
         for (LossDeclaration<?> d : Declarations.all()) {
-            ops.add(d.op);
+            ops.addAll(d.forms());
             ops.addAll(d.inPlaceOps);
         }
         assertTrue(ops.size() >= 8, "every loss's operations: " + ops);

@@ -14,15 +14,18 @@ public final class JavaSoftmaxCrossEntropy extends SoftmaxRows {
     private final FloatBuffer classWeights;
     private final double smoothing;
     private final double weightSum;
+    /** Soft targets: n rows of c, contiguous; null for class indices. */
+    private final FloatBuffer targetProbs;
 
-    private JavaSoftmaxCrossEntropy(FloatBuffer logits, long logitsStride, IntBuffer targets, int n, int c,
-                                    FloatBuffer classWeights, long ignoreIndex, double smoothing, double weightSum,
-                                    boolean perRow, FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradLogits,
-                                    long gradStride) {
+    private JavaSoftmaxCrossEntropy(FloatBuffer logits, long logitsStride, IntBuffer targets, FloatBuffer targetProbs,
+                                    int n, int c, FloatBuffer classWeights, long ignoreIndex, double smoothing,
+                                    double weightSum, boolean perRow, FloatBuffer gradOutput, FloatBuffer loss,
+                                    FloatBuffer gradLogits, long gradStride) {
         super(logits, logitsStride, targets, n, c, ignoreIndex, perRow, gradOutput, loss, gradLogits, gradStride);
         this.classWeights = classWeights;
         this.smoothing = smoothing;
         this.weightSum = weightSum;
+        this.targetProbs = targetProbs;
     }
 
     /**
@@ -51,9 +54,24 @@ public final class JavaSoftmaxCrossEntropy extends SoftmaxRows {
                 weightSum += classWeights.get(j);
             }
         }
-        return new JavaSoftmaxCrossEntropy(logits, logitsStride, targets, n, c, classWeights, ignoreIndex,
+        return new JavaSoftmaxCrossEntropy(logits, logitsStride, targets, null, n, c, classWeights, ignoreIndex,
                 labelSmoothing, weightSum, reduction == Reduction.NONE, gradOutput, loss, gradLogits, gradStride)
                 .run(reduction, classWeights, threads);
+    }
+
+    /**
+     * Softmax cross-entropy with soft targets ({@code F.cross_entropy} with class probabilities):
+     * row i's loss is -sum_j a_j log p_j with a_j = w_j ((1 - e) t_ij + e / c), its gradient
+     * p_j sum(a) - a_j; every row counts and the mean divides by n. Buffers as {@link #run};
+     * {@code targetProbs} is n rows of c, contiguous, any real values.
+     */
+    public static void runProbs(FloatBuffer logits, long logitsStride, FloatBuffer targetProbs, int n, int c,
+                                FloatBuffer classWeights, float labelSmoothing, Reduction reduction,
+                                FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradLogits, long gradStride,
+                                int threads) {
+        new JavaSoftmaxCrossEntropy(logits, logitsStride, null, targetProbs, n, c, classWeights, NO_IGNORE_INDEX,
+                labelSmoothing, 0, reduction == Reduction.NONE, gradOutput, loss, gradLogits, gradStride)
+                .run(reduction, null, threads);
     }
 
     /** This call's class weights (all 1 without weights) into the thread's scratch. */
@@ -64,13 +82,16 @@ public final class JavaSoftmaxCrossEntropy extends SoftmaxRows {
         } else {
             classWeights.get(0, s.w, 0, c);
         }
-        if (smoothing != 0) {
+        if (smoothing != 0 || targetProbs != null) {
             s.doubles(c);
         }
     }
 
     @Override
     double row(int i, int y, Scratch s) {
+        if (targetProbs != null) {
+            return softRow(i, s);
+        }
         float[] x = s.x;
         float[] w = s.w;
         logits.get((int) (i * logitsStride), x, 0, c);
@@ -125,6 +146,47 @@ public final class JavaSoftmaxCrossEntropy extends SoftmaxRows {
             // rounds to 1: -(1-e) w_y q + e/C ((W - w_y) - W q).
             double q = others / sumExp;
             x[y] = (float) (g * (-(1 - e) * wy * q + e / c * ((weightSum - wy) - weightSum * q)));
+            gradLogits.put((int) (i * gradStride), x, 0, c);
+        }
+        return rowLoss;
+    }
+
+    /** A row with soft targets (see {@link #runProbs}). */
+    private double softRow(int i, Scratch s) {
+        float[] x = s.x;
+        float[] w = s.w;
+        double[] a = s.da;
+        logits.get((int) (i * logitsStride), x, 0, c);
+        float max = max(x, c, s.a, s.b);
+        float[] t = s.b;  // free until the sum below
+        targetProbs.get(i * c, t, 0, c);
+        double keep = 1 - smoothing;
+        double spread = smoothing / c;
+        // a_j in double (any sign), their sum A, and sum_j a_j (max - x_j): the loss is that plus
+        // A log S. A -inf logit with a_j = 0 gives 0 * inf = NaN, as PyTorch's 0 * log 0.
+        double total = 0;
+        double shifted = 0;
+        for (int j = 0; j < c; j++) {
+            a[j] = w[j] * (keep * t[j] + spread);
+            total += a[j];
+            shifted += a[j] * ((double) max - x[j]);
+        }
+        exp(x, c, max, s.a);
+        double sumExp = sum(x, c, s.a, s.b);
+        double rowLoss = shifted + total * Math.log(sumExp);
+        if (perRow && loss != null) {
+            loss.put(i, (float) rowLoss);
+        }
+        if (gradLogits != null && infiniteUpstream(i)) {
+            storeNaNGradient(i, x);
+        } else if (gradLogits != null) {
+            double g = upstream(i);
+            // In double: where p_j A and a_j are equal (one class, a one-hot row that is certain)
+            // the gradient is exactly 0, as the kernel's.
+            double k = total / sumExp;
+            for (int j = 0; j < c; j++) {
+                x[j] = (float) (g * (k * x[j] - a[j]));
+            }
             gradLogits.put((int) (i * gradStride), x, 0, c);
         }
         return rowLoss;

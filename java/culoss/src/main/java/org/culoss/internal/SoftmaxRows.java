@@ -52,6 +52,7 @@ abstract class SoftmaxRows {
 
     final FloatBuffer logits;
     final long logitsStride;
+    /** One class index per row, or null: soft targets (the loss reads its own), every row counts. */
     final IntBuffer targets;
     final int n;
     final int c;
@@ -86,7 +87,8 @@ abstract class SoftmaxRows {
     }
 
     /**
-     * Loss of row i, whose target y is in [0, c) and not ignored; writes its per-row loss (when
+     * Loss of row i, whose target y is in [0, c) and not ignored (-1 without class-index
+     * targets); writes its per-row loss (when
      * {@link #perRow} and {@link #loss} is set) and its gradient (when {@link #gradLogits} is set).
      * {@code s.x} etc. are at least c long.
      */
@@ -106,8 +108,8 @@ abstract class SoftmaxRows {
     final long run(Reduction reduction, FloatBuffer divisorWeights, int threads) {
         // One look at the targets up front: the mean's divisor must be known before any gradient.
         long firstBad = -1;
-        double divisor = 0;
-        for (int i = 0; i < n; i++) {
+        double divisor = targets == null ? n : 0;
+        for (int i = 0; targets != null && i < n; i++) {
             int y = targets.get(i);
             if (y == ignoreIndex) {
                 continue;
@@ -166,8 +168,8 @@ abstract class SoftmaxRows {
         int end = (int) Math.min(n, (long) (k + 1) * rowsPerChunk);
         double sum = 0;
         for (int i = k * rowsPerChunk; i < end; i++) {
-            int y = targets.get(i);
-            if (y == ignoreIndex || y < 0 || y >= c) {
+            int y = targets == null ? -1 : targets.get(i);
+            if (targets != null && (y == ignoreIndex || y < 0 || y >= c)) {
                 skip(i, s);
             } else {
                 sum += row(i, y, s);
