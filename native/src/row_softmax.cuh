@@ -15,6 +15,8 @@
 // softmax_cross_entropy.cu and FocalPolicy in softmax_focal.cu):
 //   static constexpr bool kClassTargets;   one class index per row (false: per-class target
 //                                          probabilities, RowArgs::target_probs; every row counts)
+//   static constexpr bool kStridedClasses; an entry point takes [N, C, d1..dk] logits (RowCall::inner):
+//                                          only then is softmax_strided_rows_kernel built for it
 //   static constexpr bool kSums;           pass 1 also keeps t = sum w_j (m - x_j) and w = sum w_j
 //   static constexpr bool kExcludeTarget;  the target's exponential is left out of the sum s (its
 //                                          logit still counts for the max), so that 1 - p_y = s / S
@@ -401,9 +403,13 @@ culossStatus_t run_rows(const RowCall& k, const Policy& pol) {
     const RowArgs args{k.logits, k.logits_stride, k.targets, k.target_probs, rows, k.c, k.ignore_index, k.reduction,
                        k.grad_output, ws.row_loss, k.grad_logits, k.grad_stride, ws.denominator, k.error_word};
     if (k.inner != 1) {  // [N, C, D]: the classes D apart
-        CULOSS_TRY(CULOSS_LAUNCH(softmax_strided_rows_kernel<Policy>, (rows + 255) / 256, 256, k.stream, args, pol,
-                                 k.inner));
-        return finish_rows(k, ws);
+        if constexpr (Policy::kStridedClasses) {
+            CULOSS_TRY(CULOSS_LAUNCH(softmax_strided_rows_kernel<Policy>, (rows + 255) / 256, 256, k.stream, args,
+                                     pol, k.inner));
+            return finish_rows(k, ws);
+        } else {
+            CULOSS_REQUIRE(false, CULOSS_STATUS_NOT_SUPPORTED, "this loss takes no [N, C, d1..dk] logits");
+        }
     }
     const bool vec4 =
         reinterpret_cast<uintptr_t>(k.logits) % 16 == 0 && k.logits_stride % 4 == 0 &&

@@ -18,6 +18,7 @@ struct CePolicy {
     float smoothing;
 
     static constexpr bool kClassTargets = true;
+    static constexpr bool kStridedClasses = true;  // culossSoftmaxCrossEntropySpatial...
     static constexpr bool kSums = true;           // label smoothing needs t = sum w_j (m - x_j) and w = sum w_j
     static constexpr bool kExcludeTarget = true;  // 1 - p_y = s / S keeps its digits when p_y is near 1
 
@@ -110,6 +111,7 @@ struct SoftCePolicy {
     float spread;                // e / C
 
     static constexpr bool kClassTargets = false;
+    static constexpr bool kStridedClasses = false;  // no Spatial entry point takes soft targets yet
     static constexpr bool kSums = true;
     static constexpr bool kExcludeTarget = false;
 

@@ -24,6 +24,7 @@ struct FocalPolicy {
     float gamma;
 
     static constexpr bool kClassTargets = true;
+    static constexpr bool kStridedClasses = true;  // culossSoftmaxFocalSpatial...
     static constexpr bool kSums = false;
     static constexpr bool kExcludeTarget = true;
 
