@@ -209,6 +209,11 @@ const Entry kEntries[] = {
     {"culossMemcpyAsync", kMemory, kMemcpy, 0},
     {"culossMemsetAsync", kMemory, kMemset, 0},
     {"culossGetErrorString/GetLastErrorDetail/GetDeviceCount/GetVersion", kMisc, kStrings, 0},
+    // Added later, at the end: the committed corpus keeps its entries' meaning.
+    {"culossSoftmaxCrossEntropyProbsWorkspaceSize", kRows, kWs, 4},
+    {"culossSoftmaxCrossEntropyProbsForward", kRows, kFwd, 4},
+    {"culossSoftmaxCrossEntropyProbsBackward", kRows, kBwd, 4},
+    {"culossSoftmaxCrossEntropyProbsForwardBackward", kRows, kFwdBwd, 4},
 };
 constexpr int kNumEntries = int(sizeof kEntries / sizeof kEntries[0]);
 
@@ -354,12 +359,13 @@ std::vector<Tensor> tensors_of(const Params& p, size_t ws_bytes) {
             break;
         case kRows:
             add("logits", kF32, true, false, true, false, rows(n, p.lstride, c));
-            add("targets", kI32, true, false, true, false, n)->label_classes = p.c;
+            if (e.loss == 4) add("target_probs", kF32, true, false, true, false, prod(n, c));  // soft targets
+            else add("targets", kI32, true, false, true, false, n)->label_classes = p.c;
             add(e.loss == 1 ? "class_alpha" : "class_weights", kF32, true, false, e.loss != 3, true, c);
             add("grad_output", kF32, true, false, bwd, true, none ? n : 1);
             add("loss", kF32, false, true, fwd, false, none ? n : 1);
             add("grad_logits", kF32, false, true, bwd, false, rows(n, p.gstride, c));
-            add("error_word", kI32, false, true, true, true, 1);
+            add("error_word", kI32, false, true, e.loss != 4, true, 1);  // soft targets: none
             add("workspace", kWorkspace, false, false, true, true, ws_bytes);
             break;
         case kTriplet:
@@ -419,6 +425,7 @@ culossStatus_t query_workspace(const Params& p, size_t* bytes) {
                 case 0: return culossSoftmaxCrossEntropyWorkspaceSize(p.n, p.c, dt, red, bytes);
                 case 1: return culossSoftmaxFocalWorkspaceSize(p.n, p.c, dt, red, bytes);
                 case 2: return culossMulticlassHingeWorkspaceSize(p.n, p.c, dt, red, bytes);
+                case 4: return culossSoftmaxCrossEntropyProbsWorkspaceSize(p.n, p.c, dt, red, bytes);
                 default: return culossZeroOneWorkspaceSize(p.n, p.c, dt, red, bytes);
             }
         case kTriplet: return culossTripletMarginWorkspaceSize(p.n, p.d, dt, red, bytes);
@@ -511,6 +518,17 @@ culossStatus_t invoke(const Params& p, const std::vector<Tensor>& ts, bool alias
                                                          F(5), p.gstride, ws, ws_claim, I(6), st);
                 return culossMulticlassHingeForwardBackward(F(0), p.lstride, I(1), p.n, p.c, dt, F(2), p.f1, hp, red,
                                                             F(3), F(4), F(5), p.gstride, ws, ws_claim, I(6), st);
+            }
+            if (e.loss == 4) {
+                if (e.op == kFwd)
+                    return culossSoftmaxCrossEntropyProbsForward(F(0), p.lstride, F(1), p.n, p.c, dt, F(2), p.f1, red,
+                                                                 F(4), ws, ws_claim, st);
+                if (e.op == kBwd)
+                    return culossSoftmaxCrossEntropyProbsBackward(F(0), p.lstride, F(1), p.n, p.c, dt, F(2), p.f1, red,
+                                                                  F(3), F(5), p.gstride, ws, ws_claim, st);
+                return culossSoftmaxCrossEntropyProbsForwardBackward(F(0), p.lstride, F(1), p.n, p.c, dt, F(2), p.f1,
+                                                                     red, F(3), F(4), F(5), p.gstride, ws, ws_claim,
+                                                                     st);
             }
             if (e.loss == 3) return culossZeroOneForward(F(0), p.lstride, I(1), p.n, p.c, dt, red, F(4), ws, ws_claim,
                                                          I(6), st);
@@ -883,7 +901,7 @@ void fuzz_loss(Params& p, Reader& r) {
             static const int64_t ignores[] = {CULOSS_NO_IGNORE_INDEX, -100, 0, 1, -1, INT32_MIN, INT64_MAX, 2};
             const uint8_t im = r.u8();
             p.ignore_index = im < 250 ? ignores[im % 8] : int64_t(r.u64());
-            p.f1 = read_float(r, e.loss == 0 ? 0.f : 0.25f);  // label_smoothing / alpha
+            p.f1 = read_float(r, e.loss == 0 || e.loss == 4 ? 0.f : 0.25f);  // label_smoothing / alpha
             p.f2 = read_float(r, 2.f);                         // gamma
             break;
         }

@@ -36,6 +36,8 @@ ENTRIES = [
     "MulticlassHingeForwardBackward",
     "ZeroOneWorkspaceSize", "ZeroOneForward",
     "Malloc", "MemcpyAsync", "MemsetAsync", "Misc",
+    "SoftmaxCrossEntropyProbsWorkspaceSize", "SoftmaxCrossEntropyProbsForward", "SoftmaxCrossEntropyProbsBackward",
+    "SoftmaxCrossEntropyProbsForwardBackward",
 ]
 E = {name: i for i, name in enumerate(ENTRIES)}
 SPECIAL = {  # read_size's special table (mode 200..239, then an index byte)
@@ -141,6 +143,13 @@ def main():
     seeds["ZeroOneWorkspaceSize"] = rows("ZeroOneWorkspaceSize", 16, 10, 2)
     seeds["ZeroOneForward-mean"] = rows("ZeroOneForward", 16, 10, 2, bad_rate=20)
     seeds["ZeroOneForward-none-stride"] = rows("ZeroOneForward", 7, 33, 0, stride_extra=2, seed=13)
+    # Soft targets (the targets' tensor is n * c floats; no error word).
+    seeds["SoftmaxCrossEntropyProbsWorkspaceSize"] = rows("SoftmaxCrossEntropyProbsWorkspaceSize", 16, 10, 2)
+    seeds["SoftmaxCrossEntropyProbsForward-mean"] = rows("SoftmaxCrossEntropyProbsForward", 16, 10, 2, f1=nice(5))
+    seeds["SoftmaxCrossEntropyProbsBackward-sum-stride"] = rows("SoftmaxCrossEntropyProbsBackward", 9, 7, 1,
+                                                                stride_extra=3, grad_same=False, seed=14)
+    seeds["SoftmaxCrossEntropyProbsForwardBackward-inplace"] = rows(
+        "SoftmaxCrossEntropyProbsForwardBackward", 8, 12, 0, layout=[arena(1, 0), 0, NULL, 0, 0, arena(1, 0), NULL, 0])
     # Triplet margin.
     seeds["TripletMarginWorkspaceSize"] = triplet("TripletMarginWorkspaceSize", 8, 16, 2)
     seeds["TripletMarginForward-mean"] = triplet("TripletMarginForward", 8, 16, 2)
