@@ -22,5 +22,12 @@ def listing():
 
 
 def bench_shapes():
-    """{loss: [shape, ...]}: each loss's benchmark shapes, sizes joined by x."""
-    return {loss["name"]: loss["bench"]["shapes"] for loss in listing()["losses"]}
+    """{name: [shape, ...]}: each loss's benchmark shapes, sizes joined by x; each other form of a
+    loss's operation (softmax_cross_entropy_probs: soft targets) under its own name, on the loss's
+    shapes, as ./culoss bench names it."""
+    out = {}
+    for loss in listing()["losses"]:
+        out[loss["name"]] = loss["bench"]["shapes"]
+        for form in loss.get("forms", []):
+            out[form] = loss["bench"]["shapes"]
+    return out

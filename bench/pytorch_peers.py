@@ -70,6 +70,18 @@ def softmax_cross_entropy(shape, dev, g):
     return step, 2 * n * c * 4 + n * 4, [x, y]
 
 
+def softmax_cross_entropy_probs(shape, dev, g):
+    """F.cross_entropy with class probabilities (soft targets) of the logits' shape."""
+    n, c, x, _ = draw_rows(shape, dev, g)
+    t = torch.softmax(torch.randn(n, c, generator=g), dim=1).to(dev)
+    x = grad_leaf(x)
+
+    def step(x=x, t=t):
+        x.grad = None
+        F.cross_entropy(x, t).backward()
+    return step, 3 * n * c * 4, [x, t]
+
+
 def softmax_focal(shape, dev, g, gamma=2.0, alpha=1.0):
     n, c, x, y = draw_rows(shape, dev, g)
     x = grad_leaf(x)
@@ -185,7 +197,8 @@ def center(shape, dev, g, lam=1.0, alpha=0.5):
     return step, (3 * n * d + 2 * min(n, k) * d) * 4 + n * 4, [x, y, centers]
 
 
-BUILDERS = {"softmax_cross_entropy": softmax_cross_entropy, "softmax_focal": softmax_focal,
+BUILDERS = {"softmax_cross_entropy": softmax_cross_entropy,
+            "softmax_cross_entropy_probs": softmax_cross_entropy_probs, "softmax_focal": softmax_focal,
             "sigmoid_focal": sigmoid_focal, "smooth_l1": smooth_l1, "huber": huber, "mse": mse,
             "l1": l1, "exponential": exponential, "hinge": hinge, "logistic": logistic,
             "multiclass_hinge": multiclass_hinge, "zero_one": zero_one,

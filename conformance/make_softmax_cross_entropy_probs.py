@@ -72,6 +72,17 @@ def neginf_zero_target(x, t):
     return x, t
 
 
+def masked(x, t):
+    """Masked classes: -FLT_MAX and -1e9 logits under a positive row max, with target 0 there
+    (a_j (max - x_j) overflows a float: the terms are summed in double)."""
+    x[:, 0] = np.abs(x[:, 0]) + 1
+    x[0, 1] = -np.finfo(np.float32).max
+    x[1, 2] = np.float32(-1e9)
+    t[0, 1] = 0.0
+    t[1, 2] = 0.0
+    return x, t
+
+
 def big_magnitude(x, t):
     """Logits around +-1e4: e^x overflows in float32 and float64 alike."""
     x = x * np.float32(1e4) / np.float32(3.0)
@@ -109,6 +120,8 @@ case("ce_probs_mean_n1000_c10", 1000, 10, "mean", eps=0.1, quantize=16, probs="u
 case("ce_probs_none_neginf_c5", 4, 5, "none", edit=neginf_zero_target)
 case("ce_probs_sum_neginf_c5", 4, 5, "sum", edit=neginf_zero_target)
 case("ce_probs_mean_logits_1e4_c5", 6, 5, "mean", edit=big_magnitude)
+case("ce_probs_none_masked_c5", 4, 5, "none", edit=masked)
+case("ce_probs_sum_masked_smoothing_c70", 4, 70, "sum", eps=0.1, edit=masked)
 case("ce_probs_none_weights_smoothing_logits_1e4_c5", 6, 5, "none", eps=0.1, weights=True, edit=big_magnitude)
 
 # PyTorch's unbatched input: one row [C], target_probs [C] (a none loss [], the gradient [C])

@@ -14,7 +14,8 @@ import java.util.Random;
  * buffers (the center update moves the centers the next loss reads).
  */
 final class BenchRun implements Declarations.Workload {
-    private final LossDeclaration<?> d;
+    /** The operation timed: the loss's, or another form of it (soft targets). */
+    private final Op<?> main;
     private final LossFunction loss;
     private final long[] sizes;
     private final Map<String, DeviceBuffer> buffers = new LinkedHashMap<>();
@@ -24,11 +25,11 @@ final class BenchRun implements Declarations.Workload {
     private final List<long[]> opSizes = new ArrayList<>();
     private final List<DeviceBuffer[]> opBuffers = new ArrayList<>();
 
-    BenchRun(LossDeclaration<?> d, LossFunction loss, long[] sizes) {
-        this.d = d;
+    BenchRun(LossDeclaration<?> d, Op<?> main, LossFunction loss, long[] sizes) {
+        this.main = main;
         this.loss = loss;
         this.sizes = sizes.clone();
-        ops.add(d.op);
+        ops.add(main);
         ops.addAll(d.inPlaceOps);
         long workspaceBytes = 0;
         boolean errorWord = false;
@@ -120,7 +121,7 @@ final class BenchRun implements Declarations.Workload {
 
     private long[] sizesOf(Op<?> op) {
         long[] own = new long[op.sizeNames.size()];
-        for (int i = 0; i < own.length; i++) own[i] = sizes[d.op.size(op.sizeNames.get(i))];
+        for (int i = 0; i < own.length; i++) own[i] = sizes[main.size(op.sizeNames.get(i))];
         return own;
     }
 

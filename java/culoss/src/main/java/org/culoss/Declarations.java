@@ -187,14 +187,27 @@ public final class Declarations {
         void close();
     }
 
-    /** The shapes the benchmarks time for {@code loss}, sizes joined by x ("4096x1000"). */
+    /**
+     * What the benchmarks can time: each loss by its name, then each other form of its operation
+     * by the form's name ({@code softmax_cross_entropy_probs}: soft targets), on the loss's shapes.
+     */
+    public static List<String> benchNames() {
+        List<String> out = new ArrayList<>();
+        for (LossDeclaration<?> d : ALL) {
+            out.add(d.name());
+            for (Op<?> f : d.forms) out.add(f.name);
+        }
+        return out;
+    }
+
+    /** The shapes the benchmarks time for {@code loss} (a {@link #benchNames} name), sizes joined by x ("4096x1000"). */
     public static List<String> benchShapes(String loss) {
-        return get(loss).benchShapes;
+        return benchDeclaration(loss).benchShapes;
     }
 
     /** The sizes of {@code loss}'s shapes, upper case joined by x: "NxC". */
     public static String shapeForm(String loss) {
-        return String.join("x", get(loss).op.sizeNames.stream().map(String::toUpperCase).toList());
+        return String.join("x", benchOp(loss).sizeNames.stream().map(String::toUpperCase).toList());
     }
 
     /**
@@ -204,15 +217,34 @@ public final class Declarations {
      * gradient the array overloads give, then each in-place operation.
      */
     public static Workload workload(String loss, Backend backend, long... sizes) {
-        LossDeclaration<?> d = get(loss);
-        if (d.op.sizeNames.size() == 1 && sizes.length > 1) {
+        LossDeclaration<?> d = benchDeclaration(loss);
+        Op<?> op = benchOp(loss);
+        if (op.sizeNames.size() == 1 && sizes.length > 1) {
             sizes = new long[] {Sizes.product("the shape", sizes)};  // elementwise: any shape
         }
-        if (sizes.length != d.op.sizeNames.size()) {
+        if (sizes.length != op.sizeNames.size()) {
             throw new IllegalArgumentException(loss + " takes a shape " + shapeForm(loss) + ", not " + sizes.length
                     + " sizes");
         }
-        return new BenchRun(d, build(d, backend, d.benchParams, Map.of()), sizes);
+        return new BenchRun(d, op, build(d, backend, d.benchParams, Map.of()), sizes);
+    }
+
+    /** The declaration of a {@link #benchNames} name. */
+    private static LossDeclaration<?> benchDeclaration(String name) {
+        for (LossDeclaration<?> d : ALL) {
+            for (Op<?> f : d.forms()) {
+                if (f == d.op ? d.name().equals(name) : f.name.equals(name)) return d;
+            }
+        }
+        throw new IllegalArgumentException("no benchmark \"" + name + "\" (known: " + benchNames() + ")");
+    }
+
+    private static Op<?> benchOp(String name) {
+        LossDeclaration<?> d = benchDeclaration(name);
+        for (Op<?> f : d.forms) {
+            if (f.name.equals(name)) return f;
+        }
+        return d.op;
     }
 
     // ---------------------------------------------------------------- helpers

@@ -151,28 +151,41 @@ public final class JavaSoftmaxCrossEntropy extends SoftmaxRows {
         return rowLoss;
     }
 
-    /** A row with soft targets (see {@link #runProbs}). */
+    /**
+     * A row with soft targets (see {@link #runProbs}). Every step is a branch-free float loop over
+     * the scratch arrays, or a halving sum, so that C2 vectorizes it (a loop that mixes float and
+     * double does not); only the sum of a_j (max - x_j) is redone in double when its float terms
+     * overflow (a masked class at -FLT_MAX under a positive max).
+     */
     private double softRow(int i, Scratch s) {
         float[] x = s.x;
         float[] w = s.w;
-        double[] a = s.da;
         logits.get((int) (i * logitsStride), x, 0, c);
         float max = max(x, c, s.a, s.b);
-        float[] t = s.b;  // free until the sum below
-        targetProbs.get(i * c, t, 0, c);
-        double keep = 1 - smoothing;
-        double spread = smoothing / c;
-        // a_j in double (any sign), their sum A, and sum_j a_j (max - x_j): the loss is that plus
-        // A log S. A -inf logit with a_j = 0 gives 0 * inf = NaN, as PyTorch's 0 * log 0.
-        double total = 0;
-        double shifted = 0;
+        float[] a = s.b;
+        targetProbs.get(i * c, a, 0, c);
+        float keep = (float) (1 - smoothing);
+        float spread = (float) (smoothing / c);
         for (int j = 0; j < c; j++) {
-            a[j] = w[j] * (keep * t[j] + spread);
-            total += a[j];
-            shifted += a[j] * ((double) max - x[j]);
+            a[j] = w[j] * (keep * a[j] + spread);
+        }
+        double total = sum(a, c, s.e, s.f);
+        // The loss is sum_j a_j (max - x_j) + A log S. A -inf logit with a_j = 0 gives 0 * inf =
+        // NaN, as PyTorch's 0 * log 0.
+        float[] terms = s.e;
+        for (int j = 0; j < c; j++) {
+            terms[j] = a[j] * (max - x[j]);
+        }
+        double shifted = sum(terms, c, terms, s.f);
+        if (!Double.isFinite(shifted)) {
+            double[] wide = s.da;
+            for (int j = 0; j < c; j++) {
+                wide[j] = (double) a[j] * ((double) max - x[j]);
+            }
+            shifted = sum(wide, c, wide, s.db);
         }
         exp(x, c, max, s.a);
-        double sumExp = sum(x, c, s.a, s.b);
+        double sumExp = sum(x, c, s.a, s.e);
         double rowLoss = shifted + total * Math.log(sumExp);
         if (perRow && loss != null) {
             loss.put(i, (float) rowLoss);
@@ -180,12 +193,12 @@ public final class JavaSoftmaxCrossEntropy extends SoftmaxRows {
         if (gradLogits != null && infiniteUpstream(i)) {
             storeNaNGradient(i, x);
         } else if (gradLogits != null) {
-            double g = upstream(i);
-            // In double: where p_j A and a_j are equal (one class, a one-hot row that is certain)
-            // the gradient is exactly 0, as the kernel's.
-            double k = total / sumExp;
+            // g (p_j A - a_j); where p_j A and a_j are the same float (one class, or a certain
+            // one-hot row) the gradient is exactly 0, as the kernel's.
+            float scale = (float) (total / sumExp);
+            float g = (float) upstream(i);
             for (int j = 0; j < c; j++) {
-                x[j] = (float) (g * (k * x[j] - a[j]));
+                x[j] = g * (scale * x[j] - a[j]);
             }
             gradLogits.put((int) (i * gradStride), x, 0, c);
         }

@@ -350,14 +350,16 @@ abstract class SoftmaxRows {
     }
 
     /**
-     * Per-thread arrays, grown to the largest c seen: the row (x), class weights (w), scratch (a, b),
-     * and double scratch (da, db) for the losses that ask for it ({@link #doubles}).
+     * Per-thread arrays, grown to the largest c seen: the row (x), class weights (w), scratch (a, b,
+     * e, f), and double scratch (da, db) for the losses that ask for it ({@link #doubles}).
      */
     static final class Scratch {
         float[] x = new float[0];
         float[] w = x;
         float[] a = x;
         float[] b = x;
+        float[] e = x;
+        float[] f = x;
         double[] da = new double[0];
         double[] db = da;
 
@@ -367,6 +369,8 @@ abstract class SoftmaxRows {
                 w = new float[c];
                 a = new float[c];
                 b = new float[c];
+                e = new float[c];
+                f = new float[c];
             }
             return this;
         }

@@ -12,9 +12,9 @@ import org.culoss.Declarations;
 public final class Workloads {
     private Workloads() {}
 
-    /** The loss names that have a workload, in the declarations' order. */
+    /** The names that have a workload, in the declarations' order: each loss, and its other forms. */
     public static List<String> losses() {
-        return Declarations.names();
+        return Declarations.benchNames();
     }
 
     /** The shapes benchmarked by default for {@code loss}. */
@@ -44,7 +44,7 @@ public final class Workloads {
     }
 
     private static String known(String loss) {
-        if (!Declarations.has(loss)) {
+        if (!Declarations.benchNames().contains(loss)) {
             throw new IllegalArgumentException("no benchmark for loss \"" + loss + "\"; known: " + losses());
         }
         return loss;
