@@ -95,6 +95,28 @@ def ce_make(lib, shape, dev, g):
     return row_softmax_make(lib, shape, dev, g, "SoftmaxCrossEntropy", (c_i64(-100), c_f(0)), F.cross_entropy)
 
 
+def ce_probs_make(lib, shape, dev, g):
+    """Softmax cross-entropy with soft targets (class probabilities of the logits' shape), no
+    smoothing, mean over N."""
+    n, c, x, _ = pytorch_peers.draw_rows(shape, dev, g)
+    t = torch.softmax(torch.randn(n, c, generator=g), dim=1).to(dev)
+    ws, wsb = lib.workspace("culossSoftmaxCrossEntropyProbsWorkspaceSize", dev, c_i64(n), c_i64(c), F32, c_int(MEAN))
+    s = dict(x=x, t=t, loss=torch.zeros(1, device=dev), grad=torch.empty_like(x), ws=ws, bytes=3 * n * c * 4)
+
+    def step():
+        lib("culossSoftmaxCrossEntropyProbsForwardBackward", ptr(s["x"]), c_i64(c), ptr(s["t"]), c_i64(n), c_i64(c),
+            F32, c_p(0), c_f(0), c_int(MEAN), c_p(0), ptr(s["loss"]), ptr(s["grad"]), c_i64(c), ptr(s["ws"]),
+            ctypes.c_size_t(wsb), stream(dev))
+
+    def check():
+        xr = s["x"].double().requires_grad_(True)
+        lr = F.cross_entropy(xr, s["t"].double())
+        lr.backward()
+        return [(s["loss"], lr.detach()), (s["grad"], xr.grad)]
+    s["step"], s["check"] = step, check
+    return s
+
+
 def focal_make(lib, shape, dev, g, gamma=2.0, alpha=1.0):
     """Softmax focal with pytorch_peers' defaults: gamma 2, scalar alpha 1, mean."""
     return row_softmax_make(lib, shape, dev, g, "SoftmaxFocal", (c_f(alpha), c_f(gamma), c_i64(-100)),
@@ -286,7 +308,7 @@ def zero_one_make(lib, shape, dev, g):
     return s
 
 
-CASES = {"softmax_cross_entropy": ce_make, "softmax_focal": focal_make, "triplet_margin": triplet_make,
+CASES = {"softmax_cross_entropy": ce_make, "softmax_cross_entropy_probs": ce_probs_make, "softmax_focal": focal_make, "triplet_margin": triplet_make,
          "center": center_make,
          "sigmoid_focal": sf_make, "smooth_l1": sl1_make, "huber": hub_make, "mse": mse_make, "l1": l1_make,
          "exponential": exp_make, "hinge": hinge_make, "logistic": logistic_make, "multiclass_hinge": mmh_make,
