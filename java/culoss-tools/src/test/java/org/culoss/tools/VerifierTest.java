@@ -14,6 +14,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
@@ -60,11 +61,16 @@ class VerifierTest {
         Backend backend = Culoss.backend(name);
         // Arrays, heap buffers from a position, unaligned direct buffers, direct buffers in the other
         // byte order and backend memory: each way a caller reaches a loss gives the same values.
-        Verifier.Summary s = Verifier.verify(vectors(), backend, List.of(Layout.values()), r -> { });
+        // A native backend leaves out the heap buffers from a position: the loss classes slice a
+        // buffer at its position before any backend sees it (the java backend runs them here), and
+        // a heap slice is staged as an array is.
+        List<Layout> layouts = new ArrayList<>(List.of(Layout.values()));
+        if (!name.equals("java")) layouts.remove(Layout.HEAP_POSITION);
+        Verifier.Summary s = Verifier.verify(vectors(), backend, layouts, r -> { });
         String failures = s.results().stream().filter(r -> !r.passed()).map(Verifier.CaseResult::line)
                 .collect(Collectors.joining("\n"));
         assertEquals(0, s.failed(), () -> name + ": " + s.line() + "\n" + failures);
-        assertTrue(s.passed() >= 5 * 40, () -> "only " + s.passed() + " case runs under " + vectors());
+        assertTrue(s.passed() >= layouts.size() * 40, () -> "only " + s.passed() + " case runs under " + vectors());
     }
 
     // ------------------------------------------------------------ the runner fails what is wrong
