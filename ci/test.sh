@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-step() { printf '\n==== %s ====\n' "$*"; }
+# Each step's start time (UTC), so that a slow run shows where its minutes went.
+step() { printf '\n==== %s ==== %s\n' "$*" "$(date -u +%H:%M:%S)"; }
 
 step "prerequisites"
 bash ci/install-deps.sh

@@ -13,6 +13,14 @@
 namespace culoss {
 namespace {
 
+// The options both forms (class indices, soft targets) take.
+culossStatus_t check_options(float smoothing, const float* class_weights) {
+    CULOSS_REQUIRE(smoothing >= 0.f && smoothing <= 1.f, CULOSS_STATUS_INVALID_VALUE,
+                   "label_smoothing (%g) is not in [0, 1]", double(smoothing));
+    CULOSS_REQUIRE_ALIGNED(class_weights, 4);
+    return CULOSS_STATUS_SUCCESS;
+}
+
 struct CePolicy {
     const float* class_weights;  // [c] or null
     float smoothing;
@@ -33,12 +41,7 @@ struct CePolicy {
     static constexpr const char* kTableName = "class_weights";
     const float* table() const { return class_weights; }
 
-    culossStatus_t check() const {
-        CULOSS_REQUIRE(smoothing >= 0.f && smoothing <= 1.f, CULOSS_STATUS_INVALID_VALUE,
-                       "label_smoothing (%g) is not in [0, 1]", double(smoothing));
-        CULOSS_REQUIRE_ALIGNED(class_weights, 4);
-        return CULOSS_STATUS_SUCCESS;
-    }
+    culossStatus_t check() const { return check_options(smoothing, class_weights); }
 
     // What both the loss and the gradient use (all 0 for a row that does not count).
     struct Row {
@@ -131,12 +134,7 @@ struct SoftCePolicy {
     static constexpr const char* kTableName = "class_weights";
     const float* table() const { return class_weights; }
 
-    culossStatus_t check() const {
-        CULOSS_REQUIRE(smoothing >= 0.f && smoothing <= 1.f, CULOSS_STATUS_INVALID_VALUE,
-                       "label_smoothing (%g) is not in [0, 1]", double(smoothing));
-        CULOSS_REQUIRE_ALIGNED(class_weights, 4);
-        return CULOSS_STATUS_SUCCESS;
-    }
+    culossStatus_t check() const { return check_options(smoothing, class_weights); }
 
     struct Row {
         float log_s;
