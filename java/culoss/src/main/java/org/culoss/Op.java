@@ -195,11 +195,6 @@ final class Op<L extends LossFunction> {
             this.oneEntryPoint = oneEntryPoint;
         }
 
-        /** The operation's name ({@link Op#name}). */
-        String name() {
-            return name;
-        }
-
         /** A size of at least {@code min}; the first size counts the samples. */
         Builder<L> size(String name, long min) {
             sizeNames.add(name);

@@ -46,17 +46,16 @@ abstract class RowLoss<R> extends LossFunction {
      */
     static <L extends RowLoss<?>> Op<L> declare(String loss, String nativeName, String input, String grad,
             String table, Op.NativeKernel<L> kernel, Op.WorkspaceQuery<L> query, Op.JavaKernel<L> javaKernel) {
-        return declare(Op.<L>builder(loss, nativeName), input, grad, table, kernel, query, javaKernel);
+        return declare(Op.<L>builder(loss, nativeName), false, input, grad, table, kernel, query, javaKernel);
     }
 
     /**
      * As above, for an operation started by {@code start} ({@link Op#builder} or {@link Op#form});
-     * a form named {@code ..._probs} takes per-class target probabilities ({@code targetProbs}, n
-     * rows of c, contiguous, in the targets' slot), not class indices.
+     * {@code softTargets}: it takes per-class target probabilities ({@code targetProbs}, n rows of
+     * c, contiguous, in the targets' slot), not class indices.
      */
-    static <L extends RowLoss<?>> Op<L> declare(Op.Builder<L> start, String input, String grad, String table,
-            Op.NativeKernel<L> kernel, Op.WorkspaceQuery<L> query, Op.JavaKernel<L> javaKernel) {
-        boolean softTargets = start.name().endsWith("_probs");
+    static <L extends RowLoss<?>> Op<L> declare(Op.Builder<L> start, boolean softTargets, String input, String grad,
+            String table, Op.NativeKernel<L> kernel, Op.WorkspaceQuery<L> query, Op.JavaKernel<L> javaKernel) {
         Op.Builder<L> b = start
                 .size("n", 0)
                 .size("c", 1)

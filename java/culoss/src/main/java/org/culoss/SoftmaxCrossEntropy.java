@@ -67,7 +67,7 @@ public final class SoftmaxCrossEntropy extends RowSoftmaxLoss<SoftmaxCrossEntrop
                     c.floats(GRAD_OUTPUT), c.floats(LOSS), c.floats(GRAD), c.stride[GRAD], threads));
     /** The soft-target form: {@code targetProbs} in the targets' slot, no error word. */
     static final Op<SoftmaxCrossEntropy> PROBS_OP = declare(Op.<SoftmaxCrossEntropy>form("softmax_cross_entropy", "probs",
-                    "culossSoftmaxCrossEntropyProbs"), "logits", "gradLogits", "classWeights",
+                    "culossSoftmaxCrossEntropyProbs"), true, "logits", "gradLogits", "classWeights",
             (l, c, mode) -> switch (mode) {
                 case FORWARD -> CulossNative.culossSoftmaxCrossEntropyProbsForward(c.address[LOGITS],
                         c.stride[LOGITS], c.address[TARGETS], c.sizes[N], c.sizes[C], c.dtype, c.address[TABLE],
