@@ -150,6 +150,10 @@ __device__ __forceinline__ double shfl_xor(double v, int offset) {
     return __shfl_xor_sync(kFullMask, v, offset);
 }
 
+__device__ __forceinline__ int32_t shfl_xor(int32_t v, int offset) {
+    return __shfl_xor_sync(kFullMask, v, offset);
+}
+
 // Butterfly reduction over the 32 lanes: every lane ends with the result.
 template <class T, class Op>
 __device__ __forceinline__ T warp_reduce(T v, Op op) {

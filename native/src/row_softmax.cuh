@@ -21,6 +21,8 @@
 //   static constexpr bool kExcludeTarget;  the target's exponential is left out of the sum s (its
 //                                          logit still counts for the max), so that 1 - p_y = s / S
 //                                          keeps its digits when p_y is near 1
+//   static constexpr bool kArgmax;         pass 1 also keeps the row's argmax (RowState::am, the
+//                                          first index of the largest logit)
 //   bool sums_enabled() const;             (kSums only) whether this call needs the sums
 //   float weight(int64_t j, RowProbs) const;  (kSums only) w_j (the row's target probabilities:
 //                                          RowFacts::probs, for a soft-target policy)
@@ -69,9 +71,13 @@ struct RowArgs {
 // for label smoothing t = sum w_j (m - x_j) and w = sum w_j, in double: every term of t is >= 0
 // whatever the logits (no cancellation), and a masked class at -FLT_MAX times a weight of 1.5
 // overflows no float (a term's value is exact in double, and the sum fits while the loss does).
+//
+// For a kArgmax policy, `am` is the first index of the largest logit seen (-1: none seen yet). A
+// NaN never raises the max, so a row with a NaN has some finite argmax; its loss is NaN anyway.
 struct RowState {
     float m, s, xt;
     double t, w;
+    int32_t am = -1;
 };
 
 __device__ __forceinline__ RowState empty_row_state() { return RowState{-INFINITY, 0.f, -INFINITY, 0.0, 0.0}; }
@@ -102,6 +108,16 @@ __device__ __forceinline__ RowState merge(RowState a, RowState b) {
         r.t = 0.0;
         r.w = 0.0;
     }
+    if constexpr (Policy::kArgmax) {
+        // The larger max wins; a tie goes to the smaller index (the first, as torch.argmax).
+        if (a.am < 0 || b.am < 0) {
+            r.am = a.am < 0 ? b.am : a.am;
+        } else if (a.m != b.m) {
+            r.am = a.m > b.m ? a.am : b.am;
+        } else {
+            r.am = a.am < b.am ? a.am : b.am;
+        }
+    }
     return r;
 }
 
@@ -113,6 +129,7 @@ __device__ __forceinline__ RowState shfl_xor_state(RowState v, int offset) {
         r.t = culoss::shfl_xor(v.t, offset);
         r.w = culoss::shfl_xor(v.w, offset);
     }
+    if constexpr (Policy::kArgmax) r.am = culoss::shfl_xor(v.am, offset);
     return r;
 }
 
@@ -120,7 +137,7 @@ __device__ __forceinline__ RowState shfl_xor_state(RowState v, int offset) {
 // below shuffles only what the policy uses).
 __device__ __forceinline__ RowState shfl_xor(RowState v, int offset) {
     return {culoss::shfl_xor(v.m, offset), culoss::shfl_xor(v.s, offset), culoss::shfl_xor(v.xt, offset),
-            culoss::shfl_xor(v.t, offset), culoss::shfl_xor(v.w, offset)};
+            culoss::shfl_xor(v.t, offset), culoss::shfl_xor(v.w, offset), culoss::shfl_xor(v.am, offset)};
 }
 
 // The operator block_reduce applies.
@@ -214,6 +231,10 @@ template <class Policy>
 __device__ __forceinline__ void take(const Policy& pol, RowState& st, float v, int64_t j, int64_t excluded, bool sums,
                                      const RowProbs& probs) {
     const float old_m = st.m;
+    if constexpr (Policy::kArgmax) {
+        // A thread sees its indices in increasing order: only a strictly larger logit moves it.
+        if (st.am < 0 || v > old_m) st.am = int32_t(j);
+    }
     if constexpr (Policy::kExcludeTarget) {
         const bool is_target = j == excluded;
         if (is_target) st.xt = v;

@@ -29,6 +29,7 @@ struct CePolicy {
     static constexpr bool kStridedClasses = true;  // culossSoftmaxCrossEntropySpatial...
     static constexpr bool kSums = true;           // label smoothing needs t = sum w_j (m - x_j) and w = sum w_j
     static constexpr bool kExcludeTarget = true;  // 1 - p_y = s / S keeps its digits when p_y is near 1
+    static constexpr bool kArgmax = false;
 
     __device__ bool sums_enabled() const { return smoothing > 0.f; }
     __device__ float weight(int64_t j, const RowProbs& = {}) const {
@@ -117,6 +118,7 @@ struct SoftCePolicy {
     static constexpr bool kStridedClasses = false;  // no Spatial entry point takes soft targets yet
     static constexpr bool kSums = true;
     static constexpr bool kExcludeTarget = false;
+    static constexpr bool kArgmax = false;
 
     __device__ bool sums_enabled() const { return true; }
     // a_j

@@ -27,6 +27,7 @@ struct FocalPolicy {
     static constexpr bool kStridedClasses = true;  // culossSoftmaxFocalSpatial...
     static constexpr bool kSums = false;
     static constexpr bool kExcludeTarget = true;
+    static constexpr bool kArgmax = false;
 
     // The mean divides by the number of counted rows, whatever their alpha.
     const float* weights() const { return nullptr; }

@@ -156,19 +156,21 @@ inline std::vector<int32_t> labels(std::mt19937& rng, int64_t count, int32_t cla
 
 // ------------------------------------------------------------------------------------------
 // Softmax cross-entropy (class weights, ignore_index, label smoothing; or soft targets, with
-// weights and smoothing), softmax focal (per-class alpha, gamma 2) and multi-class hinge.
+// weights and smoothing), softmax focal (per-class alpha, gamma 2), multi-class hinge and the
+// class-distance weighted cross-entropy.
 // in_place: grad_logits is logits.
 
-enum class RowLoss { CrossEntropy, Focal, MulticlassHinge, CrossEntropyProbs };
+enum class RowLoss { CrossEntropy, Focal, MulticlassHinge, CrossEntropyProbs, InterclassDistance };
 
 inline constexpr RowLoss kRowLosses[] = {RowLoss::CrossEntropy, RowLoss::Focal, RowLoss::MulticlassHinge,
-                                         RowLoss::CrossEntropyProbs};
+                                         RowLoss::CrossEntropyProbs, RowLoss::InterclassDistance};
 
 inline const char* row_loss_name(RowLoss loss) {
     switch (loss) {
         case RowLoss::CrossEntropy: return "softmax_cross_entropy";
         case RowLoss::Focal: return "softmax_focal";
         case RowLoss::MulticlassHinge: return "multiclass_hinge";
+        case RowLoss::InterclassDistance: return "interclass_distance";
         default: return "softmax_cross_entropy (target_probs)";
     }
 }
@@ -195,6 +197,8 @@ inline Call row_call(RowLoss loss, Entry e, culossReduction_t r, int64_t n, int6
     else if (loss == RowLoss::CrossEntropyProbs)
         culossSoftmaxCrossEntropyProbsWorkspaceSize(n, c, calls::data_type, r, &ws_bytes);
     else if (loss == RowLoss::Focal) culossSoftmaxFocalWorkspaceSize(n, c, calls::data_type, r, &ws_bytes);
+    else if (loss == RowLoss::InterclassDistance)
+        culossInterclassDistanceWorkspaceSize(n, c, calls::data_type, r, &ws_bytes);
     else culossMulticlassHingeWorkspaceSize(n, c, calls::data_type, r, &ws_bytes);
     auto* ws = s->f(std::vector<float>(ws_bytes / 4 + 4, 0.f), 0);
     const float* go = r == CULOSS_REDUCTION_NONE ? gout->get() : nullptr;
@@ -237,6 +241,20 @@ inline Call row_call(RowLoss loss, Entry e, culossReduction_t r, int64_t n, int6
                                                                          calls::data_type, w->get(), eps, r, go,
                                                                          out->get(), g->get(), c, wsp, ws_bytes,
                                                                          test::stream());
+            }
+        }
+        if (loss == RowLoss::InterclassDistance) {
+            switch (e) {
+                case Entry::Forward:
+                    return culossInterclassDistanceForward(x->get(), c, t->get(), n, c, calls::data_type, r,
+                                                           out->get(), wsp, ws_bytes, err->get(), test::stream());
+                case Entry::Backward:
+                    return culossInterclassDistanceBackward(x->get(), c, t->get(), n, c, calls::data_type, r, go,
+                                                            g->get(), c, wsp, ws_bytes, err->get(), test::stream());
+                default:
+                    return culossInterclassDistanceForwardBackward(x->get(), c, t->get(), n, c, calls::data_type, r,
+                                                                   go, out->get(), g->get(), c, wsp, ws_bytes,
+                                                                   err->get(), test::stream());
             }
         }
         if (loss == RowLoss::MulticlassHinge) {

@@ -342,6 +342,41 @@ Outputs run_multiclass_hinge(const Case& c) {
     return outputs(n * k, {{"loss", loss_shape(r, b.shape()), loss}, {"grad_scores", b.shape({k}), grad}});
 }
 
+// ------------------------------------------------------------------ class-distance weighted cross-entropy
+
+// The fused call, then the forward alone and the backward alone, which must give the same.
+Outputs run_interclass_distance(const Case& c) {
+    const culossReduction_t r = c.reduction("mean");
+    const Tensor& logits = c.input("logits");
+    const Case::Batch b = c.batch("logits", "[N, C]");
+    const int64_t n = b.n, k = b.k;
+    c.expect_shape("targets", c.input("targets"), b.shape());
+    const Tensor* gout = c.grad_output(r, b.shape());
+    const Optional dgo(gout);
+    test::DeviceBuffer<float> dx(logits.floats()), dloss(std::vector<float>(test::loss_length(r, n))),
+        dgrad(std::vector<float>(size_t(n * k))), dloss2(std::vector<float>(test::loss_length(r, n))),
+        dgrad2(std::vector<float>(size_t(n * k)));
+    test::DeviceBuffer<int32_t> dy(c.input("targets").ints("inputs.targets")), word(std::vector<int32_t>(1));
+    Workspace ws;
+    ws.allocate(culossInterclassDistanceWorkspaceSize(n, k, CULOSS_DATA_FLOAT32, r, &ws.bytes));
+    check(culossInterclassDistanceForwardBackward(dx.get(), k, dy.get(), n, k, CULOSS_DATA_FLOAT32, r, dgo.get(),
+                                                  dloss.get(), dgrad.get(), k, ws.get(), ws.bytes, word.get(),
+                                                  test::stream()),
+          "culossInterclassDistanceForwardBackward");
+    check(culossInterclassDistanceForward(dx.get(), k, dy.get(), n, k, CULOSS_DATA_FLOAT32, r, dloss2.get(), ws.get(),
+                                          ws.bytes, word.get(), test::stream()),
+          "culossInterclassDistanceForward");
+    check(culossInterclassDistanceBackward(dx.get(), k, dy.get(), n, k, CULOSS_DATA_FLOAT32, r, dgo.get(),
+                                           dgrad2.get(), k, ws.get(), ws.bytes, word.get(), test::stream()),
+          "culossInterclassDistanceBackward");
+    check_error_word(word);
+    const std::vector<float> loss = dloss.read(), grad = dgrad.read();
+    if (!test::same_bits(loss, dloss2.read()) || !test::same_bits(grad, dgrad2.read())) {
+        throw std::runtime_error("the forward or the backward alone differs from the fused call");
+    }
+    return outputs(n * k, {{"loss", loss_shape(r, b.shape()), loss}, {"grad_logits", b.shape({k}), grad}});
+}
+
 // ------------------------------------------------------------------ zero-one (forward only)
 
 Outputs run_zero_one(const Case& c) {
@@ -570,6 +605,8 @@ const std::map<std::string, Loss>& losses() {
          {{"margin", "p", "reduction"}, {"scores", "targets", "class_weights", "grad_output"},
           {"loss", "grad_scores"}, run_multiclass_hinge}},
         {"zero_one", {{"reduction"}, {"scores", "targets"}, {"loss"}, run_zero_one}},
+        {"interclass_distance",
+         {{"reduction"}, {"logits", "targets", "grad_output"}, {"loss", "grad_logits"}, run_interclass_distance}},
         {"triplet_margin",
          {{"margin", "p", "eps", "swap", "reduction"}, {"anchor", "positive", "negative", "grad_output"},
           {"loss", "grad_anchor", "grad_positive", "grad_negative"}, run_triplet}},

@@ -104,6 +104,7 @@ struct Rows {
     const char* input() const { return hinge() ? "scores" : "logits"; }
     const char* grad_name() const { return hinge() ? "grad_scores" : "grad_logits"; }
     const char* table_name() const { return kind == calls::RowLoss::Focal ? "class_alpha" : "class_weights"; }
+    bool has_table() const { return kind != calls::RowLoss::InterclassDistance; }
 
     culossStatus_t call(Entry e) const {
         const culossStream_t s = test::stream();
@@ -117,6 +118,15 @@ struct Rows {
                                                      ws, ws_bytes, err, s);
             return culossMulticlassHingeForwardBackward(x, x_stride, y, n, c, F32, table, 1.f, 2, r, go, loss, grad,
                                                         grad_stride, ws, ws_bytes, err, s);
+        }
+        if (kind == calls::RowLoss::InterclassDistance) {
+            if (e == Entry::Forward)
+                return culossInterclassDistanceForward(x, x_stride, y, n, c, F32, r, loss, ws, ws_bytes, err, s);
+            if (e == Entry::Backward)
+                return culossInterclassDistanceBackward(x, x_stride, y, n, c, F32, r, go, grad, grad_stride, ws,
+                                                        ws_bytes, err, s);
+            return culossInterclassDistanceForwardBackward(x, x_stride, y, n, c, F32, r, go, loss, grad, grad_stride,
+                                                           ws, ws_bytes, err, s);
         }
         if (kind == calls::RowLoss::CrossEntropy) {
             if (e == Entry::Forward)
@@ -140,6 +150,7 @@ struct Rows {
 
     culossStatus_t query(int64_t qn, int64_t qc, size_t* bytes) const {
         if (hinge()) return culossMulticlassHingeWorkspaceSize(qn, qc, F32, r, bytes);
+        if (kind == calls::RowLoss::InterclassDistance) return culossInterclassDistanceWorkspaceSize(qn, qc, F32, r, bytes);
         return kind == calls::RowLoss::Focal ? culossSoftmaxFocalWorkspaceSize(qn, qc, F32, r, bytes)
                                              : culossSoftmaxCrossEntropyWorkspaceSize(qn, qc, F32, r, bytes);
     }
@@ -147,7 +158,8 @@ struct Rows {
 
 void test_rows(test::Context& t) {
     const Arena m;
-    for (calls::RowLoss kind : {calls::RowLoss::CrossEntropy, calls::RowLoss::Focal, calls::RowLoss::MulticlassHinge}) {
+    for (calls::RowLoss kind : {calls::RowLoss::CrossEntropy, calls::RowLoss::Focal, calls::RowLoss::MulticlassHinge,
+                                calls::RowLoss::InterclassDistance}) {
         const Rows names(m, kind, NONE);
         const std::string table = names.table_name(), input = names.input(), grad_name = names.grad_name();
         for (Entry e : {Entry::Forward, Entry::Backward, Entry::Fused}) {
@@ -181,9 +193,11 @@ void test_rows(test::Context& t) {
                     a = ok;
                     a.grad = const_cast<float*>(ok.x), a.grad_stride = 17;
                     expect_overlap(t, a.call(e), grad_name, input, what + ": grad_logits = logits, stride 17");
-                    a = ok;
-                    a.grad = const_cast<float*>(ok.table);
-                    expect_overlap(t, a.call(e), grad_name, table, what + ": grad_logits over " + table);
+                    if (ok.has_table()) {
+                        a = ok;
+                        a.grad = const_cast<float*>(ok.table);
+                        expect_overlap(t, a.call(e), grad_name, table, what + ": grad_logits over " + table);
+                    }
                     a = ok;
                     a.err = reinterpret_cast<int32_t*>(ok.grad + 5);
                     expect_overlap(t, a.call(e), grad_name, "error_word", what + ": error_word in grad_logits");
@@ -238,7 +252,8 @@ void test_rows(test::Context& t) {
     }
     // The alias the header allows: grad_logits = logits (the same stride), still right.
     uint32_t seed = 1000;
-    for (calls::RowLoss loss : {calls::RowLoss::CrossEntropy, calls::RowLoss::Focal, calls::RowLoss::MulticlassHinge})
+    for (calls::RowLoss loss : {calls::RowLoss::CrossEntropy, calls::RowLoss::Focal, calls::RowLoss::MulticlassHinge,
+                                calls::RowLoss::InterclassDistance})
         for (culossReduction_t r : {NONE, SUM, MEAN})
             for (Entry e : {Entry::Backward, Entry::Fused}) {
                 ++seed;

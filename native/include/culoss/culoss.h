@@ -626,6 +626,39 @@ CULOSS_API culossStatus_t culossZeroOneForward(
     void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
 
 /*
+ * Class-distance weighted cross-entropy, for ordinal labels: with p = softmax(logits row), its
+ * target y in [0, c) and a = argmax_j logits[i, j] (torch.argmax's first index of the largest):
+ *   loss_i = w_i * -log p_{i,y},  w_i = (|a - y| + 1) / M_y,  M_y = sum_{k < c} (|y - k| + 1)
+ *   d loss_i / d logits[i, j] = w_i * (p_{i,j} - [j == y])   (w_i held constant)
+ * Reduction: NONE: loss[i] per row; SUM: the sum; MEAN: the sum over n, the rows (0 when n = 0).
+ * There is no ignore index: every target must be in [0, c) (CULOSS_DEVICE_ERROR_BAD_TARGET
+ * otherwise, the row counting for nothing and out of the mean's divisor).
+ * grad_output: the upstream gradient; NULL means 1. n values for NONE, else 1 value.
+ * logits: n rows of c, row stride logits_stride (>= c). grad_logits: the same layout with its own
+ * stride; may alias logits exactly (in place). The fused call reads each row once.
+ * Workspace: culossInterclassDistanceWorkspaceSize bytes (0 for NONE), 16-byte aligned.
+ */
+CULOSS_API culossStatus_t culossInterclassDistanceWorkspaceSize(int64_t n, int64_t c, culossDataType_t dtype,
+                                                                culossReduction_t reduction, size_t* bytes);
+
+CULOSS_API culossStatus_t culossInterclassDistanceForward(
+    const float* logits, int64_t logits_stride, const int32_t* targets, int64_t n, int64_t c,
+    culossDataType_t dtype, culossReduction_t reduction, float* loss,
+    void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossInterclassDistanceBackward(
+    const float* logits, int64_t logits_stride, const int32_t* targets, int64_t n, int64_t c,
+    culossDataType_t dtype, culossReduction_t reduction, const float* grad_output,
+    float* grad_logits, int64_t grad_stride,
+    void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossInterclassDistanceForwardBackward(
+    const float* logits, int64_t logits_stride, const int32_t* targets, int64_t n, int64_t c,
+    culossDataType_t dtype, culossReduction_t reduction, const float* grad_output, float* loss,
+    float* grad_logits, int64_t grad_stride,
+    void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
+
+/*
  * Center loss (Wen et al., ECCV 2016):
  *   loss_i = lambda / 2 * ||x_i - c_{y_i}||^2
  * features x: n rows of d; labels y: n int32 in [0, num_classes); centers c: num_classes rows of d.
