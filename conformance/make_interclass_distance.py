@@ -89,14 +89,15 @@ def edit_extreme_targets(x, y):
 
 def edit_wide_ties(x, y):
     """Integer logits in [-2, 2] and two places tied for the largest (5) far apart: the first, at
-    a place each row's group reaches late, is the argmax; the targets sit between them."""
+    a place each row's group reaches late, is the argmax; the target sits at a different distance
+    from each, so that the other choice gives another weight."""
     n, c = x.shape
     x = np.clip(x, -2, 2)
     for i in range(n):
         first = c - 1 - 37 * (i + 1) if i % 2 == 0 else 5 + 3 * i
         second = c - 1 - i
         x[i, first] = x[i, second] = 5.0
-        y[i] = (first + second) // 2 if i % 2 == 0 else c // 2
+        y[i] = second - 2 if i % 2 == 0 else c // 2  # far from the one, near the other
     return x, y
 
 
