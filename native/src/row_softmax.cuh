@@ -77,10 +77,10 @@ struct RowArgs {
 struct RowState {
     float m, s, xt;
     double t, w;
-    int32_t am = -1;
+    int32_t am;  // no default member initializer: block_reduce keeps RowStates in __shared__ arrays
 };
 
-__device__ __forceinline__ RowState empty_row_state() { return RowState{-INFINITY, 0.f, -INFINITY, 0.0, 0.0}; }
+__device__ __forceinline__ RowState empty_row_state() { return RowState{-INFINITY, 0.f, -INFINITY, 0.0, 0.0, -1}; }
 
 // The target's logit through a max that keeps a NaN (only one thread holds a value, the others
 // -inf; fmaxf would drop a NaN target).
@@ -117,13 +117,15 @@ __device__ __forceinline__ RowState merge(RowState a, RowState b) {
         } else {
             r.am = a.am < b.am ? a.am : b.am;
         }
+    } else {
+        r.am = -1;
     }
     return r;
 }
 
 template <class Policy>
 __device__ __forceinline__ RowState shfl_xor_state(RowState v, int offset) {
-    RowState r{culoss::shfl_xor(v.m, offset), culoss::shfl_xor(v.s, offset), -INFINITY, 0.0, 0.0};
+    RowState r{culoss::shfl_xor(v.m, offset), culoss::shfl_xor(v.s, offset), -INFINITY, 0.0, 0.0, -1};
     if constexpr (Policy::kExcludeTarget) r.xt = culoss::shfl_xor(v.xt, offset);
     if constexpr (Policy::kSums) {
         r.t = culoss::shfl_xor(v.t, offset);
@@ -219,7 +221,7 @@ __device__ __forceinline__ void accumulate(RowState& st, float x, bool in_sum) {
 // Folds w (m - x) into the smoothing sums, after the max has taken x. A -inf logit gives an
 // infinite term (its -log p is inf), whatever the max.
 __device__ __forceinline__ void accumulate_sums(RowState& st, float x, float w, float old_m) {
-    if (st.m != old_m) st.t = rebased(RowState{old_m, 0.f, 0.f, st.t, st.w}, st.m);
+    if (st.m != old_m) st.t = rebased(RowState{old_m, 0.f, 0.f, st.t, st.w, -1}, st.m);
     st.t += x == -INFINITY ? double(w) * double(INFINITY) : double(w) * (double(st.m) - double(x));
     st.w += double(w);
 }

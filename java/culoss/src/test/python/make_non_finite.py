@@ -76,6 +76,22 @@ def softmax_rows(focal, x_values, upstream=None):
     return loss, grads(loss, torch.tensor(upstream), {"grad_logits": x})
 
 
+def interclass_distance(x_values, upstream=None):
+    """Cross-entropy of 2 rows of 4 times (|argmax - y| + 1) / M_y, the weight held constant:
+    reduction sum, or none with `upstream`."""
+    x = leaf(x_values)
+    xv = x.view(2, 4)
+    y = torch.tensor(LABELS)
+    k = torch.arange(4.0)
+    m = ((y[:, None] - k[None, :]).abs() + 1).sum(dim=1)
+    w = ((torch.argmax(xv.detach(), dim=1) - y).abs() + 1) / m
+    loss = w * F.cross_entropy(xv, y, reduction="none")
+    if upstream is None:
+        loss = loss.sum()
+        return loss, grads(loss, None, {"grad_logits": x})
+    return loss, grads(loss, torch.tensor(upstream), {"grad_logits": x})
+
+
 def multiclass_hinge(x_values, p, upstream=None):
     """F.multi_margin_loss (margin 1) of 2 rows of 4: reduction sum, or none with `upstream`."""
     x = leaf(x_values)
@@ -199,6 +215,17 @@ def cases():
                 out.append(case("multiclass_hinge", what + " grad_output[0]=0", {"reduction": "none", "p": p},
                                 {"scores": ([2, 4], xs), "targets": ([2], LABELS), "grad_output": ([2], [0.0, 1.0])},
                                 loss, g))
+        # Class-distance weighted cross-entropy: a non-target logit spoiled, then the target's.
+        for spoiled_at in [0, LABELS[0]]:
+            xs = list(LOGITS)
+            xs[spoiled_at] = BAD[bad]
+            loss, g = interclass_distance(xs)
+            out.append(case("interclass_distance", f"logits[{spoiled_at}]={bad}", {"reduction": "sum"},
+                            {"logits": ([2, 4], xs), "targets": ([2], LABELS)}, loss, g))
+            loss, g = interclass_distance(xs, [0.0, 1.0])
+            out.append(case("interclass_distance", f"logits[{spoiled_at}]={bad} grad_output[0]=0",
+                            {"reduction": "none"}, {"logits": ([2, 4], xs), "targets": ([2], LABELS),
+                                                    "grad_output": ([2], [0.0, 1.0])}, loss, g))
         # 0-1 loss: torch.argmax takes a NaN as the largest score, an inf as any other number.
         for spoiled_at in [0, LABELS[0], 5]:
             xs = list(LOGITS)

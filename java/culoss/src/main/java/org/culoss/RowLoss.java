@@ -16,13 +16,14 @@ import java.nio.IntBuffer;
  * @param <R> the result of {@code forwardBackward} on arrays
  */
 abstract class RowLoss<R> extends LossFunction {
-    // The slots and sizes of every row-softmax declaration (see declare).
+    // The slots and sizes of every row-loss declaration (see declare). The per-class table comes
+    // last: a loss without one (InterclassDistance) has the same slots for the rest.
     static final int LOGITS = 0;
     static final int TARGETS = 1;
-    static final int TABLE = 2;
-    static final int GRAD_OUTPUT = 3;
-    static final int LOSS = 4;
-    static final int GRAD = 5;
+    static final int GRAD_OUTPUT = 2;
+    static final int LOSS = 3;
+    static final int GRAD = 4;
+    static final int TABLE = 5;
     static final int N = 0;
     static final int C = 1;
 
@@ -42,7 +43,8 @@ abstract class RowLoss<R> extends LossFunction {
     /**
      * The declaration of a loss over rows of class scores: the scores are called {@code input}
      * ({@code logits}, {@code scores}), their gradient {@code grad} ({@code gradLogits}), which may
-     * be written over them (the same stride); {@code table} names the per-class table.
+     * be written over them (the same stride); {@code table} names the per-class table (null: the
+     * loss takes none).
      */
     static <L extends RowLoss<?>> Op<L> declare(String loss, String nativeName, String input, String grad,
             String table, Op.NativeKernel<L> kernel, Op.WorkspaceQuery<L> query, Op.JavaKernel<L> javaKernel) {
@@ -63,16 +65,17 @@ abstract class RowLoss<R> extends LossFunction {
         String targets = softTargets ? "targetProbs" : "targets";
         if (softTargets) b.input(targets, "n*c");
         else b.labels(targets, "c");
-        return b.table(table, "c")
-                .gradOutput()
+        b.gradOutput()
                 .loss()
-                .stridedGrad(grad, "n*c", "gradStride", input)
-                .nativeKernel(kernel, query)
+                .stridedGrad(grad, "n*c", "gradStride", input);
+        if (table != null) b.table(table, "c");
+        Op<L> op = b.nativeKernel(kernel, query)
                 .javaKernel(javaKernel)
                 .build()
                 .requireSize("n", N).requireSize("c", C)
-                .requireSlot(input, LOGITS).requireSlot(targets, TARGETS).requireSlot(table, TABLE)
+                .requireSlot(input, LOGITS).requireSlot(targets, TARGETS)
                 .requireSlot("gradOutput", GRAD_OUTPUT).requireSlot("loss", LOSS).requireSlot(grad, GRAD);
+        return table == null ? op : op.requireSlot(table, TABLE);
     }
 
     abstract R result(float[] loss, float[] gradScores);
@@ -209,9 +212,11 @@ abstract class RowLoss<R> extends LossFunction {
         call.sizes[N] = n;
         call.sizes[C] = c;
         call.stride[LOGITS] = scoresStride;
-        boolean hostTable = table() != null && (!(scores instanceof DeviceBuffer) || deviceTable() == null);
-        call.host[TABLE] = hostTable ? FloatBuffer.wrap(table()) : null;
-        call.device[TABLE] = deviceTable();
+        if (op.operands.size() > TABLE) {
+            boolean hostTable = table() != null && (!(scores instanceof DeviceBuffer) || deviceTable() == null);
+            call.host[TABLE] = hostTable ? FloatBuffer.wrap(table()) : null;
+            call.device[TABLE] = deviceTable();
+        }
         call.stride[GRAD] = gradStride;
         return call.put(LOGITS, scores).put(TARGETS, targets).put(GRAD_OUTPUT, gradOutput).put(LOSS, loss)
                 .put(GRAD, gradScores);

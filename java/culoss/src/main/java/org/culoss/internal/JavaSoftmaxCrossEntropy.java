@@ -16,16 +16,20 @@ public final class JavaSoftmaxCrossEntropy extends SoftmaxRows {
     private final double weightSum;
     /** Soft targets: n rows of c, contiguous; null for class indices. */
     private final FloatBuffer targetProbs;
+    /** The class-distance weighted form: row i weighs (|argmax - y| + 1) / M_y, not w[y]. */
+    private final boolean distanceWeighted;
 
     private JavaSoftmaxCrossEntropy(FloatBuffer logits, long logitsStride, IntBuffer targets, FloatBuffer targetProbs,
                                     int n, int c, FloatBuffer classWeights, long ignoreIndex, double smoothing,
-                                    double weightSum, boolean perRow, FloatBuffer gradOutput, FloatBuffer loss,
-                                    FloatBuffer gradLogits, long gradStride) {
+                                    double weightSum, boolean distanceWeighted, boolean perRow,
+                                    FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradLogits,
+                                    long gradStride) {
         super(logits, logitsStride, targets, n, c, ignoreIndex, perRow, gradOutput, loss, gradLogits, gradStride);
         this.classWeights = classWeights;
         this.smoothing = smoothing;
         this.weightSum = weightSum;
         this.targetProbs = targetProbs;
+        this.distanceWeighted = distanceWeighted;
     }
 
     /**
@@ -55,8 +59,32 @@ public final class JavaSoftmaxCrossEntropy extends SoftmaxRows {
             }
         }
         return new JavaSoftmaxCrossEntropy(logits, logitsStride, targets, null, n, c, classWeights, ignoreIndex,
-                labelSmoothing, weightSum, reduction == Reduction.NONE, gradOutput, loss, gradLogits, gradStride)
-                .run(reduction, classWeights, threads);
+                labelSmoothing, weightSum, false, reduction == Reduction.NONE, gradOutput, loss, gradLogits,
+                gradStride).run(reduction, classWeights, threads);
+    }
+
+    /**
+     * The class-distance weighted cross-entropy, for ordinal labels: row i's loss is
+     * w_i (-log p_y) with w_i = (|argmax_j x_ij - y| + 1) / M_y, M_y = sum_k (|y - k| + 1), the
+     * argmax torch.argmax's (the first index of the largest logit); w_i is held constant in the
+     * gradient, w_i (p_j - [j == y]). No ignore index; the mean divides by the rows. Buffers and
+     * the return value as {@link #run}.
+     */
+    public static long runDistanceWeighted(FloatBuffer logits, long logitsStride, IntBuffer targets, int n, int c,
+                                           Reduction reduction, FloatBuffer gradOutput, FloatBuffer loss,
+                                           FloatBuffer gradLogits, long gradStride, int threads) {
+        return new JavaSoftmaxCrossEntropy(logits, logitsStride, targets, null, n, c, null, NO_IGNORE_INDEX, 0, c,
+                true, reduction == Reduction.NONE, gradOutput, loss, gradLogits, gradStride)
+                .run(reduction, null, threads);
+    }
+
+    /**
+     * (|a - y| + 1) / M_y, M_y = c + y (y + 1) / 2 + (c - 1 - y) (c - y) / 2 in double, as the
+     * kernel's (interclass_distance.cu), rounded to a float as the kernel's weight is.
+     */
+    static float distanceWeight(int argmax, int y, int c) {
+        double m = c + 0.5 * ((double) y * (y + 1.0) + (c - 1.0 - y) * ((double) c - y));
+        return (float) ((Math.abs((long) argmax - y) + 1.0) / m);
     }
 
     /**
@@ -70,7 +98,7 @@ public final class JavaSoftmaxCrossEntropy extends SoftmaxRows {
                                 FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradLogits, long gradStride,
                                 int threads) {
         new JavaSoftmaxCrossEntropy(logits, logitsStride, null, targetProbs, n, c, classWeights, NO_IGNORE_INDEX,
-                labelSmoothing, 0, reduction == Reduction.NONE, gradOutput, loss, gradLogits, gradStride)
+                labelSmoothing, 0, false, reduction == Reduction.NONE, gradOutput, loss, gradLogits, gradStride)
                 .run(reduction, null, threads);
     }
 
@@ -97,7 +125,7 @@ public final class JavaSoftmaxCrossEntropy extends SoftmaxRows {
         logits.get((int) (i * logitsStride), x, 0, c);
         float max = max(x, c, s.a, s.b);
         double shiftedY = (double) x[y] - max;
-        double wy = w[y];
+        double wy = distanceWeighted ? distanceWeight(JavaZeroOne.firstPlace(x, c, max), y, c) : w[y];
         double e = smoothing;
         double t = 0;
         if (e != 0) {

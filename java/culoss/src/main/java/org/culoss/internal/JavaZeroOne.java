@@ -45,7 +45,11 @@ public final class JavaZeroOne extends SoftmaxRows {
      * A branchy running argmax does not vectorize: it took 2.3x as long at 4096 x 1000, 1 thread.
      */
     static int argmax(float[] x, int c, Scratch s) {
-        float m = max(x, c, s.a, s.b);
+        return firstPlace(x, c, max(x, c, s.a, s.b));
+    }
+
+    /** The argmax of x[0, c) given its maximum m ({@link #max}'s: NaN where x has a NaN). */
+    static int firstPlace(float[] x, int c, float m) {
         if (m != m) {
             for (int j = 0; j < c; j++) {
                 if (x[j] != x[j]) {
