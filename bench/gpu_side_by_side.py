@@ -292,6 +292,27 @@ def mmh_make(lib, shape, dev, g):
     return row_softmax_make(lib, shape, dev, g, "MulticlassHinge", (c_f(1.0), c_int(1)), F.multi_margin_loss)
 
 
+def interclass_make(lib, shape, dev, g):
+    """Class-distance weighted cross-entropy, mean (no table, no options)."""
+    n, c, x, y = pytorch_peers.draw_rows(shape, dev, g)
+    ws, wsb = lib.workspace("culossInterclassDistanceWorkspaceSize", dev, c_i64(n), c_i64(c), F32, c_int(MEAN))
+    s = dict(x=x, y=y.int(), y64=y, loss=torch.zeros(1, device=dev), grad=torch.empty_like(x), ws=ws,
+             bytes=2 * n * c * 4 + n * 4)
+
+    def step():
+        lib("culossInterclassDistanceForwardBackward", ptr(s["x"]), c_i64(c), ptr(s["y"]), c_i64(n), c_i64(c), F32,
+            c_int(MEAN), c_p(0), ptr(s["loss"]), ptr(s["grad"]), c_i64(c), c_p(s["ws"].data_ptr() + 16),
+            ctypes.c_size_t(wsb), ptr(s["ws"]), stream(dev))
+
+    def check():
+        xr = s["x"].double().requires_grad_(True)
+        lr = pytorch_peers.interclass_distance_loss(xr, s["y64"])
+        lr.backward()
+        return [(s["loss"], lr.detach()), (s["grad"], xr.grad)]
+    s["step"], s["check"] = step, check
+    return s
+
+
 def zero_one_make(lib, shape, dev, g):
     """The 0-1 loss (error rate), mean, forward only."""
     n, c, x, y = pytorch_peers.draw_rows(shape, dev, g)
@@ -312,7 +333,8 @@ CASES = {"softmax_cross_entropy": ce_make, "softmax_cross_entropy_probs": ce_pro
          "center": center_make,
          "sigmoid_focal": sf_make, "smooth_l1": sl1_make, "huber": hub_make, "mse": mse_make, "l1": l1_make,
          "exponential": exp_make, "hinge": hinge_make, "logistic": logistic_make, "multiclass_hinge": mmh_make,
-         "zero_one": zero_one_make, "softmax_cross_entropy_spatial": ce_spatial_make}
+         "zero_one": zero_one_make, "interclass_distance": interclass_make,
+         "softmax_cross_entropy_spatial": ce_spatial_make}
 
 
 def rel_err(out, ref):

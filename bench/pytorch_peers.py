@@ -50,6 +50,16 @@ def softmax_focal_loss(x, y, gamma, alpha):
     return (-alpha * (1 - pt) ** gamma * logpt).mean()
 
 
+def interclass_distance_loss(x, y):
+    """Class-distance weighted cross-entropy, mean over the rows, as one writes it in PyTorch: the
+    weights (|argmax - y| + 1) / M_y under no_grad, times F.cross_entropy per row."""
+    with torch.no_grad():
+        k = torch.arange(x.shape[1], device=x.device)
+        m = ((y[:, None] - k[None, :]).abs() + 1).sum(dim=1)
+        w = ((x.argmax(dim=1) - y).abs() + 1).to(x.dtype) / m.to(x.dtype)
+    return (w * F.cross_entropy(x, y, reduction="none")).mean()
+
+
 def record(loss, backend, shape, threads, ms, nbytes, **extra):
     """The JSON line of one timed case (./culoss bench --json's fields), from its times ms."""
     med = statistics.median(ms)
@@ -111,6 +121,16 @@ def multiclass_hinge(shape, dev, g):
     def step(x=x, y=y):
         x.grad = None
         F.multi_margin_loss(x, y).backward()
+    return step, 2 * n * c * 4 + n * 4, [x, y]
+
+
+def interclass_distance(shape, dev, g):
+    n, c, x, y = draw_rows(shape, dev, g)
+    x = grad_leaf(x)
+
+    def step(x=x, y=y):
+        x.grad = None
+        interclass_distance_loss(x, y).backward()
     return step, 2 * n * c * 4 + n * 4, [x, y]
 
 
@@ -201,7 +221,7 @@ BUILDERS = {"softmax_cross_entropy": softmax_cross_entropy,
             "softmax_cross_entropy_probs": softmax_cross_entropy_probs, "softmax_focal": softmax_focal,
             "sigmoid_focal": sigmoid_focal, "smooth_l1": smooth_l1, "huber": huber, "mse": mse,
             "l1": l1, "exponential": exponential, "hinge": hinge, "logistic": logistic,
-            "multiclass_hinge": multiclass_hinge, "zero_one": zero_one,
+            "multiclass_hinge": multiclass_hinge, "zero_one": zero_one, "interclass_distance": interclass_distance,
             "softmax_cross_entropy_spatial": softmax_cross_entropy_spatial, "triplet_margin": triplet_margin, "center": center}
 
 

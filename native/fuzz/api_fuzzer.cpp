@@ -146,7 +146,8 @@ struct Entry {
     Family family;
     Op op;
     int loss;  // elementwise: 0 mse, 1 smooth L1, 2 huber, 3 sigmoid focal, 4 L1, 5 exponential, 6 hinge,
-               // 7 logistic; rows: 0 CE, 1 focal, 2 multi-class hinge, 3 zero-one (forward only)
+               // 7 logistic; rows: 0 CE, 1 focal, 2 multi-class hinge, 3 zero-one (forward only),
+               // 4 CE with soft targets, 5 class-distance weighted CE
 };
 
 const Entry kEntries[] = {
@@ -214,6 +215,10 @@ const Entry kEntries[] = {
     {"culossSoftmaxCrossEntropyProbsForward", kRows, kFwd, 4},
     {"culossSoftmaxCrossEntropyProbsBackward", kRows, kBwd, 4},
     {"culossSoftmaxCrossEntropyProbsForwardBackward", kRows, kFwdBwd, 4},
+    {"culossInterclassDistanceWorkspaceSize", kRows, kWs, 5},
+    {"culossInterclassDistanceForward", kRows, kFwd, 5},
+    {"culossInterclassDistanceBackward", kRows, kBwd, 5},
+    {"culossInterclassDistanceForwardBackward", kRows, kFwdBwd, 5},
 };
 constexpr int kNumEntries = int(sizeof kEntries / sizeof kEntries[0]);
 
@@ -361,7 +366,7 @@ std::vector<Tensor> tensors_of(const Params& p, size_t ws_bytes) {
             add("logits", kF32, true, false, true, false, rows(n, p.lstride, c));
             if (e.loss == 4) add("target_probs", kF32, true, false, true, false, prod(n, c));  // soft targets
             else add("targets", kI32, true, false, true, false, n)->label_classes = p.c;
-            add(e.loss == 1 ? "class_alpha" : "class_weights", kF32, true, false, e.loss != 3, true, c);
+            add(e.loss == 1 ? "class_alpha" : "class_weights", kF32, true, false, e.loss != 3 && e.loss != 5, true, c);
             add("grad_output", kF32, true, false, bwd, true, none ? n : 1);
             add("loss", kF32, false, true, fwd, false, none ? n : 1);
             add("grad_logits", kF32, false, true, bwd, false, rows(n, p.gstride, c));
@@ -426,6 +431,7 @@ culossStatus_t query_workspace(const Params& p, size_t* bytes) {
                 case 1: return culossSoftmaxFocalWorkspaceSize(p.n, p.c, dt, red, bytes);
                 case 2: return culossMulticlassHingeWorkspaceSize(p.n, p.c, dt, red, bytes);
                 case 4: return culossSoftmaxCrossEntropyProbsWorkspaceSize(p.n, p.c, dt, red, bytes);
+                case 5: return culossInterclassDistanceWorkspaceSize(p.n, p.c, dt, red, bytes);
                 default: return culossZeroOneWorkspaceSize(p.n, p.c, dt, red, bytes);
             }
         case kTriplet: return culossTripletMarginWorkspaceSize(p.n, p.d, dt, red, bytes);
@@ -529,6 +535,16 @@ culossStatus_t invoke(const Params& p, const std::vector<Tensor>& ts, bool alias
                 return culossSoftmaxCrossEntropyProbsForwardBackward(F(0), p.lstride, F(1), p.n, p.c, dt, F(2), p.f1,
                                                                      red, F(3), F(4), F(5), p.gstride, ws, ws_claim,
                                                                      st);
+            }
+            if (e.loss == 5) {
+                if (e.op == kFwd)
+                    return culossInterclassDistanceForward(F(0), p.lstride, I(1), p.n, p.c, dt, red, F(4), ws, ws_claim,
+                                                           I(6), st);
+                if (e.op == kBwd)
+                    return culossInterclassDistanceBackward(F(0), p.lstride, I(1), p.n, p.c, dt, red, F(3), F(5),
+                                                            p.gstride, ws, ws_claim, I(6), st);
+                return culossInterclassDistanceForwardBackward(F(0), p.lstride, I(1), p.n, p.c, dt, red, F(3), F(4),
+                                                               F(5), p.gstride, ws, ws_claim, I(6), st);
             }
             if (e.loss == 3) return culossZeroOneForward(F(0), p.lstride, I(1), p.n, p.c, dt, red, F(4), ws, ws_claim,
                                                          I(6), st);

@@ -38,6 +38,8 @@ ENTRIES = [
     "Malloc", "MemcpyAsync", "MemsetAsync", "Misc",
     "SoftmaxCrossEntropyProbsWorkspaceSize", "SoftmaxCrossEntropyProbsForward", "SoftmaxCrossEntropyProbsBackward",
     "SoftmaxCrossEntropyProbsForwardBackward",
+    "InterclassDistanceWorkspaceSize", "InterclassDistanceForward", "InterclassDistanceBackward",
+    "InterclassDistanceForwardBackward",
 ]
 E = {name: i for i, name in enumerate(ENTRIES)}
 SPECIAL = {  # read_size's special table (mode 200..239, then an index byte)
@@ -150,6 +152,13 @@ def main():
                                                                 stride_extra=3, grad_same=False, seed=14)
     seeds["SoftmaxCrossEntropyProbsForwardBackward-inplace"] = rows(
         "SoftmaxCrossEntropyProbsForwardBackward", 8, 12, 0, layout=[arena(1, 0), 0, NULL, 0, 0, arena(1, 0), NULL, 0])
+    # The class-distance weighted cross-entropy (no table: its tensor is never used).
+    seeds["InterclassDistanceWorkspaceSize"] = rows("InterclassDistanceWorkspaceSize", 16, 10, 2)
+    seeds["InterclassDistanceForward-mean"] = rows("InterclassDistanceForward", 16, 10, 2, bad_rate=20)
+    seeds["InterclassDistanceBackward-sum-stride"] = rows("InterclassDistanceBackward", 9, 7, 1, stride_extra=3,
+                                                          grad_same=False, seed=15)
+    seeds["InterclassDistanceForwardBackward-inplace"] = rows(
+        "InterclassDistanceForwardBackward", 8, 12, 0, layout=[arena(1, 0), 0, NULL, 0, 0, arena(1, 0), 0, 0])
     # Triplet margin.
     seeds["TripletMarginWorkspaceSize"] = triplet("TripletMarginWorkspaceSize", 8, 16, 2)
     seeds["TripletMarginForward-mean"] = triplet("TripletMarginForward", 8, 16, 2)

@@ -529,6 +529,64 @@ Outputs run_elementwise(const Case& c, const Elementwise& loss) {
     return fused;
 }
 
+// ------------------------------------------------------------------ the L1 and L2 penalties
+
+// lambda * sum |w| or lambda / 2 * sum w^2 over `params` (any shape): a [] loss and grad_params of
+// the params' shape, with an optional [] grad_output. As run_elementwise: the fused call on
+// aligned buffers judges the case, and every entry point on aligned and unaligned buffers must
+// agree with the expected values too.
+Outputs run_penalty(const Case& c, bool l1) {
+    using Fused = culossStatus_t (*)(const float*, int64_t, culossDataType_t, float, const float*, float*, float*,
+                                     void*, size_t, culossStream_t);
+    const Fused fused_call = l1 ? culossL1PenaltyForwardBackward : culossL2PenaltyForwardBackward;
+    const auto forward = l1 ? culossL1PenaltyForward : culossL2PenaltyForward;
+    const auto backward = l1 ? culossL1PenaltyBackward : culossL2PenaltyBackward;
+    const Tensor& w = c.input("params");
+    const Tensor* gout = c.optional("grad_output");
+    if (gout) c.expect_shape("grad_output", *gout, {});
+    const int64_t count = int64_t(w.data.size());
+    const float lambda = float(c.num("lambda", 1));
+    Workspace ws;
+    ws.allocate(l1 ? culossL1PenaltyWorkspaceSize(count, CULOSS_DATA_FLOAT32, &ws.bytes)
+                   : culossL2PenaltyWorkspaceSize(count, CULOSS_DATA_FLOAT32, &ws.bytes));
+    const std::vector<float> nothing;
+    Outputs fused;
+    for (const int64_t offset : {0, 1}) {
+        const Placed dw(w.floats(), offset), dgo(gout ? gout->floats() : nothing, offset),
+            dloss(std::vector<float>(1), offset), dgrad(std::vector<float>(size_t(count)), offset);
+        const float* go = gout ? dgo.get() : nullptr;
+        for (const test::Entry e : {test::Entry::Fused, test::Entry::Forward, test::Entry::Backward}) {
+            const std::string what = std::string(test::entry_name(e)) + (offset ? " on unaligned buffers" : "");
+            dloss.clear();
+            dgrad.clear();
+            const culossStatus_t st =
+                e == test::Entry::Fused
+                    ? fused_call(dw.get(), count, CULOSS_DATA_FLOAT32, lambda, go, dloss.get(), dgrad.get(), ws.get(),
+                                 ws.bytes, test::stream())
+                : e == test::Entry::Forward
+                    ? forward(dw.get(), count, CULOSS_DATA_FLOAT32, lambda, dloss.get(), ws.get(), ws.bytes,
+                              test::stream())
+                    : backward(dw.get(), count, CULOSS_DATA_FLOAT32, lambda, go, dgrad.get(), ws.get(), ws.bytes,
+                               test::stream());
+            check(st, what.c_str());
+            const Outputs out = outputs(count, {{"loss", {}, dloss.read()}, {"grad_params", w.shape, dgrad.read()}});
+            if (e == test::Entry::Fused && offset == 0) {
+                fused = out;
+                continue;
+            }
+            for (const std::string name : {"loss", "grad_params"}) {
+                const bool written = e == test::Entry::Fused || (name == "loss") == (e == test::Entry::Forward);
+                auto ref = c.expected.find(name);
+                double rel = 0;
+                const std::string problem =
+                    written && ref != c.expected.end() ? compare(out.tensors.at(name), ref->second, count, &rel) : "";
+                if (!problem.empty()) throw std::runtime_error(what + ": " + name + ": " + problem);
+            }
+        }
+    }
+    return fused;
+}
+
 // ------------------------------------------------------------------ triplet margin
 
 Outputs run_triplet(const Case& c) {
@@ -607,6 +665,11 @@ const std::map<std::string, Loss>& losses() {
         {"zero_one", {{"reduction"}, {"scores", "targets"}, {"loss"}, run_zero_one}},
         {"interclass_distance",
          {{"reduction"}, {"logits", "targets", "grad_output"}, {"loss", "grad_logits"}, run_interclass_distance}},
+        {"l1_penalty",
+         {{"lambda"}, {"params", "grad_output"}, {"loss", "grad_params"}, [](const Case& c) { return run_penalty(c, true); }}},
+        {"l2_penalty",
+         {{"lambda"}, {"params", "grad_output"}, {"loss", "grad_params"},
+          [](const Case& c) { return run_penalty(c, false); }}},
         {"triplet_margin",
          {{"margin", "p", "eps", "swap", "reduction"}, {"anchor", "positive", "negative", "grad_output"},
           {"loss", "grad_anchor", "grad_positive", "grad_negative"}, run_triplet}},

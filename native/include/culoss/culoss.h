@@ -626,6 +626,47 @@ CULOSS_API culossStatus_t culossZeroOneForward(
     void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
 
 /*
+ * The regularizers of a training objective (its structural-risk term), over a parameter buffer w
+ * of `count` floats (any shape, contiguous), with lambda finite (any sign):
+ *   L1: loss = lambda * sum_i |w_i|,       d loss / d w_i = lambda * sign(w_i)
+ *       (torch.sign's: 0 at 0, and 0 for a NaN w_i, whose loss is NaN)
+ *   L2: loss = lambda / 2 * sum_i w_i^2,   d loss / d w_i = lambda * w_i
+ * The loss is one value (0 for count = 0), summed in double in a fixed order (the same bits on
+ * every run; L2 squares in double, so a large w whose penalty fits a float does not overflow).
+ * grad_output: the upstream gradient of that one value; NULL means 1. A NaN w_i gives a NaN loss
+ * (and, for L2, a NaN gradient entry). grad_params may be params itself (in place: the same pointer); no other
+ * overlap is allowed. Workspace: culoss{L1,L2}PenaltyWorkspaceSize bytes (a few hundred: the
+ * partial sums of the forward; 0 is enough for the backward), 16-byte aligned.
+ */
+CULOSS_API culossStatus_t culossL1PenaltyWorkspaceSize(int64_t count, culossDataType_t dtype, size_t* bytes);
+
+CULOSS_API culossStatus_t culossL1PenaltyForward(
+    const float* params, int64_t count, culossDataType_t dtype, float lambda, float* loss,
+    void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossL1PenaltyBackward(
+    const float* params, int64_t count, culossDataType_t dtype, float lambda, const float* grad_output,
+    float* grad_params, void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossL1PenaltyForwardBackward(
+    const float* params, int64_t count, culossDataType_t dtype, float lambda, const float* grad_output,
+    float* loss, float* grad_params, void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossL2PenaltyWorkspaceSize(int64_t count, culossDataType_t dtype, size_t* bytes);
+
+CULOSS_API culossStatus_t culossL2PenaltyForward(
+    const float* params, int64_t count, culossDataType_t dtype, float lambda, float* loss,
+    void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossL2PenaltyBackward(
+    const float* params, int64_t count, culossDataType_t dtype, float lambda, const float* grad_output,
+    float* grad_params, void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossL2PenaltyForwardBackward(
+    const float* params, int64_t count, culossDataType_t dtype, float lambda, const float* grad_output,
+    float* loss, float* grad_params, void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+/*
  * Class-distance weighted cross-entropy, for ordinal labels: with p = softmax(logits row), its
  * target y in [0, c) and a = argmax_j logits[i, j] (torch.argmax's first index of the largest):
  *   loss_i = w_i * -log p_{i,y},  w_i = (|a - y| + 1) / M_y,  M_y = sum_{k < c} (|y - k| + 1)

@@ -24,7 +24,7 @@ import org.culoss.testing.BackendsUnderTest;
 import org.junit.jupiter.api.Test;
 
 /**
- * SoftmaxCrossEntropy, SoftmaxFocal and MulticlassHinge under fuzzed options (label smoothing,
+ * SoftmaxCrossEntropy, SoftmaxFocal, MulticlassHinge and InterclassDistance under fuzzed options (label smoothing,
  * gamma, alpha, margin and p, a per-class table with NaN or of the wrong length, an ignore index or
  * none), row strides for the
  * logits and the gradient (less than C, huge), sizes n and c (negative, 0, near 2^31, 2^61, 2^62,
@@ -81,7 +81,7 @@ class RowSoftmaxFuzzTest {
     @FuzzTest(maxDuration = "20s")
     void rows(FuzzedDataProvider d) {
         Backend backend = FuzzKit.backend(d);
-        int kind = d.consumeInt(0, 2);  // cross-entropy, focal, multi-class hinge
+        int kind = d.consumeInt(0, 3);  // cross-entropy, focal, multi-class hinge, class-distance
         Reduction reduction = FuzzKit.reduction(d);
         float p1 = FuzzKit.param(d);
         float p2 = FuzzKit.param(d);
@@ -107,8 +107,12 @@ class RowSoftmaxFuzzTest {
         }
     }
 
-    /** kind 2: multi-class hinge, margin p1, p = 2 for p2 > 1, 1 for p2 in [0, 1], else (int) p2 (refused). */
+    /**
+     * kind 2: multi-class hinge, margin p1, p = 2 for p2 > 1, 1 for p2 in [0, 1], else (int) p2
+     * (refused); kind 3: the class-distance weighted cross-entropy (no options, no table).
+     */
     static RowLoss<?> build(int kind, Backend b, Reduction r, float p1, float p2, int ignore, float[] table) {
+        if (kind == 3) return InterclassDistance.builder().backend(b).reduction(r).build();
         if (kind == 2) {
             MulticlassHinge.Builder h = MulticlassHinge.builder().margin(p1)
                     .p(p2 > 1 ? 2 : p2 >= 0 ? 1 : (int) p2);
