@@ -72,15 +72,16 @@ struct RowArgs {
 // whatever the logits (no cancellation), and a masked class at -FLT_MAX times a weight of 1.5
 // overflows no float (a term's value is exact in double, and the sum fits while the loss does).
 //
-// For a kArgmax policy, `am` is the first index of the largest logit seen (-1: none seen yet). A
-// NaN never raises the max, so a row with a NaN has some finite argmax; its loss is NaN anyway.
+// For a kArgmax policy, `am` is the first index of the largest logit seen; 0 while the max is -inf,
+// which is right for the row: a row whose max is -inf has -inf (or NaN) at index 0. A NaN never
+// raises the max, so a row with a NaN has some finite argmax; its loss is NaN anyway.
 struct RowState {
     float m, s, xt;
     double t, w;
     int32_t am;  // no default member initializer: block_reduce keeps RowStates in __shared__ arrays
 };
 
-__device__ __forceinline__ RowState empty_row_state() { return RowState{-INFINITY, 0.f, -INFINITY, 0.0, 0.0, -1}; }
+__device__ __forceinline__ RowState empty_row_state() { return RowState{-INFINITY, 0.f, -INFINITY, 0.0, 0.0, 0}; }
 
 // The target's logit through a max that keeps a NaN (only one thread holds a value, the others
 // -inf; fmaxf would drop a NaN target).
@@ -110,22 +111,16 @@ __device__ __forceinline__ RowState merge(RowState a, RowState b) {
     }
     if constexpr (Policy::kArgmax) {
         // The larger max wins; a tie goes to the smaller index (the first, as torch.argmax).
-        if (a.am < 0 || b.am < 0) {
-            r.am = a.am < 0 ? b.am : a.am;
-        } else if (a.m != b.m) {
-            r.am = a.m > b.m ? a.am : b.am;
-        } else {
-            r.am = a.am < b.am ? a.am : b.am;
-        }
+        r.am = a.m > b.m ? a.am : b.m > a.m ? b.am : a.am < b.am ? a.am : b.am;
     } else {
-        r.am = -1;
+        r.am = 0;
     }
     return r;
 }
 
 template <class Policy>
 __device__ __forceinline__ RowState shfl_xor_state(RowState v, int offset) {
-    RowState r{culoss::shfl_xor(v.m, offset), culoss::shfl_xor(v.s, offset), -INFINITY, 0.0, 0.0, -1};
+    RowState r{culoss::shfl_xor(v.m, offset), culoss::shfl_xor(v.s, offset), -INFINITY, 0.0, 0.0, 0};
     if constexpr (Policy::kExcludeTarget) r.xt = culoss::shfl_xor(v.xt, offset);
     if constexpr (Policy::kSums) {
         r.t = culoss::shfl_xor(v.t, offset);
@@ -221,7 +216,7 @@ __device__ __forceinline__ void accumulate(RowState& st, float x, bool in_sum) {
 // Folds w (m - x) into the smoothing sums, after the max has taken x. A -inf logit gives an
 // infinite term (its -log p is inf), whatever the max.
 __device__ __forceinline__ void accumulate_sums(RowState& st, float x, float w, float old_m) {
-    if (st.m != old_m) st.t = rebased(RowState{old_m, 0.f, 0.f, st.t, st.w, -1}, st.m);
+    if (st.m != old_m) st.t = rebased(RowState{old_m, 0.f, 0.f, st.t, st.w, 0}, st.m);
     st.t += x == -INFINITY ? double(w) * double(INFINITY) : double(w) * (double(st.m) - double(x));
     st.w += double(w);
 }
@@ -235,7 +230,7 @@ __device__ __forceinline__ void take(const Policy& pol, RowState& st, float v, i
     const float old_m = st.m;
     if constexpr (Policy::kArgmax) {
         // A thread sees its indices in increasing order: only a strictly larger logit moves it.
-        if (st.am < 0 || v > old_m) st.am = int32_t(j);
+        if (v > old_m) st.am = int32_t(j);
     }
     if constexpr (Policy::kExcludeTarget) {
         const bool is_target = j == excluded;

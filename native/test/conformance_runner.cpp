@@ -532,7 +532,7 @@ Outputs run_elementwise(const Case& c, const Elementwise& loss) {
 // ------------------------------------------------------------------ the L1 and L2 penalties
 
 // lambda * sum |w| or lambda / 2 * sum w^2 over `params` (any shape): a [] loss and grad_params of
-// the params' shape, with an optional [] grad_output. As run_elementwise: the fused call on
+// the params' shape (no upstream gradient in the format). As run_elementwise: the fused call on
 // aligned buffers judges the case, and every entry point on aligned and unaligned buffers must
 // agree with the expected values too.
 Outputs run_penalty(const Case& c, bool l1) {
@@ -542,19 +542,16 @@ Outputs run_penalty(const Case& c, bool l1) {
     const auto forward = l1 ? culossL1PenaltyForward : culossL2PenaltyForward;
     const auto backward = l1 ? culossL1PenaltyBackward : culossL2PenaltyBackward;
     const Tensor& w = c.input("params");
-    const Tensor* gout = c.optional("grad_output");
-    if (gout) c.expect_shape("grad_output", *gout, {});
     const int64_t count = int64_t(w.data.size());
     const float lambda = float(c.num("lambda", 1));
     Workspace ws;
     ws.allocate(l1 ? culossL1PenaltyWorkspaceSize(count, CULOSS_DATA_FLOAT32, &ws.bytes)
                    : culossL2PenaltyWorkspaceSize(count, CULOSS_DATA_FLOAT32, &ws.bytes));
-    const std::vector<float> nothing;
     Outputs fused;
     for (const int64_t offset : {0, 1}) {
-        const Placed dw(w.floats(), offset), dgo(gout ? gout->floats() : nothing, offset),
-            dloss(std::vector<float>(1), offset), dgrad(std::vector<float>(size_t(count)), offset);
-        const float* go = gout ? dgo.get() : nullptr;
+        const Placed dw(w.floats(), offset), dloss(std::vector<float>(1), offset),
+            dgrad(std::vector<float>(size_t(count)), offset);
+        const float* go = nullptr;
         for (const test::Entry e : {test::Entry::Fused, test::Entry::Forward, test::Entry::Backward}) {
             const std::string what = std::string(test::entry_name(e)) + (offset ? " on unaligned buffers" : "");
             dloss.clear();
@@ -665,11 +662,8 @@ const std::map<std::string, Loss>& losses() {
         {"zero_one", {{"reduction"}, {"scores", "targets"}, {"loss"}, run_zero_one}},
         {"interclass_distance",
          {{"reduction"}, {"logits", "targets", "grad_output"}, {"loss", "grad_logits"}, run_interclass_distance}},
-        {"l1_penalty",
-         {{"lambda"}, {"params", "grad_output"}, {"loss", "grad_params"}, [](const Case& c) { return run_penalty(c, true); }}},
-        {"l2_penalty",
-         {{"lambda"}, {"params", "grad_output"}, {"loss", "grad_params"},
-          [](const Case& c) { return run_penalty(c, false); }}},
+        {"l1_penalty", {{"lambda"}, {"params"}, {"loss", "grad_params"}, [](const Case& c) { return run_penalty(c, true); }}},
+        {"l2_penalty", {{"lambda"}, {"params"}, {"loss", "grad_params"}, [](const Case& c) { return run_penalty(c, false); }}},
         {"triplet_margin",
          {{"margin", "p", "eps", "swap", "reduction"}, {"anchor", "positive", "negative", "grad_output"},
           {"loss", "grad_anchor", "grad_positive", "grad_negative"}, run_triplet}},

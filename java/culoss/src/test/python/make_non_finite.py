@@ -242,6 +242,13 @@ def cases():
             what = f"{'centers' if spoil_centers else 'features'}[0]={bad}"
             out.append(case("center", what, {"reduction": "sum"}, {"features": ([2, 3], fs), "labels": ([2], [1, 0]),
                             "centers": ([2, 3], cs)}, loss, g))
+        # The penalties (lambda 0.5): an L1 gradient of 0 at a NaN (torch.sign's), an L2 one NaN.
+        ws = spoiled([0.5, -1.0, 0.0, 2.0], bad)
+        for name in ["l1_penalty", "l2_penalty"]:
+            w = leaf(ws)
+            value = 0.5 * w.abs().sum() if name == "l1_penalty" else 0.25 * (w * w).sum()
+            out.append(case(name, f"params[0]={bad}", {"lambda": 0.5}, {"params": ([4], ws)}, value,
+                            grads(value, None, {"grad_params": w})))
         for which in ["anchor", "positive", "negative"]:
             for p in [1.0, 2.0, 3.0, math.inf]:
                 for swap in [False, True]:

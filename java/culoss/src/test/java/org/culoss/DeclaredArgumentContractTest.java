@@ -64,12 +64,15 @@ class DeclaredArgumentContractTest {
                 if (!out.role.written()) continue;
                 for (Operand other : tensors(op)) {
                     if (other == out || other.dtype != out.dtype) continue;
-                    // Partly over the other tensor: from its second element on.
+                    // Partly over the other tensor: from its second element on (which a tensor of one
+                    // element does not have).
                     float[] shared = new float[(int) Math.max(extent(op, out), extent(op, other)) + 1];
-                    overlapRefused(out, other, () -> Invoker.host(op, loss, hostCall(op, c -> {
-                        c.host[other.slot] = FloatBuffer.wrap(shared, 0, (int) extent(op, other));
-                        c.host[out.slot] = FloatBuffer.wrap(shared, 1, (int) extent(op, out));
-                    })));
+                    if (extent(op, other) > 1) {
+                        overlapRefused(out, other, () -> Invoker.host(op, loss, hostCall(op, c -> {
+                            c.host[other.slot] = FloatBuffer.wrap(shared, 0, (int) extent(op, other));
+                            c.host[out.slot] = FloatBuffer.wrap(shared, 1, (int) extent(op, out));
+                        })));
+                    }
                     if (extent(op, out) != extent(op, other)) continue;
                     // Exactly the other tensor: runs where the declaration allows it.
                     Executable exact = () -> Invoker.host(op, loss, hostCall(op, c -> c.host[out.slot] =
@@ -133,7 +136,10 @@ class DeclaredArgumentContractTest {
                     long outBytes = extent(op, out) * out.dtype.bytes;
                     try (DeviceBuffer inside = DeviceBuffer.wrap(backend, b.of(o).address() + 4, outBytes, 0);
                             DeviceBuffer exact = DeviceBuffer.wrap(backend, b.of(o).address(), outBytes, 0)) {
-                        overlapRefused(out, o, () -> Invoker.device(op, loss, b.call(c -> c.device[out.slot] = inside), ws));
+                        if (extent(op, o) * o.dtype.bytes > 4) {  // "inside": from its second element on
+                            overlapRefused(out, o, () -> Invoker.device(op, loss, b.call(c -> c.device[out.slot] = inside),
+                                    ws));
+                        }
                         if (extent(op, out) != extent(op, o) || out.dtype != o.dtype) continue;
                         Executable same = () -> Invoker.device(op, loss, b.call(c -> c.device[out.slot] = exact), ws);
                         if (out.inPlaceOf.contains(o.name)) {
@@ -206,12 +212,22 @@ class DeclaredArgumentContractTest {
         System.arraycopy(sizes(op), 0, c.sizes, 0, c.sizes.length);
     }
 
-    /** Elements of {@code o} at the test sizes, reduction none. */
+    /**
+     * Elements of {@code o} at the test sizes, reduction none; a loss without a reduction option
+     * (a penalty: one summed value) has one value per sample tensor.
+     */
     private static long extent(Op<?> op, Operand o) {
-        if (o.perSample()) return SIZES.get(op.sizeNames.get(0));
+        if (o.perSample()) return hasReduction(op) ? SIZES.get(op.sizeNames.get(0)) : 1;
         long n = 1;
         for (int dim : o.dims) n *= SIZES.get(op.sizeNames.get(dim));
         return n;
+    }
+
+    private static boolean hasReduction(Op<?> op) {
+        for (LossDeclaration<?> d : Declarations.all()) {
+            if (d.forms().contains(op) || d.inPlaceOps.contains(op)) return d.param("reduction") != null;
+        }
+        throw new IllegalStateException(op.name + " is in no declaration");
     }
 
     private static void refused(String name, Executable call) {
