@@ -25,7 +25,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pytorch_peers  # noqa: E402
 
 SMALL = {loss: ["16x7"] for loss in pytorch_peers.SHAPES}
-SMALL.update({name: ["1001"] for name in ("smooth_l1", "huber", "mse", "l1", "exponential", "hinge", "logistic")})
+SMALL.update({name: ["1001"] for name in ("smooth_l1", "huber", "mse", "l1", "exponential", "hinge", "logistic",
+                                         "l1_penalty", "l2_penalty")})
 SMALL.update({"center": ["16x7x5"], "triplet_margin": ["16x7"]})
 
 # Shapes of the cases the Java declarations do not list (./culoss bench does not run them): the
@@ -224,6 +225,27 @@ def elementwise_make(lib, shape, dev, g, name, torch_loss, option, targets=lambd
     return s
 
 
+def penalty_make(lib, shape, dev, g, name, l1):
+    """A penalty (culoss{name}...) over [N] parameters with pytorch_peers' lambda."""
+    (n,) = pytorch_peers.dims(shape)
+    lam = pytorch_peers.PENALTY_LAMBDA
+    w = torch.randn(n, generator=g).to(dev)
+    ws, wsb = lib.workspace(f"culoss{name}WorkspaceSize", dev, c_i64(n), F32)
+    s = dict(w=w, loss=torch.zeros(1, device=dev), grad=torch.empty_like(w), ws=ws, bytes=2 * n * 4)
+
+    def step():
+        lib(f"culoss{name}ForwardBackward", ptr(s["w"]), c_i64(n), F32, c_f(lam), c_p(0), ptr(s["loss"]),
+            ptr(s["grad"]), ptr(s["ws"]), ctypes.c_size_t(wsb), stream(dev))
+
+    def check():
+        wr = s["w"].double().requires_grad_(True)
+        lr = lam * wr.abs().sum() if l1 else lam / 2 * (wr * wr).sum()
+        lr.backward()
+        return [(s["loss"], lr.detach()), (s["grad"], wr.grad)]
+    s["step"], s["check"] = step, check
+    return s
+
+
 def sl1_make(lib, shape, dev, g):
     return elementwise_make(lib, shape, dev, g, "SmoothL1", lambda x, t, b: F.smooth_l1_loss(x, t, beta=b), 1.0)
 
@@ -334,6 +356,8 @@ CASES = {"softmax_cross_entropy": ce_make, "softmax_cross_entropy_probs": ce_pro
          "sigmoid_focal": sf_make, "smooth_l1": sl1_make, "huber": hub_make, "mse": mse_make, "l1": l1_make,
          "exponential": exp_make, "hinge": hinge_make, "logistic": logistic_make, "multiclass_hinge": mmh_make,
          "zero_one": zero_one_make, "interclass_distance": interclass_make,
+         "l1_penalty": lambda lib, shape, dev, g: penalty_make(lib, shape, dev, g, "L1Penalty", True),
+         "l2_penalty": lambda lib, shape, dev, g: penalty_make(lib, shape, dev, g, "L2Penalty", False),
          "softmax_cross_entropy_spatial": ce_spatial_make}
 
 

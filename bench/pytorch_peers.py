@@ -160,6 +160,24 @@ def sigmoid_focal(shape, dev, g, alpha=0.25, gamma=2.0):
     return step, 3 * n * c * 4, [x, t]
 
 
+PENALTY_LAMBDA = 1e-4
+
+
+def penalty(l1):
+    """The builder of a penalty over [N] parameters, lambda 1e-4: lambda * sum |w| (L1) or lambda / 2
+    * sum w^2 (L2), as one writes it in PyTorch."""
+    def build(shape, dev, g):
+        (n,) = dims(shape)
+        w = grad_leaf(torch.randn(n, generator=g).to(dev))
+
+        def step(w=w):
+            w.grad = None
+            value = PENALTY_LAMBDA * w.abs().sum() if l1 else PENALTY_LAMBDA / 2 * (w * w).sum()
+            value.backward()
+        return step, 2 * n * 4, [w]
+    return build
+
+
 def elementwise(torch_loss, targets=lambda t: t):
     """The builder of an elementwise loss of [N] input and target: torch_loss(x, t), mean; the
     targets are targets(a normal draw), made before the timing."""
@@ -222,6 +240,7 @@ BUILDERS = {"softmax_cross_entropy": softmax_cross_entropy,
             "sigmoid_focal": sigmoid_focal, "smooth_l1": smooth_l1, "huber": huber, "mse": mse,
             "l1": l1, "exponential": exponential, "hinge": hinge, "logistic": logistic,
             "multiclass_hinge": multiclass_hinge, "zero_one": zero_one, "interclass_distance": interclass_distance,
+            "l1_penalty": penalty(True), "l2_penalty": penalty(False),
             "softmax_cross_entropy_spatial": softmax_cross_entropy_spatial, "triplet_margin": triplet_margin, "center": center}
 
 

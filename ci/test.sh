@@ -32,12 +32,12 @@ FUZZ_SEED=1 FUZZ_RUNS="cuda:10000 emulated:500" bash ci/fuzz-java.sh 30
 step "native tests, AddressSanitizer + UBSan (emulated kernels)"
 cmake -S . -B build/asan -DCULOSS_CUDA=OFF -DCULOSS_SANITIZE=address -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build/asan -j"$jobs"
-(cd build/asan && ctest --output-on-failure)
+(cd build/asan && ctest --output-on-failure -j"$jobs")
 
 step "native tests, ThreadSanitizer (emulated kernels; includes the removed-barrier race check)"
 cmake -S . -B build/tsan -DCULOSS_CUDA=OFF -DCULOSS_SANITIZE=thread -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build/tsan -j"$jobs"
-(cd build/tsan && ctest --output-on-failure)
+(cd build/tsan && ctest --output-on-failure -j"$jobs")
 
 step "libFuzzer over the C API (emulated kernels, ASan+UBSan, clang): build/fuzz, a fixed seed, 1200 executions"
 # native/fuzz/README.md: the properties, and how to reproduce a finding. Reproducible as above:

@@ -16,7 +16,12 @@ with the (kernel, block size) pairs that the host code launches, which the emula
 
 usage: check_resources.py --nvcc NVCC --include DIR... --arch 80 90 --log LAUNCHES [--allow FILE]
                           SOURCE.cu...
+       check_resources.py --nvcc NVCC --include DIR... --arch 80 90 --save FILE SOURCE.cu...
+       check_resources.py --load FILE --log LAUNCHES [--allow FILE] SOURCE.cu...
+--save compiles and writes what ptxas reported, without the launch log, so that the compiling can
+run beside the emulated tests that write the log; --load then joins the saved numbers with it.
 """
+import json
 import argparse
 import concurrent.futures
 import os
@@ -100,6 +105,16 @@ def compile_source(nvcc, includes, archs, source, workdir):
     return found
 
 
+def compile_all(args):
+    """[(source, {arch: {mangled: numbers}})] for every source, compiled side by side."""
+    if not args.nvcc:
+        raise SystemExit("FAIL: --nvcc is required to compile")
+    with tempfile.TemporaryDirectory() as work:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            return list(pool.map(lambda src: (src, compile_source(args.nvcc, args.include, args.arch, src, work)),
+                                 args.sources))
+
+
 def read_allow(path):
     """Lines "class<TAB>kernel pattern<TAB>reason" (class: spills or smaller-block)."""
     allow = []
@@ -121,13 +136,22 @@ def allowed(allow, cls, kernel):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--nvcc", required=True)
+    ap.add_argument("--nvcc")
     ap.add_argument("--include", nargs="*", default=[])
     ap.add_argument("--arch", nargs="+", default=["80", "90"])
-    ap.add_argument("--log", required=True, help="the emulator's launch log (CULOSS_EMU_LAUNCH_LOG)")
+    ap.add_argument("--log", help="the emulator's launch log (CULOSS_EMU_LAUNCH_LOG)")
     ap.add_argument("--allow", help="kernels allowed to spill or to take smaller blocks, with the reason")
+    ap.add_argument("--save", help="compile only, and write the numbers ptxas gave to this file")
+    ap.add_argument("--load", help="the numbers a --save run wrote: compile nothing")
     ap.add_argument("sources", nargs="+")
     args = ap.parse_args()
+
+    if args.save:
+        with open(args.save, "w") as f:
+            json.dump(compile_all(args), f)
+        return
+    if not args.log:
+        raise SystemExit("FAIL: --log is required (unless --save)")
 
     if not os.path.exists(args.log) or os.path.getsize(args.log) == 0:
         raise SystemExit(f"FAIL: no launch log at {args.log}: run the emulated tests with CULOSS_EMU_LAUNCH_LOG first")
@@ -139,44 +163,48 @@ def main():
 
     failures, rows = [], []
     compiled_names = set()
-    with tempfile.TemporaryDirectory() as work:
-        with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            builds = list(pool.map(lambda src: (src, compile_source(args.nvcc, args.include, args.arch, src, work)),
-                                   args.sources))
-        for source, per_arch in builds:
-            for arch, kernels in per_arch.items():
-                names = demangle(list(kernels))
-                for mangled, k in kernels.items():
-                    name = normalize(names[mangled])
-                    compiled_names.add(name)
-                    where = f"kernel {name} (sm_{arch}, {os.path.basename(source)})"
-                    spills = k.get("spill_stores", 0) + k.get("spill_loads", 0)
-                    if k.get("smem", 0) > STATIC_SHARED_LIMIT:
-                        failures.append(f"shared memory: {where} declares {k['smem']} bytes (more than 48 KB)")
-                    if spills and not allowed(allow, "spills", name):
-                        failures.append(f"spills: {where} spills {k['spill_stores']} bytes and reloads "
-                                        f"{k['spill_loads']} (list it with the reason in the allow file if it must)")
-                    blocks = launches.get(name)
-                    if not blocks:
-                        failures.append(f"never launched: {where} is compiled but no emulated test launched it")
-                        continue
-                    for threads in sorted(blocks):
-                        warps = (threads + 31) // 32
-                        regs_per_warp = (k["regs"] * 32 + REG_UNIT - 1) // REG_UNIT * REG_UNIT
-                        used = regs_per_warp * warps
-                        rows.append((name, arch, threads, k["regs"], used, k.get("smem", 0), spills, k["maxntid"]))
-                        if used > REGS_PER_SM:
-                            failures.append(f"registers over budget: {where} uses {k['regs']} registers x "
-                                            f"{threads} threads ({used} > {REGS_PER_SM})")
-                        if k["maxntid"] is None:
-                            failures.append(f"launch bounds: {where} has no __launch_bounds__ and is launched "
-                                            f"with {threads} threads")
-                        elif threads > k["maxntid"]:
-                            failures.append(f"launch bounds: {where} is launched with {threads} threads, more "
-                                            f"than its __launch_bounds__ ({k['maxntid']})")
-                        elif threads < k["maxntid"] and not allowed(allow, "smaller-block", name):
-                            failures.append(f"launch bounds: {where} is launched with {threads} threads, fewer "
-                                            f"than its __launch_bounds__ ({k['maxntid']})")
+    if args.load:
+        with open(args.load) as f:
+            builds = json.load(f)
+        saved = sorted(source for source, _ in builds)
+        if saved != sorted(args.sources):
+            raise SystemExit(f"FAIL: {args.load} holds {saved}, not the sources given: compile them again (--save)")
+    else:
+        builds = compile_all(args)
+    for source, per_arch in builds:
+        for arch, kernels in per_arch.items():
+            names = demangle(list(kernels))
+            for mangled, k in kernels.items():
+                name = normalize(names[mangled])
+                compiled_names.add(name)
+                where = f"kernel {name} (sm_{arch}, {os.path.basename(source)})"
+                spills = k.get("spill_stores", 0) + k.get("spill_loads", 0)
+                if k.get("smem", 0) > STATIC_SHARED_LIMIT:
+                    failures.append(f"shared memory: {where} declares {k['smem']} bytes (more than 48 KB)")
+                if spills and not allowed(allow, "spills", name):
+                    failures.append(f"spills: {where} spills {k['spill_stores']} bytes and reloads "
+                                    f"{k['spill_loads']} (list it with the reason in the allow file if it must)")
+                blocks = launches.get(name)
+                if not blocks:
+                    failures.append(f"never launched: {where} is compiled but no emulated test launched it")
+                    continue
+                for threads in sorted(blocks):
+                    warps = (threads + 31) // 32
+                    regs_per_warp = (k["regs"] * 32 + REG_UNIT - 1) // REG_UNIT * REG_UNIT
+                    used = regs_per_warp * warps
+                    rows.append((name, arch, threads, k["regs"], used, k.get("smem", 0), spills, k["maxntid"]))
+                    if used > REGS_PER_SM:
+                        failures.append(f"registers over budget: {where} uses {k['regs']} registers x "
+                                        f"{threads} threads ({used} > {REGS_PER_SM})")
+                    if k["maxntid"] is None:
+                        failures.append(f"launch bounds: {where} has no __launch_bounds__ and is launched "
+                                        f"with {threads} threads")
+                    elif threads > k["maxntid"]:
+                        failures.append(f"launch bounds: {where} is launched with {threads} threads, more "
+                                        f"than its __launch_bounds__ ({k['maxntid']})")
+                    elif threads < k["maxntid"] and not allowed(allow, "smaller-block", name):
+                        failures.append(f"launch bounds: {where} is launched with {threads} threads, fewer "
+                                        f"than its __launch_bounds__ ({k['maxntid']})")
     for name in sorted(set(launches) - compiled_names):
         failures.append(f"not compiled: kernel {name} is launched but not in the nvcc build of the sources given")
 
