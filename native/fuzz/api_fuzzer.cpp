@@ -146,7 +146,7 @@ struct Entry {
     Family family;
     Op op;
     int loss;  // elementwise: 0 mse, 1 smooth L1, 2 huber, 3 sigmoid focal, 4 L1, 5 exponential, 6 hinge,
-               // 7 logistic; rows: 0 CE, 1 focal, 2 multi-class hinge, 3 zero-one (forward only),
+               // 7 logistic, 8 L1 penalty, 9 L2 penalty (one input, one summed value); rows: 0 CE, 1 focal, 2 multi-class hinge, 3 zero-one (forward only),
                // 4 CE with soft targets, 5 class-distance weighted CE
 };
 
@@ -219,6 +219,14 @@ const Entry kEntries[] = {
     {"culossInterclassDistanceForward", kRows, kFwd, 5},
     {"culossInterclassDistanceBackward", kRows, kBwd, 5},
     {"culossInterclassDistanceForwardBackward", kRows, kFwdBwd, 5},
+    {"culossL1PenaltyWorkspaceSize", kElementwise, kWs, 8},
+    {"culossL1PenaltyForward", kElementwise, kFwd, 8},
+    {"culossL1PenaltyBackward", kElementwise, kBwd, 8},
+    {"culossL1PenaltyForwardBackward", kElementwise, kFwdBwd, 8},
+    {"culossL2PenaltyWorkspaceSize", kElementwise, kWs, 9},
+    {"culossL2PenaltyForward", kElementwise, kFwd, 9},
+    {"culossL2PenaltyBackward", kElementwise, kBwd, 9},
+    {"culossL2PenaltyForwardBackward", kElementwise, kFwdBwd, 9},
 };
 constexpr int kNumEntries = int(sizeof kEntries / sizeof kEntries[0]);
 
@@ -354,14 +362,18 @@ std::vector<Tensor> tensors_of(const Params& p, size_t ws_bytes) {
     auto prod = [](__int128 a, __int128 b) -> __int128 { return a < 0 || b < 0 ? -1 : a * b; };
     const __int128 n = p.n, c = p.c, d = p.d, count = p.count, ncls = p.ncls;
     switch (e.family) {
-        case kElementwise:
+        case kElementwise: {
+            // A penalty takes the parameters alone (x), and its loss and upstream gradient are one
+            // value whatever the reduction byte (it takes none).
+            const bool penalty = e.loss >= 8, per_element = none && !penalty;
             add("x", kF32, true, false, true, false, count);
-            add("t", kF32, true, false, true, false, count);
-            add("grad_output", kF32, true, false, bwd, true, none ? count : 1);
-            add("loss", kF32, false, true, fwd, false, none ? count : 1);
+            add("t", kF32, true, false, !penalty, false, count);
+            add("grad_output", kF32, true, false, bwd, true, per_element ? count : 1);
+            add("loss", kF32, false, true, fwd, false, per_element ? count : 1);
             add("grad", kF32, false, true, bwd, false, count);
             add("workspace", kWorkspace, false, false, true, true, ws_bytes);
             break;
+        }
         case kRows:
             add("logits", kF32, true, false, true, false, rows(n, p.lstride, c));
             if (e.loss == 4) add("target_probs", kF32, true, false, true, false, prod(n, c));  // soft targets
@@ -423,6 +435,8 @@ culossStatus_t query_workspace(const Params& p, size_t* bytes) {
                 case 5: return culossExponentialWorkspaceSize(p.count, dt, red, bytes);
                 case 6: return culossHingeWorkspaceSize(p.count, dt, red, bytes);
                 case 7: return culossLogisticWorkspaceSize(p.count, dt, red, bytes);
+                case 8: return culossL1PenaltyWorkspaceSize(p.count, dt, bytes);
+                case 9: return culossL2PenaltyWorkspaceSize(p.count, dt, bytes);
                 default: return culossSigmoidFocalWorkspaceSize(p.count, dt, red, bytes);
             }
         case kRows:
@@ -494,6 +508,18 @@ culossStatus_t invoke(const Params& p, const std::vector<Tensor>& ts, bool alias
                         return culossHingeBackward(F(0), F(1), p.count, dt, p.f1, red, F(2), F(4), ws, ws_claim, st);
                     return culossHingeForwardBackward(F(0), F(1), p.count, dt, p.f1, red, F(2), F(3), F(4), ws,
                                                       ws_claim, st);
+                case 8:
+                case 9: {
+                    const bool l1 = e.loss == 8;
+                    if (e.op == kFwd)
+                        return (l1 ? culossL1PenaltyForward : culossL2PenaltyForward)(F(0), p.count, dt, p.f1, F(3), ws,
+                                                                                    ws_claim, st);
+                    if (e.op == kBwd)
+                        return (l1 ? culossL1PenaltyBackward : culossL2PenaltyBackward)(F(0), p.count, dt, p.f1, F(2),
+                                                                                      F(4), ws, ws_claim, st);
+                    return (l1 ? culossL1PenaltyForwardBackward : culossL2PenaltyForwardBackward)(
+                        F(0), p.count, dt, p.f1, F(2), F(3), F(4), ws, ws_claim, st);
+                }
                 case 7:
                     if (e.op == kFwd)
                         return culossLogisticForward(F(0), F(1), p.count, dt, p.f1, red, F(3), ws, ws_claim, st);

@@ -40,6 +40,8 @@ ENTRIES = [
     "SoftmaxCrossEntropyProbsForwardBackward",
     "InterclassDistanceWorkspaceSize", "InterclassDistanceForward", "InterclassDistanceBackward",
     "InterclassDistanceForwardBackward",
+    "L1PenaltyWorkspaceSize", "L1PenaltyForward", "L1PenaltyBackward", "L1PenaltyForwardBackward",
+    "L2PenaltyWorkspaceSize", "L2PenaltyForward", "L2PenaltyBackward", "L2PenaltyForwardBackward",
 ]
 E = {name: i for i, name in enumerate(ENTRIES)}
 SPECIAL = {  # read_size's special table (mode 200..239, then an index byte)
@@ -112,6 +114,12 @@ def main():
         seeds[f"{loss}Forward-sum"] = elementwise(loss + "Forward", 1000, 1, f1=f1)
         seeds[f"{loss}Backward-mean"] = elementwise(loss + "Backward", 257, 2, f1=f1, seed=2)
         seeds[f"{loss}ForwardBackward-none"] = elementwise(loss + "ForwardBackward", 33, 0, f1=f1, seed=3)
+    # The penalties (f1: lambda; the reduction byte is read but a penalty takes none).
+    for loss in ("L1Penalty", "L2Penalty"):
+        seeds[f"{loss}WorkspaceSize"] = bytes([E[loss + "WorkspaceSize"]]) + size(1000) + dflt() + dflt() + bytes([1, 0, 0])
+        seeds[f"{loss}Forward"] = elementwise(loss + "Forward", 1000, 1, f1=nice(1))
+        seeds[f"{loss}Backward"] = elementwise(loss + "Backward", 257, 1, f1=nice(1), seed=2)
+        seeds[f"{loss}ForwardBackward"] = elementwise(loss + "ForwardBackward", 33, 1, f1=nice(1), seed=3)
     # In place (documented): the gradient over the input, the NONE loss over the target.
     seeds["MseForwardBackward-inplace"] = elementwise(
         "MseForwardBackward", 64, 0, layout=[arena(1, 0), arena(2, 0), 0, arena(2, 0), arena(1, 0), 0])
