@@ -16,7 +16,6 @@ each case is cross-checked against autograd on F.cross_entropy(reduction="none")
 torch.argmax weights, to 1e-12 of each tensor's norm (1e-6 for the confident rows' tiny losses,
 which PyTorch's log-softmax gives to 1e-16 absolute only).
 """
-import math
 import os
 
 import numpy as np
@@ -25,6 +24,7 @@ import torch.nn.functional as F
 
 from case_io import (RTOL, case_rng, check_common, check_reduction, close, draw_grad_output, fail_loss_grad, int_tensor,
                      make_case, num_in, num_out, on_grid, tensor, unbatched, write_cases)
+from make_zero_one import plain_argmax
 from softmax_rows import neginf_some, neginf_target, scaled_to_1e4
 from torch_ref import grad_of, leaf, reduce_rows
 
@@ -161,18 +161,6 @@ def torch_reference(x, y, reduction, g):
     if len(y):
         loss.backward(upstream)
     return loss.detach().numpy(), grad_of(xt).numpy()
-
-
-def plain_argmax(row):
-    """torch.argmax's rule: the first NaN, else the first index of the largest value."""
-    for j, v in enumerate(row):
-        if math.isnan(v):
-            return j
-    best = 0
-    for j, v in enumerate(row):
-        if v > row[best]:
-            best = j
-    return best
 
 
 def explicit(x, y, reduction, g):
