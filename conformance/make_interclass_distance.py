@@ -53,6 +53,7 @@ def make_cases():
     case("icd_none_3x1025", 3, 1025, "none", quantize=1, edit="wide_ties")
     case("icd_sum_2x2051", 2, 2051, "sum", quantize=1, edit="wide_ties")
     case("icd_mean_1x16400", 1, 16400, "mean", quantize=1, edit="wide_ties")
+    case("icd_sum_1x16387", 1, 16387, "sum", quantize=1, edit="wide_ties")  # 512 threads, scalar loads
     # confident rows (p_y near 1): the small loss keeps its digits
     case("icd_none_confident_6x5", 6, 5, "none", edit="confident")
     # -inf logits (masked classes); a -inf target logit (an infinite loss); logits near +-1e4
