@@ -52,7 +52,7 @@ struct InterclassPolicy {
         const TargetShare t = target_share(st, f.x_target);
         r.log_s = t.log_s;
         r.q = t.q;
-        r.nll = t.e_y >= 0.5f ? log1p_(st.s / t.e_y) : -t.d + r.log_s;  // as CePolicy::row
+        r.nll = target_nll(st, t);
         r.w = distance_weight(st.am, f.target, f.c);
         return r;
     }

@@ -202,6 +202,13 @@ __device__ __forceinline__ TargetShare target_share(const RowState& st, float x_
     return t;
 }
 
+// -log p_y of a counted kExcludeTarget row. A confident row (the target leads): log(1 + s / e_y),
+// whose digits a log S of a float sum near 1 would lose. Otherwise S >= 1/2 and -d >= 0: no
+// cancellation in log S - d.
+__device__ __forceinline__ float target_nll(const RowState& st, const TargetShare& t) {
+    return t.e_y >= 0.5f ? log1p_(st.s / t.e_y) : -t.d + t.log_s;
+}
+
 // Folds one logit into the online max and sum; `in_sum` false: only into the max (the excluded
 // target).
 __device__ __forceinline__ void accumulate(RowState& st, float x, bool in_sum) {

@@ -58,9 +58,7 @@ struct CePolicy {
         const TargetShare t = target_share(st, f.x_target);
         r.log_s = t.log_s;
         r.q = t.q;
-        // A confident row (the target leads): -log p_y = log(1 + s / e_y), whose digits a
-        // log S of a float sum near 1 would lose. Otherwise S >= 1/2 and -d >= 0: no cancellation.
-        r.nll = t.e_y >= 0.5f ? log1p_(st.s / t.e_y) : -t.d + r.log_s;
+        r.nll = target_nll(st, t);
         r.wy = weight(f.target);
         return r;
     }

@@ -481,6 +481,20 @@ struct Placed {
 
 std::string compare(const Tensor& out, const Tensor& ref, int64_t terms, double* rel);
 
+// An entry point other than the one a case is judged by: each output it wrote (the loss for the
+// forward, `grad` for the backward, both for the fused call) must agree with the expected values.
+void expect_agrees(const Case& c, const Outputs& out, test::Entry e, const std::string& grad, int64_t terms,
+                   const std::string& what) {
+    for (const std::string& name : {std::string("loss"), grad}) {
+        const bool written = e == test::Entry::Fused || (name == "loss") == (e == test::Entry::Forward);
+        auto ref = c.expected.find(name);
+        double rel = 0;
+        const std::string problem =
+            written && ref != c.expected.end() ? compare(out.tensors.at(name), ref->second, terms, &rel) : "";
+        if (!problem.empty()) throw std::runtime_error(what + ": " + name + ": " + problem);
+    }
+}
+
 // The fused call on aligned buffers gives the outputs the case is judged by. Every other way to
 // reach the kernels (forward alone, backward alone, each with 16-byte loads on aligned buffers and
 // the scalar path on buffers one float off) must agree with the expected values as well.
@@ -516,14 +530,7 @@ Outputs run_elementwise(const Case& c, const Elementwise& loss) {
                 fused = out;
                 continue;
             }
-            for (const std::string& name : {std::string("loss"), loss.grad}) {
-                const bool written = e == test::Entry::Fused || (name == "loss") == (e == test::Entry::Forward);
-                auto ref = c.expected.find(name);
-                double rel = 0;
-                const std::string problem =
-                    written && ref != c.expected.end() ? compare(out.tensors.at(name), ref->second, count, &rel) : "";
-                if (!problem.empty()) throw std::runtime_error(what + ": " + name + ": " + problem);
-            }
+            expect_agrees(c, out, e, loss.grad, count, what);
         }
     }
     return fused;
@@ -571,14 +578,7 @@ Outputs run_penalty(const Case& c, bool l1) {
                 fused = out;
                 continue;
             }
-            for (const std::string name : {"loss", "grad_params"}) {
-                const bool written = e == test::Entry::Fused || (name == "loss") == (e == test::Entry::Forward);
-                auto ref = c.expected.find(name);
-                double rel = 0;
-                const std::string problem =
-                    written && ref != c.expected.end() ? compare(out.tensors.at(name), ref->second, count, &rel) : "";
-                if (!problem.empty()) throw std::runtime_error(what + ": " + name + ": " + problem);
-            }
+            expect_agrees(c, out, e, "grad_params", count, what);
         }
     }
     return fused;
