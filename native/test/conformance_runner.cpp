@@ -640,6 +640,58 @@ Outputs run_center(const Case& c) {
                            {"grad_centers", {k, d}, gc.read()}, {"centers_after_update", {k, d}, dc.read()}});
 }
 
+// ------------------------------------------------------------------ large-margin softmax
+
+// The fused call (with the modified logits) judges the case; forward alone and backward alone
+// (each gradient by itself) must agree with the expected values too.
+Outputs run_large_margin_softmax(const Case& c) {
+    const culossReduction_t r = c.reduction("mean");
+    const Tensor& f = c.matrix("features", "[N, D]");
+    const Tensor& w = c.matrix("weights", "[D, C]");
+    const int64_t n = f.dim(0), d = f.dim(1), k = w.dim(1);
+    if (w.dim(0) != d) throw CaseError("inputs.weights has shape " + shape_text(w.shape) + ", not [D, C] with D " +
+                                       std::to_string(d));
+    c.expect_shape("targets", c.input("targets"), {n});
+    const int margin = int(c.num("margin", 2));
+    const float lambda = float(c.num("lambda", 0));
+    const Optional dgo(c.grad_output(r, {n}));
+    test::DeviceBuffer<float> dx(f.floats()), dw(w.floats()), dloss(std::vector<float>(test::loss_length(r, n))),
+        dlogits(std::vector<float>(size_t(n * k))), gf(std::vector<float>(size_t(n * d))),
+        gw(std::vector<float>(size_t(d * k)));
+    test::DeviceBuffer<int32_t> dy(c.input("targets").ints("inputs.targets")), word(std::vector<int32_t>(1));
+    Workspace ws;
+    ws.allocate(culossLargeMarginSoftmaxWorkspaceSize(n, d, k, CULOSS_DATA_FLOAT32, r, &ws.bytes));
+    const auto read = [&] {
+        return outputs(n * std::max<int64_t>(d, k),
+                       {{"loss", loss_shape(r, {n}), dloss.read()}, {"modified_logits", {n, k}, dlogits.read()},
+                        {"grad_features", {n, d}, gf.read()}, {"grad_weights", {d, k}, gw.read()}});
+    };
+    check(culossLargeMarginSoftmaxForwardBackward(dx.get(), dw.get(), dy.get(), n, d, k, CULOSS_DATA_FLOAT32, margin,
+                                                  lambda, r, dgo.get(), dloss.get(), dlogits.get(), gf.get(), gw.get(),
+                                                  ws.get(), ws.bytes, word.get(), test::stream()),
+          "culossLargeMarginSoftmaxForwardBackward");
+    const Outputs fused = read();
+    const auto clear = [](test::DeviceBuffer<float>& b, size_t size) { b.write(std::vector<float>(size, NAN)); };
+    clear(dloss, size_t(test::loss_length(r, n)));
+    check(culossLargeMarginSoftmaxForward(dx.get(), dw.get(), dy.get(), n, d, k, CULOSS_DATA_FLOAT32, margin, lambda,
+                                          r, dloss.get(), nullptr, ws.get(), ws.bytes, word.get(), test::stream()),
+          "culossLargeMarginSoftmaxForward");
+    expect_agrees(c, read(), test::Entry::Forward, "grad_features", n * d, "forward");
+    for (const bool features : {true, false}) {
+        clear(gf, size_t(n * d));
+        clear(gw, size_t(d * k));
+        check(culossLargeMarginSoftmaxBackward(dx.get(), dw.get(), dy.get(), n, d, k, CULOSS_DATA_FLOAT32, margin,
+                                               lambda, r, dgo.get(), nullptr, features ? gf.get() : nullptr,
+                                               features ? nullptr : gw.get(), ws.get(), ws.bytes, word.get(),
+                                               test::stream()),
+              "culossLargeMarginSoftmaxBackward");
+        expect_agrees(c, read(), test::Entry::Backward, features ? "grad_features" : "grad_weights",
+                      features ? n * d : n * k, features ? "backward (features)" : "backward (weights)");
+    }
+    check_error_word(word);
+    return fused;
+}
+
 // ------------------------------------------------------------------ the losses this runner knows
 
 struct Loss {
@@ -670,6 +722,9 @@ const std::map<std::string, Loss>& losses() {
         {"center",
          {{"lambda", "alpha", "reduction"}, {"features", "labels", "centers", "grad_output"},
           {"loss", "grad_features", "centers_after_update"}, run_center}},
+        {"large_margin_softmax",
+         {{"margin", "lambda", "reduction"}, {"features", "weights", "targets", "grad_output"},
+          {"loss", "modified_logits", "grad_features", "grad_weights"}, run_large_margin_softmax}},
     };
     static const bool with_elementwise = [] {
         for (const auto& [name, e] : elementwise_losses()) {

@@ -700,6 +700,49 @@ CULOSS_API culossStatus_t culossInterclassDistanceForwardBackward(
     void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
 
 /*
+ * Large-margin softmax (L-Softmax, Liu et al., ICML 2016): the last fully connected layer and
+ * softmax cross-entropy in one. features x: n rows of d; weights W: d rows of c (column j is class
+ * j's weight vector); targets y: n int32 in [0, c); margin m in [1, 16]; lambda >= 0 (annealing).
+ *   f_ij = x_i . W_j,  cos_i = f_iy / (|x_i| |W_y|) clamped to [-1, 1]
+ *   psi = (-1)^k T_m(cos_i) - 2k,  k = #{0 < j < m : cos_i <= cos(j pi / m)}
+ *         (T_m the Chebyshev polynomial: (-1)^k cos(m theta) - 2k for theta in [k pi/m, (k+1) pi/m])
+ *   f'_iy = (lambda f_iy + |x_i| |W_y| psi) / (1 + lambda), the other f'_ij = f_ij
+ *   loss_i = -log softmax(f'_i)[y_i]
+ * A row with |x_i| |W_y| = 0 has f'_iy = 0 and no psi term in the gradient. Reduction: NONE:
+ * loss[i]; SUM; MEAN: the sum over the rows whose target is good (0 when there are none).
+ * grad_output: the upstream gradient; NULL means 1. n values for NONE, else 1 value.
+ * modified_logits (n x c, contiguous; NULL: not wanted): f'. grad_features (n x d) and
+ * grad_weights (d x c): the gradients of the reduced loss (the chain through f'_iy uses
+ * d psi / d cos = (-1)^k m U_{m-1}(cos): no acos, no division by sin(theta)). Every product is
+ * summed in double in increasing index order (simple 16 x 16 tiled kernels), so results are
+ * bit-identical run to run. No output may overlap an input or another output.
+ * A target outside [0, c) sets CULOSS_DEVICE_ERROR_BAD_TARGET; its row counts for nothing (its
+ * modified logits are the plain ones, no loss, no gradient, out of the mean).
+ * Workspace: culossLargeMarginSoftmaxWorkspaceSize bytes (about 8 n c + 48 n), 16-byte aligned;
+ * every call with these sizes and reduction takes it.
+ */
+CULOSS_API culossStatus_t culossLargeMarginSoftmaxWorkspaceSize(int64_t n, int64_t d, int64_t c,
+                                                                culossDataType_t dtype,
+                                                                culossReduction_t reduction, size_t* bytes);
+
+CULOSS_API culossStatus_t culossLargeMarginSoftmaxForward(
+    const float* features, const float* weights, const int32_t* targets, int64_t n, int64_t d, int64_t c,
+    culossDataType_t dtype, int margin, float lambda, culossReduction_t reduction, float* loss,
+    float* modified_logits, void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossLargeMarginSoftmaxBackward(
+    const float* features, const float* weights, const int32_t* targets, int64_t n, int64_t d, int64_t c,
+    culossDataType_t dtype, int margin, float lambda, culossReduction_t reduction, const float* grad_output,
+    float* modified_logits, float* grad_features, float* grad_weights,
+    void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossLargeMarginSoftmaxForwardBackward(
+    const float* features, const float* weights, const int32_t* targets, int64_t n, int64_t d, int64_t c,
+    culossDataType_t dtype, int margin, float lambda, culossReduction_t reduction, const float* grad_output,
+    float* loss, float* modified_logits, float* grad_features, float* grad_weights,
+    void* workspace, size_t workspace_bytes, int32_t* error_word, culossStream_t stream);
+
+/*
  * Center loss (Wen et al., ECCV 2016):
  *   loss_i = lambda / 2 * ||x_i - c_{y_i}||^2
  * features x: n rows of d; labels y: n int32 in [0, num_classes); centers c: num_classes rows of d.

@@ -23,7 +23,7 @@ final class Invoker {
     static void checkInputs(Op<?> op, LossFunction loss, Call call) {
         resolve(op, loss, call);
         for (Operand o : op.operands) {
-            if (o.role == Operand.Role.LOSS || o.role == Operand.Role.GRAD) continue;  // the caller's outputs
+            if (o.role == Operand.Role.LOSS || o.role == Operand.Role.GRAD || o.role == Operand.Role.OUTPUT) continue;  // the caller's outputs
             Buffer b = call.host[o.slot];
             if (b == null) {
                 if (!o.optional) throw new IllegalArgumentException(o.name + " is null");

@@ -244,6 +244,11 @@ final class Op<L extends LossFunction> {
             return add(name, Operand.Role.GRAD, DType.FLOAT32, shape, null, true, inPlaceOf);
         }
 
+        /** A forward result beside the loss, written when the caller gives it. */
+        Builder<L> output(String name, String shape) {
+            return add(name, Operand.Role.OUTPUT, DType.FLOAT32, shape, null, true);
+        }
+
         Builder<L> stridedGrad(String name, String shape, String strideName, String... inPlaceOf) {
             return add(name, Operand.Role.GRAD, DType.FLOAT32, shape, strideName, true, inPlaceOf);
         }

@@ -21,11 +21,13 @@ final class Operand {
         LOSS,
         /** A gradient. */
         GRAD,
+        /** A forward result beside the loss (L-Softmax's modified logits). */
+        OUTPUT,
         /** Read and written in place (the centers of the center update). */
         IN_OUT;
 
         boolean written() {
-            return this == LOSS || this == GRAD || this == IN_OUT;
+            return this == LOSS || this == GRAD || this == OUTPUT || this == IN_OUT;
         }
     }
 
