@@ -201,8 +201,8 @@ def torch_reference(x, y, w, m, lam, reduction, g):
     k = torch.clamp(torch.floor(theta.detach() * m / math.pi), 0, m - 1)
     psi = (-1.0) ** k * torch.cos(m * theta) - 2 * k
     fy = (lam * u + alive * nx * nw * psi) / (1 + lam)
-    onehot = torch.nn.functional.one_hot(yt, w.shape[1]).double()
-    fm = f * (1 - onehot) + fy[:, None] * onehot
+    onehot = torch.nn.functional.one_hot(yt, w.shape[1]).bool()
+    fm = torch.where(onehot, fy[:, None], f)  # not a blend: inf * 0 would put NaN at the others
     ce = torch.nn.functional.cross_entropy(fm, yt, reduction="none")
     loss, upstream = reduce_rows(ce, reduction, n, g)
     loss.backward(upstream)

@@ -136,7 +136,9 @@ struct MarginLogits {
             const double inv = 1.0 / (1.0 + lambda);
             const double product = row_norm[r] * class_norm[s];
             if (product > 0.0) {
-                const double cos_t = fmax(-1.0, fmin(1.0, u / product));
+                double cos_t = u / product;  // clamped so that a NaN stays NaN (fmin/fmax would drop it)
+                if (cos_t > 1.0) cos_t = 1.0;
+                if (cos_t < -1.0) cos_t = -1.0;
                 double psi, dpsi;
                 psi_of(margin, cos_t, &psi, &dpsi);
                 out = float((lambda * u + product * psi) * inv);
@@ -172,17 +174,22 @@ __global__ void __launch_bounds__(kRowThreads)
     terms.along_w[i] = gy * terms.along_w[i];
 }
 
-// Per class, the psi term's coefficients of its rows, added in row order: a thread per class
-// (every thread reads the same target at once).
+// Per class, the psi term's coefficients of its rows, added in row order, and whether it has
+// any row: a thread per class (every thread reads the same target at once).
 __global__ void __launch_bounds__(kRowThreads)
-    class_sums_kernel(const int32_t* targets, int64_t n, int64_t c, const double* along_w, double* class_sum) {
+    class_sums_kernel(const int32_t* targets, int64_t n, int64_t c, const double* along_w, double* class_sum,
+                      double* class_rows) {
     const int64_t j = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
     if (j >= c) return;
-    double s = 0.0;
+    double s = 0.0, rows = 0.0;
     for (int64_t i = 0; i < n; ++i) {
-        if (targets[i] == j) s += along_w[i];
+        if (targets[i] == j) {
+            s += along_w[i];
+            rows += 1.0;
+        }
     }
     class_sum[j] = s;
+    class_rows[j] = rows;
 }
 
 struct FeatureGrad {
@@ -195,13 +202,16 @@ struct FeatureGrad {
     }
 };
 
+// A class no row targets has no psi term at all (not 0 times its weights, which is NaN for an
+// infinite weight: PyTorch's graph has no such term either).
 struct WeightGrad {
     const float* weights;
     const double* class_sum;
+    const double* class_rows;
     int64_t c;
     float* out;
     __device__ void operator()(int64_t r, int64_t s, double acc) const {
-        out[r * c + s] = float(acc + class_sum[s] * double(weights[r * c + s]));
+        out[r * c + s] = float(class_rows[s] > 0.0 ? acc + class_sum[s] * double(weights[r * c + s]) : acc);
     }
 };
 
@@ -215,7 +225,7 @@ culossStatus_t product(Matrix a, Matrix b, int64_t rows, int64_t cols, int64_t i
 
 int64_t blocks_of(int64_t items) { return (items + kRowThreads - 1) / kRowThreads; }
 
-// The workspace: doubles first (norms, row terms, class sums), then the modified logits when
+// The workspace: doubles first (norms, row terms, class sums and row counts), then the modified logits when
 // the caller wants none, the logit gradient, and the cross-entropy's own.
 struct Regions {
     Size norms, terms, class_sums, logits, grad, ce, total;
@@ -225,7 +235,7 @@ Regions regions(int64_t n, int64_t c, size_t ce_bytes) {
     Regions r;
     r.norms = round_up16((Size(n) + Size(c)) * Size(sizeof(double)));
     r.terms = round_up16(Size(n) * Size(3 * sizeof(double)));
-    r.class_sums = round_up16(Size(c) * Size(sizeof(double)));
+    r.class_sums = round_up16(Size(c) * Size(2 * sizeof(double)));
     r.logits = round_up16(Size(n) * Size(c) * Size(sizeof(float)));
     r.grad = r.logits;
     r.ce = round_up16(Size(ce_bytes));
@@ -347,9 +357,9 @@ culossStatus_t run(const float* features, const float* weights, const int32_t* t
     }
     if (grad_weights) {  // x^T G: A(k, i) = x[i, k], B(i, j) = G[i, j]
         CULOSS_TRY(CULOSS_LAUNCH(class_sums_kernel, blocks_of(c), kRowThreads, stream, targets, n, c, terms.along_w,
-                                 class_sum));
+                                 class_sum, class_sum + c));
         CULOSS_TRY(product(Matrix{features, 1, d}, Matrix{grad_logits, c, 1}, d, c, n,
-                           WeightGrad{weights, class_sum, c, grad_weights}, stream));
+                           WeightGrad{weights, class_sum, class_sum + c, c, grad_weights}, stream));
     }
     return CULOSS_STATUS_SUCCESS;
 }

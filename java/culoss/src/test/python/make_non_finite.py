@@ -20,12 +20,14 @@ import math
 import os
 import sys
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
 # The case format's number encoding ("nan", "inf", "-inf" as strings), from the reference cases' writer.
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "..", "conformance"))
 from case_io import num_in as num  # noqa: E402
+from make_large_margin_softmax import torch_reference as lsm_reference  # noqa: E402  (the paper's acos form)
 
 torch.set_default_dtype(torch.float64)
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "resources", "org", "culoss", "non_finite.json")
@@ -249,6 +251,25 @@ def cases():
             value = 0.5 * w.abs().sum() if name == "l1_penalty" else 0.25 * (w * w).sum()
             out.append(case(name, f"params[0]={bad}", {"lambda": 0.5}, {"params": ([4], ws)}, value,
                             grads(value, None, {"grad_params": w})))
+        # L-Softmax (margin 2): a feature spoiled (its row's logits, and every weight gradient),
+        # then a weight (every row's logit of that class)
+        fx = [0.5, -1.0, 2.0, 0.25, 1.5, 0.0]  # 2 rows of d = 3
+        wx = [1.0, 0.5, -0.5, 0.0, 2.0, 1.0, -1.0, 0.25, 0.5, 1.5, 0.0, -0.75]  # d = 3 by 4 classes
+        for spoil_weights in [False, True]:
+            fs = spoiled(fx, bad) if not spoil_weights else fx
+            ws_ = spoiled(wx, bad) if spoil_weights else wx
+            loss, logits, gf, gw = lsm_reference(np.array(fs).reshape(2, 3), np.array(LABELS[::-1]) % 4,
+                                                 np.array(ws_).reshape(3, 4), 2, 0.0, "sum", None)
+            out.append({"loss": "large_margin_softmax",
+                        "name": f"large_margin_softmax {'weights' if spoil_weights else 'features'}[0]={bad}",
+                        "params": {"margin": 2, "reduction": "sum"},
+                        "inputs": {"features": {"shape": [2, 3], "data": [num(v) for v in fs]},
+                                   "weights": {"shape": [3, 4], "data": [num(v) for v in ws_]},
+                                   "targets": {"shape": [2], "data": [int(v) for v in np.array(LABELS[::-1]) % 4]}},
+                        "expected": {"loss": [num(float(loss))],
+                                     "modified_logits": [num(v) for v in logits.ravel()],
+                                     "grad_features": [num(v) for v in gf.ravel()],
+                                     "grad_weights": [num(v) for v in gw.ravel()]}})
         for which in ["anchor", "positive", "negative"]:
             for p in [1.0, 2.0, 3.0, math.inf]:
                 for swap in [False, True]:

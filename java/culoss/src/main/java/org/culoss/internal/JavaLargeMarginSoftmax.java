@@ -132,9 +132,13 @@ public final class JavaLargeMarginSoftmax {
         }
         if (gradWeights != null) {
             double[] perClass = new double[c];  // sum over the rows of class j of the psi term's coefficient
+            boolean[] targeted = new boolean[c];  // a class no row targets has no psi term (not 0 * W_j)
             for (int i = 0; i < n; i++) {
                 int y = targets.get(i);
-                if (y >= 0 && y < c) perClass[y] += gy[i] * alongW[i];
+                if (y >= 0 && y < c) {
+                    perClass[y] += gy[i] * alongW[i];
+                    targeted[y] = true;
+                }
             }
             float[] out = new float[d * c];
             for (int k = 0; k < d; k++) {
@@ -143,7 +147,9 @@ public final class JavaLargeMarginSoftmax {
                     double xk = x[i * d + k];
                     for (int j = 0; j < c; j++) acc[j] += xk * g[i * c + j];
                 }
-                for (int j = 0; j < c; j++) out[k * c + j] = (float) (acc[j] + perClass[j] * w[k * c + j]);
+                for (int j = 0; j < c; j++) {
+                    out[k * c + j] = (float) (targeted[j] ? acc[j] + perClass[j] * w[k * c + j] : acc[j]);
+                }
             }
             gradWeights.put(0, out);
         }
