@@ -27,7 +27,7 @@ import pytorch_peers  # noqa: E402
 SMALL = {loss: ["16x7"] for loss in pytorch_peers.SHAPES}
 SMALL.update({name: ["1001"] for name in ("smooth_l1", "huber", "mse", "l1", "exponential", "hinge", "logistic",
                                          "l1_penalty", "l2_penalty")})
-SMALL.update({"center": ["16x7x5"], "triplet_margin": ["16x7"]})
+SMALL.update({"center": ["16x7x5"], "triplet_margin": ["16x7"], "large_margin_softmax": ["16x7x5"]})
 
 # Shapes of the cases the Java declarations do not list (./culoss bench does not run them): the
 # C API's [N, C, d1..dk] logits.
@@ -351,6 +351,32 @@ def zero_one_make(lib, shape, dev, g):
     return s
 
 
+def lsm_make(lib, shape, dev, g, m=4, lam=0.0):
+    """L-Softmax, margin 4, mean: loss and both gradients (no modified logits asked for)."""
+    n, d, c = pytorch_peers.dims(shape)
+    x = torch.randn(n, d, generator=g).to(dev)
+    w = (torch.randn(d, c, generator=g) * 0.05).to(dev)
+    y = torch.randint(0, c, (n,), generator=g).to(dev)
+    ws, wsb = lib.workspace("culossLargeMarginSoftmaxWorkspaceSize", dev, c_i64(n), c_i64(d), c_i64(c), F32,
+                            c_int(MEAN))
+    s = dict(x=x, w=w, y=y.int(), y64=y, loss=torch.zeros(1, device=dev), gx=torch.empty_like(x),
+             gw=torch.empty_like(w), ws=ws, bytes=(2 * n * d + 2 * d * c) * 4 + n * 4)
+
+    def step():
+        lib("culossLargeMarginSoftmaxForwardBackward", ptr(s["x"]), ptr(s["w"]), ptr(s["y"]), c_i64(n), c_i64(d),
+            c_i64(c), F32, c_int(m), c_f(lam), c_int(MEAN), c_p(0), ptr(s["loss"]), c_p(0), ptr(s["gx"]), ptr(s["gw"]),
+            c_p(s["ws"].data_ptr() + 16), ctypes.c_size_t(wsb), ptr(s["ws"]), stream(dev))
+
+    def check():
+        # the paper's acos form in float64 (random angles: none where sin(theta) vanishes)
+        xr, wr = s["x"].double().requires_grad_(True), s["w"].double().requires_grad_(True)
+        lr = pytorch_peers.large_margin_softmax_loss(xr, wr, s["y64"], m, lam)
+        lr.backward()
+        return [(s["loss"], lr.detach()), (s["gx"], xr.grad), (s["gw"], wr.grad)]
+    s["step"], s["check"] = step, check
+    return s
+
+
 CASES = {"softmax_cross_entropy": ce_make, "softmax_cross_entropy_probs": ce_probs_make, "softmax_focal": focal_make, "triplet_margin": triplet_make,
          "center": center_make,
          "sigmoid_focal": sf_make, "smooth_l1": sl1_make, "huber": hub_make, "mse": mse_make, "l1": l1_make,
@@ -358,7 +384,7 @@ CASES = {"softmax_cross_entropy": ce_make, "softmax_cross_entropy_probs": ce_pro
          "zero_one": zero_one_make, "interclass_distance": interclass_make,
          "l1_penalty": lambda lib, shape, dev, g: penalty_make(lib, shape, dev, g, "L1Penalty", True),
          "l2_penalty": lambda lib, shape, dev, g: penalty_make(lib, shape, dev, g, "L2Penalty", False),
-         "softmax_cross_entropy_spatial": ce_spatial_make}
+         "softmax_cross_entropy_spatial": ce_spatial_make, "large_margin_softmax": lsm_make}
 
 
 def rel_err(out, ref):

@@ -235,13 +235,41 @@ def center(shape, dev, g, lam=1.0, alpha=0.5):
     return step, (3 * n * d + 2 * min(n, k) * d) * 4 + n * 4, [x, y, centers]
 
 
+def large_margin_softmax_loss(x, w, y, m, lam):
+    """L-Softmax (Liu et al. 2016), mean over the rows, as the PyTorch ports write it: the logits
+    x W, the target's angle by acos, k = floor(m theta / pi), psi = (-1)^k cos(m theta) - 2k, the
+    target logit replaced by (lam f_y + |W_y||x| psi) / (1 + lam), then F.cross_entropy."""
+    f = x @ w
+    fy = f.gather(1, y[:, None])[:, 0]
+    norms = x.norm(dim=1) * w.norm(dim=0)[y]
+    theta = torch.acos(torch.clamp(fy / norms, -1.0, 1.0))
+    k = torch.floor(theta.detach() * m / 3.141592653589793).clamp(0, m - 1)
+    psi = (1.0 - 2.0 * (k % 2)) * torch.cos(m * theta) - 2 * k
+    fm = f.scatter(1, y[:, None], ((lam * fy + norms * psi) / (1 + lam))[:, None])
+    return F.cross_entropy(fm, y)
+
+
+def large_margin_softmax(shape, dev, g, m=4, lam=0.0):
+    n, d, c = dims(shape)
+    x = grad_leaf(torch.randn(n, d, generator=g).to(dev))
+    w = grad_leaf((torch.randn(d, c, generator=g) * 0.05).to(dev))
+    y = torch.randint(0, c, (n,), generator=g).to(dev)
+
+    def step(x=x, w=w, y=y):
+        x.grad = w.grad = None
+        large_margin_softmax_loss(x, w, y, m, lam).backward()
+    # features and weights read, their gradients written (the logits are the products' own)
+    return step, (2 * n * d + 2 * d * c) * 4 + n * 4, [x, w, y]
+
+
 BUILDERS = {"softmax_cross_entropy": softmax_cross_entropy,
             "softmax_cross_entropy_probs": softmax_cross_entropy_probs, "softmax_focal": softmax_focal,
             "sigmoid_focal": sigmoid_focal, "smooth_l1": smooth_l1, "huber": huber, "mse": mse,
             "l1": l1, "exponential": exponential, "hinge": hinge, "logistic": logistic,
             "multiclass_hinge": multiclass_hinge, "zero_one": zero_one, "interclass_distance": interclass_distance,
             "l1_penalty": penalty(True), "l2_penalty": penalty(False),
-            "softmax_cross_entropy_spatial": softmax_cross_entropy_spatial, "triplet_margin": triplet_margin, "center": center}
+            "softmax_cross_entropy_spatial": softmax_cross_entropy_spatial, "triplet_margin": triplet_margin, "center": center,
+            "large_margin_softmax": large_margin_softmax}
 
 
 def time_cpu(step, warmup_s, runs):

@@ -38,13 +38,25 @@ struct Matrix {
     int64_t row_step, col_step;
 };
 
+// The boundaries cos(j pi / m), 0 < j < m, computed once on the host (a kernel's double cos
+// would take the trigonometric slow path, with a stack frame, for every row).
+struct Boundaries {
+    double cos_at[kMaxMargin];
+};
+
+Boundaries boundaries(int m) {
+    Boundaries b{};
+    for (int j = 1; j < m; ++j) b.cos_at[j] = std::cos(j * 3.141592653589793 / m);
+    return b;
+}
+
 // psi(theta) = (-1)^k cos(m theta) - 2k and d psi / d cos(theta), from cos(theta) alone:
 // cos(m theta) = T_m(cos), d T_m / d cos = m U_{m-1}(cos) (the Chebyshev recurrences), k the
-// boundaries cos(j pi / m), 0 < j < m, at or above cos.
-__host__ __device__ inline void psi_of(int m, double cos_t, double* psi, double* dpsi) {
+// boundaries at or above cos.
+__device__ inline void psi_of(int m, const Boundaries& b, double cos_t, double* psi, double* dpsi) {
     int k = 0;
     for (int j = 1; j < m; ++j) {
-        if (cos_t <= cos(j * 3.141592653589793 / m)) ++k;
+        if (cos_t <= b.cos_at[j]) ++k;
     }
     double t_prev = 1.0, t = cos_t, u_prev = 0.0, u = 1.0;
     for (int q = 1; q < m; ++q) {
@@ -126,6 +138,7 @@ struct MarginLogits {
     const double* class_norm;
     int64_t c;
     int margin;
+    Boundaries bounds;
     double lambda;
     float* logits;
     RowTerms terms;
@@ -140,7 +153,7 @@ struct MarginLogits {
                 if (cos_t > 1.0) cos_t = 1.0;
                 if (cos_t < -1.0) cos_t = -1.0;
                 double psi, dpsi;
-                psi_of(margin, cos_t, &psi, &dpsi);
+                psi_of(margin, bounds, cos_t, &psi, &dpsi);
                 out = float((lambda * u + product * psi) * inv);
                 const double coef = (psi - cos_t * dpsi) * inv;
                 terms.slope[r] = (lambda + dpsi) * inv;
@@ -331,7 +344,8 @@ culossStatus_t run(const float* features, const float* weights, const int32_t* t
 
     CULOSS_TRY(CULOSS_LAUNCH(norms_kernel, blocks_of(n + c), kRowThreads, stream, features, weights, n, d, c, row_norm,
                              class_norm));
-    const MarginLogits margin_logits{targets, row_norm, class_norm, c, margin, double(lambda), logits, terms};
+    const MarginLogits margin_logits{targets, row_norm, class_norm, c, margin, boundaries(margin), double(lambda),
+                                     logits, terms};
     CULOSS_TRY(product(Matrix{features, d, 1}, Matrix{weights, c, 1}, n, c, d, margin_logits, stream));
 
     if (loss && grads) {

@@ -456,4 +456,49 @@ inline Call center_call(Entry e, culossReduction_t r, int64_t n, int64_t d, int6
     });
 }
 
+// ------------------------------------------------------------------------------------------
+// Large-margin softmax (margin 3, lambda 0.5), every output; no alias is allowed.
+
+inline Call lsm_call(Entry e, culossReduction_t r, int64_t n, int64_t d, int64_t c, int64_t offset, uint32_t seed) {
+    auto s = std::make_shared<Store>();
+    std::mt19937 rng(seed);
+    const bool grad = e == Entry::Backward || e == Entry::Fused;
+    auto* x = s->f(normal(rng, n * d), offset);
+    auto* w = s->f(normal(rng, d * c, 0.5f), offset);
+    auto* y = s->i(labels(rng, n, int32_t(c)), offset);
+    auto* gout = s->f(uniform(rng, n, -1.f, 1.f), offset);
+    auto* out = s->f(std::vector<float>(test::loss_length(r, n), -7.f), offset);
+    if (e == Entry::Forward || e == Entry::Fused) s->out("1 loss", out);
+    auto* logits = s->out("2 modified_logits", s->f(std::vector<float>(n * c, 12345.f), offset));
+    auto* gf = s->f(std::vector<float>(n * d, 12345.f), offset);
+    auto* gw = s->f(std::vector<float>(d * c, 12345.f), offset);
+    if (grad) {
+        s->out("3 grad_features", gf);
+        s->out("4 grad_weights", gw);
+    }
+    auto* err = s->out("5 error word", s->i({0}, 0));
+    size_t ws_bytes = 0;
+    culossLargeMarginSoftmaxWorkspaceSize(n, d, c, calls::data_type, r, &ws_bytes);
+    auto* ws = s->f(std::vector<float>(ws_bytes / 4 + 4, 0.f), 0);
+    const float* go = r == CULOSS_REDUCTION_NONE ? gout->get() : nullptr;
+    const std::string name = std::string("large_margin_softmax ") + entry_name(e) + " " + reduction_name(r) + " n=" +
+                             std::to_string(n) + " d=" + std::to_string(d) + " c=" + std::to_string(c) +
+                             " offset=" + std::to_string(offset);
+    return make_call(name, s, [=]() {
+        const int margin = 3;
+        const float lambda = 0.5f;
+        if (e == Entry::Forward)
+            return culossLargeMarginSoftmaxForward(x->get(), w->get(), y->get(), n, d, c, calls::data_type, margin,
+                                                   lambda, r, out->get(), logits->get(), ws->get(), ws_bytes,
+                                                   err->get(), test::stream());
+        if (e == Entry::Backward)
+            return culossLargeMarginSoftmaxBackward(x->get(), w->get(), y->get(), n, d, c, calls::data_type, margin,
+                                                    lambda, r, go, logits->get(), gf->get(), gw->get(), ws->get(),
+                                                    ws_bytes, err->get(), test::stream());
+        return culossLargeMarginSoftmaxForwardBackward(x->get(), w->get(), y->get(), n, d, c, calls::data_type, margin,
+                                                       lambda, r, go, out->get(), logits->get(), gf->get(), gw->get(),
+                                                       ws->get(), ws_bytes, err->get(), test::stream());
+    });
+}
+
 }  // namespace calls

@@ -626,6 +626,120 @@ void test_center(test::Context& t) {
 }
 
 // ------------------------------------------------------------------------------------------
+// Large-margin softmax: 4 rows of 16 features, 5 classes. No alias is allowed.
+
+struct LargeMargin {
+    culossReduction_t r;
+    const float *x, *w;
+    const int32_t* y;
+    int64_t n, d, c;
+    int margin;
+    float lambda;
+    const float* gout;
+    float *loss, *logits, *gf, *gw;
+    void* ws;
+    size_t ws_bytes;
+    int32_t* err;
+
+    LargeMargin(const Arena& m, culossReduction_t r_)
+        : r(r_), x(m.f(0)), w(m.f(1)), y(m.i(2)), n(4), d(16), c(5), margin(2), lambda(0.f), gout(m.f(3)),
+          loss(m.f(4)), logits(m.f(5)), gf(m.f(6)), gw(m.f(7)), ws(m.f(8)), ws_bytes(Arena::kSlotBytes), err(m.i(9)) {}
+
+    std::string name(Entry e) const {
+        return std::string("large_margin_softmax ") + test::entry_name(e) + " " + calls::reduction_name(r);
+    }
+
+    culossStatus_t call(Entry e) const {
+        const culossStream_t s = test::stream();
+        if (e == Entry::Forward)
+            return culossLargeMarginSoftmaxForward(x, w, y, n, d, c, F32, margin, lambda, r, loss, logits, ws, ws_bytes,
+                                                   err, s);
+        if (e == Entry::Backward)
+            return culossLargeMarginSoftmaxBackward(x, w, y, n, d, c, F32, margin, lambda, r, gout, logits, gf, gw, ws,
+                                                    ws_bytes, err, s);
+        return culossLargeMarginSoftmaxForwardBackward(x, w, y, n, d, c, F32, margin, lambda, r, gout, loss, logits, gf,
+                                                       gw, ws, ws_bytes, err, s);
+    }
+};
+
+void test_large_margin(test::Context& t) {
+    const Arena m;
+    for (Entry e : {Entry::Forward, Entry::Backward, Entry::Fused}) {
+        const bool grad = e != Entry::Forward, loss = e != Entry::Backward;
+        for (culossReduction_t r : {NONE, SUM, MEAN}) {
+            const LargeMargin ok(m, r);
+            const std::string what = ok.name(e);
+            t.check_status(ok.call(e), what + ": the valid call");
+            expect_stream_clean(t, what);
+
+            LargeMargin a = ok;
+            a.d = kHugeStride;
+            t.expect_refused(a.call(e), INVALID, "d", what + ": d = 2^62");
+            for (int margin : {0, 17, -3}) {
+                a = ok;
+                a.margin = margin;
+                t.expect_refused(a.call(e), INVALID, "margin", what + ": margin " + std::to_string(margin));
+            }
+            for (float lambda : {-0.5f, NAN, INFINITY}) {
+                a = ok;
+                a.lambda = lambda;
+                t.expect_refused(a.call(e), INVALID, "lambda", what + ": lambda " + std::to_string(lambda));
+            }
+            a = ok;
+            a.w = at_the_top<float>();
+            t.expect_refused(a.call(e), INVALID, "weights", what + ": weights at the end of the address space");
+            a = ok;
+            a.err = reinterpret_cast<int32_t*>(const_cast<float*>(ok.x) + 7);
+            expect_overlap(t, a.call(e), "error_word", "features", what + ": error_word in features");
+            a = ok;
+            a.logits = const_cast<float*>(ok.w) + 3;
+            expect_overlap(t, a.call(e), "modified_logits", "weights", what + ": modified_logits over weights");
+            a = ok;
+            a.logits = static_cast<float*>(ok.ws) + 4;
+            expect_overlap(t, a.call(e), "modified_logits", "workspace", what + ": modified_logits in the workspace");
+            if (grad) {
+                a = ok;
+                a.gf = const_cast<float*>(ok.x);  // exactly over: still refused, the products read the features whole
+                expect_overlap(t, a.call(e), "grad_features", "features", what + ": grad_features = features");
+                a = ok;
+                a.gw = const_cast<float*>(ok.w);
+                expect_overlap(t, a.call(e), "grad_weights", "weights", what + ": grad_weights = weights");
+                a = ok;
+                a.gf = ok.gw + 4;
+                expect_overlap(t, a.call(e), "grad_features", "grad_weights", what + ": grad_features = grad_weights + 4");
+                a = ok;
+                a.gw = reinterpret_cast<float*>(const_cast<int32_t*>(ok.y)) + 1;
+                expect_overlap(t, a.call(e), "grad_weights", "targets", what + ": grad_weights over targets");
+                a = ok;
+                a.logits = ok.gf + 2;
+                expect_overlap(t, a.call(e), "modified_logits", "grad_features", what + ": modified_logits in grad_features");
+            }
+            if (loss) {
+                a = ok;
+                a.loss = const_cast<float*>(ok.x) + 1;
+                expect_overlap(t, a.call(e), "loss", "features", what + ": loss = features + 1");
+                a = ok;
+                a.loss = ok.logits + 1;
+                expect_overlap(t, a.call(e), "loss", "modified_logits", what + ": loss in modified_logits");
+                a = ok;
+                a.loss = static_cast<float*>(ok.ws) + 2;
+                expect_overlap(t, a.call(e), "loss", "workspace", what + ": loss in the workspace");
+            }
+            expect_stream_clean(t, what + " after the refusals");
+        }
+    }
+    size_t bytes = 0;
+    t.expect_refused(culossLargeMarginSoftmaxWorkspaceSize(kHugeQuery, 1, 1, F32, SUM, &bytes), INVALID, "n",
+                     "large_margin_softmax query n = 2^62 + 1");
+    t.expect_refused(culossLargeMarginSoftmaxWorkspaceSize(INT32_MAX, 4, INT32_MAX, F32, SUM, &bytes), INVALID,
+                     "more bytes than a size_t holds", "large_margin_softmax query n = c = 2^31 - 1");
+    for (int bad : {3, -1}) {
+        t.expect_refused(culossLargeMarginSoftmaxWorkspaceSize(4, 3, 5, F32, culossReduction_t(bad), &bytes), INVALID,
+                         "reduction", "large_margin_softmax query, reduction " + std::to_string(bad));
+    }
+}
+
+// ------------------------------------------------------------------------------------------
 // The memory helpers.
 
 void test_memory(test::Context& t) {
@@ -694,5 +808,6 @@ void test_null_workspace(test::Context& t) {
 }
 
 int main() {
-    return test::run_suite("hardening", {test_memory, test_enum_values, test_null_workspace, test_rows, test_elementwise, test_triplet, test_center});
+    return test::run_suite("hardening", {test_memory, test_enum_values, test_null_workspace, test_rows, test_elementwise, test_triplet, test_center,
+                                         test_large_margin});
 }

@@ -10,9 +10,13 @@ import org.culoss.Reduction;
  * replaced by the margin form, softmax cross-entropy on those rows ({@link JavaSoftmaxCrossEntropy},
  * whose logit gradient goes to a scratch array), then the two products back through them, each
  * entry again a double sum in increasing order. The angle's function comes from its cosine alone
- * ({@link #psi}): no acos, no division by sin(theta).
+ * ({@link #psi}): no acos, no division by sin(theta). Rows are spread over the threads; every
+ * entry is one thread's sum, so the bits do not depend on the thread count.
  */
 public final class JavaLargeMarginSoftmax {
+    /** Rows (of x, or of W for the weight gradient) per chunk of work: each output is one thread's sum. */
+    private static final int ROWS = 8;
+
     private JavaLargeMarginSoftmax() {}
 
     /**
@@ -69,40 +73,51 @@ public final class JavaLargeMarginSoftmax {
         double[] slope = new double[n];
         double[] alongX = new double[n];
         double[] alongW = new double[n];
-        double[] p = new double[2];
+        boolean[] badRow = new boolean[n];
         double inv = 1.0 / (1.0 + lambda);
-        long bad = -1;
         float[] f = new float[n * c];
-        double[] acc = new double[c];
-        for (int i = 0; i < n; i++) {
-            java.util.Arrays.fill(acc, 0);
-            for (int k = 0; k < d; k++) {
-                double xk = x[i * d + k];
-                for (int j = 0; j < c; j++) acc[j] += xk * w[k * c + j];
-            }
-            for (int j = 0; j < c; j++) f[i * c + j] = (float) acc[j];
-            int y = targets.get(i);
-            if (y < 0 || y >= c) {
-                if (bad < 0) bad = i;
-                continue;
-            }
-            double nx = 0;
-            for (int k = 0; k < d; k++) nx += (double) x[i * d + k] * x[i * d + k];
-            nx = Math.sqrt(nx);
-            double u = acc[y];  // the double sum, as the native epilogue takes it
-            double product = nx * norm[y];
-            if (product > 0) {
-                double cos = Math.max(-1.0, Math.min(1.0, u / product));
-                psi(margin, cos, p);
-                f[i * c + y] = (float) ((lambda * u + product * p[0]) * inv);
-                slope[i] = (lambda + p[1]) * inv;
-                double r = (p[0] - cos * p[1]) * inv;
-                alongX[i] = r * norm[y] / nx;
-                alongW[i] = r * nx / norm[y];
-            } else {
-                f[i * c + y] = (float) (lambda * u * inv);
-                slope[i] = lambda * inv;
-            }
+        int rowChunks = (n + ROWS - 1) / ROWS;
+        // the logits, the margin form of each target's: rows over the workers
+        Chunked.sum(rowChunks, threads, () -> {
+            double[] acc = new double[c];
+            double[] p = new double[2];
+            return chunk -> {
+                for (int i = chunk * ROWS; i < Math.min(n, (chunk + 1) * ROWS); i++) {
+                    java.util.Arrays.fill(acc, 0);
+                    for (int k = 0; k < d; k++) {
+                        double xk = x[i * d + k];
+                        for (int j = 0; j < c; j++) acc[j] += xk * w[k * c + j];
+                    }
+                    for (int j = 0; j < c; j++) f[i * c + j] = (float) acc[j];
+                    int y = targets.get(i);
+                    if (y < 0 || y >= c) {
+                        badRow[i] = true;
+                        continue;
+                    }
+                    double nx = 0;
+                    for (int k = 0; k < d; k++) nx += (double) x[i * d + k] * x[i * d + k];
+                    nx = Math.sqrt(nx);
+                    double u = acc[y];  // the double sum, as the native epilogue takes it
+                    double product = nx * norm[y];
+                    if (product > 0) {
+                        double cos = Math.max(-1.0, Math.min(1.0, u / product));
+                        psi(margin, cos, p);
+                        f[i * c + y] = (float) ((lambda * u + product * p[0]) * inv);
+                        slope[i] = (lambda + p[1]) * inv;
+                        double r = (p[0] - cos * p[1]) * inv;
+                        alongX[i] = r * norm[y] / nx;
+                        alongW[i] = r * nx / norm[y];
+                    } else {
+                        f[i * c + y] = (float) (lambda * u * inv);
+                        slope[i] = lambda * inv;
+                    }
+                }
+                return 0;
+            };
+        });
+        long bad = -1;
+        for (int i = 0; i < n && bad < 0; i++) {
+            if (badRow[i]) bad = i;
         }
         boolean grads = gradFeatures != null || gradWeights != null;
         float[] g = grads ? new float[n * c] : null;
@@ -119,18 +134,21 @@ public final class JavaLargeMarginSoftmax {
             gy[i] = g[i * c + y];
             g[i * c + y] = (float) (gy[i] * slope[i]);
         }
-        if (gradFeatures != null) {
+        if (gradFeatures != null) {  // G W^T and the psi term along x_i: rows over the workers
             float[] out = new float[n * d];
-            for (int i = 0; i < n; i++) {
-                for (int k = 0; k < d; k++) {
-                    double s = 0;
-                    for (int j = 0; j < c; j++) s += (double) g[i * c + j] * w[k * c + j];
-                    out[i * d + k] = (float) (s + gy[i] * alongX[i] * x[i * d + k]);
+            Chunked.sum(rowChunks, threads, () -> chunk -> {
+                for (int i = chunk * ROWS; i < Math.min(n, (chunk + 1) * ROWS); i++) {
+                    for (int k = 0; k < d; k++) {
+                        double s = 0;
+                        for (int j = 0; j < c; j++) s += (double) g[i * c + j] * w[k * c + j];
+                        out[i * d + k] = (float) (s + gy[i] * alongX[i] * x[i * d + k]);
+                    }
                 }
-            }
+                return 0;
+            });
             gradFeatures.put(0, out);
         }
-        if (gradWeights != null) {
+        if (gradWeights != null) {  // x^T G and, per class, the psi term along W_j: rows of W over the workers
             double[] perClass = new double[c];  // sum over the rows of class j of the psi term's coefficient
             boolean[] targeted = new boolean[c];  // a class no row targets has no psi term (not 0 * W_j)
             for (int i = 0; i < n; i++) {
@@ -141,16 +159,22 @@ public final class JavaLargeMarginSoftmax {
                 }
             }
             float[] out = new float[d * c];
-            for (int k = 0; k < d; k++) {
-                java.util.Arrays.fill(acc, 0);
-                for (int i = 0; i < n; i++) {
-                    double xk = x[i * d + k];
-                    for (int j = 0; j < c; j++) acc[j] += xk * g[i * c + j];
-                }
-                for (int j = 0; j < c; j++) {
-                    out[k * c + j] = (float) (targeted[j] ? acc[j] + perClass[j] * w[k * c + j] : acc[j]);
-                }
-            }
+            Chunked.sum((d + ROWS - 1) / ROWS, threads, () -> {
+                double[] acc = new double[c];
+                return chunk -> {
+                    for (int k = chunk * ROWS; k < Math.min(d, (chunk + 1) * ROWS); k++) {
+                        java.util.Arrays.fill(acc, 0);
+                        for (int i = 0; i < n; i++) {
+                            double xk = x[i * d + k];
+                            for (int j = 0; j < c; j++) acc[j] += xk * g[i * c + j];
+                        }
+                        for (int j = 0; j < c; j++) {
+                            out[k * c + j] = (float) (targeted[j] ? acc[j] + perClass[j] * w[k * c + j] : acc[j]);
+                        }
+                    }
+                    return 0;
+                };
+            });
             gradWeights.put(0, out);
         }
         return bad;
