@@ -138,7 +138,7 @@ struct Rng {
 // ------------------------------------------------------------------------------------------
 // The entry points.
 
-enum Family { kElementwise, kRows, kTriplet, kCenter, kMemory, kMisc };
+enum Family { kElementwise, kRows, kTriplet, kCenter, kMemory, kMisc, kLargeMargin };
 enum Op { kWs, kFwd, kBwd, kFwdBwd, kUpdate, kMalloc, kMemcpy, kMemset, kStrings };
 
 struct Entry {
@@ -227,6 +227,10 @@ const Entry kEntries[] = {
     {"culossL2PenaltyForward", kElementwise, kFwd, 9},
     {"culossL2PenaltyBackward", kElementwise, kBwd, 9},
     {"culossL2PenaltyForwardBackward", kElementwise, kFwdBwd, 9},
+    {"culossLargeMarginSoftmaxWorkspaceSize", kLargeMargin, kWs, 0},
+    {"culossLargeMarginSoftmaxForward", kLargeMargin, kFwd, 0},
+    {"culossLargeMarginSoftmaxBackward", kLargeMargin, kBwd, 0},
+    {"culossLargeMarginSoftmaxForwardBackward", kLargeMargin, kFwdBwd, 0},
 };
 constexpr int kNumEntries = int(sizeof kEntries / sizeof kEntries[0]);
 
@@ -335,6 +339,8 @@ void sync_stream(const std::string& call) {
 // Triplet:     0 anchor, 1 positive, 2 negative, 3 grad_output, 4 loss, 5 grad_a, 6 grad_p, 7 grad_n, 8 workspace
 // Center:      0 features, 1 labels, 2 centers, 3 grad_output, 4 loss, 5 grad_features, 6 grad_centers,
 //              7 error_word, 8 workspace
+// L-Softmax:   0 features, 1 weights, 2 targets, 3 grad_output, 4 loss, 5 modified_logits, 6 grad_features,
+//              7 grad_weights, 8 error_word, 9 workspace (num_classes: the classes)
 std::vector<Tensor> tensors_of(const Params& p, size_t ws_bytes) {
     const Entry& e = kEntries[p.entry];
     const bool none = p.reduction == CULOSS_REDUCTION_NONE || p.reduction < 0 || p.reduction > 2;
@@ -409,6 +415,18 @@ std::vector<Tensor> tensors_of(const Params& p, size_t ws_bytes) {
             add("workspace", kWorkspace, false, false, true, true, ws_bytes);
             break;
         }
+        case kLargeMargin:
+            add("features", kF32, true, false, true, false, prod(n, d));
+            add("weights", kF32, true, false, true, false, prod(d, ncls));
+            add("targets", kI32, true, false, true, false, n)->label_classes = p.ncls;
+            add("grad_output", kF32, true, false, bwd, true, none ? n : 1);
+            add("loss", kF32, false, true, fwd, false, none ? n : 1);
+            add("modified_logits", kF32, false, true, true, true, prod(n, ncls));
+            add("grad_features", kF32, false, true, bwd, true, prod(n, d));
+            add("grad_weights", kF32, false, true, bwd, true, prod(d, ncls));
+            add("error_word", kI32, false, true, true, true, 1);
+            add("workspace", kWorkspace, false, false, true, true, ws_bytes);
+            break;
         default:
             break;
     }
@@ -450,6 +468,7 @@ culossStatus_t query_workspace(const Params& p, size_t* bytes) {
             }
         case kTriplet: return culossTripletMarginWorkspaceSize(p.n, p.d, dt, red, bytes);
         case kCenter: return culossCenterLossWorkspaceSize(p.n, p.d, p.ncls, dt, red, bytes);
+        case kLargeMargin: return culossLargeMarginSoftmaxWorkspaceSize(p.n, p.d, p.ncls, dt, red, bytes);
         default: return CULOSS_STATUS_SUCCESS;
     }
 #undef red
@@ -618,6 +637,19 @@ culossStatus_t invoke(const Params& p, const std::vector<Tensor>& ts, bool alias
                 return culossCenterLossForwardBackward(F(0), I(1), F(2), p.n, p.d, p.ncls, dt, p.f1, red, F(3), F(4),
                                                        F(5), F(6), ws, ws_claim, I(7), st);
             return culossCenterLossUpdateCenters(F(0), I(1), F(2), p.n, p.d, p.ncls, dt, p.f1, ws, ws_claim, I(7), st);
+        }
+        case kLargeMargin: {
+            void* ws = ptr[9];
+            // the margin from f2: 1 to 16 valid, 0 and 17 refused
+            const int m = std::isfinite(p.f2) && p.f2 >= 0.f && p.f2 < 18.f ? int(p.f2) : 0;
+            if (e.op == kFwd)
+                return culossLargeMarginSoftmaxForward(F(0), F(1), I(2), p.n, p.d, p.ncls, dt, m, p.f1, red, F(4), F(5),
+                                                       ws, ws_claim, I(8), st);
+            if (e.op == kBwd)
+                return culossLargeMarginSoftmaxBackward(F(0), F(1), I(2), p.n, p.d, p.ncls, dt, m, p.f1, red, F(3),
+                                                        F(5), F(6), F(7), ws, ws_claim, I(8), st);
+            return culossLargeMarginSoftmaxForwardBackward(F(0), F(1), I(2), p.n, p.d, p.ncls, dt, m, p.f1, red, F(3),
+                                                           F(4), F(5), F(6), F(7), ws, ws_claim, I(8), st);
         }
         default:
             return CULOSS_STATUS_INTERNAL_ERROR;
@@ -962,6 +994,13 @@ void fuzz_loss(Params& p, Reader& r) {
             p.ncls = read_size(r, 20);
             p.f1 = read_float(r, e.op == kUpdate ? 0.5f : 1.f);  // lambda / alpha
             break;
+        case kLargeMargin:
+            p.n = read_size(r, 40);
+            p.d = read_size(r, 24);
+            p.ncls = read_size(r, 20);
+            p.f1 = read_float(r, 0.f);  // lambda
+            p.f2 = read_float(r, 2.f);  // the margin
+            break;
         default:
             break;
     }
@@ -1015,7 +1054,8 @@ void fuzz_loss(Params& p, Reader& r) {
     const culossStatus_t qs2 = query_workspace(p, &queried);
     if (!documented(qs2)) violation(call0, "workspace query status %d is not a culossStatus_t", int(qs2));
     // Property: a reduced row loss's workspace holds its n per-row losses.
-    if (qs2 == CULOSS_STATUS_SUCCESS && (e.family == kRows || e.family == kTriplet || e.family == kCenter) &&
+    if (qs2 == CULOSS_STATUS_SUCCESS &&
+        (e.family == kRows || e.family == kTriplet || e.family == kCenter || e.family == kLargeMargin) &&
         p.n > 0 && p.reduction != 0 && p.dtype == 0 &&
         (unsigned __int128)queried < (unsigned __int128)p.n * 4u)
         violation(describe(p, ts), "the workspace query returned %zu bytes, less than the n = %" PRId64

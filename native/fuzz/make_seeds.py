@@ -42,6 +42,8 @@ ENTRIES = [
     "InterclassDistanceForwardBackward",
     "L1PenaltyWorkspaceSize", "L1PenaltyForward", "L1PenaltyBackward", "L1PenaltyForwardBackward",
     "L2PenaltyWorkspaceSize", "L2PenaltyForward", "L2PenaltyBackward", "L2PenaltyForwardBackward",
+    "LargeMarginSoftmaxWorkspaceSize", "LargeMarginSoftmaxForward", "LargeMarginSoftmaxBackward",
+    "LargeMarginSoftmaxForwardBackward",
 ]
 E = {name: i for i, name in enumerate(ENTRIES)}
 SPECIAL = {  # read_size's special table (mode 200..239, then an index byte)
@@ -100,6 +102,12 @@ def triplet(name, n, d, reduction, swap=0, f2=None, layout=None, **kw):
 def center(name, n, d, ncls, reduction, layout=None, **kw):
     layout = layout or [0] * 9  # features, labels, centers, grad_output, loss, gf, gc, error_word, workspace
     return bytes([E[name]]) + size(n) + size(d) + size(ncls) + dflt() + bytes([reduction, 0]) + tail(layout, **kw)
+
+
+def large_margin(name, n, d, ncls, reduction, f1=None, f2=None, layout=None, **kw):
+    layout = layout or [0] * 10  # features, weights, targets, grad_output, loss, logits, gf, gw, error_word, ws
+    return (bytes([E[name]]) + size(n) + size(d) + size(ncls) + (f1 or dflt()) + (f2 or dflt()) +
+            bytes([reduction, 0]) + tail(layout, **kw))
 
 
 def main():
@@ -182,6 +190,15 @@ def main():
     seeds["CenterLossForwardBackward-grad-features-inplace"] = center(
         "CenterLossForwardBackward", 8, 4, 3, 2, layout=[arena(1, 0), 0, 0, 0, 0, arena(1, 0), 0, 0, 0])
     seeds["CenterLossUpdateCenters"] = center("CenterLossUpdateCenters", 10, 4, 3, 0, seed=11)
+    # L-Softmax: margins 2 (default), 3 (nice 6) and 1 (nice 1), annealing 0.5 (nice 3), bad targets.
+    seeds["LargeMarginSoftmaxWorkspaceSize"] = large_margin("LargeMarginSoftmaxWorkspaceSize", 16, 8, 5, 1)
+    seeds["LargeMarginSoftmaxForward-mean"] = large_margin("LargeMarginSoftmaxForward", 17, 9, 5, 2, bad_rate=10)
+    seeds["LargeMarginSoftmaxBackward-sum-m3"] = large_margin("LargeMarginSoftmaxBackward", 12, 6, 4, 1, f2=nice(6),
+                                                              seed=12)
+    seeds["LargeMarginSoftmaxForwardBackward-none-lambda"] = large_margin(
+        "LargeMarginSoftmaxForwardBackward", 9, 4, 3, 0, f1=nice(3), f2=nice(1), seed=13)
+    seeds["LargeMarginSoftmaxForwardBackward-no-logits"] = large_margin(
+        "LargeMarginSoftmaxForwardBackward", 20, 17, 18, 2, layout=[0, 0, 0, 0, 0, NULL, 0, 0, 0, 0], seed=14)
     # Memory helpers and the small queries.
     seeds["Malloc-1000"] = bytes([E["Malloc"], 0]) + struct.pack("<H", 1000) + bytes([0])
     seeds["Malloc-SIZE_MAX"] = bytes([E["Malloc"], 230, 0, 0])
