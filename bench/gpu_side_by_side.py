@@ -360,7 +360,7 @@ def lsm_make(lib, shape, dev, g, m=4, lam=0.0):
     ws, wsb = lib.workspace("culossLargeMarginSoftmaxWorkspaceSize", dev, c_i64(n), c_i64(d), c_i64(c), F32,
                             c_int(MEAN))
     s = dict(x=x, w=w, y=y.int(), y64=y, loss=torch.zeros(1, device=dev), gx=torch.empty_like(x),
-             gw=torch.empty_like(w), ws=ws, bytes=(2 * n * d + 2 * d * c) * 4 + n * 4)
+             gw=torch.empty_like(w), ws=ws, bytes=(2 * n * d + 2 * d * c + n * c) * 4 + n * 4)
 
     def step():
         lib("culossLargeMarginSoftmaxForwardBackward", ptr(s["x"]), ptr(s["w"]), ptr(s["y"]), c_i64(n), c_i64(d),

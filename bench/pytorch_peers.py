@@ -258,8 +258,8 @@ def large_margin_softmax(shape, dev, g, m=4, lam=0.0):
     def step(x=x, w=w, y=y):
         x.grad = w.grad = None
         large_margin_softmax_loss(x, w, y, m, lam).backward()
-    # features and weights read, their gradients written (the logits are the products' own)
-    return step, (2 * n * d + 2 * d * c) * 4 + n * 4, [x, w, y]
+    # features and weights read, their gradients and the modified logits written
+    return step, (2 * n * d + 2 * d * c + n * c) * 4 + n * 4, [x, w, y]
 
 
 BUILDERS = {"softmax_cross_entropy": softmax_cross_entropy,
