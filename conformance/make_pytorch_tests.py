@@ -84,10 +84,10 @@ def reduction_of(kw, default="mean"):
 # ---------------------------------------------------------------- each loss: a call -> a case
 
 def cross_entropy(name, x, target, weight, ignore_index, smoothing, reduction, rng):
-    if x.dim() not in (1, 2):
-        raise Skip(f"logits {list(x.shape)}: class dimension 1 of [N, C, d1..dk]")
     params = {"reduction": reduction, "label_smoothing": float(smoothing)}
     probs = target.is_floating_point()
+    if probs and x.dim() > 2:
+        raise Skip(f"logits {list(x.shape)} with probability targets: soft targets over [N, C, d1..dk]")
     if probs and ignore_index != -100:
         raise Skip("ignore_index with probability targets")
     params["ignore_index"] = None if probs else int(ignore_index)

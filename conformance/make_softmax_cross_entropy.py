@@ -99,11 +99,11 @@ CASES = []
 
 def case(name, n, c, reduction="mean", eps=0.0, ignore_index=-100, weights=False,
          n_ignored=0, logits=None, targets=None, class_weights=None, quantize=None,
-         edit=None, scale=2.0, unbatched=False):
+         edit=None, scale=2.0, unbatched=False, spatial=None):
     CASES.append(dict(name=name, n=n, c=c, reduction=reduction, eps=eps,
                       ignore_index=ignore_index, weights=weights, n_ignored=n_ignored,
                       logits=logits, targets=targets, class_weights=class_weights,
-                      quantize=quantize, edit=edit, scale=scale, unbatched=unbatched))
+                      quantize=quantize, edit=edit, scale=scale, unbatched=unbatched, spatial=spatial))
 
 
 def build(spec):
@@ -197,6 +197,18 @@ case("ce_mean_all_ignored_real_class_c3", 5, 3, "mean", eps=0.1, ignore_index=1,
 for r in ("none", "sum", "mean"):
     case(f"ce_{r}_unbatched_c7", 1, 7, r, eps=0.1, weights=True, unbatched=True)
 case("ce_mean_unbatched_c1500", 1, 1500, "mean", quantize=16, unbatched=True)
+# Logits [N, C, d1..dk], the class dimension second (per pixel, per token): the rows of a case of
+# N * d1 * ... * dk rows, laid out so (spatial = (N, [d1..dk])) and checked against F.cross_entropy
+# on that layout. Classes from 1 to past the kernels' warp width (the strided-class paths), with
+# weights, smoothing and ignored positions.
+for r in ("none", "sum", "mean"):
+    case(f"ce_{r}_spatial_2x5x3x4", 24, 5, r, eps=0.1, weights=True, n_ignored=5, spatial=(2, [3, 4]))
+case("ce_mean_spatial_3x7x11", 33, 7, "mean", spatial=(3, [11]))
+case("ce_none_spatial_2x3x2x2x3", 24, 3, "none", ignore_index=1, n_ignored=4, spatial=(2, [2, 2, 3]))
+case("ce_sum_spatial_1x1x5", 5, 1, "sum", spatial=(1, [5]))
+case("ce_mean_spatial_2x40x9", 18, 40, "mean", eps=0.2, weights=True, spatial=(2, [9]))
+case("ce_sum_spatial_2x1030x3", 6, 1030, "sum", quantize=16, spatial=(2, [3]))
+case("ce_mean_spatial_4x3x1", 4, 3, "mean", spatial=(4, [1]))
 
 
 def run_case(spec):
@@ -231,7 +243,43 @@ def run_case(spec):
     if spec["unbatched"]:
         check_unbatched(x, y, w, ii, r, e, g, loss, grad)
         out = unbatched(out, {"logits", "targets", "grad_logits"})
+    if spec["spatial"]:
+        out = spatial(out, spec["spatial"], x, y, w, ii, r, e, g)
     return out, note
+
+
+def to_spatial(rows, nb, dims):
+    """Rows ordered (sample, position) [N * inner, C] as [N, C, d1..dk]."""
+    rows = np.asarray(rows)
+    return np.moveaxis(rows.reshape([nb] + dims + [rows.shape[1]]), -1, 1)
+
+
+def spatial(out, layout, x, y, w, ii, r, e, g):
+    """The case of N * inner rows as [N, C, d1..dk] logits, [N, d1..dk] targets, a none loss and
+    grad_output [N, d1..dk]; checked against F.cross_entropy on the spatial tensors themselves."""
+    nb, dims = layout
+    xs = to_spatial(x, nb, dims)
+    ys = np.asarray(y).reshape([nb] + dims)
+    xt = leaf(xs.astype(np.float64))
+    tl = F.cross_entropy(xt, torch.tensor(ys, dtype=torch.int64),
+                         weight=None if w is None else torch.tensor(w, dtype=torch.float64),
+                         ignore_index=-100 if ii is None else ii, reduction=r, label_smoothing=e)
+    tl.backward(torch.tensor(g.astype(np.float64).reshape([nb] + dims)) if r == "none" else None)
+    loss = np.asarray(out["expected"]["loss"]["data"], dtype=np.float64)
+    grad = to_spatial(np.asarray(out["expected"]["grad_logits"]["data"], dtype=np.float64).reshape(x.shape), nb, dims)
+    assert close(loss, np.reshape(tl.detach().numpy(), -1), 1e-9), "spatial PyTorch loss differs"
+    assert close(grad, xt.grad.numpy(), 1e-9), "spatial PyTorch gradient differs"
+    res = {k: v for k, v in out.items()}
+    res["inputs"] = dict(out["inputs"])
+    res["expected"] = dict(out["expected"])
+    res["inputs"]["logits"] = {"shape": list(xs.shape), "data": [float(v) for v in xs.ravel()]}
+    res["inputs"]["targets"] = {"shape": list(ys.shape), "data": [int(v) for v in ys.ravel()]}
+    res["expected"]["grad_logits"] = {"shape": list(grad.shape), "data": list(
+        to_spatial(np.asarray(out["expected"]["grad_logits"]["data"]).reshape(x.shape), nb, dims).ravel())}
+    if r == "none":
+        res["expected"]["loss"] = dict(out["expected"]["loss"], shape=[nb] + dims)
+        res["inputs"]["grad_output"] = dict(out["inputs"]["grad_output"], shape=[nb] + dims)
+    return res
 
 
 def check_unbatched(x, y, w, ii, r, e, g, loss, grad):
@@ -246,6 +294,12 @@ def check_unbatched(x, y, w, ii, r, e, g, loss, grad):
 
 def check_file(path):
     d = check_common(path, LOSS, {"reduction", "label_smoothing", "ignore_index"})
+    shape = d["inputs"]["logits"]["shape"]
+    if len(shape) >= 3:  # [N, C, d1..dk]
+        per_sample = [shape[0]] + shape[2:]
+        assert d["inputs"]["targets"]["shape"] == per_sample and d["expected"]["grad_logits"]["shape"] == shape
+        assert d["expected"]["loss"]["shape"] == (per_sample if d["params"]["reduction"] == "none" else [])
+        return
     check_rows_file(d, "class_weights")
 
 

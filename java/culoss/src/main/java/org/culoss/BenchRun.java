@@ -126,7 +126,7 @@ final class BenchRun implements Declarations.Workload {
     }
 
     private long elements(Op<?> op, Operand o, long[] own) {
-        if (o.perSample()) return loss.reduction == Reduction.NONE ? own[0] : 1;
+        if (o.perSample()) return loss.reduction == Reduction.NONE ? op.samples(own) : 1;
         long[] factors = new long[o.dims.length];
         for (int k = 0; k < factors.length; k++) factors[k] = own[o.dims[k]];
         return Sizes.product(o.name, factors);

@@ -26,12 +26,14 @@ final class CaseRun implements Declarations.Prepared {
     private final int[] perSample;
     /** The inputs come without their sample dimension (n = 1): so do the gradients. */
     private final boolean unbatched;
+    /** The case shapes of the inputs whose trailing axes were folded, by slot. */
+    private final Map<Integer, int[]> folds = new java.util.HashMap<>();
 
     CaseRun(LossDeclaration<?> d, LossFunction loss, Map<String, Array> inputs) {
         this.d = d;
         this.loss = loss;
         this.inputs = inputs;
-        Op<?> op = d.opFor(inputs.keySet());
+        Op<?> op = d.opFor(inputs);
         this.op = op;
         for (String name : inputs.keySet()) {
             boolean known = op.operands.stream().anyMatch(o -> o.caseName().equals(name))
@@ -62,7 +64,12 @@ final class CaseRun implements Declarations.Prepared {
             }
             int[] shape = a.shape();
             boolean perSampleInput = o.dims.length > 0 && o.dims[0] == 0;  // the first size counts samples
-            if (perSampleInput && shape.length == o.dims.length - 1) {
+            int last = o.dims.length - 1;
+            if (op.folded >= 0 && last >= 0 && o.dims[last] == op.folded && shape.length >= o.dims.length) {
+                shape = foldTrailing(o, shape, last);  // [N, C, d1..dk]: inner = d1 * ... * dk
+                folds.put(o.slot, a.shape());
+                batched = o;
+            } else if (perSampleInput && shape.length == o.dims.length - 1) {
                 unbatchedBy = o;
                 shape = prepend(1, shape);
             } else if (shape.length != o.dims.length) {
@@ -84,7 +91,9 @@ final class CaseRun implements Declarations.Prepared {
             }
         }
         unbatched = unbatchedBy != null;
-        perSample = flat ? element : unbatched ? new int[0] : new int[] {(int) sizes[0]};
+        perSample = flat ? element : unbatched ? new int[0]
+                : op.labels != null && folds.containsKey(op.labels.slot) ? folds.get(op.labels.slot)
+                : new int[] {(int) sizes[0]};
         for (Operand o : op.operands) {
             Array a = inputs.get(o.caseName());
             if (a == null) continue;
@@ -145,7 +154,19 @@ final class CaseRun implements Declarations.Prepared {
     }
 
     private long perSampleLength() {
-        return loss.reduction == Reduction.NONE ? sizes[0] : 1;
+        return loss.reduction == Reduction.NONE ? op.samples(sizes) : 1;
+    }
+
+    /** shape with its axes from {@code last} on multiplied into one. */
+    private static int[] foldTrailing(Operand o, int[] shape, int last) {
+        long inner = 1;
+        for (int k = last; k < shape.length; k++) inner = Math.multiplyExact(inner, shape[k]);
+        if (inner > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("inputs." + o.caseName() + " has " + inner + " positions per sample");
+        }
+        int[] out = Arrays.copyOf(shape, last + 1);
+        out[last] = (int) inner;
+        return out;
     }
 
     private long elements(Operand o) {
@@ -157,6 +178,9 @@ final class CaseRun implements Declarations.Prepared {
 
     private int[] dimsOf(Operand o) {
         if (sizes.length == 1 && !o.perSample()) return perSample;
+        for (Operand in : op.operands) {  // a folded input's shape, and that of what is shaped like it
+            if (folds.containsKey(in.slot) && Arrays.equals(in.dims, o.dims)) return folds.get(in.slot);
+        }
         int[] shape = new int[o.dims.length];
         for (int k = 0; k < shape.length; k++) shape[k] = (int) sizes[o.dims[k]];
         if (unbatched && shape.length > 0 && o.dims[0] == 0) return Arrays.copyOfRange(shape, 1, shape.length);

@@ -195,7 +195,9 @@ public final class Declarations {
         List<String> out = new ArrayList<>();
         for (LossDeclaration<?> d : ALL) {
             out.add(d.name());
-            for (Op<?> f : d.forms) out.add(f.name);
+            for (Op<?> f : d.forms) {
+                if (f.benched()) out.add(f.name);
+            }
         }
         return out;
     }

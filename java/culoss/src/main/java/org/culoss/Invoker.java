@@ -182,7 +182,7 @@ final class Invoker {
 
     private static long extent(Operand o, Op<?> op, LossFunction loss, Call call) {
         long[] sizes = call.sizes;
-        if (o.perSample()) return loss.reduction == Reduction.NONE ? sizes[0] : 1;
+        if (o.perSample()) return loss.reduction == Reduction.NONE ? op.samples(sizes) : 1;
         try {
             long elements;
             if (o.strided()) {
@@ -266,7 +266,7 @@ final class Invoker {
         IntBuffer labels = call.ints(op.labels.slot);
         long classes = call.sizes[op.classSize];
         long ignore = loss.ignoreIndexValue();
-        for (int i = 0; i < call.sizes[0]; i++) {
+        for (int i = 0; i < call.extent[op.labels.slot]; i++) {
             int y = labels.get(i);
             if ((y < 0 || y >= classes) && y != ignore) {
                 return new CulossException(Status.INVALID_TARGET, op.labels.name + "[" + i + "] = " + y

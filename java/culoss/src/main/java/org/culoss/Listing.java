@@ -26,7 +26,7 @@ final class Listing {
                 j.append(p++ == 0 ? "" : ", ").append(quote(e.getKey())).append(": ").append(quote(String.valueOf(e.getValue())));
             }
             j.append("}}");
-            j.append(",\n   \"forms\": ").append(list(d.forms.stream().map(f -> f.name).toList()));
+            j.append(",\n   \"forms\": ").append(list(d.forms.stream().filter(Op::benched).map(f -> f.name).toList()));
             j.append(",\n   \"inputs\": ").append(list(Declarations.inputs(d.name())));
             j.append(", \"outputs\": ").append(list(Declarations.requiredOutputs(d.name())));
             j.append(",\n   \"operations\": [");

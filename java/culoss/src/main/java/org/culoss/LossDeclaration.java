@@ -74,18 +74,27 @@ final class LossDeclaration<B> {
     }
 
     /**
-     * The form a case with these inputs runs: the first whose read tensors (inputs and labels) the
-     * case all gives; the operation itself when none does (its checks then name what is missing).
+     * The form a case with these inputs runs: a form that folds trailing axes ([N, C, d1..dk]
+     * logits) when its first input has at least its rank, else the first whose read tensors
+     * (inputs and labels) the case all gives; the operation itself when none does (its checks
+     * then name what is missing).
      */
-    Op<?> opFor(Set<String> inputs) {
-        for (Op<?> f : forms()) {
-            boolean all = true;
-            for (Operand o : f.operands) {
-                if ((o.role == Operand.Role.INPUT || o.role == Operand.Role.LABELS) && !inputs.contains(o.caseName())) {
-                    all = false;
+    Op<?> opFor(Map<String, Declarations.Array> inputs) {
+        for (boolean foldedPass : new boolean[] {true, false}) {
+            for (Op<?> f : forms()) {
+                if ((f.folded >= 0) != foldedPass) continue;
+                boolean all = true;
+                for (Operand o : f.operands) {
+                    if ((o.role == Operand.Role.INPUT || o.role == Operand.Role.LABELS) && !inputs.containsKey(o.caseName())) {
+                        all = false;
+                    }
                 }
+                if (all && foldedPass) {
+                    Operand first = f.operands.get(0);
+                    all = inputs.get(first.caseName()).shape().length >= first.dims.length;
+                }
+                if (all) return f;
             }
-            if (all) return f;
         }
         return op;
     }

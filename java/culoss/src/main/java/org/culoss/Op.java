@@ -67,6 +67,14 @@ final class Op<L extends LossFunction> {
     final WorkspaceQuery<L> workspaceQuery;
     final JavaKernel<L> javaKernel;
     final SizeCheck sizeCheck;
+    /** The sizes whose product counts the samples (a per-sample tensor's length): the first, or more. */
+    final int[] samples;
+    /**
+     * The size that a case's trailing axes fold into ({@code inner} of [N, C, d1..dk] logits), or
+     * -1. An operation with one is a form chosen by its first input's rank, and the benchmarks'
+     * shapes (two sizes) do not fit it.
+     */
+    final int folded;
     /** One reusable call per thread: the device path allocates nothing. */
     private final ThreadLocal<Call> calls;
 
@@ -85,6 +93,8 @@ final class Op<L extends LossFunction> {
         this.workspaceQuery = b.workspaceQuery;
         this.javaKernel = b.javaKernel;
         this.sizeCheck = b.sizeCheck;
+        this.samples = b.samples.isEmpty() ? new int[] {0} : b.samples.stream().mapToInt(Integer::intValue).toArray();
+        this.folded = b.folded;
         this.calls = ThreadLocal.withInitial(() -> new Call(this));
     }
 
@@ -148,6 +158,18 @@ final class Op<L extends LossFunction> {
         throw new IllegalStateException(name + " has no float tensor");
     }
 
+    /** The number of samples at these sizes: one loss value each for {@code NONE}. */
+    long samples(long[] sizes) {
+        long out = 1;
+        for (int s : samples) out = Sizes.exactProduct(out, sizes[s]);
+        return out;
+    }
+
+    /** Whether the benchmarks time this operation on its loss's shapes. */
+    boolean benched() {
+        return folded < 0;
+    }
+
     /** This thread's call object, cleared. */
     Call call() {
         Call c = calls.get();
@@ -182,6 +204,8 @@ final class Op<L extends LossFunction> {
         private JavaKernel<L> javaKernel;
         private SizeCheck sizeCheck = sizes -> {};
         private int classSize = -1;
+        private final List<Integer> samples = new ArrayList<>();
+        private int folded = -1;
         private boolean onRequest;
         private boolean probability;
 
@@ -225,6 +249,24 @@ final class Op<L extends LossFunction> {
         Builder<L> labels(String name, String classes) {
             classSize = sizeIndex(classes);
             return add(name, Operand.Role.LABELS, DType.INT32, sizeNames.get(0), null, false);
+        }
+
+        /** Labels of {@code shape} (the samples, {@link #samples}), in [0, {@code classes}). */
+        Builder<L> labels(String name, String classes, String shape) {
+            classSize = sizeIndex(classes);
+            return add(name, Operand.Role.LABELS, DType.INT32, shape, null, false);
+        }
+
+        /** The sizes whose product counts the samples (default: the first size alone). */
+        Builder<L> samples(String... sizes) {
+            for (String s : sizes) samples.add(sizeIndex(s));
+            return this;
+        }
+
+        /** A case's trailing axes fold into {@code size}: [N, C, d1..dk] binds it to d1 * ... * dk. */
+        Builder<L> folds(String size) {
+            folded = sizeIndex(size);
+            return this;
         }
 
         Builder<L> table(String name, String shape) {

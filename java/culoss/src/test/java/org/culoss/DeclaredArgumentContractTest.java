@@ -25,7 +25,7 @@ import org.junit.jupiter.api.function.Executable;
  * names the tensor. Read from the declarations: a new loss is covered with nothing added here.
  */
 class DeclaredArgumentContractTest {
-    private static final Map<String, Integer> SIZES = Map.of("n", 3, "c", 4, "d", 2, "count", 7);
+    private static final Map<String, Integer> SIZES = Map.of("n", 3, "c", 4, "d", 2, "count", 7, "inner", 5);
 
     @TestFactory
     Stream<DynamicTest> everyTensorOfEveryOperation() {
@@ -217,7 +217,7 @@ class DeclaredArgumentContractTest {
      * (a penalty: one summed value) has one value per sample tensor.
      */
     private static long extent(Op<?> op, Operand o) {
-        if (o.perSample()) return hasReduction(op) ? SIZES.get(op.sizeNames.get(0)) : 1;
+        if (o.perSample()) return hasReduction(op) ? op.samples(sizes(op)) : 1;
         long n = 1;
         for (int dim : o.dims) n *= SIZES.get(op.sizeNames.get(dim));
         return n;

@@ -82,6 +82,38 @@ public final class JavaSoftmaxCrossEntropy extends SoftmaxRows {
      * (|a - y| + 1) / M_y, M_y = c + y (y + 1) / 2 + (c - 1 - y) (c - y) / 2 in double, as the
      * kernel's (interclass_distance.cu), rounded to a float as the kernel's weight is.
      */
+    /**
+     * Logits [n, c, inner] (class j of sample b at position k at (b * c + j) * inner + k) and
+     * targets [n, inner]: each (b, k) is a row of {@link #run}. The rows are gathered into a
+     * scratch array, run, and the gradient scattered back into the logits' layout (so it may be
+     * written over the logits); the loss of {@code none} is in the targets' order.
+     */
+    public static long runSpatial(FloatBuffer logits, IntBuffer targets, int n, int c, int inner,
+                                  FloatBuffer classWeights, long ignoreIndex, float labelSmoothing,
+                                  Reduction reduction, FloatBuffer gradOutput, FloatBuffer loss,
+                                  FloatBuffer gradLogits, int threads) {
+        int rows = Math.multiplyExact(n, inner);
+        float[] gathered = new float[Math.multiplyExact(rows, c)];
+        for (int b = 0; b < n; b++) {
+            for (int j = 0; j < c; j++) {
+                int from = (b * c + j) * inner;
+                for (int k = 0; k < inner; k++) gathered[(b * inner + k) * c + j] = logits.get(from + k);
+            }
+        }
+        float[] grad = gradLogits == null ? null : new float[gathered.length];
+        long bad = run(FloatBuffer.wrap(gathered), c, targets, rows, c, classWeights, ignoreIndex, labelSmoothing,
+                reduction, gradOutput, loss, grad == null ? null : FloatBuffer.wrap(grad), c, threads);
+        if (grad != null) {
+            for (int b = 0; b < n; b++) {
+                for (int j = 0; j < c; j++) {
+                    int to = (b * c + j) * inner;
+                    for (int k = 0; k < inner; k++) gradLogits.put(to + k, grad[(b * inner + k) * c + j]);
+                }
+            }
+        }
+        return bad;
+    }
+
     static float distanceWeight(int argmax, int y, int c) {
         double m = c + 0.5 * ((double) y * (y + 1.0) + (c - 1.0 - y) * ((double) c - y));
         return (float) ((Math.abs((long) argmax - y) + 1.0) / m);
