@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from case_io import case_rng, check_common, close, draw_grad_output, fail_loss_grad, on_grid, unbatched, write_cases
-from softmax_rows import (check_rows_file, draw_logits_targets, neginf_some, neginf_target, rows_case,
+from softmax_rows import (check_rows_file, check_spatial_file, spatial_case, to_spatial, draw_logits_targets, neginf_some, neginf_target, rows_case,
                           scaled_to_1e4, torch_targets)
 from torch_ref import grad_of, leaf, log_softmax_rows, reduce_rows, upstream_of
 
@@ -248,37 +248,20 @@ def run_case(spec):
     return out, note
 
 
-def to_spatial(rows, nb, dims):
-    """Rows ordered (sample, position) [N * inner, C] as [N, C, d1..dk]."""
-    rows = np.asarray(rows)
-    return np.moveaxis(rows.reshape([nb] + dims + [rows.shape[1]]), -1, 1)
-
-
 def spatial(out, layout, x, y, w, ii, r, e, g):
-    """The case of N * inner rows as [N, C, d1..dk] logits, [N, d1..dk] targets, a none loss and
-    grad_output [N, d1..dk]; checked against F.cross_entropy on the spatial tensors themselves."""
+    """The case of N * inner rows as [N, C, d1..dk] (softmax_rows.spatial_case), checked against
+    F.cross_entropy on the spatial tensors themselves."""
     nb, dims = layout
-    xs = to_spatial(x, nb, dims)
-    ys = np.asarray(y).reshape([nb] + dims)
-    xt = leaf(xs.astype(np.float64))
-    tl = F.cross_entropy(xt, torch.tensor(ys, dtype=torch.int64),
+    xt = leaf(to_spatial(x, nb, dims).astype(np.float64))
+    tl = F.cross_entropy(xt, torch.tensor(np.asarray(y).reshape([nb] + dims), dtype=torch.int64),
                          weight=None if w is None else torch.tensor(w, dtype=torch.float64),
                          ignore_index=-100 if ii is None else ii, reduction=r, label_smoothing=e)
     tl.backward(torch.tensor(g.astype(np.float64).reshape([nb] + dims)) if r == "none" else None)
-    loss = np.asarray(out["expected"]["loss"]["data"], dtype=np.float64)
-    grad = to_spatial(np.asarray(out["expected"]["grad_logits"]["data"], dtype=np.float64).reshape(x.shape), nb, dims)
-    assert close(loss, np.reshape(tl.detach().numpy(), -1), 1e-9), "spatial PyTorch loss differs"
-    assert close(grad, xt.grad.numpy(), 1e-9), "spatial PyTorch gradient differs"
-    res = {k: v for k, v in out.items()}
-    res["inputs"] = dict(out["inputs"])
-    res["expected"] = dict(out["expected"])
-    res["inputs"]["logits"] = {"shape": list(xs.shape), "data": [float(v) for v in xs.ravel()]}
-    res["inputs"]["targets"] = {"shape": list(ys.shape), "data": [int(v) for v in ys.ravel()]}
-    res["expected"]["grad_logits"] = {"shape": list(grad.shape), "data": list(
-        to_spatial(np.asarray(out["expected"]["grad_logits"]["data"]).reshape(x.shape), nb, dims).ravel())}
-    if r == "none":
-        res["expected"]["loss"] = dict(out["expected"]["loss"], shape=[nb] + dims)
-        res["inputs"]["grad_output"] = dict(out["inputs"]["grad_output"], shape=[nb] + dims)
+    res = spatial_case(out, layout, x.shape)
+    assert close(np.asarray(res["expected"]["loss"]["data"], dtype=np.float64),
+                 np.reshape(tl.detach().numpy(), -1), 1e-9), "spatial PyTorch loss differs"
+    assert close(np.asarray(res["expected"]["grad_logits"]["data"], dtype=np.float64),
+                 np.reshape(xt.grad.numpy(), -1), 1e-9), "spatial PyTorch gradient differs"
     return res
 
 
@@ -294,12 +277,8 @@ def check_unbatched(x, y, w, ii, r, e, g, loss, grad):
 
 def check_file(path):
     d = check_common(path, LOSS, {"reduction", "label_smoothing", "ignore_index"})
-    shape = d["inputs"]["logits"]["shape"]
-    if len(shape) >= 3:  # [N, C, d1..dk]
-        per_sample = [shape[0]] + shape[2:]
-        assert d["inputs"]["targets"]["shape"] == per_sample and d["expected"]["grad_logits"]["shape"] == shape
-        assert d["expected"]["loss"]["shape"] == (per_sample if d["params"]["reduction"] == "none" else [])
-        return
+    if len(d["inputs"]["logits"]["shape"]) >= 3:
+        return check_spatial_file(d)
     check_rows_file(d, "class_weights")
 
 

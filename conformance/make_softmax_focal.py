@@ -35,8 +35,8 @@ import torch
 import torch.nn.functional as F
 
 from case_io import case_rng, check_common, close, draw_grad_output, fail_loss_grad, on_grid, unbatched, write_cases
-from softmax_rows import (check_rows_file, draw_logits_targets, neginf_some, neginf_target, rows_case,
-                          scaled_to_1e4, torch_targets)
+from softmax_rows import (check_rows_file, check_spatial_file, draw_logits_targets, neginf_some, neginf_target, rows_case,
+                          scaled_to_1e4, spatial_case, torch_targets)
 from torch_ref import grad_of, leaf, log_softmax_rows, reduce_rows
 
 LOSS = "softmax_focal"
@@ -154,13 +154,13 @@ CASES = []
 
 def case(name, n, c, reduction="mean", gamma=2.0, alpha=1.0, ignore_index="absent", n_ignored=0,
          logits=None, targets=None, class_alpha=None, quantize=None, edit=None, scale=2.0, pytorch_rtol=None,
-         unbatched=False):
+         unbatched=False, spatial=None):
     """alpha None: per-class alpha (class_alpha given, or drawn). ignore_index "absent": no param.
     pytorch_rtol: a looser agreement with the PyTorch implementation, where its 1 - p_t cancels."""
     CASES.append(dict(name=name, n=n, c=c, reduction=reduction, gamma=gamma, alpha=alpha,
                       ignore_index=ignore_index, n_ignored=n_ignored, logits=logits, targets=targets,
                       class_alpha=class_alpha, quantize=quantize, edit=edit, scale=scale,
-                      pytorch_rtol=pytorch_rtol, unbatched=unbatched))
+                      pytorch_rtol=pytorch_rtol, unbatched=unbatched, spatial=spatial))
 
 
 def ignore_value(spec):
@@ -249,6 +249,14 @@ case("fl_mean_all_ignored_real_class_c3", 5, 3, "mean", ignore_index=1, n_ignore
 # one unbatched row [C] and a target [] (the same as one row of [1, C]; a none loss [])
 case("fl_none_unbatched_c7", 1, 7, "none", gamma=1.5, alpha=None, unbatched=True)
 case("fl_mean_unbatched_c9", 1, 9, "mean", unbatched=True)
+# Logits [N, C, d1..dk], the class dimension second: the rows of a case of N * d1 * ... * dk rows laid
+# out so (softmax_rows.spatial_case; the layout is checked against F.cross_entropy by the
+# cross-entropy cases).
+for r in REDS:
+    case(f"fl_{r}_spatial_2x5x3x4", 24, 5, r, gamma=1.5, alpha=None, ignore_index=-100, n_ignored=5, spatial=(2, [3, 4]))
+case("fl_mean_spatial_3x7x11", 33, 7, "mean", spatial=(3, [11]))
+case("fl_sum_spatial_2x40x9_gamma05", 18, 40, "sum", gamma=0.5, alpha=0.25, spatial=(2, [9]))
+case("fl_none_spatial_1x2x2x3", 6, 2, "none", ignore_index=1, n_ignored=2, spatial=(1, [2, 3]))
 
 
 def run_case(spec):
@@ -296,6 +304,8 @@ def run_case(spec):
     out = rows_case(LOSS, spec, params, x, y, class_alpha, g, loss, grad)
     if spec["unbatched"]:
         out = unbatched(out, {"logits", "targets", "grad_logits"})
+    if spec["spatial"]:
+        out = spatial_case(out, spec["spatial"], x.shape)
     return out, "; ".join(notes) or None
 
 
@@ -304,7 +314,10 @@ def check_file(path):
         params = set(json.load(f)["params"])
     assert params in ({"gamma", "reduction", "alpha"}, {"gamma", "reduction", "alpha", "ignore_index"}), params
     d = check_common(path, LOSS, params)
-    check_rows_file(d, "class_alpha")
+    if len(d["inputs"]["logits"]["shape"]) >= 3:
+        check_spatial_file(d)
+    else:
+        check_rows_file(d, "class_alpha")
     assert ("class_alpha" in d["inputs"]) == (d["params"]["alpha"] is None)
 
 

@@ -93,3 +93,37 @@ def check_rows_file(d, class_input):
     c = shape[-1]
     if class_input in d["inputs"]:
         assert d["inputs"][class_input]["shape"] == [c]
+
+
+def to_spatial(rows, nb, dims):
+    """Rows ordered (sample, position), [N * inner, C], as [N, C, d1..dk] (the class axis second)."""
+    rows = np.asarray(rows)
+    return np.moveaxis(rows.reshape([nb] + dims + [rows.shape[1]]), -1, 1)
+
+
+def spatial_case(out, layout, rows_shape):
+    """A rows case of N * inner rows (sample-major) as PyTorch's [N, C, d1..dk] logits with
+    [N, d1..dk] targets, a none loss and grad_output [N, d1..dk], grad_logits the logits' shape.
+    layout = (N, [d1..dk]); the values are the rows case's, moved."""
+    nb, dims = layout
+    res = {k: v for k, v in out.items()}
+    res["inputs"], res["expected"] = dict(out["inputs"]), dict(out["expected"])
+
+    def moved(t):
+        flat = np.asarray(t["data"], dtype=object).reshape(rows_shape)
+        return {"shape": [nb, rows_shape[1]] + dims, "data": list(to_spatial(flat, nb, dims).ravel())}
+    res["inputs"]["logits"] = moved(out["inputs"]["logits"])
+    res["expected"]["grad_logits"] = moved(out["expected"]["grad_logits"])
+    res["inputs"]["targets"] = dict(out["inputs"]["targets"], shape=[nb] + dims)
+    if "grad_output" in out["inputs"]:
+        res["inputs"]["grad_output"] = dict(out["inputs"]["grad_output"], shape=[nb] + dims)
+        res["expected"]["loss"] = dict(out["expected"]["loss"], shape=[nb] + dims)
+    return res
+
+
+def check_spatial_file(d):
+    """The checks of a case with [N, C, d1..dk] logits."""
+    shape = d["inputs"]["logits"]["shape"]
+    per_sample = [shape[0]] + shape[2:]
+    assert d["inputs"]["targets"]["shape"] == per_sample and d["expected"]["grad_logits"]["shape"] == shape
+    assert d["expected"]["loss"]["shape"] == (per_sample if d["params"]["reduction"] == "none" else [])

@@ -90,23 +90,10 @@ public final class SoftmaxCrossEntropy extends RowSoftmaxLoss<SoftmaxCrossEntrop
                         c.floats(LOSS), c.floats(GRAD), c.stride[GRAD], threads);
                 return -1;
             });
-    /** The size the spatial form's classes are apart: d1 * ... * dk of [N, C, d1..dk] logits. */
-    static final int INNER = 2;
-    /**
-     * Logits [N, C, d1..dk], the class dimension second (PyTorch's, per pixel or per token): the
-     * classes {@code inner = d1 * ... * dk} apart, targets and a {@code none} loss [N, d1..dk];
-     * in the tensors' own layout, no transpose on a native backend. The same slots as the others.
-     */
-    static final Op<SoftmaxCrossEntropy> SPATIAL_OP = Op.<SoftmaxCrossEntropy>form("softmax_cross_entropy", "spatial",
-                    "culossSoftmaxCrossEntropySpatial")
-            .size("n", 0).size("c", 1).size("inner", 1).samples("n", "inner").folds("inner")
-            .input("logits", "n*c*inner")
-            .labels("targets", "c", "n*inner")
-            .gradOutput()
-            .loss()
-            .grad("gradLogits", "n*c*inner", "logits")
-            .table("classWeights", "c")
-            .nativeKernel((l, c, mode) -> switch (mode) {
+    /** Logits [N, C, d1..dk] ({@link RowSoftmaxLoss#declareSpatial}). */
+    static final Op<SoftmaxCrossEntropy> SPATIAL_OP = declareSpatial("softmax_cross_entropy",
+            "culossSoftmaxCrossEntropySpatial", "classWeights",
+            (l, c, mode) -> switch (mode) {
                 case FORWARD -> CulossNative.culossSoftmaxCrossEntropySpatialForward(c.address[LOGITS],
                         c.address[TARGETS], c.sizes[N], c.sizes[C], c.sizes[INNER], c.dtype, c.address[TABLE],
                         l.ignoreIndexValue(), l.labelSmoothing, l.reduction.nativeValue(), c.address[LOSS], c.workspace,
@@ -121,14 +108,10 @@ public final class SoftmaxCrossEntropy extends RowSoftmaxLoss<SoftmaxCrossEntrop
                         c.address[GRAD_OUTPUT], c.address[LOSS], c.address[GRAD], c.workspace, c.workspaceBytes,
                         c.errorWord, c.stream);
             }, (l, sizes, dtype, bytes) -> CulossNative.culossSoftmaxCrossEntropySpatialWorkspaceSize(sizes[N],
-                    sizes[C], sizes[INNER], dtype, l.reduction.nativeValue(), bytes))
-            .javaKernel((l, c, threads) -> JavaSoftmaxCrossEntropy.runSpatial(c.floats(LOGITS), c.ints(TARGETS),
+                    sizes[C], sizes[INNER], dtype, l.reduction.nativeValue(), bytes),
+            (l, c, threads) -> JavaSoftmaxCrossEntropy.runSpatial(c.floats(LOGITS), c.ints(TARGETS),
                     c.intSize(N), c.intSize(C), c.intSize(INNER), c.floats(TABLE), l.ignoreIndexValue(),
-                    l.labelSmoothing, l.reduction, c.floats(GRAD_OUTPUT), c.floats(LOSS), c.floats(GRAD), threads))
-            .build()
-            .requireSize("n", N).requireSize("c", C).requireSize("inner", INNER)
-            .requireSlot("logits", LOGITS).requireSlot("targets", TARGETS).requireSlot("gradOutput", GRAD_OUTPUT)
-            .requireSlot("loss", LOSS).requireSlot("gradLogits", GRAD).requireSlot("classWeights", TABLE);
+                    l.labelSmoothing, l.reduction, c.floats(GRAD_OUTPUT), c.floats(LOSS), c.floats(GRAD), threads));
     static final LossDeclaration<Builder> DECLARATION = LossDeclaration.of(OP, Builder::new, Builder::backend,
                     Builder::build)
             .form(PROBS_OP)
@@ -143,7 +126,7 @@ public final class SoftmaxCrossEntropy extends RowSoftmaxLoss<SoftmaxCrossEntrop
     private final float labelSmoothing;
 
     private SoftmaxCrossEntropy(Builder b) {
-        super(b, b.classWeights, OP);
+        super(b, b.classWeights, OP, SPATIAL_OP);
         this.labelSmoothing = b.labelSmoothing;
     }
 
@@ -238,58 +221,6 @@ public final class SoftmaxCrossEntropy extends RowSoftmaxLoss<SoftmaxCrossEntrop
             DeviceBuffer workspace) {
         Invoker.device(PROBS_OP, this, call(PROBS_OP, logits, logitsStride, targetProbs, n, c, gradOutput,
                 Checks.notNull(loss, "loss"), Checks.notNull(gradLogits, "gradLogits"), gradStride), workspace);
-    }
-
-    // ---------------------------------------------------------------- [N, C, d1..dk] logits
-
-    /**
-     * The loss of {@code logits} [N, C, d1..dk] (row-major, {@code inner = d1 * ... * dk}) against
-     * {@code targets} [N, d1..dk]: one value, or n * inner for {@code none}.
-     */
-    public float[] forwardSpatial(float[] logits, int[] targets, int n, int c, int inner) {
-        Call call = spatialArrays(logits, targets, n, c, inner, null);
-        float[] loss = new float[reduction == Reduction.NONE ? Checks.arrayLength(n, inner, "n * inner") : 1];
-        call.host[LOSS] = FloatBuffer.wrap(loss);
-        Invoker.host(SPATIAL_OP, this, call);
-        return loss;
-    }
-
-    /** Loss and gradient (the logits' layout) in one pass; {@code gradOutput} null means 1 (n * inner values for {@code none}). */
-    public Result forwardBackwardSpatial(float[] logits, int[] targets, int n, int c, int inner, float[] gradOutput) {
-        Call call = spatialArrays(logits, targets, n, c, inner, gradOutput);
-        float[] loss = new float[reduction == Reduction.NONE ? Checks.arrayLength(n, inner, "n * inner") : 1];
-        float[] grad = new float[Checks.arrayLength(Checks.arrayLength(n, c, "n * c"), inner, "n * c * inner")];
-        call.host[LOSS] = FloatBuffer.wrap(loss);
-        call.host[GRAD] = FloatBuffer.wrap(grad);
-        Invoker.host(SPATIAL_OP, this, call);
-        return new Result(loss, grad);
-    }
-
-    /** The workspace a spatial device call needs (error word included). */
-    public long workspaceBytesSpatial(long n, long c, long inner) {
-        return Invoker.workspaceBytes(SPATIAL_OP, this, n, c, inner);
-    }
-
-    /**
-     * The fast path over [N, C, d1..dk] logits in backend memory: in their own layout, queued on
-     * the stream of {@code logits}; {@code gradOutput} may be null, {@code loss} or
-     * {@code gradLogits} may be null (not both); {@code gradLogits} may be {@code logits} itself.
-     */
-    public void forwardBackwardSpatial(DeviceBuffer logits, DeviceBuffer targets, long n, long c, long inner,
-            DeviceBuffer gradOutput, DeviceBuffer loss, DeviceBuffer gradLogits, DeviceBuffer workspace) {
-        if (loss == null && gradLogits == null) throw new IllegalArgumentException("loss and gradLogits are both null");
-        Call call = call(SPATIAL_OP, logits, 0, targets, n, c, gradOutput, loss, gradLogits, 0);
-        call.sizes[INNER] = inner;
-        Invoker.device(SPATIAL_OP, this, call, workspace);
-    }
-
-    private Call spatialArrays(float[] logits, int[] targets, int n, int c, int inner, float[] gradOutput) {
-        Call call = call(SPATIAL_OP, FloatBuffer.wrap(Checks.notNull(logits, "logits")), 0,
-                IntBuffer.wrap(Checks.notNull(targets, "targets")), n, c,
-                gradOutput == null ? null : FloatBuffer.wrap(gradOutput), null, null, 0);
-        call.sizes[INNER] = inner;
-        Invoker.checkInputs(SPATIAL_OP, this, call);
-        return call;
     }
 
     /** The options of a {@link SoftmaxCrossEntropy}; defaults are PyTorch's. */

@@ -79,8 +79,30 @@ public final class SoftmaxFocal extends RowSoftmaxLoss<SoftmaxFocal.Result> {
             (l, c, threads) -> JavaSoftmaxFocal.run(c.floats(LOGITS), c.stride[LOGITS], c.ints(TARGETS), c.intSize(N),
                     c.intSize(C), c.floats(TABLE), l.alpha, l.gamma, l.ignoreIndexValue(), l.reduction,
                     c.floats(GRAD_OUTPUT), c.floats(LOSS), c.floats(GRAD), c.stride[GRAD], threads));
+    /** Logits [N, C, d1..dk] ({@link RowSoftmaxLoss#declareSpatial}). */
+    static final Op<SoftmaxFocal> SPATIAL_OP = declareSpatial("softmax_focal", "culossSoftmaxFocalSpatial", "classAlpha",
+            (l, c, mode) -> switch (mode) {
+                case FORWARD -> CulossNative.culossSoftmaxFocalSpatialForward(c.address[LOGITS], c.address[TARGETS],
+                        c.sizes[N], c.sizes[C], c.sizes[INNER], c.dtype, c.address[TABLE], l.alpha, l.gamma,
+                        l.ignoreIndexValue(), l.reduction.nativeValue(), c.address[LOSS], c.workspace,
+                        c.workspaceBytes, c.errorWord, c.stream);
+                case BACKWARD -> CulossNative.culossSoftmaxFocalSpatialBackward(c.address[LOGITS], c.address[TARGETS],
+                        c.sizes[N], c.sizes[C], c.sizes[INNER], c.dtype, c.address[TABLE], l.alpha, l.gamma,
+                        l.ignoreIndexValue(), l.reduction.nativeValue(), c.address[GRAD_OUTPUT], c.address[GRAD],
+                        c.workspace, c.workspaceBytes, c.errorWord, c.stream);
+                case FORWARD_BACKWARD -> CulossNative.culossSoftmaxFocalSpatialForwardBackward(c.address[LOGITS],
+                        c.address[TARGETS], c.sizes[N], c.sizes[C], c.sizes[INNER], c.dtype, c.address[TABLE], l.alpha,
+                        l.gamma, l.ignoreIndexValue(), l.reduction.nativeValue(), c.address[GRAD_OUTPUT],
+                        c.address[LOSS], c.address[GRAD], c.workspace, c.workspaceBytes, c.errorWord, c.stream);
+            },
+            (l, sizes, dtype, bytes) -> CulossNative.culossSoftmaxFocalSpatialWorkspaceSize(sizes[N], sizes[C],
+                    sizes[INNER], dtype, l.reduction.nativeValue(), bytes),
+            (l, c, threads) -> JavaSoftmaxFocal.runSpatial(c.floats(LOGITS), c.ints(TARGETS), c.intSize(N),
+                    c.intSize(C), c.intSize(INNER), c.floats(TABLE), l.alpha, l.gamma, l.ignoreIndexValue(),
+                    l.reduction, c.floats(GRAD_OUTPUT), c.floats(LOSS), c.floats(GRAD), threads));
     static final LossDeclaration<Builder> DECLARATION = LossDeclaration.of(OP, Builder::new, Builder::backend,
                     Builder::build)
+            .form(SPATIAL_OP)
             .param(Param.number("gamma", "2", Builder::gamma))
             .param(Param.reduction("mean", Builder::reduction))
             .param(Param.numberOrTable("alpha", "1", Builder::alpha, "class_alpha"))
@@ -94,7 +116,7 @@ public final class SoftmaxFocal extends RowSoftmaxLoss<SoftmaxFocal.Result> {
     private final float alpha;
 
     private SoftmaxFocal(Builder b) {
-        super(b, b.classAlpha, OP);
+        super(b, b.classAlpha, OP, SPATIAL_OP);
         this.gamma = b.gamma;
         this.alpha = b.alpha;
     }

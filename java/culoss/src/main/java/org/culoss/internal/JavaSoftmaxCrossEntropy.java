@@ -83,35 +83,15 @@ public final class JavaSoftmaxCrossEntropy extends SoftmaxRows {
      * kernel's (interclass_distance.cu), rounded to a float as the kernel's weight is.
      */
     /**
-     * Logits [n, c, inner] (class j of sample b at position k at (b * c + j) * inner + k) and
-     * targets [n, inner]: each (b, k) is a row of {@link #run}. The rows are gathered into a
-     * scratch array, run, and the gradient scattered back into the logits' layout (so it may be
-     * written over the logits); the loss of {@code none} is in the targets' order.
+     * Logits [n, c, inner] and targets [n, inner]: each (b, k) is a row of {@link #run}
+     * ({@link SoftmaxRows#spatial}).
      */
     public static long runSpatial(FloatBuffer logits, IntBuffer targets, int n, int c, int inner,
                                   FloatBuffer classWeights, long ignoreIndex, float labelSmoothing,
                                   Reduction reduction, FloatBuffer gradOutput, FloatBuffer loss,
                                   FloatBuffer gradLogits, int threads) {
-        int rows = Math.multiplyExact(n, inner);
-        float[] gathered = new float[Math.multiplyExact(rows, c)];
-        for (int b = 0; b < n; b++) {
-            for (int j = 0; j < c; j++) {
-                int from = (b * c + j) * inner;
-                for (int k = 0; k < inner; k++) gathered[(b * inner + k) * c + j] = logits.get(from + k);
-            }
-        }
-        float[] grad = gradLogits == null ? null : new float[gathered.length];
-        long bad = run(FloatBuffer.wrap(gathered), c, targets, rows, c, classWeights, ignoreIndex, labelSmoothing,
-                reduction, gradOutput, loss, grad == null ? null : FloatBuffer.wrap(grad), c, threads);
-        if (grad != null) {
-            for (int b = 0; b < n; b++) {
-                for (int j = 0; j < c; j++) {
-                    int to = (b * c + j) * inner;
-                    for (int k = 0; k < inner; k++) gradLogits.put(to + k, grad[(b * inner + k) * c + j]);
-                }
-            }
-        }
-        return bad;
+        return spatial(logits, n, c, inner, gradLogits, (rows, grad) -> run(rows, c, targets, n * inner, c,
+                classWeights, ignoreIndex, labelSmoothing, reduction, gradOutput, loss, grad, c, threads));
     }
 
     static float distanceWeight(int argmax, int y, int c) {

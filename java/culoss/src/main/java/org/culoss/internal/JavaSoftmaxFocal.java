@@ -48,6 +48,15 @@ public final class JavaSoftmaxFocal extends SoftmaxRows {
      * @return -1 if every target was valid, else the smallest row index whose target is outside
      *         [0,c) and not ignoreIndex; such rows count for nothing (nor in the mean's count)
      */
+    /** Logits [n, c, inner] and targets [n, inner]: each (b, k) a row of {@link #run} ({@link SoftmaxRows#spatial}). */
+    public static long runSpatial(FloatBuffer logits, IntBuffer targets, int n, int c, int inner,
+                                  FloatBuffer classAlpha, float alpha, float gamma, long ignoreIndex,
+                                  Reduction reduction, FloatBuffer gradOutput, FloatBuffer loss,
+                                  FloatBuffer gradLogits, int threads) {
+        return spatial(logits, n, c, inner, gradLogits, (rows, grad) -> run(rows, c, targets, n * inner, c,
+                classAlpha, alpha, gamma, ignoreIndex, reduction, gradOutput, loss, grad, c, threads));
+    }
+
     public static long run(FloatBuffer logits, long logitsStride, IntBuffer targets, int n, int c,
                            FloatBuffer classAlpha, float alpha, float gamma, long ignoreIndex, Reduction reduction,
                            FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradLogits, long gradStride,

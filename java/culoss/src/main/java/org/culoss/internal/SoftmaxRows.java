@@ -86,6 +86,40 @@ abstract class SoftmaxRows {
         this.chunks = n == 0 ? 0 : (n - 1) / rowsPerChunk + 1;
     }
 
+    /** A row kernel over gathered rows [rows, c] (contiguous) and their gradient (null: none). */
+    interface RowsKernel {
+        long run(FloatBuffer rows, FloatBuffer gradRows);
+    }
+
+    /**
+     * Logits [n, c, inner] (class j of sample b at position k at (b * c + j) * inner + k), each
+     * (b, k) a row: the rows are gathered into a scratch array [n * inner, c] in the targets' order
+     * (so a {@code none} loss is [n, inner]), run, and the gradient scattered back into the logits'
+     * layout (so it may be written over the logits). The pure-Java backend's copy; the native
+     * kernels read the layout in place.
+     */
+    static long spatial(FloatBuffer logits, int n, int c, int inner, FloatBuffer gradLogits, RowsKernel kernel) {
+        int rows = Math.multiplyExact(n, inner);
+        float[] gathered = new float[Math.multiplyExact(rows, c)];
+        for (int b = 0; b < n; b++) {
+            for (int j = 0; j < c; j++) {
+                int from = (b * c + j) * inner;
+                for (int k = 0; k < inner; k++) gathered[(b * inner + k) * c + j] = logits.get(from + k);
+            }
+        }
+        float[] grad = gradLogits == null ? null : new float[gathered.length];
+        long bad = kernel.run(FloatBuffer.wrap(gathered), grad == null ? null : FloatBuffer.wrap(grad));
+        if (grad != null) {
+            for (int b = 0; b < n; b++) {
+                for (int j = 0; j < c; j++) {
+                    int to = (b * c + j) * inner;
+                    for (int k = 0; k < inner; k++) gradLogits.put(to + k, grad[(b * inner + k) * c + j]);
+                }
+            }
+        }
+        return bad;
+    }
+
     /**
      * Loss of row i, whose target y is in [0, c) and not ignored (-1 without class-index
      * targets); writes its per-row loss (when
