@@ -17,8 +17,14 @@
 // A functor Op provides
 //   template <bool LOSS, bool GRAD> __device__ Value eval(float x, float t) const
 // returning the element's loss (when LOSS) and d loss / d x (when GRAD), before the upstream
-// gradient and the mean's 1/count are applied.
+// gradient and the mean's 1/count are applied. A functor that also reads tensors of its own by the
+// element's index (the logistic loss's per-element weight and per-class pos_weight) declares
+// `static constexpr bool kIndexed = true` and takes eval(x, t, i); a lane past the end of the
+// tensors gets the index of its group's first element, so that it reads only inside them.
 #pragma once
+
+#include <initializer_list>
+#include <type_traits>
 
 #include "culoss/culoss.h"
 #include "device.cuh"
@@ -50,6 +56,11 @@ struct Args {
     double* partials;          // SUM/MEAN forward: one sum per block; else null
     float* grad;               // null: no backward
 };
+
+template <class Op, class = void>
+struct IsIndexed : std::false_type {};
+template <class Op>
+struct IsIndexed<Op, std::void_t<decltype(Op::kIndexed)>> : std::bool_constant<Op::kIndexed> {};
 
 template <class Op, bool LOSS, bool GRAD, bool VEC>
 __global__ void __launch_bounds__(kThreads) elementwise_kernel(Op op, Args a) {
@@ -95,7 +106,13 @@ __global__ void __launch_bounds__(kThreads) elementwise_kernel(Op op, Args a) {
         }
         Value v[4];
 #pragma unroll
-        for (int e = 0; e < 4; ++e) v[e] = op.template eval<LOSS, GRAD>(x[e], t[e]);
+        for (int e = 0; e < 4; ++e) {
+            if constexpr (IsIndexed<Op>::value) {
+                v[e] = op.template eval<LOSS, GRAD>(x[e], t[e], e < lanes ? base + e : base);
+            } else {
+                v[e] = op.template eval<LOSS, GRAD>(x[e], t[e]);
+            }
+        }
 
         if constexpr (LOSS) {
             if (a.per_element) {
@@ -171,12 +188,20 @@ template <class Op, bool LOSS, bool GRAD>
 
 inline bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
 
+// A tensor an indexed functor reads besides x and t (null: absent); no output may overlap it.
+struct ExtraInput {
+    const char* name;
+    const float* ptr;
+    int64_t count;
+};
+
 // Checks the arguments every elementwise loss shares, then launches. The caller has checked the
 // loss's own options. want_loss / want_grad: which outputs the entry point produces.
 template <class Op>
 culossStatus_t run(const Names& names, const Op& op, const float* x, const float* t, int64_t count,
                    culossReduction_t reduction, const float* grad_output, float* loss, float* grad,
-                   bool want_loss, bool want_grad, void* workspace, size_t workspace_size, culossStream_t stream) {
+                   bool want_loss, bool want_grad, void* workspace, size_t workspace_size, culossStream_t stream,
+                   std::initializer_list<ExtraInput> extra = {}) {
     CULOSS_REQUIRE(count >= 0, CULOSS_STATUS_INVALID_VALUE, "count (%lld) is negative", (long long)count);
     CULOSS_REQUIRE(reduction >= CULOSS_REDUCTION_NONE && reduction <= CULOSS_REDUCTION_MEAN,
                    CULOSS_STATUS_INVALID_VALUE, "reduction (%d) is not NONE, SUM or MEAN", int(reduction));
@@ -192,12 +217,16 @@ culossStatus_t run(const Names& names, const Op& op, const float* x, const float
     CULOSS_REQUIRE(!misaligned(loss, 4), CULOSS_STATUS_MISALIGNED, "loss is not aligned to 4 bytes");
     CULOSS_REQUIRE(!misaligned(grad, 4), CULOSS_STATUS_MISALIGNED, "%s is not aligned to 4 bytes", names.grad);
     CULOSS_REQUIRE(!misaligned(workspace, 16), CULOSS_STATUS_MISALIGNED, "workspace is not aligned to 16 bytes");
+    for (const ExtraInput& e : extra) {
+        CULOSS_REQUIRE(!misaligned(e.ptr, 4), CULOSS_STATUS_MISALIGNED, "%s is not aligned to 4 bytes", e.name);
+    }
     // The header's aliases: an output exactly over an input of the same length (the inputs, and
     // grad_output with NONE); a reduced loss of one value, and the outputs over each other, never.
     TensorRanges ranges;
     const int in_x = ranges.input(names.x, x, contiguous(count));
     const int in_t = ranges.input(names.t, t, contiguous(count));
     const int in_g = ranges.input("grad_output", want_grad ? grad_output : nullptr, contiguous(none ? count : 1));
+    for (const ExtraInput& e : extra) ranges.input(e.name, e.ptr, contiguous(e.count));
     const int g_same_length = none ? in_g : -1;
     if (none) {
         ranges.output("loss", want_loss ? loss : nullptr, contiguous(count), {in_x, in_t, in_g});

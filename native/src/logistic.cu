@@ -46,3 +46,87 @@ culossStatus_t make_op(float pos_weight, LogisticOp* op) {
 }  // namespace culoss
 
 CULOSS_ELEMENTWISE_API(Logistic, culoss::LogisticOp, culoss::kNames, (float pos_weight,), (pos_weight,))
+
+// The same loss with PyTorch's tensor weights: a per-element weight w_i multiplying the element's
+// loss and gradient, and a per-class pos_weight p_{i mod classes} (the last dimension, as PyTorch
+// broadcasts a [C] pos_weight) in place of the scalar. The driver hands the functor the element's
+// index; the weights are read once per element, beside x and t.
+namespace culoss {
+namespace {
+
+struct WeightedLogisticOp {
+    static constexpr bool kIndexed = true;
+    const float* weight;      // count values, or null (1)
+    const float* pos_weight;  // classes values, or null (1)
+    int64_t classes;
+
+    template <bool LOSS, bool GRAD>
+    __device__ __forceinline__ elementwise::Value eval(float x, float t, int64_t i) const {
+        const float p = pos_weight ? __ldg(pos_weight + i % classes) : 1.f;
+        elementwise::Value v = LogisticOp{p}.template eval<LOSS, GRAD>(x, t);
+        if (weight) {
+            const float w = __ldg(weight + i);
+            v.loss *= w;
+            v.grad *= w;
+        }
+        return v;
+    }
+};
+
+culossStatus_t run_weighted(const float* x, const float* t, const float* weight, const float* pos_weight,
+                            int64_t count, int64_t classes, culossReduction_t reduction, const float* grad_output,
+                            float* loss, float* grad, bool want_loss, bool want_grad, void* workspace,
+                            size_t workspace_size, culossStream_t stream) {
+    clear_detail();
+    CULOSS_REQUIRE(classes >= 1, CULOSS_STATUS_INVALID_VALUE, "classes (%lld) is less than 1", (long long)classes);
+    CULOSS_REQUIRE(count >= 0, CULOSS_STATUS_INVALID_VALUE, "count (%lld) is negative", (long long)count);
+    CULOSS_REQUIRE(count % classes == 0, CULOSS_STATUS_INVALID_VALUE,
+                   "count (%lld) is not a multiple of classes (%lld)", (long long)count, (long long)classes);
+    const WeightedLogisticOp op{weight, pos_weight, classes};
+    return elementwise::run(kNames, op, x, t, count, reduction, grad_output, loss, grad, want_loss, want_grad, workspace,
+                            workspace_size, stream,
+                            {{"weight", weight, count}, {"pos_weight", pos_weight, count > 0 ? classes : 0}});
+}
+
+}  // namespace
+}  // namespace culoss
+
+extern "C" {
+
+culossStatus_t culossLogisticWeightedWorkspaceSize(int64_t count, culossDataType_t dtype, culossReduction_t reduction,
+                                                   size_t* bytes) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
+    culoss::clear_detail();
+    return culoss::elementwise::check_workspace_query(count, reduction, bytes);
+}
+
+culossStatus_t culossLogisticWeightedForward(const float* logits, const float* targets, const float* weight,
+                                             const float* pos_weight, int64_t count, int64_t classes,
+                                             culossDataType_t dtype, culossReduction_t reduction, float* loss,
+                                             void* workspace, size_t workspace_bytes, culossStream_t stream) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
+    return culoss::run_weighted(logits, targets, weight, pos_weight, count, classes, reduction, nullptr, loss, nullptr,
+                                true, false, workspace, workspace_bytes, stream);
+}
+
+culossStatus_t culossLogisticWeightedBackward(const float* logits, const float* targets, const float* weight,
+                                              const float* pos_weight, int64_t count, int64_t classes,
+                                              culossDataType_t dtype, culossReduction_t reduction,
+                                              const float* grad_output, float* grad_logits, void* workspace,
+                                              size_t workspace_bytes, culossStream_t stream) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
+    return culoss::run_weighted(logits, targets, weight, pos_weight, count, classes, reduction, grad_output, nullptr,
+                                grad_logits, false, true, workspace, workspace_bytes, stream);
+}
+
+culossStatus_t culossLogisticWeightedForwardBackward(const float* logits, const float* targets, const float* weight,
+                                                     const float* pos_weight, int64_t count, int64_t classes,
+                                                     culossDataType_t dtype, culossReduction_t reduction,
+                                                     const float* grad_output, float* loss, float* grad_logits,
+                                                     void* workspace, size_t workspace_bytes, culossStream_t stream) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
+    return culoss::run_weighted(logits, targets, weight, pos_weight, count, classes, reduction, grad_output, loss,
+                                grad_logits, true, true, workspace, workspace_bytes, stream);
+}
+
+}  // extern "C"

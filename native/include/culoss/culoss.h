@@ -570,6 +570,35 @@ CULOSS_API culossStatus_t culossLogisticForwardBackward(
     void* workspace, size_t workspace_bytes, culossStream_t stream);
 
 /*
+ * The logistic loss with PyTorch's tensor weights (binary_cross_entropy_with_logits with `weight`
+ * and a `pos_weight` tensor): element i of the flattened tensors, p_i = pos_weight[i % classes]
+ * (the last dimension, of `classes` elements, as PyTorch broadcasts a [C] pos_weight; NULL: 1),
+ * w_i = weight[i] (count values, the weight broadcast to the logits' shape; NULL: 1):
+ *   loss_i = w_i ((1 - t) x + lw (log(1 + exp(-|x|)) + max(-x, 0))),  lw = (p_i - 1) t + 1
+ *   d loss_i / d x_i = w_i (lw sigmoid(x) - p_i t)
+ * count must be a multiple of classes (>= 1). MEAN divides by count (PyTorch's, whatever the
+ * weights). Aliases as for culossLogistic...; no output may overlap weight or pos_weight.
+ * Workspace: culossLogisticWeightedWorkspaceSize bytes (0 for NONE), 16-byte aligned.
+ */
+CULOSS_API culossStatus_t culossLogisticWeightedWorkspaceSize(int64_t count, culossDataType_t dtype,
+                                                              culossReduction_t reduction, size_t* bytes);
+
+CULOSS_API culossStatus_t culossLogisticWeightedForward(
+    const float* logits, const float* targets, const float* weight, const float* pos_weight, int64_t count,
+    int64_t classes, culossDataType_t dtype, culossReduction_t reduction, float* loss, void* workspace,
+    size_t workspace_bytes, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossLogisticWeightedBackward(
+    const float* logits, const float* targets, const float* weight, const float* pos_weight, int64_t count,
+    int64_t classes, culossDataType_t dtype, culossReduction_t reduction, const float* grad_output,
+    float* grad_logits, void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossLogisticWeightedForwardBackward(
+    const float* logits, const float* targets, const float* weight, const float* pos_weight, int64_t count,
+    int64_t classes, culossDataType_t dtype, culossReduction_t reduction, const float* grad_output, float* loss,
+    float* grad_logits, void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+/*
  * Multi-class hinge loss, torch.nn.functional.multi_margin_loss semantics. For a row x of c
  * scores, its target y in [0, c), a finite margin m (any sign), p = 1 or 2 and class weights w
  * (NULL: all 1), z_j = m - x_y + x_j:
