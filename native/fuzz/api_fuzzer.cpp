@@ -138,7 +138,7 @@ struct Rng {
 // ------------------------------------------------------------------------------------------
 // The entry points.
 
-enum Family { kElementwise, kRows, kTriplet, kCenter, kMemory, kMisc, kLargeMargin };
+enum Family { kElementwise, kRows, kTriplet, kCenter, kMemory, kMisc, kLargeMargin, kWeightedLogistic };
 enum Op { kWs, kFwd, kBwd, kFwdBwd, kUpdate, kMalloc, kMemcpy, kMemset, kStrings };
 
 struct Entry {
@@ -231,6 +231,10 @@ const Entry kEntries[] = {
     {"culossLargeMarginSoftmaxForward", kLargeMargin, kFwd, 0},
     {"culossLargeMarginSoftmaxBackward", kLargeMargin, kBwd, 0},
     {"culossLargeMarginSoftmaxForwardBackward", kLargeMargin, kFwdBwd, 0},
+    {"culossLogisticWeightedWorkspaceSize", kWeightedLogistic, kWs, 0},
+    {"culossLogisticWeightedForward", kWeightedLogistic, kFwd, 0},
+    {"culossLogisticWeightedBackward", kWeightedLogistic, kBwd, 0},
+    {"culossLogisticWeightedForwardBackward", kWeightedLogistic, kFwdBwd, 0},
 };
 constexpr int kNumEntries = int(sizeof kEntries / sizeof kEntries[0]);
 
@@ -341,6 +345,8 @@ void sync_stream(const std::string& call) {
 //              7 error_word, 8 workspace
 // L-Softmax:   0 features, 1 weights, 2 targets, 3 grad_output, 4 loss, 5 modified_logits, 6 grad_features,
 //              7 grad_weights, 8 error_word, 9 workspace (num_classes: the classes)
+// Weighted logistic: 0 logits, 1 targets, 2 weight, 3 pos_weight, 4 grad_output, 5 loss, 6 grad, 7 workspace
+//              (count elements, num_classes the last dimension)
 std::vector<Tensor> tensors_of(const Params& p, size_t ws_bytes) {
     const Entry& e = kEntries[p.entry];
     const bool none = p.reduction == CULOSS_REDUCTION_NONE || p.reduction < 0 || p.reduction > 2;
@@ -415,6 +421,16 @@ std::vector<Tensor> tensors_of(const Params& p, size_t ws_bytes) {
             add("workspace", kWorkspace, false, false, true, true, ws_bytes);
             break;
         }
+        case kWeightedLogistic:
+            add("logits", kF32, true, false, true, false, count);
+            add("targets", kF32, true, false, true, false, count);
+            add("weight", kF32, true, false, true, true, count);
+            add("pos_weight", kF32, true, false, true, true, count > 0 ? ncls : 0);  // read only with elements
+            add("grad_output", kF32, true, false, bwd, true, none ? count : 1);
+            add("loss", kF32, false, true, fwd, false, none ? count : 1);
+            add("grad", kF32, false, true, bwd, false, count);
+            add("workspace", kWorkspace, false, false, true, true, ws_bytes);
+            break;
         case kLargeMargin:
             add("features", kF32, true, false, true, false, prod(n, d));
             add("weights", kF32, true, false, true, false, prod(d, ncls));
@@ -469,6 +485,7 @@ culossStatus_t query_workspace(const Params& p, size_t* bytes) {
         case kTriplet: return culossTripletMarginWorkspaceSize(p.n, p.d, dt, red, bytes);
         case kCenter: return culossCenterLossWorkspaceSize(p.n, p.d, p.ncls, dt, red, bytes);
         case kLargeMargin: return culossLargeMarginSoftmaxWorkspaceSize(p.n, p.d, p.ncls, dt, red, bytes);
+        case kWeightedLogistic: return culossLogisticWeightedWorkspaceSize(p.count, dt, red, bytes);
         default: return CULOSS_STATUS_SUCCESS;
     }
 #undef red
@@ -637,6 +654,17 @@ culossStatus_t invoke(const Params& p, const std::vector<Tensor>& ts, bool alias
                 return culossCenterLossForwardBackward(F(0), I(1), F(2), p.n, p.d, p.ncls, dt, p.f1, red, F(3), F(4),
                                                        F(5), F(6), ws, ws_claim, I(7), st);
             return culossCenterLossUpdateCenters(F(0), I(1), F(2), p.n, p.d, p.ncls, dt, p.f1, ws, ws_claim, I(7), st);
+        }
+        case kWeightedLogistic: {
+            void* ws = ptr[7];
+            if (e.op == kFwd)
+                return culossLogisticWeightedForward(F(0), F(1), F(2), F(3), p.count, p.ncls, dt, red, F(5), ws, ws_claim,
+                                                     st);
+            if (e.op == kBwd)
+                return culossLogisticWeightedBackward(F(0), F(1), F(2), F(3), p.count, p.ncls, dt, red, F(4), F(6), ws,
+                                                      ws_claim, st);
+            return culossLogisticWeightedForwardBackward(F(0), F(1), F(2), F(3), p.count, p.ncls, dt, red, F(4), F(5),
+                                                         F(6), ws, ws_claim, st);
         }
         case kLargeMargin: {
             void* ws = ptr[9];
@@ -993,6 +1021,11 @@ void fuzz_loss(Params& p, Reader& r) {
             p.d = read_size(r, 32);
             p.ncls = read_size(r, 20);
             p.f1 = read_float(r, e.op == kUpdate ? 0.5f : 1.f);  // lambda / alpha
+            break;
+        case kWeightedLogistic:
+            p.ncls = read_size(r, 12);
+            p.count = read_size(r, 100);
+            if (r.u8() < 200 && p.ncls > 0 && p.ncls < 100000) p.count = p.ncls * (p.count % 64);  // mostly a multiple
             break;
         case kLargeMargin:
             p.n = read_size(r, 40);

@@ -44,6 +44,8 @@ ENTRIES = [
     "L2PenaltyWorkspaceSize", "L2PenaltyForward", "L2PenaltyBackward", "L2PenaltyForwardBackward",
     "LargeMarginSoftmaxWorkspaceSize", "LargeMarginSoftmaxForward", "LargeMarginSoftmaxBackward",
     "LargeMarginSoftmaxForwardBackward",
+    "LogisticWeightedWorkspaceSize", "LogisticWeightedForward", "LogisticWeightedBackward",
+    "LogisticWeightedForwardBackward",
 ]
 E = {name: i for i, name in enumerate(ENTRIES)}
 SPECIAL = {  # read_size's special table (mode 200..239, then an index byte)
@@ -107,6 +109,12 @@ def center(name, n, d, ncls, reduction, layout=None, **kw):
 def large_margin(name, n, d, ncls, reduction, f1=None, f2=None, layout=None, **kw):
     layout = layout or [0] * 10  # features, weights, targets, grad_output, loss, logits, gf, gw, error_word, ws
     return (bytes([E[name]]) + size(n) + size(d) + size(ncls) + (f1 or dflt()) + (f2 or dflt()) +
+            bytes([reduction, 0]) + tail(layout, **kw))
+
+
+def weighted_logistic(name, classes, count, reduction, multiple=True, layout=None, **kw):
+    layout = layout or [0] * 8  # logits, targets, weight, pos_weight, grad_output, loss, grad, workspace
+    return (bytes([E[name]]) + size(classes) + size(count) + bytes([0 if multiple else 250]) +
             bytes([reduction, 0]) + tail(layout, **kw))
 
 
@@ -197,6 +205,14 @@ def main():
                                                               seed=12)
     seeds["LargeMarginSoftmaxForwardBackward-none-lambda"] = large_margin(
         "LargeMarginSoftmaxForwardBackward", 9, 4, 3, 0, f1=nice(3), f2=nice(1), seed=13)
+    # The logistic loss with tensor weights: count = classes * (count % 64) unless multiple is off.
+    seeds["LogisticWeightedWorkspaceSize"] = weighted_logistic("LogisticWeightedWorkspaceSize", 5, 3, 1)
+    seeds["LogisticWeightedForward-mean"] = weighted_logistic("LogisticWeightedForward", 7, 9, 2, seed=21)
+    seeds["LogisticWeightedBackward-none"] = weighted_logistic("LogisticWeightedBackward", 4, 33, 0, seed=22)
+    seeds["LogisticWeightedForwardBackward-sum-no-weight"] = weighted_logistic(
+        "LogisticWeightedForwardBackward", 6, 20, 1, layout=[0, 0, 180, 0, 0, 0, 0, 0], seed=23)
+    seeds["LogisticWeightedForwardBackward-not-a-multiple"] = weighted_logistic(
+        "LogisticWeightedForwardBackward", 5, 12, 2, multiple=False, seed=24)
     seeds["LargeMarginSoftmaxForwardBackward-no-logits"] = large_margin(
         "LargeMarginSoftmaxForwardBackward", 20, 17, 18, 2, layout=[0, 0, 0, 0, 0, NULL, 0, 0, 0, 0], seed=14)
     # Memory helpers and the small queries.
