@@ -255,70 +255,32 @@ Outputs run_probs(const Case& c) {
     return outputs(n * k, {{"loss", loss_shape(r, b.shape()), dloss.read()}, {"grad_logits", b.shape({k}), dgrad.read()}});
 }
 
-// Logits [N, C, d1..dk] (the class dimension second): the Spatial entry points, inner = d1 * ... *
-// dk, targets and a none loss [N, d1..dk], the gradient in the logits' shape.
-Outputs run_spatial(const Case& c, Rows kind) {
+// Logits [N, C] or [C] through the row entry points, or [N, C, d1..dk] (the class dimension
+// second) through the Spatial ones: inner = d1 * ... * dk, targets and a none loss [N, d1..dk].
+// The gradient has the logits' shape either way.
+Outputs run_rows(const Case& c, Rows kind) {
     const bool ce = kind == Rows::CrossEntropy;
     const culossReduction_t r = c.reduction("mean");
     const Tensor& logits = c.input("logits");
-    const int64_t n = logits.dim(0), k = logits.dim(1);
-    std::vector<int64_t> per_sample{n};
-    int64_t inner = 1;
-    for (size_t a = 2; a < logits.shape.size(); ++a) {
-        per_sample.push_back(logits.shape[a]);
-        inner *= logits.shape[a];
+    const bool spatial = logits.shape.size() >= 3;
+    int64_t n = 0, k = 0, inner = 1;
+    std::vector<int64_t> per_sample;
+    if (spatial) {
+        n = logits.dim(0), k = logits.dim(1);
+        per_sample = {n};
+        for (size_t a = 2; a < logits.shape.size(); ++a) {
+            per_sample.push_back(logits.shape[a]);
+            inner *= logits.shape[a];
+        }
+    } else {
+        const Case::Batch b = c.batch("logits", "[N, C]");
+        n = b.n, k = b.k, per_sample = b.shape();
     }
-    if (c.optional("target_probs")) throw CaseError("inputs.target_probs over [N, C, d1..dk] logits");
     c.expect_shape("targets", c.input("targets"), per_sample);
     const char* table_name = ce ? "class_weights" : "class_alpha";
     const Tensor* table = c.optional(table_name);
     if (table) c.expect_shape(table_name, *table, {k});
     const Tensor* gout = c.grad_output(r, per_sample);
-    int64_t ignore = ce ? -100 : CULOSS_NO_IGNORE_INDEX;
-    if (c.has_param("ignore_index")) {
-        ignore = c.is_null("ignore_index") ? CULOSS_NO_IGNORE_INDEX : int64_t(c.num("ignore_index", 0));
-    }
-    if (!ce && c.is_null("alpha") != (table != nullptr)) {
-        throw CaseError("inputs.class_alpha is given exactly when params.alpha is null");
-    }
-    const float alpha = ce || table ? 1.f : float(c.num("alpha", 1));
-    const Optional dtab(table), dgo(gout);
-    test::DeviceBuffer<float> dx(logits.floats()), dloss(std::vector<float>(test::loss_length(r, n * inner))),
-        dgrad(std::vector<float>(size_t(n * k * inner)));
-    test::DeviceBuffer<int32_t> dy(c.input("targets").ints("inputs.targets")), word(std::vector<int32_t>(1));
-    Workspace ws;
-    ws.allocate(ce ? culossSoftmaxCrossEntropySpatialWorkspaceSize(n, k, inner, CULOSS_DATA_FLOAT32, r, &ws.bytes)
-                   : culossSoftmaxFocalSpatialWorkspaceSize(n, k, inner, CULOSS_DATA_FLOAT32, r, &ws.bytes));
-    if (ce) {
-        check(culossSoftmaxCrossEntropySpatialForwardBackward(dx.get(), dy.get(), n, k, inner, CULOSS_DATA_FLOAT32,
-                                                              dtab.get(), ignore, float(c.num("label_smoothing", 0)),
-                                                              r, dgo.get(), dloss.get(), dgrad.get(), ws.get(),
-                                                              ws.bytes, word.get(), test::stream()),
-              "culossSoftmaxCrossEntropySpatialForwardBackward");
-    } else {
-        check(culossSoftmaxFocalSpatialForwardBackward(dx.get(), dy.get(), n, k, inner, CULOSS_DATA_FLOAT32, dtab.get(),
-                                                       alpha, float(c.num("gamma", 2)), ignore, r, dgo.get(),
-                                                       dloss.get(), dgrad.get(), ws.get(), ws.bytes, word.get(),
-                                                       test::stream()),
-              "culossSoftmaxFocalSpatialForwardBackward");
-    }
-    check_error_word(word);
-    return outputs(n * k * inner, {{"loss", loss_shape(r, per_sample), dloss.read()},
-                                   {"grad_logits", logits.shape, dgrad.read()}});
-}
-
-Outputs run_rows(const Case& c, Rows kind) {
-    const bool ce = kind == Rows::CrossEntropy;
-    const culossReduction_t r = c.reduction("mean");
-    const Tensor& logits = c.input("logits");
-    if (logits.shape.size() >= 3) return run_spatial(c, kind);
-    const Case::Batch b = c.batch("logits", "[N, C]");
-    const int64_t n = b.n, k = b.k;
-    c.expect_shape("targets", c.input("targets"), b.shape());
-    const char* table_name = ce ? "class_weights" : "class_alpha";
-    const Tensor* table = c.optional(table_name);
-    if (table) c.expect_shape(table_name, *table, {k});
-    const Tensor* gout = c.grad_output(r, b.shape());
     int64_t ignore = ce ? -100 : CULOSS_NO_IGNORE_INDEX;
     if (c.has_param("ignore_index")) {
         ignore = c.is_null("ignore_index") ? CULOSS_NO_IGNORE_INDEX : int64_t(c.num("ignore_index", 0));
@@ -330,28 +292,39 @@ Outputs run_rows(const Case& c, Rows kind) {
         }
         if (!table) alpha = float(c.num("alpha", 1));
     }
+    const float smoothing = float(c.num("label_smoothing", 0)), gamma = float(c.num("gamma", 2));
 
     const Optional dtab(table), dgo(gout);
-    test::DeviceBuffer<float> dx(logits.floats()), dloss(std::vector<float>(test::loss_length(r, n))),
-        dgrad(std::vector<float>(size_t(n * k)));
+    const int64_t rows = n * inner;
+    test::DeviceBuffer<float> dx(logits.floats()), dloss(std::vector<float>(test::loss_length(r, rows))),
+        dgrad(std::vector<float>(size_t(rows * k)));
     test::DeviceBuffer<int32_t> dy(c.input("targets").ints("inputs.targets")), word(std::vector<int32_t>(1));
     Workspace ws;
-    ws.allocate(ce ? culossSoftmaxCrossEntropyWorkspaceSize(n, k, CULOSS_DATA_FLOAT32, r, &ws.bytes)
-                   : culossSoftmaxFocalWorkspaceSize(n, k, CULOSS_DATA_FLOAT32, r, &ws.bytes));
-    if (ce) {
-        check(culossSoftmaxCrossEntropyForwardBackward(dx.get(), k, dy.get(), n, k, CULOSS_DATA_FLOAT32, dtab.get(),
-                                                       ignore, float(c.num("label_smoothing", 0)), r, dgo.get(),
-                                                       dloss.get(), dgrad.get(), k, ws.get(), ws.bytes, word.get(),
-                                                       test::stream()),
-              "culossSoftmaxCrossEntropyForwardBackward");
+    const auto F32 = CULOSS_DATA_FLOAT32;
+    if (spatial) {
+        ws.allocate(ce ? culossSoftmaxCrossEntropySpatialWorkspaceSize(n, k, inner, F32, r, &ws.bytes)
+                       : culossSoftmaxFocalSpatialWorkspaceSize(n, k, inner, F32, r, &ws.bytes));
+        check(ce ? culossSoftmaxCrossEntropySpatialForwardBackward(dx.get(), dy.get(), n, k, inner, F32, dtab.get(),
+                                                                   ignore, smoothing, r, dgo.get(), dloss.get(),
+                                                                   dgrad.get(), ws.get(), ws.bytes, word.get(),
+                                                                   test::stream())
+                 : culossSoftmaxFocalSpatialForwardBackward(dx.get(), dy.get(), n, k, inner, F32, dtab.get(), alpha,
+                                                            gamma, ignore, r, dgo.get(), dloss.get(), dgrad.get(),
+                                                            ws.get(), ws.bytes, word.get(), test::stream()),
+              ce ? "culossSoftmaxCrossEntropySpatialForwardBackward" : "culossSoftmaxFocalSpatialForwardBackward");
     } else {
-        check(culossSoftmaxFocalForwardBackward(dx.get(), k, dy.get(), n, k, CULOSS_DATA_FLOAT32, dtab.get(), alpha,
-                                                float(c.num("gamma", 2)), ignore, r, dgo.get(), dloss.get(),
-                                                dgrad.get(), k, ws.get(), ws.bytes, word.get(), test::stream()),
-              "culossSoftmaxFocalForwardBackward");
+        ws.allocate(ce ? culossSoftmaxCrossEntropyWorkspaceSize(n, k, F32, r, &ws.bytes)
+                       : culossSoftmaxFocalWorkspaceSize(n, k, F32, r, &ws.bytes));
+        check(ce ? culossSoftmaxCrossEntropyForwardBackward(dx.get(), k, dy.get(), n, k, F32, dtab.get(), ignore,
+                                                            smoothing, r, dgo.get(), dloss.get(), dgrad.get(), k,
+                                                            ws.get(), ws.bytes, word.get(), test::stream())
+                 : culossSoftmaxFocalForwardBackward(dx.get(), k, dy.get(), n, k, F32, dtab.get(), alpha, gamma,
+                                                     ignore, r, dgo.get(), dloss.get(), dgrad.get(), k, ws.get(),
+                                                     ws.bytes, word.get(), test::stream()),
+              ce ? "culossSoftmaxCrossEntropyForwardBackward" : "culossSoftmaxFocalForwardBackward");
     }
     check_error_word(word);
-    return outputs(n * k, {{"loss", loss_shape(r, b.shape()), dloss.read()}, {"grad_logits", b.shape({k}), dgrad.read()}});
+    return outputs(rows * k, {{"loss", loss_shape(r, per_sample), dloss.read()}, {"grad_logits", logits.shape, dgrad.read()}});
 }
 
 // ------------------------------------------------------------------ multi-class hinge

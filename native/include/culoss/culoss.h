@@ -747,7 +747,7 @@ CULOSS_API culossStatus_t culossInterclassDistanceForwardBackward(
  * bit-identical run to run. No output may overlap an input or another output.
  * A target outside [0, c) sets CULOSS_DEVICE_ERROR_BAD_TARGET; its row counts for nothing (its
  * modified logits are the plain ones, no loss, no gradient, out of the mean).
- * Workspace: culossLargeMarginSoftmaxWorkspaceSize bytes (about 8 n c + 48 n), 16-byte aligned;
+ * Workspace: culossLargeMarginSoftmaxWorkspaceSize bytes (about 8 n c + 32 n + 24 c), 16-byte aligned;
  * every call with these sizes and reduction takes it.
  */
 CULOSS_API culossStatus_t culossLargeMarginSoftmaxWorkspaceSize(int64_t n, int64_t d, int64_t c,
