@@ -16,7 +16,7 @@ Inputs are rounded to float32 (the format's inputs are float32 values), then the
 gradients of every float input are PyTorch's own in float64 on those values (autograd through the
 function or module itself); `none` cases get a quantized upstream gradient. A sample whose options
 or shapes the format cannot express yet is not written: the script lists each with the reason
-(per-element `weight` and per-class `pos_weight` tensors of the logistic loss, class dimension 1 of
+(a logistic pos_weight that is not one value per class of the last dimension, probabilities over
 [N, C, d1..dk] logits, 0-dimensional multi-margin scores), so the list says what is left to
 support. Samples are drawn with fixed seeds; the expected values are what PyTorch computes.
 """
@@ -109,14 +109,29 @@ def cross_entropy(name, x, target, weight, ignore_index, smoothing, reduction, r
 
 
 def logistic(name, x, target, weight, pos_weight, reduction, rng):
-    if weight is not None:
-        raise Skip(f"logistic weight {list(weight.shape)}: a per-element weight tensor")
-    if pos_weight is not None:
-        raise Skip(f"logistic pos_weight {list(pos_weight.shape)}: a per-class pos_weight tensor")
-    loss, grads, g = run(lambda xl, tl: F.binary_cross_entropy_with_logits(xl, tl, reduction=reduction),
+    """The weight broadcast to the logits' shape (the format's per-element weight); pos_weight as one
+    value per class of the last dimension (broadcast from [1] or []), PyTorch's other shapes skipped."""
+    last = x.shape[-1] if x.dim() else 1
+    if pos_weight is not None and pos_weight.numel() != last and pos_weight.numel() != 1:
+        raise Skip(f"logistic pos_weight {list(pos_weight.shape)} over logits {list(x.shape)}: not per class of "
+                   "the last dimension")
+    if pos_weight is not None and pos_weight.dim() > 1 and any(d != 1 for d in pos_weight.shape[:-1]):
+        raise Skip(f"logistic pos_weight {list(pos_weight.shape)}: more than one dimension")
+    if weight is not None and torch.broadcast_shapes(weight.shape, x.shape) != x.shape:
+        raise Skip(f"logistic weight {list(weight.shape)} broadens logits {list(x.shape)}")
+    w = f32(weight).expand_as(x).contiguous() if weight is not None else None
+    pw = f32(pos_weight).reshape(-1).expand(last).contiguous() if pos_weight is not None else None
+    if pw is not None and x.dim() == 0:
+        raise Skip("logistic pos_weight over 0-dimensional logits")
+    loss, grads, g = run(lambda xl, tl: F.binary_cross_entropy_with_logits(xl, tl, weight=w, pos_weight=pw,
+                                                                           reduction=reduction),
                          [x, target], reduction, rng)
     # culoss differentiates the logits only: the targets' gradient is not an output
     inputs = {"logits": tensor(f32(x).numpy(), num_in), "targets": tensor(f32(target).numpy(), num_in)}
+    if w is not None:
+        inputs["weight"] = tensor(w.numpy(), num_in)
+    if pw is not None:
+        inputs["pos_weight"] = tensor(pw.numpy(), num_in)
     expected = {"loss": tensor(loss.numpy(), num_out), "grad_logits": tensor(grads[0].numpy(), num_out)}
     return make_case("logistic", name, {"reduction": reduction, "pos_weight": None}, inputs, expected, g)
 

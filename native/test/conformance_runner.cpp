@@ -562,6 +562,66 @@ Outputs run_elementwise(const Case& c, const Elementwise& loss) {
     return fused;
 }
 
+// The logistic loss with PyTorch's tensors (culossLogisticWeighted...): a per-element `weight` of
+// the logits' shape, a per-class `pos_weight` [last dimension] (or the scalar option as one class).
+// As run_elementwise: the fused call on aligned buffers judges the case; the forward and the
+// backward alone, and every entry point on buffers one float off, must agree with it too.
+Outputs run_logistic_weighted(const Case& c) {
+    const culossReduction_t r = c.reduction("mean");
+    const Tensor& xt = c.input("logits");
+    c.expect_shape("targets", c.input("targets"), xt.shape);
+    const Tensor* weight = c.optional("weight");
+    if (weight) c.expect_shape("weight", *weight, xt.shape);
+    const Tensor* pos_weight = c.optional("pos_weight");
+    std::vector<float> p;
+    if (pos_weight) {
+        c.expect_shape("pos_weight", *pos_weight, {xt.shape.empty() ? 1 : xt.shape.back()});
+        p = pos_weight->floats();
+    } else if (!c.is_null("pos_weight")) {
+        p = {float(c.num("pos_weight", 1))};
+    }
+    const int64_t classes = p.empty() ? 1 : int64_t(p.size());
+    const Tensor* gout = c.grad_output(r, xt.shape);
+    const int64_t count = int64_t(xt.data.size());
+    Workspace ws;
+    ws.allocate(culossLogisticWeightedWorkspaceSize(count, CULOSS_DATA_FLOAT32, r, &ws.bytes));
+    const std::vector<float> nothing;
+    Outputs fused;
+    for (const int64_t offset : {0, 1}) {
+        const Placed dx(xt.floats(), offset), dt(c.input("targets").floats(), offset),
+            dw(weight ? weight->floats() : nothing, offset), dp(p, offset),
+            dgo(gout ? gout->floats() : nothing, offset),
+            dloss(std::vector<float>(test::loss_length(r, count)), offset), dgrad(std::vector<float>(count), offset);
+        const float* w = weight ? dw.get() : nullptr;
+        const float* pw = p.empty() ? nullptr : dp.get();
+        const float* go = gout ? dgo.get() : nullptr;
+        for (const test::Entry e : {test::Entry::Fused, test::Entry::Forward, test::Entry::Backward}) {
+            const std::string what = std::string(test::entry_name(e)) + (offset ? " on unaligned buffers" : "");
+            dloss.clear();
+            dgrad.clear();
+            const culossDataType_t dt32 = CULOSS_DATA_FLOAT32;
+            const culossStatus_t st =
+                e == test::Entry::Fused
+                    ? culossLogisticWeightedForwardBackward(dx.get(), dt.get(), w, pw, count, classes, dt32, r, go,
+                                                            dloss.get(), dgrad.get(), ws.get(), ws.bytes, test::stream())
+                : e == test::Entry::Forward
+                    ? culossLogisticWeightedForward(dx.get(), dt.get(), w, pw, count, classes, dt32, r, dloss.get(),
+                                                    ws.get(), ws.bytes, test::stream())
+                    : culossLogisticWeightedBackward(dx.get(), dt.get(), w, pw, count, classes, dt32, r, go,
+                                                     dgrad.get(), ws.get(), ws.bytes, test::stream());
+            check(st, what.c_str());
+            const Outputs out = outputs(count, {{"loss", loss_shape(r, xt.shape), dloss.read()},
+                                                {"grad_logits", xt.shape, dgrad.read()}});
+            if (e == test::Entry::Fused && offset == 0) {
+                fused = out;
+                continue;
+            }
+            expect_agrees(c, out, e, "grad_logits", count, what);
+        }
+    }
+    return fused;
+}
+
 // ------------------------------------------------------------------ the L1 and L2 penalties
 
 // lambda * sum |w| or lambda / 2 * sum w^2 over `params` (any shape): a [] loss and grad_params of
@@ -757,6 +817,13 @@ const std::map<std::string, Loss>& losses() {
             Loss l{{"reduction"}, {e.x, e.t, "grad_output"}, {"loss", e.grad},
                    [&e = e](const Case& c) { return run_elementwise(c, e); }};
             for (const auto& option : e.options) l.params.insert(option.first);
+            if (name == "logistic") {  // PyTorch's weight tensors take entry points of their own
+                l.inputs.insert({"weight", "pos_weight"});
+                l.run = [&e = e](const Case& c) {
+                    return c.optional("weight") || c.optional("pos_weight") ? run_logistic_weighted(c)
+                                                                            : run_elementwise(c, e);
+                };
+            }
             all.emplace(name, std::move(l));
         }
         return true;

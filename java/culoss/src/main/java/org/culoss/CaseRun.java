@@ -26,6 +26,8 @@ final class CaseRun implements Declarations.Prepared {
     private final int[] perSample;
     /** The inputs come without their sample dimension (n = 1): so do the gradients. */
     private final boolean unbatched;
+    /** The inputs are elementwise ({@link Op#elementwise}): any shape, the same for all. */
+    private final boolean flat;
     /** The case shapes of the inputs whose trailing axes were folded, by slot. */
     private final Map<Integer, int[]> folds = new java.util.HashMap<>();
 
@@ -36,9 +38,7 @@ final class CaseRun implements Declarations.Prepared {
         Op<?> op = d.opFor(inputs);
         this.op = op;
         for (String name : inputs.keySet()) {
-            boolean known = op.operands.stream().anyMatch(o -> o.caseName().equals(name))
-                    || d.inPlaceOps.stream().anyMatch(u -> u.operands.stream().anyMatch(o -> o.caseName().equals(name)));
-            if (!known) {
+            if (!d.reads(op, name)) {
                 throw new IllegalArgumentException("inputs." + name + " does not go with the other inputs (" + op.name
                         + " takes " + op.operands.stream().filter(o -> !o.role.written()).map(Operand::caseName).toList()
                         + ")");
@@ -46,12 +46,13 @@ final class CaseRun implements Declarations.Prepared {
         }
         sizes = new long[op.sizeNames.size()];
         boolean[] bound = new boolean[sizes.length];
-        boolean flat = sizes.length == 1;
+        flat = op.elementwise();
         int[] element = null;
         Operand batched = null;
         Operand unbatchedBy = null;
         for (Operand o : op.operands) {
             if (o.role != Operand.Role.INPUT && o.role != Operand.Role.LABELS) continue;
+            if (o.optional && !inputs.containsKey(o.caseName())) continue;
             Array a = require(inputs, o);
             if (flat) {
                 if (element == null) {
@@ -90,6 +91,7 @@ final class CaseRun implements Declarations.Prepared {
                 bound[s] = true;
             }
         }
+        if (flat && op.lastAxis >= 0) bindLastAxis(op, element);
         unbatched = unbatchedBy != null;
         perSample = flat ? element : unbatched ? new int[0]
                 : op.labels != null && folds.containsKey(op.labels.slot) ? folds.get(op.labels.slot)
@@ -153,6 +155,22 @@ final class CaseRun implements Declarations.Prepared {
         }
     }
 
+    /**
+     * The per-class table's size: the loss's table's length (1 without one). A table the case
+     * gives runs over the last axis of the inputs, so its length must be that axis's.
+     */
+    private void bindLastAxis(Op<?> op, int[] element) {
+        float[] table = loss.table();
+        sizes[op.lastAxis] = table == null ? 1 : table.length;
+        int last = element.length == 0 ? 1 : element[element.length - 1];
+        for (Operand o : op.operands) {
+            Array a = inputs.get(o.caseName());
+            if (o.role == Operand.Role.TABLE && a != null && !Arrays.equals(a.shape(), new int[] {last})) {
+                throw shape(o, a, "[" + last + "] (the last axis of inputs." + op.operands.get(0).caseName() + ")");
+            }
+        }
+    }
+
     private long perSampleLength() {
         return loss.reduction == Reduction.NONE ? op.samples(sizes) : 1;
     }
@@ -170,14 +188,14 @@ final class CaseRun implements Declarations.Prepared {
     }
 
     private long elements(Operand o) {
-        if (sizes.length == 1) return sizes[0];
+        if (flat && !o.perSample() && o.dims.length == 1 && o.dims[0] == 0) return sizes[0];
         long[] factors = new long[o.dims.length];
         for (int k = 0; k < factors.length; k++) factors[k] = sizes[o.dims[k]];
         return Sizes.product(o.caseName(), factors);
     }
 
     private int[] dimsOf(Operand o) {
-        if (sizes.length == 1 && !o.perSample()) return perSample;
+        if (flat && !o.perSample() && o.dims.length == 1 && o.dims[0] == 0) return perSample;
         for (Operand in : op.operands) {  // a folded input's shape, and that of what is shaped like it
             if (folds.containsKey(in.slot) && Arrays.equals(in.dims, o.dims)) return folds.get(in.slot);
         }

@@ -145,7 +145,7 @@ public final class Declarations {
             Object value = params.get(p.name);
             if (p.nullMeansTable != null) {
                 boolean tableGiven = inputs.containsKey(p.nullMeansTable);
-                if (present && value == null && !tableGiven) {
+                if (present && value == null && !tableGiven && !p.nullAlone) {
                     throw new IllegalArgumentException("params." + p.name + " is null but inputs." + p.nullMeansTable
                             + " is missing");
                 }
@@ -157,9 +157,12 @@ public final class Declarations {
             if (present) p.apply(builder, value);
             else if (p.onAbsent != null) p.onAbsent.accept(builder);
         }
-        for (Operand o : d.op.operands) {
-            if (o.role == Operand.Role.TABLE && inputs.containsKey(o.caseName())) {
-                d.table.accept(builder, CaseRun.require(inputs, o).floats());
+        for (Op<?> f : d.forms()) {
+            for (Operand o : f.operands) {
+                if (o.role == Operand.Role.TABLE && inputs.containsKey(o.caseName())) {
+                    d.table.accept(builder, CaseRun.require(inputs, o).floats());
+                    return d.build.apply(builder);  // the forms share one table
+                }
             }
         }
         return d.build.apply(builder);

@@ -37,7 +37,12 @@ abstract class ElementwiseLoss<R> extends LossFunction {
     private ElementwiseEntryPoints entryPoints;
 
     ElementwiseLoss(Backend backend, Reduction reduction, Op<?> op, float... nativeParams) {
-        super(backend, reduction, null);
+        this(backend, reduction, null, op, nativeParams);
+    }
+
+    /** {@code table}: a per-class table (checked and copied) that a weighted form reads, or null. */
+    ElementwiseLoss(Backend backend, Reduction reduction, float[] table, Op<?> op, float... nativeParams) {
+        super(backend, reduction, table);
         this.op = op;
         this.nativeParams = nativeParams.clone();
         this.xName = op.operands.get(X).name;
@@ -58,26 +63,55 @@ abstract class ElementwiseLoss<R> extends LossFunction {
      */
     static <L extends ElementwiseLoss<?>> Op<L> declare(String loss, String nativeName, String x, String t,
             boolean probabilities, String grad, Function<L, ElementwiseChunks.Kernel> javaKernel) {
-        Op.Builder<L> b = Op.<L>builder(loss, nativeName)
-                .size("count", 0)
-                .input(x, "count");
-        return (probabilities ? b.probabilities(t, "count") : b.input(t, "count"))
-                .gradOutput()
-                .loss(x, t, "gradOutput")
-                .grad(grad, "count", x, t, "gradOutput")
+        Op.Builder<L> b = operands(Op.<L>builder(loss, nativeName).size("count", 0), x, t, probabilities, grad)
                 .nativeKernel((l, c, mode) -> ((ElementwiseLoss<?>) l).entryPoints().call(mode, c),
                         (l, sizes, dtype, bytes) -> ((ElementwiseLoss<?>) l).entryPoints().workspaceSize(sizes[COUNT],
                                 dtype, bytes))
-                .javaKernel((l, c, threads) -> {
-                    ElementwiseChunks.run(javaKernel.apply(l), c.floats(X), c.floats(T), c.intSize(COUNT), l.reduction,
-                            c.floats(GRAD_OUTPUT), c.floats(LOSS), c.floats(GRAD), threads);
-                    return -1;
-                })
-                .build()
-                .requireSize("count", COUNT)
+                .javaKernel(javaKernel(javaKernel, -1));
+        return requireSlots(b.build(), x, t, grad);
+    }
+
+    /**
+     * The tensors every elementwise operation begins with, in the slots the typed overloads fill:
+     * the input, the target, the upstream gradient, the loss and the gradient. A form adds its own
+     * after them (a per-element weight, a per-class table).
+     */
+    static <L extends ElementwiseLoss<?>> Op.Builder<L> operands(Op.Builder<L> b, String x, String t,
+            boolean probabilities, String grad) {
+        b.input(x, "count");
+        return (probabilities ? b.probabilities(t, "count") : b.input(t, "count"))
+                .gradOutput()
+                .loss(x, t, "gradOutput")
+                .grad(grad, "count", x, t, "gradOutput");
+    }
+
+    static <L extends ElementwiseLoss<?>> Op<L> requireSlots(Op<L> op, String x, String t, String grad) {
+        return op.requireSize("count", COUNT)
                 .requireSlot(x, X).requireSlot(t, T).requireSlot("gradOutput", GRAD_OUTPUT).requireSlot("loss", LOSS)
                 .requireSlot(grad, GRAD);
     }
+
+    /** The pure-Java kernel of an elementwise operation; {@code weightSlot}: its per-element weight's, or -1. */
+    static <L extends ElementwiseLoss<?>> Op.JavaKernel<L> javaKernel(Function<L, ElementwiseChunks.Kernel> kernel,
+            int weightSlot) {
+        return (l, c, threads) -> {
+            ElementwiseChunks.run(kernel.apply(l), c.floats(X), c.floats(T), weightSlot < 0 ? null : c.floats(weightSlot),
+                    c.intSize(COUNT), l.reduction, c.floats(GRAD_OUTPUT), c.floats(LOSS), c.floats(GRAD), threads);
+            return -1;
+        };
+    }
+
+    /**
+     * The operation a call runs: the declared one, or a form of it where a loss has one for a
+     * per-element weight ({@code weighted}) or for its options.
+     */
+    Op<?> op(boolean weighted) {
+        if (weighted) throw new IllegalStateException(op.loss + " takes no weight");
+        return op;
+    }
+
+    /** The sizes after the count that a call of {@code op} takes (a per-class table's length). */
+    void otherSizes(Op<?> op, Call call) {}
 
     abstract R result(float[] loss, float[] grad);
 
@@ -85,35 +119,48 @@ abstract class ElementwiseLoss<R> extends LossFunction {
 
     /** The loss of {@code x} against {@code t} (same length): one value, or one per element for {@code NONE}. */
     public float[] forward(float[] x, float[] t) {
-        Call call = arrays(x, t, null);
-        float[] loss = new float[lossLength(x.length)];
-        call.host[LOSS] = FloatBuffer.wrap(loss);
-        Invoker.host(op, this, call);
-        return loss;
+        return forwardWith(x, t, null);
     }
 
     /** The gradient for the upstream gradient {@code gradOutput} (null: 1; one per element for {@code NONE}). */
     public float[] backward(float[] x, float[] t, float[] gradOutput) {
-        Call call = arrays(x, t, gradOutput);
-        float[] grad = new float[x.length];
-        call.host[GRAD] = FloatBuffer.wrap(grad);
-        Invoker.host(op, this, call);
-        return grad;
+        return backwardWith(x, t, null, gradOutput);
     }
 
     /** Loss and gradient in one pass, for an upstream gradient of 1. */
     public R forwardBackward(float[] x, float[] t) {
-        return forwardBackward(x, t, null);
+        return forwardBackwardWith(x, t, null, null);
     }
 
     /** Loss and gradient in one pass; {@code gradOutput} as in {@link #backward(float[], float[], float[])}. */
     public R forwardBackward(float[] x, float[] t, float[] gradOutput) {
-        Call call = arrays(x, t, gradOutput);
+        return forwardBackwardWith(x, t, null, gradOutput);
+    }
+
+    /** The array overloads, with a per-element {@code weight} (null: none) where the loss takes one. */
+    final float[] forwardWith(float[] x, float[] t, float[] weight) {
+        Call call = arrays(x, t, weight, null);
+        float[] loss = new float[lossLength(x.length)];
+        call.host[LOSS] = FloatBuffer.wrap(loss);
+        Invoker.host(call.op, this, call);
+        return loss;
+    }
+
+    final float[] backwardWith(float[] x, float[] t, float[] weight, float[] gradOutput) {
+        Call call = arrays(x, t, weight, gradOutput);
+        float[] grad = new float[x.length];
+        call.host[GRAD] = FloatBuffer.wrap(grad);
+        Invoker.host(call.op, this, call);
+        return grad;
+    }
+
+    final R forwardBackwardWith(float[] x, float[] t, float[] weight, float[] gradOutput) {
+        Call call = arrays(x, t, weight, gradOutput);
         float[] loss = new float[lossLength(x.length)];
         float[] grad = new float[x.length];
         call.host[LOSS] = FloatBuffer.wrap(loss);
         call.host[GRAD] = FloatBuffer.wrap(grad);
-        Invoker.host(op, this, call);
+        Invoker.host(call.op, this, call);
         return result(loss, grad);
     }
 
@@ -121,18 +168,24 @@ abstract class ElementwiseLoss<R> extends LossFunction {
 
     /** {@code count} elements of each input from its position; {@code loss} gets one value, or {@code count} for {@code NONE}. */
     public void forward(FloatBuffer x, FloatBuffer t, int count, FloatBuffer loss) {
-        Invoker.host(op, this, call(x, t, count, null).put(LOSS, Checks.notNull(loss, "loss")));
+        forwardBackwardWith(x, t, null, count, null, Checks.notNull(loss, "loss"), null);
     }
 
     /** {@code gradOutput}: null (1), {@code count} values for {@code NONE}, else one. */
     public void backward(FloatBuffer x, FloatBuffer t, int count, FloatBuffer gradOutput, FloatBuffer grad) {
-        Invoker.host(op, this, call(x, t, count, gradOutput).put(GRAD, Checks.notNull(grad, gradName)));
+        forwardBackwardWith(x, t, null, count, gradOutput, null, Checks.notNull(grad, gradName));
     }
 
     public void forwardBackward(FloatBuffer x, FloatBuffer t, int count, FloatBuffer gradOutput, FloatBuffer loss,
             FloatBuffer grad) {
-        Invoker.host(op, this, call(x, t, count, gradOutput).put(LOSS, Checks.notNull(loss, "loss"))
-                .put(GRAD, Checks.notNull(grad, gradName)));
+        forwardBackwardWith(x, t, null, count, gradOutput, Checks.notNull(loss, "loss"), Checks.notNull(grad, gradName));
+    }
+
+    /** A host call of any mode: {@code loss} or {@code grad} may be null (checked by the public overloads). */
+    final void forwardBackwardWith(FloatBuffer x, FloatBuffer t, FloatBuffer weight, int count, FloatBuffer gradOutput,
+            FloatBuffer loss, FloatBuffer grad) {
+        Call call = call(x, t, weight, count, gradOutput).put(LOSS, loss).put(GRAD, grad);
+        Invoker.host(call.op, this, call);
     }
 
     // ---------------------------------------------------------------- device buffers
@@ -142,7 +195,11 @@ abstract class ElementwiseLoss<R> extends LossFunction {
      * elements needs (0 for {@code NONE}; {@code backward} needs none).
      */
     public long workspaceBytes(long count) {
-        return Invoker.workspaceBytes(op, this, count);
+        Op<?> o = op(false);
+        Call sizes = new Call(o);  // not the thread's call: a caller may be filling that one
+        sizes.sizes[COUNT] = count;
+        otherSizes(o, sizes);
+        return Invoker.workspaceBytes(o, this, sizes.sizes);
     }
 
     /** Allocates a workspace for {@code count} elements. */
@@ -152,12 +209,12 @@ abstract class ElementwiseLoss<R> extends LossFunction {
 
     /** {@code workspace} may be null when {@link #workspaceBytes} is 0. */
     public void forward(DeviceBuffer x, DeviceBuffer t, long count, DeviceBuffer loss, DeviceBuffer workspace) {
-        Invoker.device(op, this, call(x, t, count, null).put(LOSS, Checks.notNull(loss, "loss")), workspace);
+        forwardBackwardWith(x, t, null, count, null, Checks.notNull(loss, "loss"), null, workspace);
     }
 
     /** Needs no workspace. {@code gradOutput}: null (1), {@code count} values for {@code NONE}, else one. */
     public void backward(DeviceBuffer x, DeviceBuffer t, long count, DeviceBuffer gradOutput, DeviceBuffer grad) {
-        Invoker.device(op, this, call(x, t, count, gradOutput).put(GRAD, Checks.notNull(grad, gradName)), null);
+        forwardBackwardWith(x, t, null, count, gradOutput, null, Checks.notNull(grad, gradName), null);
     }
 
     /**
@@ -166,29 +223,48 @@ abstract class ElementwiseLoss<R> extends LossFunction {
      */
     public void forwardBackward(DeviceBuffer x, DeviceBuffer t, long count, DeviceBuffer gradOutput,
             DeviceBuffer loss, DeviceBuffer grad, DeviceBuffer workspace) {
-        Invoker.device(op, this, call(x, t, count, gradOutput).put(LOSS, Checks.notNull(loss, "loss"))
-                .put(GRAD, Checks.notNull(grad, gradName)), workspace);
+        forwardBackwardWith(x, t, null, count, gradOutput, Checks.notNull(loss, "loss"), Checks.notNull(grad, gradName),
+                workspace);
+    }
+
+    /** A device call of any mode: {@code loss} or {@code grad} may be null (checked by the public overloads). */
+    final void forwardBackwardWith(DeviceBuffer x, DeviceBuffer t, DeviceBuffer weight, long count,
+            DeviceBuffer gradOutput, DeviceBuffer loss, DeviceBuffer grad, DeviceBuffer workspace) {
+        Call call = call(x, t, weight, count, gradOutput).put(LOSS, loss).put(GRAD, grad);
+        Invoker.device(call.op, this, call, workspace);
     }
 
     // ---------------------------------------------------------------- calls
 
     /** The call of an array overload, its inputs checked before the outputs are allocated. */
-    private Call arrays(float[] x, float[] t, float[] gradOutput) {
+    private Call arrays(float[] x, float[] t, float[] weight, float[] gradOutput) {
         Checks.notNull(x, xName);
         Checks.notNull(t, tName);
         if (t.length != x.length) {
             throw new IllegalArgumentException(tName + " has " + t.length + " elements, " + xName + " has " + x.length);
         }
-        Call call = call(FloatBuffer.wrap(x), FloatBuffer.wrap(t), x.length,
-                gradOutput == null ? null : FloatBuffer.wrap(gradOutput));
-        Invoker.checkInputs(op, this, call);
+        if (weight != null && weight.length != x.length) {
+            throw new IllegalArgumentException("weight has " + weight.length + " elements, " + xName + " has " + x.length);
+        }
+        Call call = call(FloatBuffer.wrap(x), FloatBuffer.wrap(t), weight == null ? null : FloatBuffer.wrap(weight),
+                x.length, gradOutput == null ? null : FloatBuffer.wrap(gradOutput));
+        Invoker.checkInputs(call.op, this, call);
         return call;
     }
 
-    /** The call of any overload: host buffers or backend buffers, by their type. */
-    private Call call(Object x, Object t, long count, Object gradOutput) {
-        Call call = op.call();
+    /**
+     * The call of any overload: host buffers or backend buffers, by their type, on the operation
+     * a weight (or the loss's options) choose, with the loss's table where that operation reads one.
+     */
+    private Call call(Object x, Object t, Object weight, long count, Object gradOutput) {
+        Op<?> o = op(weight != null);
+        Call call = o.call();
         call.sizes[COUNT] = count;
+        otherSizes(o, call);
+        for (Operand operand : o.operands) {
+            if (operand.role == Operand.Role.TABLE) putTable(call, operand.slot, x instanceof DeviceBuffer);
+            if (operand.role == Operand.Role.INPUT && operand.optional) call.put(operand.slot, weight);
+        }
         return call.put(X, x).put(T, t).put(GRAD_OUTPUT, gradOutput);
     }
 

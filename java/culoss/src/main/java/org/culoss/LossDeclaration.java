@@ -75,28 +75,46 @@ final class LossDeclaration<B> {
 
     /**
      * The form a case with these inputs runs: a form that folds trailing axes ([N, C, d1..dk]
-     * logits) when its first input has at least its rank, else the first whose read tensors
-     * (inputs and labels) the case all gives; the operation itself when none does (its checks
-     * then name what is missing).
+     * logits) when its first input has at least its rank, else the first that reads every tensor
+     * the case gives and is given every tensor it requires (inputs and labels); the operation
+     * itself when none is (its checks then name what is missing or extra).
      */
     Op<?> opFor(Map<String, Declarations.Array> inputs) {
         for (boolean foldedPass : new boolean[] {true, false}) {
             for (Op<?> f : forms()) {
-                if ((f.folded >= 0) != foldedPass) continue;
-                boolean all = true;
-                for (Operand o : f.operands) {
-                    if ((o.role == Operand.Role.INPUT || o.role == Operand.Role.LABELS) && !inputs.containsKey(o.caseName())) {
-                        all = false;
-                    }
-                }
-                if (all && foldedPass) {
+                if ((f.folded >= 0) != foldedPass || !fits(f, inputs)) continue;
+                if (foldedPass) {
                     Operand first = f.operands.get(0);
-                    all = inputs.get(first.caseName()).shape().length >= first.dims.length;
+                    if (inputs.get(first.caseName()).shape().length < first.dims.length) continue;
                 }
-                if (all) return f;
+                return f;
             }
         }
         return op;
+    }
+
+    private boolean fits(Op<?> f, Map<String, Declarations.Array> inputs) {
+        for (Operand o : f.operands) {
+            boolean read = o.role == Operand.Role.INPUT || o.role == Operand.Role.LABELS;
+            if (read && !o.optional && !inputs.containsKey(o.caseName())) return false;
+        }
+        for (String name : inputs.keySet()) {
+            if (!reads(f, name)) return false;
+        }
+        return true;
+    }
+
+    /** Whether a case of form {@code f} may give the tensor {@code name} (its own, or an in-place operation's). */
+    boolean reads(Op<?> f, String name) {
+        for (Operand o : f.operands) {
+            if (!o.role.written() && o.caseName().equals(name)) return true;
+        }
+        for (Op<?> u : inPlaceOps) {
+            for (Operand o : u.operands) {
+                if (o.caseName().equals(name)) return true;
+            }
+        }
+        return false;
     }
 
     LossDeclaration<B> inPlace(Op<?> update) {

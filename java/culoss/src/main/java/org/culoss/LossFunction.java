@@ -1,5 +1,6 @@
 package org.culoss;
 
+import java.nio.FloatBuffer;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -53,6 +54,16 @@ abstract class LossFunction implements AutoCloseable {
     /** Its copy in backend memory, or null (no table, or the java backend). */
     DeviceBuffer deviceTable() {
         return deviceTable;
+    }
+
+    /**
+     * Puts the table in {@code slot} of a call: a call on backend memory takes its copy there when
+     * there is one (the java backend has none), a host call takes it as an array.
+     */
+    void putTable(Call call, int slot, boolean deviceCall) {
+        boolean hostTable = table != null && (!deviceCall || deviceTable == null);
+        call.host[slot] = hostTable ? FloatBuffer.wrap(table) : null;
+        call.device[slot] = deviceTable;
     }
 
     /** Marks a call in flight; throws once the loss is closed. */

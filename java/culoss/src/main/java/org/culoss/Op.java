@@ -75,6 +75,13 @@ final class Op<L extends LossFunction> {
      * shapes (two sizes) do not fit it.
      */
     final int folded;
+    /**
+     * The size of the per-class table of an elementwise operation, which runs over the last axis of
+     * its inputs (as PyTorch broadcasts a [C] tensor), or -1. A case's inputs take any shape, and a
+     * table it gives must be as long as their last axis. The benchmarks' shapes (one count) do not
+     * fit it.
+     */
+    final int lastAxis;
     /** One reusable call per thread: the device path allocates nothing. */
     private final ThreadLocal<Call> calls;
 
@@ -95,6 +102,7 @@ final class Op<L extends LossFunction> {
         this.sizeCheck = b.sizeCheck;
         this.samples = b.samples.isEmpty() ? new int[] {0} : b.samples.stream().mapToInt(Integer::intValue).toArray();
         this.folded = b.folded;
+        this.lastAxis = b.lastAxis;
         this.calls = ThreadLocal.withInitial(() -> new Call(this));
     }
 
@@ -167,7 +175,18 @@ final class Op<L extends LossFunction> {
 
     /** Whether the benchmarks time this operation on its loss's shapes. */
     boolean benched() {
-        return folded < 0;
+        return folded < 0 && lastAxis < 0;
+    }
+
+    /** Whether every input is a flat tensor of the first size: a case's inputs may then take any shape. */
+    boolean elementwise() {
+        for (Operand o : operands) {
+            if ((o.role == Operand.Role.INPUT || o.role == Operand.Role.LABELS)
+                    && !(o.dims.length == 1 && o.dims[0] == 0)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** This thread's call object, cleared. */
@@ -206,6 +225,7 @@ final class Op<L extends LossFunction> {
         private int classSize = -1;
         private final List<Integer> samples = new ArrayList<>();
         private int folded = -1;
+        private int lastAxis = -1;
         private boolean onRequest;
         private boolean probability;
 
@@ -228,6 +248,11 @@ final class Op<L extends LossFunction> {
 
         Builder<L> input(String name, String shape) {
             return add(name, Operand.Role.INPUT, DType.FLOAT32, shape, null, false);
+        }
+
+        /** An input a call may leave out (a per-element weight: all 1 without it). */
+        Builder<L> optionalInput(String name, String shape) {
+            return add(name, Operand.Role.INPUT, DType.FLOAT32, shape, null, true);
         }
 
         /** An input of targets in [0, 1]. */
@@ -266,6 +291,12 @@ final class Op<L extends LossFunction> {
         /** A case's trailing axes fold into {@code size}: [N, C, d1..dk] binds it to d1 * ... * dk. */
         Builder<L> folds(String size) {
             folded = sizeIndex(size);
+            return this;
+        }
+
+        /** {@code size} counts the per-class table over the last axis of the elementwise inputs ({@link Op#lastAxis}). */
+        Builder<L> lastAxis(String size) {
+            lastAxis = sizeIndex(size);
             return this;
         }
 

@@ -33,9 +33,17 @@ final class Param<B> {
     final Consumer<B> onAbsent;
     /** The per-class table input that null stands for (given exactly when the value is null), or null. */
     final String nullMeansTable;
+    /** Null may also come without the table: then it means "not given", the builder's default. */
+    final boolean nullAlone;
 
     private Param(String name, Kind kind, String fallback, BiConsumer<B, Object> set, Consumer<B> onNull,
             Consumer<B> onAbsent, String nullMeansTable) {
+        this(name, kind, fallback, set, onNull, onAbsent, nullMeansTable, false);
+    }
+
+    private Param(String name, Kind kind, String fallback, BiConsumer<B, Object> set, Consumer<B> onNull,
+            Consumer<B> onAbsent, String nullMeansTable, boolean nullAlone) {
+        this.nullAlone = nullAlone;
         this.name = name;
         this.kind = kind;
         this.fallback = fallback;
@@ -72,6 +80,15 @@ final class Param<B> {
     /** A number whose null means "per class, from the table input {@code table}". */
     static <B> Param<B> numberOrTable(String name, String fallback, BiConsumer<B, Float> set, String table) {
         return new Param<>(name, Kind.NUMBER, fallback, (b, v) -> set.accept(b, (Float) v), b -> {}, null, table);
+    }
+
+    /**
+     * A number whose null means "per class, from the table input {@code table}" when that is given,
+     * else "not given" (the builder's default, which {@code fallback} shows).
+     */
+    static <B> Param<B> numberNullOrTable(String name, String fallback, BiConsumer<B, Float> set, String table) {
+        return new Param<>(name, Kind.NUMBER, fallback, (b, v) -> set.accept(b, (Float) v), b -> {}, null, table,
+                true);
     }
 
     /**

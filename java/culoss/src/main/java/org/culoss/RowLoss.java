@@ -212,11 +212,7 @@ abstract class RowLoss<R> extends LossFunction {
         call.sizes[N] = n;
         call.sizes[C] = c;
         call.stride[LOGITS] = scoresStride;
-        if (op.operands.size() > TABLE) {
-            boolean hostTable = table() != null && (!(scores instanceof DeviceBuffer) || deviceTable() == null);
-            call.host[TABLE] = hostTable ? FloatBuffer.wrap(table()) : null;
-            call.device[TABLE] = deviceTable();
-        }
+        if (op.operands.size() > TABLE) putTable(call, TABLE, scores instanceof DeviceBuffer);
         call.stride[GRAD] = gradStride;
         return call.put(LOGITS, scores).put(TARGETS, targets).put(GRAD_OUTPUT, gradOutput).put(LOSS, loss)
                 .put(GRAD, gradScores);

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.function.Executable;
  * names the tensor. Read from the declarations: a new loss is covered with nothing added here.
  */
 class DeclaredArgumentContractTest {
-    private static final Map<String, Integer> SIZES = Map.of("n", 3, "c", 4, "d", 2, "count", 7, "inner", 5);
+    private static final Map<String, Integer> SIZES = Map.of("n", 3, "c", 4, "d", 2, "count", 7, "inner", 5, "classes", 1);
 
     @TestFactory
     Stream<DynamicTest> everyTensorOfEveryOperation() {

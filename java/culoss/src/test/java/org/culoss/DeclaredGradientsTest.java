@@ -20,7 +20,7 @@ import org.junit.jupiter.api.TestFactory;
  */
 class DeclaredGradientsTest {
     /** Small sizes by name; every declared size must have one. */
-    private static final Map<String, Integer> SIZES = Map.of("n", 5, "c", 4, "d", 6, "count", 23, "inner", 3);
+    private static final Map<String, Integer> SIZES = Map.of("n", 5, "c", 4, "d", 6, "count", 23, "inner", 3, "classes", 1);
 
     @TestFactory
     Stream<DynamicTest> everyGradientMatchesFiniteDifferences() {

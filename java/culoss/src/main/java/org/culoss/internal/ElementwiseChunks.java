@@ -35,12 +35,15 @@ public final class ElementwiseChunks {
 
     /** A thread's arrays for one chunk: x and t as read, the two outputs, and spares for the kernel. */
     public static final class Chunk {
+        /** The flat index of the chunk's first element (a per-class table is read by index). */
+        public int base;
         public final float[] x = new float[CHUNK];
         public final float[] t = new float[CHUNK];
         public final float[] loss = new float[CHUNK];
         public final float[] grad = new float[CHUNK];
         private final float[][] spare = new float[6][];
         final float[] upper = new float[CHUNK];
+        final float[] weight = new float[CHUNK];
         final float[] acc = new float[CHUNK];
         final double[] wide = new double[CHUNK];
         final double[] wideUpper = new double[CHUNK];
@@ -63,6 +66,16 @@ public final class ElementwiseChunks {
      */
     public static void run(Kernel kernel, FloatBuffer x, FloatBuffer t, int count, Reduction reduction,
                            FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer grad, int threads) {
+        run(kernel, x, t, null, count, reduction, gradOutput, loss, grad, threads);
+    }
+
+    /**
+     * The same with a per-element {@code weight} (null: none) multiplying each element's loss and
+     * gradient, as PyTorch's {@code weight} tensors do; a {@code MEAN} still divides by the count.
+     */
+    public static void run(Kernel kernel, FloatBuffer x, FloatBuffer t, FloatBuffer weight, int count,
+                           Reduction reduction, FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer grad,
+                           int threads) {
         boolean perElement = reduction == Reduction.NONE;
         double upstream = perElement || gradOutput == null ? 1 : gradOutput.get(0);
         float gradScale = (float) (reduction == Reduction.MEAN && count > 0 ? upstream / count : upstream);
@@ -72,9 +85,11 @@ public final class ElementwiseChunks {
             return k -> {
                 int base = k * CHUNK;
                 int n = Math.min(CHUNK, count - base);
+                c.base = base;
                 x.get(base, c.x, 0, n);
                 t.get(base, c.t, 0, n);
                 kernel.compute(c, n, loss != null, grad != null);
+                if (weight != null) weigh(c, weight, base, n, loss != null, grad != null);
                 // The upstream gradient is read before the loss is stored: a NONE loss may be written over it.
                 if (grad != null) scale(c, base, n, perElement ? gradOutput : null, perElement ? 1f : gradScale);
                 double sum = 0;
@@ -91,6 +106,24 @@ public final class ElementwiseChunks {
         });
         if (loss != null && !perElement) {
             loss.put(0, (float) (reduction == Reduction.MEAN ? (count == 0 ? 0 : total / count) : total));
+        }
+    }
+
+    /** loss and grad *= the elements' weights. */
+    private static void weigh(Chunk c, FloatBuffer weight, int base, int n, boolean loss, boolean grad) {
+        float[] w = c.weight;
+        weight.get(base, w, 0, n);
+        if (loss) {
+            float[] l = c.loss;
+            for (int j = 0; j < n; j++) {
+                l[j] *= w[j];
+            }
+        }
+        if (grad) {
+            float[] g = c.grad;
+            for (int j = 0; j < n; j++) {
+                g[j] *= w[j];
+            }
         }
     }
 
