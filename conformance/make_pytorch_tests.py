@@ -17,7 +17,7 @@ gradients of every float input are PyTorch's own in float64 on those values (aut
 function or module itself); `none` cases get a quantized upstream gradient. A sample whose options
 or shapes the format cannot express yet is not written: the script lists each with the reason
 (a logistic pos_weight that is not one value per class of the last dimension, probabilities over
-[N, C, d1..dk] logits, 0-dimensional multi-margin scores), so the list says what is left to
+[N, C, d1..dk] logits), so the list says what is left to
 support. Samples are drawn with fixed seeds; the expected values are what PyTorch computes.
 """
 import math
@@ -161,13 +161,16 @@ def elementwise(loss_name, name, x, target, options, reduction, rng):
 
 
 def multi_margin(name, x, target, p, margin, weight, reduction, rng):
-    if x.dim() == 0:
-        raise Skip("multi_margin scores []: a 0-dimensional input")
-    if x.dim() == 1 and target.dim() != 0:
-        raise Skip(f"multi_margin scores [C] with targets {list(target.shape)}")
+    """PyTorch also takes two shapes the format writes otherwise, with the same values: 0-dimensional
+    scores (one row of one class) are written as [1] with a [] target, and scores [C] with a target
+    [1] (one row, a loss of shape [1]) as [1, C] with targets [1]."""
     w = f32(weight) if weight is not None else None
     loss, grads, g = run(lambda xl: F.multi_margin_loss(xl, target, p=p, margin=margin, weight=w,
                                                         reduction=reduction), [x], reduction, rng)
+    if x.dim() == 0:
+        x, target, grads = x.reshape(1), target.reshape(()), [grads[0].reshape(1)]
+    elif x.dim() == 1 and target.dim() == 1:
+        x, grads = x.reshape(1, -1), [grads[0].reshape(1, -1)]
     inputs = {"scores": tensor(f32(x).numpy(), num_in), "targets": int_tensor(target.numpy())}
     if weight is not None:
         inputs["class_weights"] = tensor(f32(weight).numpy(), num_in)
@@ -278,7 +281,8 @@ def from_functional(name, d, rng):
     if r is None:
         raise Skip(f"reduction {opts.get('reduction')}")
     x = make_input(d, "input_fn", "input_size")
-    t = var.get("t")
+    target_name = re.search(r"F::\w+\(\s*i\s*,\s*(\w+)", call)  # the call's second argument: t, target
+    t = var.get(target_name.group(1)) if target_name else None
     if not isinstance(t, torch.Tensor):
         raise Skip("no target tensor in cpp_var_map")
     weight = var.get("w") if ".weight(" in call else None
