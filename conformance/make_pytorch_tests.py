@@ -16,8 +16,7 @@ Inputs are rounded to float32 (the format's inputs are float32 values), then the
 gradients of every float input are PyTorch's own in float64 on those values (autograd through the
 function or module itself); `none` cases get a quantized upstream gradient. A sample whose options
 or shapes the format cannot express yet is not written: the script lists each with the reason
-(a logistic pos_weight that is not one value per class of the last dimension, probabilities over
-[N, C, d1..dk] logits), so the list says what is left to
+(a logistic pos_weight that is not one value per class of the last dimension), so the list says what is left to
 support. Samples are drawn with fixed seeds; the expected values are what PyTorch computes.
 """
 import math
@@ -86,8 +85,6 @@ def reduction_of(kw, default="mean"):
 def cross_entropy(name, x, target, weight, ignore_index, smoothing, reduction, rng):
     params = {"reduction": reduction, "label_smoothing": float(smoothing)}
     probs = target.is_floating_point()
-    if probs and x.dim() > 2:
-        raise Skip(f"logits {list(x.shape)} with probability targets: soft targets over [N, C, d1..dk]")
     if probs and ignore_index != -100:
         raise Skip("ignore_index with probability targets")
     params["ignore_index"] = None if probs else int(ignore_index)

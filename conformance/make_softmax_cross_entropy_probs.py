@@ -21,6 +21,7 @@ import torch.nn.functional as F
 
 from case_io import (case_rng, check_common, check_reduction, close, draw_grad_output, fail_loss_grad,
                      make_case, num_in, num_out, on_grid, tensor, unbatched, write_cases)
+from softmax_rows import to_spatial
 from torch_ref import grad_of, leaf, log_softmax_rows, reduce_rows, upstream_of
 
 LOSS = "softmax_cross_entropy"
@@ -32,9 +33,9 @@ CASES = []
 
 
 def case(name, n, c, reduction="mean", eps=0.0, weights=False, probs="softmax", scale=2.0, quantize=None,
-         edit=None, unbatched=False):
+         edit=None, unbatched=False, spatial=None):
     CASES.append(dict(name=name, n=n, c=c, reduction=reduction, eps=eps, weights=weights, probs=probs,
-                      scale=scale, quantize=quantize, edit=edit, unbatched=unbatched))
+                      scale=scale, quantize=quantize, edit=edit, unbatched=unbatched, spatial=spatial))
 
 
 def draw_probs(kind, rng, n, c):
@@ -128,6 +129,17 @@ case("ce_probs_none_weights_smoothing_logits_1e4_c5", 6, 5, "none", eps=0.1, wei
 for r in REDS:
     case(f"ce_probs_{r}_unbatched_c7", 1, 7, r, eps=0.1, weights=True, unbatched=True)
 
+# [N, C, d1..dk] logits with target_probs of the same shape (class dimension 1, as PyTorch): the
+# N * d1 * ... * dk rows laid out so (spatial = (N, [d1..dk])), checked against F.cross_entropy on
+# the spatial tensors themselves
+for r in REDS:
+    case(f"ce_probs_{r}_spatial_2x5x3x4", 24, 5, r, eps=0.1, weights=True, probs="unnormalized", spatial=(2, [3, 4]))
+case("ce_probs_mean_spatial_3x7x11", 33, 7, "mean", spatial=(3, [11]))
+case("ce_probs_none_spatial_2x3x2x2x3_signed", 24, 3, "none", probs="signed", spatial=(2, [2, 2, 3]))
+case("ce_probs_sum_spatial_2x1030x3", 6, 1030, "sum", probs="sparse", quantize=16, spatial=(2, [3]))
+case("ce_probs_mean_spatial_4x3x1_onehot", 4, 3, "mean", probs="onehot", spatial=(4, [1]))
+case("ce_probs_none_spatial_0x4x5", 0, 4, "none", spatial=(0, [5]))
+
 
 def build(spec):
     rng = case_rng(spec)
@@ -194,19 +206,48 @@ def run_case(spec):
     out = make_case(LOSS, spec["name"], params, inputs, expected, g)
     if spec["unbatched"]:
         out = unbatched(out, {"logits", "target_probs", "grad_logits"})
+    if spec["spatial"]:
+        out = spatial(out, spec["spatial"], args, loss, grad, n == 0 and r == "mean")
     return out, note
+
+
+def spatial(out, layout, args, loss, grad, no_mean):
+    """The case of N * inner rows as [N, C, d1..dk] logits and target_probs, checked against
+    F.cross_entropy on the spatial tensors."""
+    nb, dims = layout
+    x, t, w, e, r, g = args
+    c = x.shape[1]
+    xs, ts = to_spatial(x, nb, dims), to_spatial(t, nb, dims)
+    gs = None if g is None else g.reshape([nb] + dims)
+    if not no_mean:
+        tl, tg = pytorch(xs, ts, w, e, r, gs)
+        if not (close(np.reshape(loss, -1), np.reshape(tl, -1)) and close(to_spatial(grad, nb, dims), tg)):
+            fail_loss_grad("spatial", loss, tl, grad, tg)
+    res = dict(out, inputs=dict(out["inputs"]), expected=dict(out["expected"]))
+    shape = [nb, c] + dims
+
+    def moved(key, values, section, fmt):
+        res[section][key] = tensor(np.asarray(to_spatial(values, nb, dims)).reshape(shape), fmt)
+    moved("logits", x.astype(np.float32), "inputs", num_in)
+    moved("target_probs", t.astype(np.float32), "inputs", num_in)
+    res["expected"]["grad_logits"] = dict(out["expected"]["grad_logits"], shape=shape,
+                                          data=tensor(to_spatial(grad, nb, dims).reshape(shape), num_out)["data"])
+    if g is not None:
+        res["inputs"]["grad_output"] = dict(out["inputs"]["grad_output"], shape=[nb] + dims)
+        res["expected"]["loss"] = dict(out["expected"]["loss"], shape=[nb] + dims)
+    return res
 
 
 def check_file(path):
     d = check_common(path, LOSS, {"reduction", "label_smoothing", "ignore_index"})
     assert d["params"]["ignore_index"] is None
     shape = d["inputs"]["logits"]["shape"]
-    assert len(shape) in (1, 2) and d["inputs"]["target_probs"]["shape"] == shape
+    assert d["inputs"]["target_probs"]["shape"] == shape
     assert "targets" not in d["inputs"]
     assert d["expected"]["grad_logits"]["shape"] == shape
-    check_reduction(d, shape[:-1])
+    check_reduction(d, shape[:-1] if len(shape) <= 2 else [shape[0]] + shape[2:])
     if "class_weights" in d["inputs"]:
-        assert d["inputs"]["class_weights"]["shape"] == [shape[-1]]
+        assert d["inputs"]["class_weights"]["shape"] == [shape[-1] if len(shape) <= 2 else shape[1]]
 
 
 def main():

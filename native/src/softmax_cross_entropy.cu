@@ -113,7 +113,7 @@ struct SoftCePolicy {
     float spread;                // e / C
 
     static constexpr bool kClassTargets = false;
-    static constexpr bool kStridedClasses = false;  // no Spatial entry point takes soft targets yet
+    static constexpr bool kStridedClasses = true;  // culossSoftmaxCrossEntropyProbsSpatial...
     static constexpr bool kSums = true;
     static constexpr bool kExcludeTarget = false;
     static constexpr bool kArgmax = false;
@@ -165,9 +165,9 @@ struct SoftCePolicy {
 culossStatus_t run_probs(const float* logits, int64_t logits_stride, const float* target_probs, int64_t n, int64_t c,
                          const float* class_weights, float label_smoothing, culossReduction_t reduction,
                          const float* grad_output, float* loss, float* grad_logits, int64_t grad_stride,
-                         void* workspace, size_t workspace_size, culossStream_t stream) {
+                         void* workspace, size_t workspace_size, culossStream_t stream, int64_t inner = 1) {
     RowCall call{logits, logits_stride, nullptr, n, c, CULOSS_NO_IGNORE_INDEX, reduction, grad_output, loss,
-                 grad_logits, grad_stride, workspace, workspace_size, nullptr, stream};
+                 grad_logits, grad_stride, workspace, workspace_size, nullptr, stream, inner};
     call.target_probs = target_probs;
     const float spread = c > 0 ? float(double(label_smoothing) / double(c)) : 0.f;
     return run_rows(call, SoftCePolicy{class_weights, label_smoothing, 1.f - label_smoothing, spread});
@@ -279,6 +279,53 @@ culossStatus_t culossSoftmaxCrossEntropyProbsForwardBackward(
     CULOSS_REQUIRE(grad_logits != nullptr || n == 0, CULOSS_STATUS_INVALID_VALUE, "grad_logits is null");
     return culoss::run_probs(logits, logits_stride, target_probs, n, c, class_weights, label_smoothing, reduction,
                              grad_output, loss, grad_logits, grad_stride, workspace, workspace_bytes, stream);
+}
+
+// Soft targets over [N, C, d1..dk] logits: target_probs in the logits' layout, the classes `inner`
+// apart in both; contiguous, so the strides are c.
+culossStatus_t culossSoftmaxCrossEntropyProbsSpatialWorkspaceSize(int64_t n, int64_t c, int64_t inner,
+                                                                  culossDataType_t dtype, culossReduction_t reduction,
+                                                                  size_t* bytes) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
+    return culoss::rows_workspace_size(n, c, reduction, bytes, "logits", inner);
+}
+
+culossStatus_t culossSoftmaxCrossEntropyProbsSpatialForward(const float* logits, const float* target_probs, int64_t n,
+                                                            int64_t c, int64_t inner, culossDataType_t dtype,
+                                                            const float* class_weights, float label_smoothing,
+                                                            culossReduction_t reduction, float* loss, void* workspace,
+                                                            size_t workspace_bytes, culossStream_t stream) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
+    CULOSS_REQUIRE(loss != nullptr || ((n == 0 || inner == 0) && reduction == CULOSS_REDUCTION_NONE),
+                   CULOSS_STATUS_INVALID_VALUE, "loss is null");
+    return culoss::run_probs(logits, c, target_probs, n, c, class_weights, label_smoothing, reduction, nullptr, loss,
+                             nullptr, c, workspace, workspace_bytes, stream, inner);
+}
+
+culossStatus_t culossSoftmaxCrossEntropyProbsSpatialBackward(const float* logits, const float* target_probs, int64_t n,
+                                                             int64_t c, int64_t inner, culossDataType_t dtype,
+                                                             const float* class_weights, float label_smoothing,
+                                                             culossReduction_t reduction, const float* grad_output,
+                                                             float* grad_logits, void* workspace,
+                                                             size_t workspace_bytes, culossStream_t stream) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
+    CULOSS_REQUIRE(grad_logits != nullptr || n == 0 || inner == 0, CULOSS_STATUS_INVALID_VALUE,
+                   "grad_logits is null");
+    return culoss::run_probs(logits, c, target_probs, n, c, class_weights, label_smoothing, reduction, grad_output,
+                             nullptr, grad_logits, c, workspace, workspace_bytes, stream, inner);
+}
+
+culossStatus_t culossSoftmaxCrossEntropyProbsSpatialForwardBackward(
+    const float* logits, const float* target_probs, int64_t n, int64_t c, int64_t inner, culossDataType_t dtype,
+    const float* class_weights, float label_smoothing, culossReduction_t reduction, const float* grad_output,
+    float* loss, float* grad_logits, void* workspace, size_t workspace_bytes, culossStream_t stream) {
+    CULOSS_REQUIRE_FLOAT32(dtype);
+    CULOSS_REQUIRE(loss != nullptr || ((n == 0 || inner == 0) && reduction == CULOSS_REDUCTION_NONE),
+                   CULOSS_STATUS_INVALID_VALUE, "loss is null");
+    CULOSS_REQUIRE(grad_logits != nullptr || n == 0 || inner == 0, CULOSS_STATUS_INVALID_VALUE,
+                   "grad_logits is null");
+    return culoss::run_probs(logits, c, target_probs, n, c, class_weights, label_smoothing, reduction, grad_output,
+                             loss, grad_logits, c, workspace, workspace_bytes, stream, inner);
 }
 
 // [N, C, d1..dk] logits (class dimension 1), inner = d1 * ... * dk: the same loss per (sample,

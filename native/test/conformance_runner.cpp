@@ -232,27 +232,54 @@ std::vector<int64_t> loss_shape(culossReduction_t r, std::vector<int64_t> per_sa
 
 enum class Rows { CrossEntropy, Focal };
 
-// Cross-entropy with soft targets (target_probs in the logits' shape): every row counts.
+// Cross-entropy with soft targets (target_probs in the logits' shape): every row counts. Logits
+// [N, C] or [C] through the Probs entry points, [N, C, d1..dk] through the ProbsSpatial ones
+// (inner = d1 * ... * dk, a none loss [N, d1..dk]).
 Outputs run_probs(const Case& c) {
     const culossReduction_t r = c.reduction("mean");
     const Tensor& logits = c.input("logits");
-    const Case::Batch b = c.batch("logits", "[N, C]");
-    const int64_t n = b.n, k = b.k;
     if (c.optional("targets")) throw CaseError("inputs.targets and inputs.target_probs are both given");
     c.expect_shape("target_probs", c.input("target_probs"), logits.shape);
+    const bool spatial = logits.shape.size() >= 3;
+    int64_t n = 0, k = 0, inner = 1;
+    std::vector<int64_t> per_sample;
+    if (spatial) {
+        n = logits.shape[0];
+        k = logits.shape[1];
+        per_sample = {n};
+        for (size_t a = 2; a < logits.shape.size(); ++a) {
+            inner *= logits.shape[a];
+            per_sample.push_back(logits.shape[a]);
+        }
+    } else {
+        const Case::Batch b = c.batch("logits", "[N, C]");
+        n = b.n;
+        k = b.k;
+        per_sample = b.shape();
+    }
     const Tensor* table = c.optional("class_weights");
     if (table) c.expect_shape("class_weights", *table, {k});
-    const Tensor* gout = c.grad_output(r, b.shape());
+    const Tensor* gout = c.grad_output(r, per_sample);
     const Optional dtab(table), dgo(gout);
     test::DeviceBuffer<float> dx(logits.floats()), dt(c.input("target_probs").floats()),
-        dloss(std::vector<float>(test::loss_length(r, n))), dgrad(std::vector<float>(size_t(n * k)));
+        dloss(std::vector<float>(test::loss_length(r, n * inner))), dgrad(std::vector<float>(size_t(n * k * inner)));
+    const float e = float(c.num("label_smoothing", 0));
     Workspace ws;
-    ws.allocate(culossSoftmaxCrossEntropyProbsWorkspaceSize(n, k, CULOSS_DATA_FLOAT32, r, &ws.bytes));
-    check(culossSoftmaxCrossEntropyProbsForwardBackward(dx.get(), k, dt.get(), n, k, CULOSS_DATA_FLOAT32, dtab.get(),
-                                                        float(c.num("label_smoothing", 0)), r, dgo.get(), dloss.get(),
-                                                        dgrad.get(), k, ws.get(), ws.bytes, test::stream()),
-          "culossSoftmaxCrossEntropyProbsForwardBackward");
-    return outputs(n * k, {{"loss", loss_shape(r, b.shape()), dloss.read()}, {"grad_logits", b.shape({k}), dgrad.read()}});
+    if (spatial) {
+        ws.allocate(culossSoftmaxCrossEntropyProbsSpatialWorkspaceSize(n, k, inner, CULOSS_DATA_FLOAT32, r, &ws.bytes));
+        check(culossSoftmaxCrossEntropyProbsSpatialForwardBackward(dx.get(), dt.get(), n, k, inner, CULOSS_DATA_FLOAT32,
+                                                                   dtab.get(), e, r, dgo.get(), dloss.get(), dgrad.get(),
+                                                                   ws.get(), ws.bytes, test::stream()),
+              "culossSoftmaxCrossEntropyProbsSpatialForwardBackward");
+    } else {
+        ws.allocate(culossSoftmaxCrossEntropyProbsWorkspaceSize(n, k, CULOSS_DATA_FLOAT32, r, &ws.bytes));
+        check(culossSoftmaxCrossEntropyProbsForwardBackward(dx.get(), k, dt.get(), n, k, CULOSS_DATA_FLOAT32, dtab.get(),
+                                                            e, r, dgo.get(), dloss.get(), dgrad.get(), k, ws.get(),
+                                                            ws.bytes, test::stream()),
+              "culossSoftmaxCrossEntropyProbsForwardBackward");
+    }
+    return outputs(n * k * inner,
+                   {{"loss", loss_shape(r, per_sample), dloss.read()}, {"grad_logits", logits.shape, dgrad.read()}});
 }
 
 // Logits [N, C] or [C] through the row entry points, or [N, C, d1..dk] (the class dimension

@@ -1,4 +1,5 @@
-// The [N, C, d1..dk] entry points of softmax cross-entropy and softmax focal (class dimension 1,
+// The [N, C, d1..dk] entry points of softmax cross-entropy (class indices and soft targets) and
+// softmax focal (class dimension 1,
 // the classes `inner` apart) against the row entry points on the same logits transposed to
 // [N * inner, C] rows: the same loss per (sample, position), so the same values to rounding (the
 // row kernel adds a row's terms in a tree, the strided one in order). Every reduction and entry
@@ -26,11 +27,13 @@ struct Options {
     bool focal;
     bool table;       // class weights (cross-entropy) or per-class alpha (focal)
     float smoothing;  // cross-entropy only
+    bool probs = false;  // cross-entropy with soft targets (target_probs in the logits' layout)
 };
 
 struct Inputs {
     std::vector<float> x;   // [n, c, inner]
     std::vector<int32_t> y;  // [n, inner]
+    std::vector<float> p;    // [n, c, inner] soft targets, rows not summing to 1
     std::vector<float> table, gout;
 };
 
@@ -42,6 +45,8 @@ Inputs draw(const Shape& s, culossReduction_t r, uint32_t seed, bool bad_target)
     const int64_t rows = s.n * s.inner;
     for (int64_t i = 0; i < s.n * s.c * s.inner; ++i) in.x.push_back(normal(rng));
     for (int64_t i = 0; i < rows; ++i) in.y.push_back(int32_t(rng() % uint32_t(s.c)));
+    std::uniform_real_distribution<float> prob(-0.125f, 1.f);
+    for (int64_t i = 0; i < s.n * s.c * s.inner; ++i) in.p.push_back(prob(rng));
     if (rows > 2) in.y[1] = -100;  // an ignored row
     if (bad_target && rows > 3) in.y[3] = int32_t(s.c);
     for (int64_t j = 0; j < s.c; ++j) in.table.push_back(uniform(rng));
@@ -82,9 +87,12 @@ Outputs call(const Options& o, const Shape& s, bool spatial, Entry e, culossRedu
     test::DeviceBuffer<float> dx(x), dtab(in.table), dgo(in.gout),
         dloss(std::vector<float>(size_t(test::loss_length(r, rows)), -7.f)), dgrad(std::vector<float>(x.size(), 9.f));
     test::DeviceBuffer<int32_t> dy(in.y), word(std::vector<int32_t>(1, 0));
+    test::DeviceBuffer<float> dp(spatial ? in.p : to_rows(in.p, s));
     size_t bytes = 0;
     const culossStatus_t q =
-        spatial ? (o.focal ? culossSoftmaxFocalSpatialWorkspaceSize(s.n, s.c, s.inner, F32, r, &bytes)
+        o.probs ? (spatial ? culossSoftmaxCrossEntropyProbsSpatialWorkspaceSize(s.n, s.c, s.inner, F32, r, &bytes)
+                           : culossSoftmaxCrossEntropyProbsWorkspaceSize(rows, s.c, F32, r, &bytes))
+        : spatial ? (o.focal ? culossSoftmaxFocalSpatialWorkspaceSize(s.n, s.c, s.inner, F32, r, &bytes)
                            : culossSoftmaxCrossEntropySpatialWorkspaceSize(s.n, s.c, s.inner, F32, r, &bytes))
                 : (o.focal ? culossSoftmaxFocalWorkspaceSize(rows, s.c, F32, r, &bytes)
                            : culossSoftmaxCrossEntropyWorkspaceSize(rows, s.c, F32, r, &bytes));
@@ -102,7 +110,21 @@ Outputs call(const Options& o, const Shape& s, bool spatial, Entry e, culossRedu
     const float alpha = 0.25f, gamma = 2.f;
     const int64_t ig = -100;
     culossStatus_t status;
-    if (spatial && o.focal) {
+    if (o.probs && spatial) {
+        status = e == Entry::Forward
+                     ? culossSoftmaxCrossEntropyProbsSpatialForward(dx.get(), dp.get(), s.n, s.c, s.inner, F32, tab,
+                                                                    o.smoothing, r, loss, ws.get(), bytes, st)
+                 : e == Entry::Backward
+                     ? culossSoftmaxCrossEntropyProbsSpatialBackward(dx.get(), dp.get(), s.n, s.c, s.inner, F32, tab,
+                                                                     o.smoothing, r, go, grad, ws.get(), bytes, st)
+                     : culossSoftmaxCrossEntropyProbsSpatialForwardBackward(dx.get(), dp.get(), s.n, s.c, s.inner, F32,
+                                                                            tab, o.smoothing, r, go, loss, grad,
+                                                                            ws.get(), bytes, st);
+    } else if (o.probs) {
+        status = culossSoftmaxCrossEntropyProbsForwardBackward(dx.get(), s.c, dp.get(), rows, s.c, F32, tab,
+                                                               o.smoothing, r, go, dloss.get(), dgrad.get(), s.c,
+                                                               ws.get(), bytes, st);
+    } else if (spatial && o.focal) {
         status = e == Entry::Forward ? culossSoftmaxFocalSpatialForward(dx.get(), dy.get(), s.n, s.c, s.inner, F32, tab,
                                                                         alpha, gamma, ig, r, loss, ws.get(), bytes,
                                                                         word.get(), st)
@@ -142,7 +164,8 @@ std::vector<double> wide(const std::vector<float>& v) { return std::vector<doubl
 
 void test_against_rows(test::Context& t) {
     const Shape shapes[] = {{2, 5, 7}, {3, 10, 1}, {1, 3, 33}, {2, 1000, 3}, {4, 1, 6}, {0, 4, 5}, {3, 4, 0}};
-    const Options options[] = {{false, false, 0.f}, {false, true, 0.1f}, {true, false, 0.f}, {true, true, 0.f}};
+    const Options options[] = {{false, false, 0.f},       {false, true, 0.1f}, {true, false, 0.f},
+                               {true, true, 0.f},         {false, false, 0.f, true}, {false, true, 0.2f, true}};
     uint32_t seed = 1;
     for (const Shape& s : shapes)
         for (const Options& o : options)
@@ -155,7 +178,7 @@ void test_against_rows(test::Context& t) {
                 for (Entry e : {Entry::Forward, Entry::Backward, Entry::Fused})
                     for (bool in_place : {false, true}) {
                         if ((in_place && e == Entry::Forward) || (!all && (e != Entry::Fused || in_place))) continue;
-                        const std::string what = std::string(o.focal ? "focal" : "cross_entropy") + " [" +
+                        const std::string what = std::string(o.focal ? "focal" : o.probs ? "probs" : "cross_entropy") + " [" +
                                                  std::to_string(s.n) + ", " + std::to_string(s.c) + ", " +
                                                  std::to_string(s.inner) + "] " + test::entry_name(e) + " r=" +
                                                  std::to_string(int(r)) + (o.table ? " table" : "") +
@@ -198,6 +221,20 @@ void test_refusals(test::Context& t) {
                                                        CULOSS_REDUCTION_SUM, nullptr, dx.get() + 1, ws.get(), 4096,
                                                        nullptr, st),
                      CULOSS_STATUS_INVALID_VALUE, "grad_logits", "grad_logits = logits + 1");
+    // soft targets are the logits' layout: target_probs over the gradient is an overlap
+    test::DeviceBuffer<float> dp(in.x);
+    t.expect_refused(culossSoftmaxCrossEntropyProbsSpatialForwardBackward(dx.get(), dgrad.get(), 2, 3, 4, F32, nullptr,
+                                                                          0.f, CULOSS_REDUCTION_SUM, nullptr,
+                                                                          dloss.get(), dgrad.get(), ws.get(), 4096, st),
+                     CULOSS_STATUS_INVALID_VALUE, "target_probs", "target_probs = grad_logits");
+    t.expect_refused(culossSoftmaxCrossEntropyProbsSpatialForward(dx.get(), dp.get(), 2, 3, -1, F32, nullptr, 0.f,
+                                                                  CULOSS_REDUCTION_SUM, dloss.get(), ws.get(), 4096,
+                                                                  st),
+                     CULOSS_STATUS_INVALID_VALUE, "inner", "probs, inner = -1");
+    t.expect_refused(culossSoftmaxCrossEntropyProbsSpatialBackward(dx.get(), dp.get(), 2, 3, 4, F32, nullptr, 1.5f,
+                                                                   CULOSS_REDUCTION_SUM, nullptr, dgrad.get(),
+                                                                   ws.get(), 4096, st),
+                     CULOSS_STATUS_INVALID_VALUE, "label_smoothing", "probs, label_smoothing = 1.5");
     // targets are n * inner: a targets buffer over the loss is an overlap
     t.expect_refused(culossSoftmaxCrossEntropySpatialForward(dx.get(), dy.get(), 2, 3, 4, F32, nullptr, -100, 0.f,
                                                              CULOSS_REDUCTION_NONE,

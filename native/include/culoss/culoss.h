@@ -201,6 +201,34 @@ CULOSS_API culossStatus_t culossSoftmaxCrossEntropyProbsForwardBackward(
     size_t workspace_bytes, culossStream_t stream);
 
 /*
+ * Soft targets over logits [N, C, d1..dk] (as culossSoftmaxCrossEntropySpatial... below):
+ * target_probs in the logits' layout, [N, C, d1..dk], the classes `inner` apart in both; every
+ * (b, k) is a row of the soft-target definition above (the MEAN divides by n * inner); loss of NONE
+ * [N, d1..dk]; grad_logits in the logits' layout, may alias logits exactly; target_probs may not
+ * overlap an output. Contiguous: no strides. No error word (nothing to check on the device).
+ * Workspace: culossSoftmaxCrossEntropyProbsSpatialWorkspaceSize bytes (0 for NONE).
+ */
+CULOSS_API culossStatus_t culossSoftmaxCrossEntropyProbsSpatialWorkspaceSize(int64_t n, int64_t c, int64_t inner,
+                                                                             culossDataType_t dtype,
+                                                                             culossReduction_t reduction,
+                                                                             size_t* bytes);
+
+CULOSS_API culossStatus_t culossSoftmaxCrossEntropyProbsSpatialForward(
+    const float* logits, const float* target_probs, int64_t n, int64_t c, int64_t inner, culossDataType_t dtype,
+    const float* class_weights, float label_smoothing, culossReduction_t reduction, float* loss, void* workspace,
+    size_t workspace_bytes, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossSoftmaxCrossEntropyProbsSpatialBackward(
+    const float* logits, const float* target_probs, int64_t n, int64_t c, int64_t inner, culossDataType_t dtype,
+    const float* class_weights, float label_smoothing, culossReduction_t reduction, const float* grad_output,
+    float* grad_logits, void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+CULOSS_API culossStatus_t culossSoftmaxCrossEntropyProbsSpatialForwardBackward(
+    const float* logits, const float* target_probs, int64_t n, int64_t c, int64_t inner, culossDataType_t dtype,
+    const float* class_weights, float label_smoothing, culossReduction_t reduction, const float* grad_output,
+    float* loss, float* grad_logits, void* workspace, size_t workspace_bytes, culossStream_t stream);
+
+/*
  * The same loss over logits [N, C, d1..dk], the class dimension second as PyTorch takes it (per
  * pixel for segmentation, per token): inner = d1 * ... * dk, class j of sample b at position k at
  * logits[(b * c + j) * inner + k]; targets [N, d1..dk] (n * inner values), the loss of NONE

@@ -95,6 +95,7 @@ final class CaseRun implements Declarations.Prepared {
         unbatched = unbatchedBy != null;
         perSample = flat ? element : unbatched ? new int[0]
                 : op.labels != null && folds.containsKey(op.labels.slot) ? folds.get(op.labels.slot)
+                : folds.containsKey(0) ? withoutClasses(folds.get(0))
                 : new int[] {(int) sizes[0]};
         for (Operand o : op.operands) {
             Array a = inputs.get(o.caseName());
@@ -203,6 +204,14 @@ final class CaseRun implements Declarations.Prepared {
         for (int k = 0; k < shape.length; k++) shape[k] = (int) sizes[o.dims[k]];
         if (unbatched && shape.length > 0 && o.dims[0] == 0) return Arrays.copyOfRange(shape, 1, shape.length);
         return shape;
+    }
+
+    /** [N, C, d1..dk] without its class axis: the samples' shape [N, d1..dk]. */
+    private static int[] withoutClasses(int[] shape) {
+        int[] out = new int[shape.length - 1];
+        out[0] = shape[0];
+        System.arraycopy(shape, 2, out, 1, shape.length - 2);
+        return out;
     }
 
     private static int[] prepend(int first, int[] rest) {

@@ -34,11 +34,22 @@ abstract class RowSoftmaxLoss<R> extends RowLoss<R> {
      */
     static <L extends RowSoftmaxLoss<?>> Op<L> declareSpatial(String loss, String nativeName, String table,
             Op.NativeKernel<L> kernel, Op.WorkspaceQuery<L> query, Op.JavaKernel<L> javaKernel) {
-        return Op.<L>form(loss, "spatial", nativeName)
+        return declareSpatial(loss, false, nativeName, table, kernel, query, javaKernel);
+    }
+
+    /**
+     * As above; {@code softTargets}: per-class target probabilities in the logits' layout
+     * ({@code targetProbs} [N, C, d1..dk], in the targets' slot) instead of class indices.
+     */
+    static <L extends RowSoftmaxLoss<?>> Op<L> declareSpatial(String loss, boolean softTargets, String nativeName,
+            String table, Op.NativeKernel<L> kernel, Op.WorkspaceQuery<L> query, Op.JavaKernel<L> javaKernel) {
+        Op.Builder<L> b = Op.<L>form(loss, softTargets ? "probs_spatial" : "spatial", nativeName)
                 .size("n", 0).size("c", 1).size("inner", 1).samples("n", "inner").folds("inner")
-                .input("logits", "n*c*inner")
-                .labels("targets", "c", "n*inner")
-                .gradOutput()
+                .input("logits", "n*c*inner");
+        String targets = softTargets ? "targetProbs" : "targets";
+        if (softTargets) b.input(targets, "n*c*inner");
+        else b.labels(targets, "c", "n*inner");
+        return b.gradOutput()
                 .loss()
                 .grad("gradLogits", "n*c*inner", "logits")
                 .table(table, "c")
@@ -46,7 +57,7 @@ abstract class RowSoftmaxLoss<R> extends RowLoss<R> {
                 .javaKernel(javaKernel)
                 .build()
                 .requireSize("n", N).requireSize("c", C).requireSize("inner", INNER)
-                .requireSlot("logits", LOGITS).requireSlot("targets", TARGETS).requireSlot("gradOutput", GRAD_OUTPUT)
+                .requireSlot("logits", LOGITS).requireSlot(targets, TARGETS).requireSlot("gradOutput", GRAD_OUTPUT)
                 .requireSlot("loss", LOSS).requireSlot("gradLogits", GRAD).requireSlot(table, TABLE);
     }
 

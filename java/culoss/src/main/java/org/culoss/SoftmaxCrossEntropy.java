@@ -112,10 +112,35 @@ public final class SoftmaxCrossEntropy extends RowSoftmaxLoss<SoftmaxCrossEntrop
             (l, c, threads) -> JavaSoftmaxCrossEntropy.runSpatial(c.floats(LOGITS), c.ints(TARGETS),
                     c.intSize(N), c.intSize(C), c.intSize(INNER), c.floats(TABLE), l.ignoreIndexValue(),
                     l.labelSmoothing, l.reduction, c.floats(GRAD_OUTPUT), c.floats(LOSS), c.floats(GRAD), threads));
+    /** Soft targets over logits [N, C, d1..dk], the probabilities in the logits' layout. */
+    static final Op<SoftmaxCrossEntropy> PROBS_SPATIAL_OP = declareSpatial("softmax_cross_entropy", true,
+            "culossSoftmaxCrossEntropyProbsSpatial", "classWeights",
+            (l, c, mode) -> switch (mode) {
+                case FORWARD -> CulossNative.culossSoftmaxCrossEntropyProbsSpatialForward(c.address[LOGITS],
+                        c.address[TARGETS], c.sizes[N], c.sizes[C], c.sizes[INNER], c.dtype, c.address[TABLE],
+                        l.labelSmoothing, l.reduction.nativeValue(), c.address[LOSS], c.workspace, c.workspaceBytes,
+                        c.stream);
+                case BACKWARD -> CulossNative.culossSoftmaxCrossEntropyProbsSpatialBackward(c.address[LOGITS],
+                        c.address[TARGETS], c.sizes[N], c.sizes[C], c.sizes[INNER], c.dtype, c.address[TABLE],
+                        l.labelSmoothing, l.reduction.nativeValue(), c.address[GRAD_OUTPUT], c.address[GRAD],
+                        c.workspace, c.workspaceBytes, c.stream);
+                case FORWARD_BACKWARD -> CulossNative.culossSoftmaxCrossEntropyProbsSpatialForwardBackward(
+                        c.address[LOGITS], c.address[TARGETS], c.sizes[N], c.sizes[C], c.sizes[INNER], c.dtype,
+                        c.address[TABLE], l.labelSmoothing, l.reduction.nativeValue(), c.address[GRAD_OUTPUT],
+                        c.address[LOSS], c.address[GRAD], c.workspace, c.workspaceBytes, c.stream);
+            }, (l, sizes, dtype, bytes) -> CulossNative.culossSoftmaxCrossEntropyProbsSpatialWorkspaceSize(sizes[N],
+                    sizes[C], sizes[INNER], dtype, l.reduction.nativeValue(), bytes),
+            (l, c, threads) -> {
+                JavaSoftmaxCrossEntropy.runProbsSpatial(c.floats(LOGITS), c.floats(TARGETS), c.intSize(N),
+                        c.intSize(C), c.intSize(INNER), c.floats(TABLE), l.labelSmoothing, l.reduction,
+                        c.floats(GRAD_OUTPUT), c.floats(LOSS), c.floats(GRAD), threads);
+                return -1;
+            });
     static final LossDeclaration<Builder> DECLARATION = LossDeclaration.of(OP, Builder::new, Builder::backend,
                     Builder::build)
             .form(PROBS_OP)
             .form(SPATIAL_OP)
+            .form(PROBS_SPATIAL_OP)
             .param(Param.reduction("mean", Builder::reduction))
             .param(Param.number("label_smoothing", "0", Builder::labelSmoothing))
             .param(Param.integer("ignore_index", "-100", Builder::ignoreIndex, Builder::noIgnoreIndex, null))
@@ -221,6 +246,46 @@ public final class SoftmaxCrossEntropy extends RowSoftmaxLoss<SoftmaxCrossEntrop
             DeviceBuffer workspace) {
         Invoker.device(PROBS_OP, this, call(PROBS_OP, logits, logitsStride, targetProbs, n, c, gradOutput,
                 Checks.notNull(loss, "loss"), Checks.notNull(gradLogits, "gradLogits"), gradStride), workspace);
+    }
+
+    // ---------------------------------------------------------------- soft targets over [N, C, d1..dk]
+
+    /**
+     * Soft targets over logits [N, C, d1..dk] ({@code inner = d1 * ... * dk}), {@code targetProbs}
+     * in the same layout: loss and gradient (in the logits' layout) in one pass; one loss value,
+     * or n * inner for {@code none}; {@code gradOutput} null means 1.
+     */
+    public Result forwardBackwardProbsSpatial(float[] logits, float[] targetProbs, int n, int c, int inner,
+            float[] gradOutput) {
+        Call call = call(PROBS_SPATIAL_OP, FloatBuffer.wrap(Checks.notNull(logits, "logits")), 0,
+                FloatBuffer.wrap(Checks.notNull(targetProbs, "targetProbs")), n, c,
+                gradOutput == null ? null : FloatBuffer.wrap(gradOutput), null, null, 0);
+        call.sizes[INNER] = inner;
+        Invoker.checkInputs(PROBS_SPATIAL_OP, this, call);
+        float[] loss = new float[reduction == Reduction.NONE ? Checks.arrayLength(n, inner, "n * inner") : 1];
+        float[] grad = new float[Checks.arrayLength(Checks.arrayLength(n, c, "n * c"), inner, "n * c * inner")];
+        call.host[LOSS] = FloatBuffer.wrap(loss);
+        call.host[GRAD] = FloatBuffer.wrap(grad);
+        Invoker.host(PROBS_SPATIAL_OP, this, call);
+        return result(loss, grad);
+    }
+
+    /** The workspace a soft-target device call over [N, C, d1..dk] needs. */
+    public long workspaceBytesProbsSpatial(long n, long c, long inner) {
+        return Invoker.workspaceBytes(PROBS_SPATIAL_OP, this, n, c, inner);
+    }
+
+    /**
+     * The fast path of soft targets over [N, C, d1..dk] logits in backend memory, in their own
+     * layout (no transpose, no copy), queued on the stream of {@code logits}; {@code loss} or
+     * {@code gradLogits} may be null, not both; {@code gradLogits} may be {@code logits} itself.
+     */
+    public void forwardBackwardProbsSpatial(DeviceBuffer logits, DeviceBuffer targetProbs, long n, long c, long inner,
+            DeviceBuffer gradOutput, DeviceBuffer loss, DeviceBuffer gradLogits, DeviceBuffer workspace) {
+        if (loss == null && gradLogits == null) throw new IllegalArgumentException("loss and gradLogits are both null");
+        Call call = call(PROBS_SPATIAL_OP, logits, 0, targetProbs, n, c, gradOutput, loss, gradLogits, 0);
+        call.sizes[INNER] = inner;
+        Invoker.device(PROBS_SPATIAL_OP, this, call, workspace);
     }
 
     /** The options of a {@link SoftmaxCrossEntropy}; defaults are PyTorch's. */

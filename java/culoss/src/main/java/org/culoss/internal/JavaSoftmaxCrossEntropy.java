@@ -114,6 +114,21 @@ public final class JavaSoftmaxCrossEntropy extends SoftmaxRows {
                 .run(reduction, null, threads);
     }
 
+    /**
+     * Soft targets over logits [n, c, inner]: targetProbs in the same layout, each (b, k) a row of
+     * {@link #runProbs} ({@link SoftmaxRows#spatial}); the mean divides by n * inner.
+     */
+    public static void runProbsSpatial(FloatBuffer logits, FloatBuffer targetProbs, int n, int c, int inner,
+                                       FloatBuffer classWeights, float labelSmoothing, Reduction reduction,
+                                       FloatBuffer gradOutput, FloatBuffer loss, FloatBuffer gradLogits, int threads) {
+        FloatBuffer probs = FloatBuffer.wrap(toRows(targetProbs, n, c, inner));
+        spatial(logits, n, c, inner, gradLogits, (rows, grad) -> {
+            runProbs(rows, c, probs, n * inner, c, classWeights, labelSmoothing, reduction, gradOutput, loss, grad, c,
+                    threads);
+            return -1;
+        });
+    }
+
     /** This call's class weights (all 1 without weights) into the thread's scratch. */
     @Override
     void prepare(Scratch s) {

@@ -99,14 +99,7 @@ abstract class SoftmaxRows {
      * kernels read the layout in place.
      */
     static long spatial(FloatBuffer logits, int n, int c, int inner, FloatBuffer gradLogits, RowsKernel kernel) {
-        int rows = Math.multiplyExact(n, inner);
-        float[] gathered = new float[Math.multiplyExact(rows, c)];
-        for (int b = 0; b < n; b++) {
-            for (int j = 0; j < c; j++) {
-                int from = (b * c + j) * inner;
-                for (int k = 0; k < inner; k++) gathered[(b * inner + k) * c + j] = logits.get(from + k);
-            }
-        }
+        float[] gathered = toRows(logits, n, c, inner);
         float[] grad = gradLogits == null ? null : new float[gathered.length];
         long bad = kernel.run(FloatBuffer.wrap(gathered), grad == null ? null : FloatBuffer.wrap(grad));
         if (grad != null) {
@@ -118,6 +111,19 @@ abstract class SoftmaxRows {
             }
         }
         return bad;
+    }
+
+    /** [n, c, inner] gathered into rows [n * inner, c], row (b, k) holding sample b's classes at position k. */
+    static float[] toRows(FloatBuffer x, int n, int c, int inner) {
+        int rows = Math.multiplyExact(n, inner);
+        float[] gathered = new float[Math.multiplyExact(rows, c)];
+        for (int b = 0; b < n; b++) {
+            for (int j = 0; j < c; j++) {
+                int from = (b * c + j) * inner;
+                for (int k = 0; k < inner; k++) gathered[(b * inner + k) * c + j] = x.get(from + k);
+            }
+        }
+        return gathered;
     }
 
     /**
