@@ -501,4 +501,82 @@ inline Call lsm_call(Entry e, culossReduction_t r, int64_t n, int64_t d, int64_t
     });
 }
 
+// ------------------------------------------------------------------------------------------
+// The [N, C, d1..dk] entry points (the classes `inner` apart): cross-entropy with class indices or
+// soft targets (in the logits' layout), softmax focal. in_place: grad_logits is logits.
+
+enum class SpatialLoss { CrossEntropy, Focal, CrossEntropyProbs };
+
+inline constexpr SpatialLoss kSpatialLosses[] = {SpatialLoss::CrossEntropy, SpatialLoss::Focal,
+                                                 SpatialLoss::CrossEntropyProbs};
+
+inline Call spatial_call(SpatialLoss loss, Entry e, culossReduction_t r, int64_t n, int64_t c, int64_t inner,
+                         int64_t offset, bool in_place, uint32_t seed) {
+    auto s = std::make_shared<Store>();
+    std::mt19937 rng(seed);
+    const int64_t rows = n * inner;
+    auto* x = s->f(normal(rng, n * c * inner), offset);
+    std::vector<int32_t> y = labels(rng, rows, int32_t(c));
+    if (rows > 2) y[1] = -100;  // an ignored position
+    auto* t = s->i(y, offset);
+    auto* probs = s->f(uniform(rng, n * c * inner, -0.25f, 1.f), offset);
+    auto* w = s->f(uniform(rng, c, 0.2f, 2.f), offset);
+    auto* gout = s->f(uniform(rng, rows, -1.f, 1.f), offset);
+    auto* out = s->f(std::vector<float>(test::loss_length(r, rows), -7.f), offset);
+    if (e != Entry::Backward) s->out("1 loss", out);
+    auto* g = in_place ? x : s->f(std::vector<float>(n * c * inner, 12345.f), offset);
+    if (e != Entry::Forward) s->out("2 grad", g);
+    auto* err = s->out("3 error word", s->i({0}, 0));
+    size_t ws_bytes = 0;
+    if (loss == SpatialLoss::CrossEntropy)
+        culossSoftmaxCrossEntropySpatialWorkspaceSize(n, c, inner, calls::data_type, r, &ws_bytes);
+    else if (loss == SpatialLoss::Focal)
+        culossSoftmaxFocalSpatialWorkspaceSize(n, c, inner, calls::data_type, r, &ws_bytes);
+    else culossSoftmaxCrossEntropyProbsSpatialWorkspaceSize(n, c, inner, calls::data_type, r, &ws_bytes);
+    auto* ws = s->f(std::vector<float>(ws_bytes / 4 + 4, 0.f), 0);
+    const float* go = r == CULOSS_REDUCTION_NONE ? gout->get() : nullptr;
+    const char* names[] = {"softmax_cross_entropy spatial", "softmax_focal spatial",
+                           "softmax_cross_entropy (target_probs) spatial"};
+    const std::string name = std::string(names[int(loss)]) + " " + entry_name(e) + " " + reduction_name(r) + " n=" +
+                             std::to_string(n) + " c=" + std::to_string(c) + " inner=" + std::to_string(inner) +
+                             " offset=" + std::to_string(offset) + (in_place ? " in place" : "");
+    return make_call(name, s, [=]() -> culossStatus_t {
+        void* wsp = ws->get();
+        const culossStream_t st = test::stream();
+        const culossDataType_t dt = calls::data_type;
+        const float eps = 0.1f;
+        if (loss == SpatialLoss::CrossEntropy) {
+            if (e == Entry::Forward)
+                return culossSoftmaxCrossEntropySpatialForward(x->get(), t->get(), n, c, inner, dt, w->get(), -100, eps,
+                                                               r, out->get(), wsp, ws_bytes, err->get(), st);
+            if (e == Entry::Backward)
+                return culossSoftmaxCrossEntropySpatialBackward(x->get(), t->get(), n, c, inner, dt, w->get(), -100,
+                                                                eps, r, go, g->get(), wsp, ws_bytes, err->get(), st);
+            return culossSoftmaxCrossEntropySpatialForwardBackward(x->get(), t->get(), n, c, inner, dt, w->get(), -100,
+                                                                   eps, r, go, out->get(), g->get(), wsp, ws_bytes,
+                                                                   err->get(), st);
+        }
+        if (loss == SpatialLoss::Focal) {
+            if (e == Entry::Forward)
+                return culossSoftmaxFocalSpatialForward(x->get(), t->get(), n, c, inner, dt, w->get(), 0.f, 2.f, -100,
+                                                        r, out->get(), wsp, ws_bytes, err->get(), st);
+            if (e == Entry::Backward)
+                return culossSoftmaxFocalSpatialBackward(x->get(), t->get(), n, c, inner, dt, w->get(), 0.f, 2.f, -100,
+                                                         r, go, g->get(), wsp, ws_bytes, err->get(), st);
+            return culossSoftmaxFocalSpatialForwardBackward(x->get(), t->get(), n, c, inner, dt, w->get(), 0.f, 2.f,
+                                                            -100, r, go, out->get(), g->get(), wsp, ws_bytes,
+                                                            err->get(), st);
+        }
+        if (e == Entry::Forward)
+            return culossSoftmaxCrossEntropyProbsSpatialForward(x->get(), probs->get(), n, c, inner, dt, w->get(), eps,
+                                                                r, out->get(), wsp, ws_bytes, st);
+        if (e == Entry::Backward)
+            return culossSoftmaxCrossEntropyProbsSpatialBackward(x->get(), probs->get(), n, c, inner, dt, w->get(),
+                                                                 eps, r, go, g->get(), wsp, ws_bytes, st);
+        return culossSoftmaxCrossEntropyProbsSpatialForwardBackward(x->get(), probs->get(), n, c, inner, dt, w->get(),
+                                                                    eps, r, go, out->get(), g->get(), wsp, ws_bytes,
+                                                                    st);
+    });
+}
+
 }  // namespace calls

@@ -58,6 +58,20 @@ void test_rows(test::Context& t) {
         }
 }
 
+// The [N, C, d1..dk] entry points: the gradient over the logits gives the values of a separate
+// buffer (each logit is read, then written, by its position's one thread).
+void test_spatial(test::Context& t) {
+    uint32_t seed = 300;
+    for (calls::SpatialLoss loss : calls::kSpatialLosses)
+        for (int64_t offset : {0, 1})
+            for (culossReduction_t r : kReductions)
+                for (Entry e : {Entry::Backward, Entry::Fused}) {
+                    ++seed;
+                    expect_same(t, calls::spatial_call(loss, e, r, 3, 9, 37, offset, true, seed),
+                                calls::spatial_call(loss, e, r, 3, 9, 37, offset, false, seed));
+                }
+}
+
 void test_elementwise(test::Context& t) {
     uint32_t seed = 200;
     for (calls::Elementwise loss : {calls::Elementwise::SigmoidFocal, calls::Elementwise::SmoothL1, calls::Elementwise::Huber})
@@ -102,4 +116,4 @@ void test_center(test::Context& t) {
 
 }  // namespace
 
-int main() { return test::run_suite("aliasing", {test_rows, test_elementwise, test_center}); }
+int main() { return test::run_suite("aliasing", {test_rows, test_spatial, test_elementwise, test_center}); }

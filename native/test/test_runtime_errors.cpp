@@ -41,6 +41,9 @@ std::vector<Call> every_call() {
             all.push_back(calls::triplet_call(e, r, 5, 24, 0, seed++));
             all.push_back(calls::center_call(e, r, 40, 12, 70, 0, false, seed++));
             all.push_back(calls::lsm_call(e, r, 20, 9, 7, 0, seed++));
+            for (calls::SpatialLoss loss : calls::kSpatialLosses) {
+                all.push_back(calls::spatial_call(loss, e, r, 3, 6, 7, 0, false, seed++));
+            }
         }
     }
     all.push_back(calls::center_call(Entry::Update, CULOSS_REDUCTION_SUM, 40, 12, 70, 0, false, seed++));
