@@ -209,6 +209,8 @@ case("ce_sum_spatial_1x1x5", 5, 1, "sum", spatial=(1, [5]))
 case("ce_mean_spatial_2x40x9", 18, 40, "mean", eps=0.2, weights=True, spatial=(2, [9]))
 case("ce_sum_spatial_2x1030x3", 6, 1030, "sum", quantize=16, spatial=(2, [3]))
 case("ce_mean_spatial_4x3x1", 4, 3, "mean", spatial=(4, [1]))
+case("ce_none_spatial_2x3x0", 0, 3, "none", spatial=(2, [0]))
+case("ce_sum_spatial_2x3x4x0", 0, 3, "sum", weights=True, spatial=(2, [4, 0]))
 
 
 def run_case(spec):

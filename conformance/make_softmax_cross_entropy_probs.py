@@ -139,6 +139,8 @@ case("ce_probs_none_spatial_2x3x2x2x3_signed", 24, 3, "none", probs="signed", sp
 case("ce_probs_sum_spatial_2x1030x3", 6, 1030, "sum", probs="sparse", quantize=16, spatial=(2, [3]))
 case("ce_probs_mean_spatial_4x3x1_onehot", 4, 3, "mean", probs="onehot", spatial=(4, [1]))
 case("ce_probs_none_spatial_0x4x5", 0, 4, "none", spatial=(0, [5]))
+case("ce_probs_none_spatial_2x3x0", 0, 3, "none", spatial=(2, [0]))
+case("ce_probs_sum_spatial_2x3x0", 0, 3, "sum", weights=True, spatial=(2, [0]))
 
 
 def build(spec):

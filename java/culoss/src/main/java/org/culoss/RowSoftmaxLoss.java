@@ -44,7 +44,7 @@ abstract class RowSoftmaxLoss<R> extends RowLoss<R> {
     static <L extends RowSoftmaxLoss<?>> Op<L> declareSpatial(String loss, boolean softTargets, String nativeName,
             String table, Op.NativeKernel<L> kernel, Op.WorkspaceQuery<L> query, Op.JavaKernel<L> javaKernel) {
         Op.Builder<L> b = Op.<L>form(loss, softTargets ? "probs_spatial" : "spatial", nativeName)
-                .size("n", 0).size("c", 1).size("inner", 1).samples("n", "inner").folds("inner")
+                .size("n", 0).size("c", 1).size("inner", 0).samples("n", "inner").folds("inner")
                 .input("logits", "n*c*inner");
         String targets = softTargets ? "targetProbs" : "targets";
         if (softTargets) b.input(targets, "n*c*inner");
