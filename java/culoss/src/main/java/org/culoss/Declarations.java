@@ -149,7 +149,7 @@ public final class Declarations {
                     throw new IllegalArgumentException("params." + p.name + " is null but inputs." + p.nullMeansTable
                             + " is missing");
                 }
-                if (!(present && value == null) && tableGiven) {
+                if (present && value != null && tableGiven) {  // absent with the table: per class too
                     throw new IllegalArgumentException("inputs." + p.nullMeansTable + " is given but params." + p.name
                             + " is not null");
                 }
