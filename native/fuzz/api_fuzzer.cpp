@@ -10,9 +10,11 @@
 //  - the sizes imply more than kCapElements elements in all without overflowing: they are halved
 //    until they fit (sizes that are merely larger than a buffer are the caller's contract, never
 //    generated);
-//  - a tensor's byte count overflows int64 or passes the address space (kHugeBytes), or a size is
-//    negative: the call is "huge", the tensor gets a small real buffer, and the library must
-//    refuse the call with a host-side status before touching any memory.
+//  - a tensor's byte count overflows int64 or passes the address space (kHugeBytes: 2^57, past
+//    which the library refuses any tensor to end), or a size is negative: the call is "huge", the
+//    tensor gets a small real buffer, and the library must refuse the call with a host-side status
+//    before touching any memory. (A tensor of fewer bytes is a real buffer's size: it is halved
+//    with the others until the call fits kCapElements.)
 // A pointer is the tensor's own buffer (16-byte aligned, 4/8/12 bytes off, or 1-3 bytes off), NULL,
 // or a place in one of two shared arenas at an element offset: outputs over inputs or over each
 // other, partial overlaps, the workspace over a tensor.
@@ -60,7 +62,7 @@ bool env_flag(const char* name) {
 }
 
 constexpr int64_t kCapElements = int64_t(1) << 15;    // all tensors of a call together
-constexpr unsigned __int128 kHugeBytes = (unsigned __int128)1 << 47;  // past the user address space
+constexpr unsigned __int128 kHugeBytes = (unsigned __int128)1 << 57;  // past the address space culoss accepts
 constexpr int64_t kSmallBuffer = 16;                  // elements of a huge call's stand-in buffers
 
 struct Reader {
@@ -138,7 +140,7 @@ struct Rng {
 // ------------------------------------------------------------------------------------------
 // The entry points.
 
-enum Family { kElementwise, kRows, kTriplet, kCenter, kMemory, kMisc, kLargeMargin, kWeightedLogistic };
+enum Family { kElementwise, kRows, kTriplet, kCenter, kMemory, kMisc, kLargeMargin, kWeightedLogistic, kSpatial };
 enum Op { kWs, kFwd, kBwd, kFwdBwd, kUpdate, kMalloc, kMemcpy, kMemset, kStrings };
 
 struct Entry {
@@ -235,6 +237,18 @@ const Entry kEntries[] = {
     {"culossLogisticWeightedForward", kWeightedLogistic, kFwd, 0},
     {"culossLogisticWeightedBackward", kWeightedLogistic, kBwd, 0},
     {"culossLogisticWeightedForwardBackward", kWeightedLogistic, kFwdBwd, 0},
+    {"culossSoftmaxCrossEntropySpatialWorkspaceSize", kSpatial, kWs, 0},
+    {"culossSoftmaxCrossEntropySpatialForward", kSpatial, kFwd, 0},
+    {"culossSoftmaxCrossEntropySpatialBackward", kSpatial, kBwd, 0},
+    {"culossSoftmaxCrossEntropySpatialForwardBackward", kSpatial, kFwdBwd, 0},
+    {"culossSoftmaxFocalSpatialWorkspaceSize", kSpatial, kWs, 1},
+    {"culossSoftmaxFocalSpatialForward", kSpatial, kFwd, 1},
+    {"culossSoftmaxFocalSpatialBackward", kSpatial, kBwd, 1},
+    {"culossSoftmaxFocalSpatialForwardBackward", kSpatial, kFwdBwd, 1},
+    {"culossSoftmaxCrossEntropyProbsSpatialWorkspaceSize", kSpatial, kWs, 2},
+    {"culossSoftmaxCrossEntropyProbsSpatialForward", kSpatial, kFwd, 2},
+    {"culossSoftmaxCrossEntropyProbsSpatialBackward", kSpatial, kBwd, 2},
+    {"culossSoftmaxCrossEntropyProbsSpatialForwardBackward", kSpatial, kFwdBwd, 2},
 };
 constexpr int kNumEntries = int(sizeof kEntries / sizeof kEntries[0]);
 
@@ -347,6 +361,8 @@ void sync_stream(const std::string& call) {
 //              7 grad_weights, 8 error_word, 9 workspace (num_classes: the classes)
 // Weighted logistic: 0 logits, 1 targets, 2 weight, 3 pos_weight, 4 grad_output, 5 loss, 6 grad, 7 workspace
 //              (count elements, num_classes the last dimension)
+// Spatial:     as Rows, over logits [n, c, d] (d: inner, the classes d apart): targets [n, d] or
+//              target_probs [n, c, d] (loss 2), per-position losses [n, d]
 std::vector<Tensor> tensors_of(const Params& p, size_t ws_bytes) {
     const Entry& e = kEntries[p.entry];
     const bool none = p.reduction == CULOSS_REDUCTION_NONE || p.reduction < 0 || p.reduction > 2;
@@ -371,7 +387,12 @@ std::vector<Tensor> tensors_of(const Params& p, size_t ws_bytes) {
         if (stride < 0 || c < 0) return -1;
         return (n - 1) * stride + c;
     };
-    auto prod = [](__int128 a, __int128 b) -> __int128 { return a < 0 || b < 0 ? -1 : a * b; };
+    // Saturating at 2^100 (a product of three sizes may pass __int128): huge either way.
+    auto prod = [](__int128 a, __int128 b) -> __int128 {
+        const __int128 cap = __int128(1) << 100;
+        if (a < 0 || b < 0) return -1;
+        return a != 0 && b > cap / a ? cap : a * b;
+    };
     const __int128 n = p.n, c = p.c, d = p.d, count = p.count, ncls = p.ncls;
     switch (e.family) {
         case kElementwise: {
@@ -431,6 +452,19 @@ std::vector<Tensor> tensors_of(const Params& p, size_t ws_bytes) {
             add("grad", kF32, false, true, bwd, false, count);
             add("workspace", kWorkspace, false, false, true, true, ws_bytes);
             break;
+        case kSpatial: {
+            const __int128 positions = prod(n, d), all = prod(prod(n, c), d);
+            add("logits", kF32, true, false, true, false, all);
+            if (e.loss == 2) add("target_probs", kF32, true, false, true, false, all);
+            else add("targets", kI32, true, false, true, false, positions)->label_classes = p.c;
+            add(e.loss == 1 ? "class_alpha" : "class_weights", kF32, true, false, true, true, c);
+            add("grad_output", kF32, true, false, bwd, true, none ? positions : 1);
+            add("loss", kF32, false, true, fwd, false, none ? positions : 1);
+            add("grad_logits", kF32, false, true, bwd, false, all);
+            add("error_word", kI32, false, true, e.loss != 2, true, 1);
+            add("workspace", kWorkspace, false, false, true, true, ws_bytes);
+            break;
+        }
         case kLargeMargin:
             add("features", kF32, true, false, true, false, prod(n, d));
             add("weights", kF32, true, false, true, false, prod(d, ncls));
@@ -486,6 +520,12 @@ culossStatus_t query_workspace(const Params& p, size_t* bytes) {
         case kCenter: return culossCenterLossWorkspaceSize(p.n, p.d, p.ncls, dt, red, bytes);
         case kLargeMargin: return culossLargeMarginSoftmaxWorkspaceSize(p.n, p.d, p.ncls, dt, red, bytes);
         case kWeightedLogistic: return culossLogisticWeightedWorkspaceSize(p.count, dt, red, bytes);
+        case kSpatial:
+            switch (e.loss) {
+                case 0: return culossSoftmaxCrossEntropySpatialWorkspaceSize(p.n, p.c, p.d, dt, red, bytes);
+                case 1: return culossSoftmaxFocalSpatialWorkspaceSize(p.n, p.c, p.d, dt, red, bytes);
+                default: return culossSoftmaxCrossEntropyProbsSpatialWorkspaceSize(p.n, p.c, p.d, dt, red, bytes);
+            }
         default: return CULOSS_STATUS_SUCCESS;
     }
 #undef red
@@ -665,6 +705,39 @@ culossStatus_t invoke(const Params& p, const std::vector<Tensor>& ts, bool alias
                                                       ws_claim, st);
             return culossLogisticWeightedForwardBackward(F(0), F(1), F(2), F(3), p.count, p.ncls, dt, red, F(4), F(5),
                                                          F(6), ws, ws_claim, st);
+        }
+        case kSpatial: {
+            void* ws = ptr[7];
+            if (e.loss == 0) {
+                if (e.op == kFwd)
+                    return culossSoftmaxCrossEntropySpatialForward(F(0), I(1), p.n, p.c, p.d, dt, F(2), p.ignore_index,
+                                                                   p.f1, red, F(4), ws, ws_claim, I(6), st);
+                if (e.op == kBwd)
+                    return culossSoftmaxCrossEntropySpatialBackward(F(0), I(1), p.n, p.c, p.d, dt, F(2), p.ignore_index,
+                                                                    p.f1, red, F(3), F(5), ws, ws_claim, I(6), st);
+                return culossSoftmaxCrossEntropySpatialForwardBackward(F(0), I(1), p.n, p.c, p.d, dt, F(2),
+                                                                       p.ignore_index, p.f1, red, F(3), F(4), F(5), ws,
+                                                                       ws_claim, I(6), st);
+            }
+            if (e.loss == 1) {
+                if (e.op == kFwd)
+                    return culossSoftmaxFocalSpatialForward(F(0), I(1), p.n, p.c, p.d, dt, F(2), p.f1, p.f2,
+                                                            p.ignore_index, red, F(4), ws, ws_claim, I(6), st);
+                if (e.op == kBwd)
+                    return culossSoftmaxFocalSpatialBackward(F(0), I(1), p.n, p.c, p.d, dt, F(2), p.f1, p.f2,
+                                                             p.ignore_index, red, F(3), F(5), ws, ws_claim, I(6), st);
+                return culossSoftmaxFocalSpatialForwardBackward(F(0), I(1), p.n, p.c, p.d, dt, F(2), p.f1, p.f2,
+                                                                p.ignore_index, red, F(3), F(4), F(5), ws, ws_claim,
+                                                                I(6), st);
+            }
+            if (e.op == kFwd)
+                return culossSoftmaxCrossEntropyProbsSpatialForward(F(0), F(1), p.n, p.c, p.d, dt, F(2), p.f1, red,
+                                                                    F(4), ws, ws_claim, st);
+            if (e.op == kBwd)
+                return culossSoftmaxCrossEntropyProbsSpatialBackward(F(0), F(1), p.n, p.c, p.d, dt, F(2), p.f1, red,
+                                                                     F(3), F(5), ws, ws_claim, st);
+            return culossSoftmaxCrossEntropyProbsSpatialForwardBackward(F(0), F(1), p.n, p.c, p.d, dt, F(2), p.f1,
+                                                                        red, F(3), F(4), F(5), ws, ws_claim, st);
         }
         case kLargeMargin: {
             void* ws = ptr[9];
@@ -1027,6 +1100,17 @@ void fuzz_loss(Params& p, Reader& r) {
             p.count = read_size(r, 100);
             if (r.u8() < 200 && p.ncls > 0 && p.ncls < 100000) p.count = p.ncls * (p.count % 64);  // mostly a multiple
             break;
+        case kSpatial: {
+            p.n = read_size(r, 12);
+            p.c = read_size(r, 20);
+            p.d = read_size(r, 24);  // inner
+            static const int64_t ignores[] = {CULOSS_NO_IGNORE_INDEX, -100, 0, 1, -1, INT32_MIN, INT64_MAX, 2};
+            const uint8_t im = r.u8();
+            p.ignore_index = im < 250 ? ignores[im % 8] : int64_t(r.u64());
+            p.f1 = read_float(r, e.loss == 1 ? 0.25f : 0.f);  // alpha / label_smoothing
+            p.f2 = read_float(r, 2.f);                        // gamma
+            break;
+        }
         case kLargeMargin:
             p.n = read_size(r, 40);
             p.d = read_size(r, 24);

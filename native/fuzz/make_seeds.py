@@ -46,6 +46,12 @@ ENTRIES = [
     "LargeMarginSoftmaxForwardBackward",
     "LogisticWeightedWorkspaceSize", "LogisticWeightedForward", "LogisticWeightedBackward",
     "LogisticWeightedForwardBackward",
+    "SoftmaxCrossEntropySpatialWorkspaceSize", "SoftmaxCrossEntropySpatialForward",
+    "SoftmaxCrossEntropySpatialBackward", "SoftmaxCrossEntropySpatialForwardBackward",
+    "SoftmaxFocalSpatialWorkspaceSize", "SoftmaxFocalSpatialForward", "SoftmaxFocalSpatialBackward",
+    "SoftmaxFocalSpatialForwardBackward",
+    "SoftmaxCrossEntropyProbsSpatialWorkspaceSize", "SoftmaxCrossEntropyProbsSpatialForward",
+    "SoftmaxCrossEntropyProbsSpatialBackward", "SoftmaxCrossEntropyProbsSpatialForwardBackward",
 ]
 E = {name: i for i, name in enumerate(ENTRIES)}
 SPECIAL = {  # read_size's special table (mode 200..239, then an index byte)
@@ -115,6 +121,12 @@ def large_margin(name, n, d, ncls, reduction, f1=None, f2=None, layout=None, **k
 def weighted_logistic(name, classes, count, reduction, multiple=True, layout=None, **kw):
     layout = layout or [0] * 8  # logits, targets, weight, pos_weight, grad_output, loss, grad, workspace
     return (bytes([E[name]]) + size(classes) + size(count) + bytes([0 if multiple else 250]) +
+            bytes([reduction, 0]) + tail(layout, **kw))
+
+
+def spatial(name, n, c, inner, reduction, ignore=0, f1=None, f2=None, layout=None, **kw):
+    layout = layout or [0] * 8  # logits, targets (or target_probs), table, grad_output, loss, grad, error_word, ws
+    return (bytes([E[name]]) + size(n) + size(c) + size(inner) + bytes([ignore]) + (f1 or dflt()) + (f2 or dflt()) +
             bytes([reduction, 0]) + tail(layout, **kw))
 
 
@@ -215,6 +227,18 @@ def main():
         "LogisticWeightedForwardBackward", 5, 12, 2, multiple=False, seed=24)
     seeds["LargeMarginSoftmaxForwardBackward-no-logits"] = large_margin(
         "LargeMarginSoftmaxForwardBackward", 20, 17, 18, 2, layout=[0, 0, 0, 0, 0, NULL, 0, 0, 0, 0], seed=14)
+    # [N, C, d1..dk] logits (inner = d1 * ... * dk): class indices (an ignore index of -100: byte 1),
+    # focal, soft targets; the gradient over the logits (arena 0 at offset 0 for both).
+    seeds["SoftmaxCrossEntropySpatialWorkspaceSize"] = spatial("SoftmaxCrossEntropySpatialWorkspaceSize", 3, 5, 7, 2)
+    seeds["SoftmaxCrossEntropySpatialForwardBackward-mean"] = spatial(
+        "SoftmaxCrossEntropySpatialForwardBackward", 3, 5, 7, 2, ignore=1, f1=nice(5), bad_rate=10, seed=31)
+    seeds["SoftmaxFocalSpatialForward-none"] = spatial("SoftmaxFocalSpatialForward", 2, 4, 9, 0, seed=32)
+    seeds["SoftmaxFocalSpatialBackward-sum"] = spatial("SoftmaxFocalSpatialBackward", 4, 3, 5, 1, f2=nice(3), seed=33)
+    seeds["SoftmaxCrossEntropyProbsSpatialForwardBackward-inplace"] = spatial(
+        "SoftmaxCrossEntropyProbsSpatialForwardBackward", 2, 6, 5, 1, layout=[arena(1, 0), 0, NULL, 0, 0, arena(1, 0),
+                                                                              NULL, 0], seed=34)
+    seeds["SoftmaxCrossEntropyProbsSpatialBackward-none-empty-inner"] = spatial(
+        "SoftmaxCrossEntropyProbsSpatialBackward", 3, 4, 0, 0, seed=35)
     # Memory helpers and the small queries.
     seeds["Malloc-1000"] = bytes([E["Malloc"], 0]) + struct.pack("<H", 1000) + bytes([0])
     seeds["Malloc-SIZE_MAX"] = bytes([E["Malloc"], 230, 0, 0])

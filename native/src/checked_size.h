@@ -50,7 +50,18 @@ inline Size rows_bytes(int64_t rows, int64_t cols, int64_t stride, size_t elem) 
     return (Size(rows - 1) * Size(stride) + Size(cols)) * Size(elem);
 }
 
-// The address one past [p, p + bytes); it does not fit when the range wraps the address space.
-inline Size end_address(const void* p, Size bytes) { return Size(reinterpret_cast<uintptr_t>(p)) + bytes; }
+// The highest address a buffer may end at. No platform maps a process's memory above it (x86-64
+// with 5-level paging: 2^56; ARM64: 2^52; CUDA's unified addresses lie in the process's), so a
+// tensor whose sizes would carry it past 2^57 cannot be a real buffer: its sizes are wrong, and a
+// kernel would read or write past whatever the caller allocated. (A wrap past 2^64 is refused the
+// same way.)
+constexpr size_t kAddressLimit = size_t(1) << 57;
+
+// The address one past [p, p + bytes); it does not fit when the range passes kAddressLimit.
+inline Size end_address(const void* p, Size bytes) {
+    Size end = Size(reinterpret_cast<uintptr_t>(p)) + bytes;
+    if (end.value > kAddressLimit) end.fits = false;
+    return end;
+}
 
 }  // namespace culoss

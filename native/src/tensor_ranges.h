@@ -2,7 +2,7 @@
 // a bad size or an overlap is a status naming the tensor, not a write out of bounds or a wrong
 // result:
 //  - each tensor's extent fits a size_t (checked_size.h) and does not run past the end of the
-//    address space;
+//    address space (2^57: kAddressLimit);
 //  - no output shares a byte with another output, the workspace or an input, except an output
 //    that lies exactly over an input the header lets it overwrite (in place: the same start, the
 //    same bytes and the same row stride).
@@ -62,7 +62,7 @@ public:
                            "%s (%lld rows of %lld elements, stride %lld) spans more bytes than a size_t holds",
                            r.name, (long long)r.layout.rows, (long long)r.layout.cols, (long long)r.layout.stride);
             CULOSS_REQUIRE(end_address(r.start, r.bytes).fits, CULOSS_STATUS_INVALID_VALUE,
-                           "%s (%zu bytes from %p) runs past the end of the address space", r.name, r.bytes.value,
+                           "%s (%zu bytes from %p) runs past the end of the address space (2^57)", r.name, r.bytes.value,
                            r.start);
         }
         for (int i = 0; i < count_; ++i) {

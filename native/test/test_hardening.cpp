@@ -762,8 +762,30 @@ void test_memory(test::Context& t) {
     }
     t.expect_refused(culossMemsetAsync(nullptr, 0, 64, test::stream()), INVALID, "dst", "culossMemsetAsync dst null");
     t.check_status(culossMemsetAsync(nullptr, 0, 0, test::stream()), "culossMemsetAsync 0 bytes, null");
+    // A range past 2^57 that wraps nothing is no real buffer either (found by the fuzzer: a call
+    // whose other tensors happened to lie below such a range was accepted and read past them).
+    t.expect_refused(culossMemsetAsync(buf.get(), 0, size_t(1) << 57, test::stream()), INVALID, "dst",
+                     "culossMemsetAsync of 2^57 bytes");
     t.check_status(culossStreamSynchronize(test::stream()), "memory helpers sync");
     t.expect(buf.read() == std::vector<float>(16, 1.f), "the refused copies and sets wrote nothing");
+}
+
+// Tensors whose sizes carry them past the highest address a process maps (2^57) are refused
+// naming the tensor, whatever lies around them: rows 2^55 floats apart, targets and outputs
+// allocated anywhere. A range that ends below the limit is the caller's promise, not checked.
+void test_past_the_address_limit(test::Context& t) {
+    const test::DeviceBuffer<float> x(std::vector<float>(64, 0.5f)), loss(std::vector<float>(8, 0.f));
+    const test::DeviceBuffer<int32_t> y(std::vector<int32_t>(8, 0)), word(std::vector<int32_t>(1, 0));
+    const int64_t stride = int64_t(1) << 55;  // 4 rows of floats 2^55 apart: 2^59 bytes
+    t.expect_refused(culossSoftmaxCrossEntropyForward(x.get(), stride, y.get(), 4, 6, F32, nullptr, -100, 0.f, NONE,
+                                                      loss.get(), nullptr, 0, word.get(), test::stream()),
+                     INVALID, "logits", "logits rows 2^55 floats apart");
+    t.expect_refused(culossSoftmaxCrossEntropyProbsSpatialForward(x.get(), x.get(), int64_t(1) << 50, 3, 64, F32,
+                                                                  nullptr, 0.f, NONE, loss.get(), nullptr, 0,
+                                                                  test::stream()),
+                     INVALID, "logits", "[2^50, 3, 64] logits");
+    t.check_status(culossStreamSynchronize(test::stream()), "past the limit sync");
+    t.expect(loss.read() == std::vector<float>(8, 0.f), "the refused calls wrote nothing");
 }
 
 }  // namespace
@@ -808,6 +830,6 @@ void test_null_workspace(test::Context& t) {
 }
 
 int main() {
-    return test::run_suite("hardening", {test_memory, test_enum_values, test_null_workspace, test_rows, test_elementwise, test_triplet, test_center,
+    return test::run_suite("hardening", {test_memory, test_past_the_address_limit, test_enum_values, test_null_workspace, test_rows, test_elementwise, test_triplet, test_center,
                                          test_large_margin});
 }
