@@ -1,5 +1,6 @@
 package org.culoss;
 
+import java.nio.Buffer;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 
@@ -68,7 +69,8 @@ abstract class RowSoftmaxLoss<R> extends RowLoss<R> {
      * {@code targets} [N, d1..dk]: one value, or n * inner for {@code none}.
      */
     public float[] forwardSpatial(float[] logits, int[] targets, int n, int c, int inner) {
-        Call call = spatialArrays(logits, targets, n, c, inner, null);
+        Call call = spatialArrays(spatialOp, logits, IntBuffer.wrap(Checks.notNull(targets, "targets")), n, c, inner,
+                null);
         float[] loss = new float[reduction == Reduction.NONE ? Checks.arrayLength(n, inner, "n * inner") : 1];
         call.host[LOSS] = FloatBuffer.wrap(loss);
         Invoker.host(spatialOp, this, call);
@@ -80,13 +82,8 @@ abstract class RowSoftmaxLoss<R> extends RowLoss<R> {
      * (n * inner values for {@code none}).
      */
     public R forwardBackwardSpatial(float[] logits, int[] targets, int n, int c, int inner, float[] gradOutput) {
-        Call call = spatialArrays(logits, targets, n, c, inner, gradOutput);
-        float[] loss = new float[reduction == Reduction.NONE ? Checks.arrayLength(n, inner, "n * inner") : 1];
-        float[] grad = new float[Checks.arrayLength(Checks.arrayLength(n, c, "n * c"), inner, "n * c * inner")];
-        call.host[LOSS] = FloatBuffer.wrap(loss);
-        call.host[GRAD] = FloatBuffer.wrap(grad);
-        Invoker.host(spatialOp, this, call);
-        return result(loss, grad);
+        return forwardBackwardSpatial(spatialOp, logits, IntBuffer.wrap(Checks.notNull(targets, "targets")), n, c,
+                inner, gradOutput);
     }
 
     /** The workspace a spatial device call needs (error word included). */
@@ -102,18 +99,35 @@ abstract class RowSoftmaxLoss<R> extends RowLoss<R> {
      */
     public void forwardBackwardSpatial(DeviceBuffer logits, DeviceBuffer targets, long n, long c, long inner,
             DeviceBuffer gradOutput, DeviceBuffer loss, DeviceBuffer gradLogits, DeviceBuffer workspace) {
-        if (loss == null && gradLogits == null) throw new IllegalArgumentException("loss and gradLogits are both null");
-        Call call = call(spatialOp, logits, 0, targets, n, c, gradOutput, loss, gradLogits, 0);
-        call.sizes[INNER] = inner;
-        Invoker.device(spatialOp, this, call, workspace);
+        forwardBackwardSpatial(spatialOp, logits, targets, n, c, inner, gradOutput, loss, gradLogits, workspace);
     }
 
-    private Call spatialArrays(float[] logits, int[] targets, int n, int c, int inner, float[] gradOutput) {
-        Call call = call(spatialOp, FloatBuffer.wrap(Checks.notNull(logits, "logits")), 0,
-                IntBuffer.wrap(Checks.notNull(targets, "targets")), n, c,
+    /** The fused array call of a spatial form {@code op} (class indices, or soft targets in {@code targets}). */
+    final R forwardBackwardSpatial(Op<?> op, float[] logits, Buffer targets, int n, int c, int inner,
+            float[] gradOutput) {
+        Call call = spatialArrays(op, logits, targets, n, c, inner, gradOutput);
+        float[] loss = new float[reduction == Reduction.NONE ? Checks.arrayLength(n, inner, "n * inner") : 1];
+        float[] grad = new float[Checks.arrayLength(Checks.arrayLength(n, c, "n * c"), inner, "n * c * inner")];
+        call.host[LOSS] = FloatBuffer.wrap(loss);
+        call.host[GRAD] = FloatBuffer.wrap(grad);
+        Invoker.host(op, this, call);
+        return result(loss, grad);
+    }
+
+    /** The device call of a spatial form {@code op}. */
+    final void forwardBackwardSpatial(Op<?> op, DeviceBuffer logits, DeviceBuffer targets, long n, long c, long inner,
+            DeviceBuffer gradOutput, DeviceBuffer loss, DeviceBuffer gradLogits, DeviceBuffer workspace) {
+        if (loss == null && gradLogits == null) throw new IllegalArgumentException("loss and gradLogits are both null");
+        Call call = call(op, logits, 0, targets, n, c, gradOutput, loss, gradLogits, 0);
+        call.sizes[INNER] = inner;
+        Invoker.device(op, this, call, workspace);
+    }
+
+    private Call spatialArrays(Op<?> op, float[] logits, Buffer targets, int n, int c, int inner, float[] gradOutput) {
+        Call call = call(op, FloatBuffer.wrap(Checks.notNull(logits, "logits")), 0, targets, n, c,
                 gradOutput == null ? null : FloatBuffer.wrap(gradOutput), null, null, 0);
         call.sizes[INNER] = inner;
-        Invoker.checkInputs(spatialOp, this, call);
+        Invoker.checkInputs(op, this, call);
         return call;
     }
 

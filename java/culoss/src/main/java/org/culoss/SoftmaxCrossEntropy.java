@@ -257,17 +257,8 @@ public final class SoftmaxCrossEntropy extends RowSoftmaxLoss<SoftmaxCrossEntrop
      */
     public Result forwardBackwardProbsSpatial(float[] logits, float[] targetProbs, int n, int c, int inner,
             float[] gradOutput) {
-        Call call = call(PROBS_SPATIAL_OP, FloatBuffer.wrap(Checks.notNull(logits, "logits")), 0,
-                FloatBuffer.wrap(Checks.notNull(targetProbs, "targetProbs")), n, c,
-                gradOutput == null ? null : FloatBuffer.wrap(gradOutput), null, null, 0);
-        call.sizes[INNER] = inner;
-        Invoker.checkInputs(PROBS_SPATIAL_OP, this, call);
-        float[] loss = new float[reduction == Reduction.NONE ? Checks.arrayLength(n, inner, "n * inner") : 1];
-        float[] grad = new float[Checks.arrayLength(Checks.arrayLength(n, c, "n * c"), inner, "n * c * inner")];
-        call.host[LOSS] = FloatBuffer.wrap(loss);
-        call.host[GRAD] = FloatBuffer.wrap(grad);
-        Invoker.host(PROBS_SPATIAL_OP, this, call);
-        return result(loss, grad);
+        return forwardBackwardSpatial(PROBS_SPATIAL_OP, logits, FloatBuffer.wrap(Checks.notNull(targetProbs,
+                "targetProbs")), n, c, inner, gradOutput);
     }
 
     /** The workspace a soft-target device call over [N, C, d1..dk] needs. */
@@ -282,10 +273,8 @@ public final class SoftmaxCrossEntropy extends RowSoftmaxLoss<SoftmaxCrossEntrop
      */
     public void forwardBackwardProbsSpatial(DeviceBuffer logits, DeviceBuffer targetProbs, long n, long c, long inner,
             DeviceBuffer gradOutput, DeviceBuffer loss, DeviceBuffer gradLogits, DeviceBuffer workspace) {
-        if (loss == null && gradLogits == null) throw new IllegalArgumentException("loss and gradLogits are both null");
-        Call call = call(PROBS_SPATIAL_OP, logits, 0, targetProbs, n, c, gradOutput, loss, gradLogits, 0);
-        call.sizes[INNER] = inner;
-        Invoker.device(PROBS_SPATIAL_OP, this, call, workspace);
+        forwardBackwardSpatial(PROBS_SPATIAL_OP, logits, targetProbs, n, c, inner, gradOutput, loss, gradLogits,
+                workspace);
     }
 
     /** The options of a {@link SoftmaxCrossEntropy}; defaults are PyTorch's. */
