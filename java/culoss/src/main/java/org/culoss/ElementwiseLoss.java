@@ -16,9 +16,12 @@ import org.culoss.internal.ElementwiseChunks;
  * gradients; {@code SUM} and {@code MEAN} (the sum over {@code count}) give one value and take one.
  * The {@code MEAN} of no elements is 0, where PyTorch gives NaN.
  *
+ * <p>Public so that code over any elementwise loss (an adapter to a trainer) can hold one;
+ * only culoss's own losses extend it.
+ *
  * @param <R> the result of {@code forwardBackward} on arrays
  */
-abstract class ElementwiseLoss<R> extends LossFunction {
+public abstract class ElementwiseLoss<R> extends LossFunction {
     // The slots and the size of every elementwise declaration (see declare).
     static final int X = 0;
     static final int T = 1;

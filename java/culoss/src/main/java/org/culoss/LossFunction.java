@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * concurrent {@link #close} never frees the table under a running kernel; a closed loss refuses
  * every call on every backend.
  */
-abstract class LossFunction implements AutoCloseable {
+public abstract class LossFunction implements AutoCloseable {
     final Backend backend;
     final Reduction reduction;
     private final float[] table;

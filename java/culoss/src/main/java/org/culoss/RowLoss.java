@@ -13,9 +13,12 @@ import java.nio.IntBuffer;
  * with a caller-owned workspace whose first 16 bytes are the error word). Every overload is
  * written here once; the messages name the tensors as the loss's declaration does.
  *
+ * <p>Public so that code over any row loss (an adapter to a trainer) can hold one; only
+ * culoss's own losses extend it.
+ *
  * @param <R> the result of {@code forwardBackward} on arrays
  */
-abstract class RowLoss<R> extends LossFunction {
+public abstract class RowLoss<R> extends LossFunction {
     // The slots and sizes of every row-loss declaration (see declare). The per-class table comes
     // last: a loss without one (InterclassDistance) has the same slots for the rest.
     static final int LOGITS = 0;

@@ -1,0 +1,71 @@
+package org.culoss.dl4j;
+
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+import org.culoss.Reduction;
+import org.culoss.SoftmaxCrossEntropy;
+import org.nd4j.shade.jackson.annotation.JsonProperty;
+
+/**
+ * Softmax cross-entropy, fused: DL4J's {@code LossMCXENT} (one-hot or soft labels {@code [N, C]},
+ * read as they are) and {@code LossSparseMCXENT} (a column of class indices {@code [N, 1]}) in
+ * one loss, with optional class weights and label smoothing ({@code F.cross_entropy}'s). Its layer's
+ * activation is SOFTMAX (the network outputs probabilities) or IDENTITY (logits); the loss reads
+ * the pre-activation scores either way. Unlike {@code LossMCXENT} it does not clip the
+ * probabilities at 1e-10: the log-softmax is exact.
+ */
+public final class CulossSoftmaxCrossEntropy extends RowLossFunction {
+    private static final long serialVersionUID = 1L;
+
+    @JsonProperty("classWeights")
+    private float[] classWeights;
+    @JsonProperty("labelSmoothing")
+    private float labelSmoothing;
+
+    private transient volatile SoftmaxCrossEntropy loss;
+
+    public CulossSoftmaxCrossEntropy() {}
+
+    /** {@code classWeights}: one per class, or null; {@code labelSmoothing} in [0, 1]. */
+    public CulossSoftmaxCrossEntropy(float[] classWeights, float labelSmoothing) {
+        this.classWeights = classWeights == null ? null : classWeights.clone();
+        this.labelSmoothing = labelSmoothing;
+        loss();  // checks the options now
+    }
+
+    private SoftmaxCrossEntropy loss() {
+        SoftmaxCrossEntropy l = loss;
+        if (l == null) {
+            l = SoftmaxCrossEntropy.builder().backend(backend()).reduction(Reduction.NONE).noIgnoreIndex()
+                    .classWeights(classWeights).labelSmoothing(labelSmoothing).build();
+            loss = l;
+        }
+        return l;
+    }
+
+    @Override
+    void dropLosses() {
+        loss = null;
+    }
+
+    @Override
+    void run(Batch b) {
+        SoftmaxCrossEntropy l = loss();
+        if (classColumn(b)) {
+            runRows(b, withClasses(l, classIndices(b), b.n, b.c));
+            return;
+        }
+        checkDenseShape(b);
+        FloatBuffer probs = NdArrays.view(NdArrays.rowMajorFloats(b.labels));
+        int n = b.n, c = b.c;
+        runRows(b, (x, ls, go, g) -> {
+            if (g == null) l.forwardProbs(x, c, probs, n, c, ls);
+            else l.forwardBackwardProbs(x, c, probs, n, c, go, ls, g, c);
+        });
+    }
+
+    @Override
+    Object[] options() {
+        return new Object[] {"classWeights", classWeights, "labelSmoothing", labelSmoothing};
+    }
+}
