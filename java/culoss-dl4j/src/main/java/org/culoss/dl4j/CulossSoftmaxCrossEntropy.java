@@ -52,10 +52,10 @@ public final class CulossSoftmaxCrossEntropy extends RowLossFunction {
     void run(Batch b) {
         SoftmaxCrossEntropy l = loss();
         if (classColumn(b)) {
-            runRows(b, withClasses(l, classIndices(b), b.n, b.c));
+            runRows(b, withClasses(l, ClassLabels.fromColumn(b.labels, b.c, describe()), b.n, b.c));
             return;
         }
-        checkDenseShape(b);
+        ClassLabels.checkRows(b.labels, b.c, describe());
         FloatBuffer probs = NdArrays.view(NdArrays.rowMajorFloats(b.labels));
         int n = b.n, c = b.c;
         runRows(b, (x, ls, go, g) -> {

@@ -58,7 +58,7 @@ public final class CulossSoftmaxFocal extends RowLossFunction {
 
     @Override
     void run(Batch b) {
-        int[] classes = classColumn(b) ? classIndices(b) : oneHotClasses(b);
+        int[] classes = ClassLabels.of(b.labels, b.c, describe());
         runRows(b, withClasses(loss(), classes, b.n, b.c));
     }
 

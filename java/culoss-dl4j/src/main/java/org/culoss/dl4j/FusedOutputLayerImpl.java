@@ -22,12 +22,7 @@ import org.nd4j.linalg.factory.Nd4j;
 public class FusedOutputLayerImpl extends OutputLayer {
     private static final long serialVersionUID = 1L;
 
-    // the score of the last backprop, and what it was computed on
-    private transient boolean scoreKept;
-    private transient double keptScore;
-    private transient INDArray keptInput;
-    private transient INDArray keptLabels;
-    private transient INDArray keptMask;
+    private final transient KeptScore kept = new KeptScore();
 
     public FusedOutputLayerImpl(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
@@ -49,10 +44,8 @@ public class FusedOutputLayerImpl extends OutputLayer {
 
     @Override
     public double computeScore(double fullNetRegTerm, boolean training, LayerWorkspaceMgr workspaceMgr) {
-        boolean kept = scoreKept && keptInput == input && keptLabels == labels && keptMask == maskArray;
-        forgetScore();
-        if (!kept) return super.computeScore(fullNetRegTerm, training, workspaceMgr);
-        double s = keptScore;
+        double s = kept.take(input, labels, maskArray);
+        if (Double.isNaN(s)) return super.computeScore(fullNetRegTerm, training, workspaceMgr);
         if (conf().isMiniBatch()) s /= getInputMiniBatchSize();
         score = s + fullNetRegTerm;
         return score;
@@ -63,7 +56,7 @@ public class FusedOutputLayerImpl extends OutputLayer {
         INDArray labels2d = getLabels2d(workspaceMgr, ArrayType.BP_WORKING_MEM);
         Pair<Double, INDArray> scoreAndDelta = layerConf().getLossFn().computeGradientAndScore(labels2d, preOut,
                 layerConf().getActivationFn(), maskArray, false);
-        keepScore(scoreAndDelta.getFirst());
+        kept.keep(scoreAndDelta.getFirst(), input, labels, maskArray);
         INDArray delta = scoreAndDelta.getSecond();
 
         Gradient gradient = new DefaultGradient();
@@ -77,20 +70,5 @@ public class FusedOutputLayerImpl extends OutputLayer {
         }
         delta = workspaceMgr.leverageTo(ArrayType.ACTIVATION_GRAD, delta);
         return new Pair<>(gradient, delta);
-    }
-
-    private void keepScore(double s) {
-        scoreKept = true;
-        keptScore = s;
-        keptInput = input;
-        keptLabels = labels;
-        keptMask = maskArray;
-    }
-
-    private void forgetScore() {
-        scoreKept = false;
-        keptInput = null;
-        keptLabels = null;
-        keptMask = null;
     }
 }

@@ -21,49 +21,8 @@ abstract class RowLossFunction extends CulossLossFunction {
         return ActivationSoftmax.class;
     }
 
-    /** The labels are a column of class indices rather than one value per class. */
     static boolean classColumn(Batch b) {
-        return b.labels.size(1) == 1 && b.c != 1;
-    }
-
-    /** A column of class indices as ints, each checked to name a class. */
-    int[] classIndices(Batch b) {
-        float[] column = NdArrays.toFloats(b.labels);
-        int[] classes = new int[b.n];
-        for (int i = 0; i < b.n; i++) {
-            float v = column[i];
-            if (!(v >= 0 && v < b.c) || v != Math.rint(v))
-                throw new IllegalArgumentException(describe() + ": labels row " + i + " is " + v
-                        + ", not a class index in [0, " + b.c + ")");
-            classes[i] = (int) v;
-        }
-        return classes;
-    }
-
-    /** One-hot rows [N, C] as class indices; any other row is refused, naming it. */
-    int[] oneHotClasses(Batch b) {
-        checkDenseShape(b);
-        float[] rows = NdArrays.toFloats(b.labels);
-        int[] classes = new int[b.n];
-        for (int i = 0; i < b.n; i++) {
-            int hot = -1;
-            for (int j = 0; j < b.c; j++) {
-                float v = rows[i * b.c + j];
-                if (v == 1f && hot < 0) hot = j;
-                else if (v != 0f) { hot = -2; break; }
-            }
-            if (hot < 0)
-                throw new IllegalArgumentException(describe() + ": labels row " + i + " is not one-hot: this loss"
-                        + " takes classes, as one-hot rows or a column of class indices [minibatch, 1]");
-            classes[i] = hot;
-        }
-        return classes;
-    }
-
-    void checkDenseShape(Batch b) {
-        if (b.labels.size(1) != b.c)
-            throw new IllegalArgumentException(describe() + ": labels must be [minibatch, 1] class indices or ["
-                    + b.n + ", " + b.c + "] rows over the classes, got shape " + Arrays.toString(b.labels.shape()));
+        return ClassLabels.isColumn(b.labels, b.c);
     }
 
     /** One culoss row call (reduction NONE): losses into {@code loss}, gradient into {@code grad} if not null. */

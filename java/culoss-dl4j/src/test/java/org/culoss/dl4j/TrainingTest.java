@@ -83,7 +83,10 @@ class TrainingTest {
 
     /** The score after each of STEPS full-batch steps. */
     static List<Double> train(MultiLayerConfiguration conf, DataSet data) {
-        MultiLayerNetwork net = new MultiLayerNetwork(conf);
+        return train(new MultiLayerNetwork(conf), data);
+    }
+
+    static List<Double> train(MultiLayerNetwork net, DataSet data) {
         net.init();
         List<Double> scores = new ArrayList<>();
         net.setListeners(new BaseTrainingListener() {
@@ -126,6 +129,31 @@ class TrainingTest {
             assertSameCurve(theirs, ours, 1e-4, p.culoss() + " in OutputLayer");
             assertSameCurve(theirs, fused, 1e-4, p.culoss() + " in FusedOutputLayer");
         }
+    }
+
+    @Test
+    void centerLossLayerFollowsDl4jsCenterLossOutputLayer() {
+        DataSet data = task("classes");
+        DataSet sparse = task("sparse");
+        for (boolean gradientCheck : new boolean[] {false, true}) {
+            MultiLayerNetwork theirNet = new MultiLayerNetwork(net(
+                    new org.deeplearning4j.nn.conf.layers.CenterLossOutputLayer.Builder(new LossMCXENT()).nIn(16)
+                            .nOut(OUT).activation(Activation.SOFTMAX).lambda(0.5).alpha(0.3)
+                            .gradientCheck(gradientCheck).build()));
+            MultiLayerNetwork ourNet = new MultiLayerNetwork(net(new CenterLossLayer.Builder().nIn(16).nOut(OUT)
+                    .lambda(0.5).alpha(0.3).gradientCheck(gradientCheck).build()));
+            List<Double> theirs = train(theirNet, data);
+            List<Double> ours = train(ourNet, data);
+            assertSameCurve(theirs, ours, 1e-4, "CenterLossLayer, gradientCheck " + gradientCheck);
+            INDArray theirCenters = theirNet.getParam("1_cL");
+            assertTrue(theirCenters.norm2Number().doubleValue() > 1e-3, "the centers moved");
+            MatchesDl4jLossesTest.assertClose(theirCenters, ourNet.getParam("1_cL"), 1e-4, "centers after training");
+            List<Double> indices = train(net(new CenterLossLayer.Builder().nIn(16).nOut(OUT).lambda(0.5).alpha(0.3)
+                    .gradientCheck(gradientCheck).build()), sparse);
+            assertSameCurve(ours, indices, 1e-5, "CenterLossLayer with class indices");
+        }
+        MultiLayerConfiguration conf = net(new CenterLossLayer.Builder().nIn(16).nOut(OUT).lambda(0.25).alpha(0.1).build());
+        assertEquals(conf, MultiLayerConfiguration.fromJson(conf.toJson()));
     }
 
     /** Counts the calls a layer makes to its loss. */
