@@ -33,6 +33,9 @@ public abstract class CulossLossFunction implements ILossFunction {
     /** The culoss backend by name ({@link Culoss#backend}); null: the pure-Java one. */
     @JsonProperty("backend")
     private String backend;
+    /** The pure-Java backend's threads; null: all cores. */
+    @JsonProperty("threads")
+    private Integer threads;
 
     protected CulossLossFunction() {}
 
@@ -45,8 +48,18 @@ public abstract class CulossLossFunction implements ILossFunction {
         return (T) this;
     }
 
+    /** The pure-Java backend's threads (1: the caller's only); the default is all cores. */
+    @SuppressWarnings("unchecked")
+    public <T extends CulossLossFunction> T withThreads(int threads) {
+        Culoss.java(threads);  // checks the count
+        this.threads = threads;
+        dropLosses();
+        return (T) this;
+    }
+
     final Backend backend() {
-        return backend == null ? Culoss.java() : Culoss.backend(backend);
+        if (backend == null || backend.equals("java")) return threads == null ? Culoss.java() : Culoss.java(threads);
+        return Culoss.backend(backend);
     }
 
     // ---------------------------------------------------------------- what each loss supplies
@@ -82,6 +95,7 @@ public abstract class CulossLossFunction implements ILossFunction {
             s.append(v, 1, v.length() - 1);
         }
         if (backend != null) s.append(s.charAt(s.length() - 1) == '(' ? "" : ", ").append("backend=").append(backend);
+        if (threads != null) s.append(s.charAt(s.length() - 1) == '(' ? "" : ", ").append("threads=").append(threads);
         return s.append(')').toString();
     }
 
@@ -206,12 +220,12 @@ public abstract class CulossLossFunction implements ILossFunction {
     @Override
     public boolean equals(Object o) {
         return o != null && o.getClass() == getClass() && Objects.equals(backend, ((CulossLossFunction) o).backend)
-                && Arrays.deepEquals(options(), ((CulossLossFunction) o).options());
+                && Objects.equals(threads, ((CulossLossFunction) o).threads) && Arrays.deepEquals(options(), ((CulossLossFunction) o).options());
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(getClass(), backend, Arrays.deepHashCode(options()));
+        return Objects.hash(getClass(), backend, threads, Arrays.deepHashCode(options()));
     }
 
     /** One call's arrays: inputs read in place, outputs written by {@link #run}. */

@@ -209,7 +209,7 @@ class TrainingTest {
                 new CulossSoftmaxFocal(1.5f, new float[] {1, 2, 0.5f, 1, 1}), new CulossSoftmaxFocal(0.5f, 0.25f),
                 new CulossMSE(), new CulossL1(), new CulossSmoothL1(0.5f), new CulossHuber(2f), new CulossHinge(0.5f),
                 new CulossLogistic(3f), new CulossSigmoidFocal(-1f, 1f),
-                new CulossSoftmaxCrossEntropy().onBackend("java"))) {
+                new CulossSoftmaxCrossEntropy().onBackend("java"), new CulossMSE().withThreads(1))) {
             MultiLayerConfiguration conf = net(new FusedOutputLayer.Builder(loss).nIn(16).nOut(OUT).build());
             MultiLayerConfiguration back = MultiLayerConfiguration.fromJson(conf.toJson());
             assertEquals(conf, back, loss + " through JSON");

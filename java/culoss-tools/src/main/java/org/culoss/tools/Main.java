@@ -10,6 +10,8 @@ import picocli.CommandLine.Spec;
 /** The {@code ./culoss} command: {@code verify DIR [--backend NAME]}, {@code info}, {@code bench} and {@code losses [--json]}. */
 @Command(name = "culoss",
         description = "Fused loss kernels for Java: verify reference cases, show the backends, benchmark.",
+        footer = {"", "./culoss demo [--help]: a Deeplearning4j network trained on Fashion-MNIST with DL4J's loss and"
+                + " with culoss's, side by side (the launcher runs it from java/culoss-demo)."},
         subcommands = {VerifyCommand.class, InfoCommand.class, BenchCommand.class, LossesCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @Spec
