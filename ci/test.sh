@@ -45,8 +45,9 @@ step "libFuzzer over the C API (emulated kernels, ASan+UBSan, clang): build/fuzz
 rm -rf build/fuzz/corpus-ci
 bash native/fuzz/run.sh 45 build/fuzz/corpus-ci -seed=1 -runs=1200
 
-step "./culoss info"
+step "./culoss info; ./culoss demo --help (the launcher reaches the demo's jar)"
 ./culoss info
+./culoss demo --help
 
 # The README's command as a user runs it; every layout (arrays, heap buffers, unaligned and
 # byte-swapped direct buffers, backend memory) of every case already ran on both backends (the

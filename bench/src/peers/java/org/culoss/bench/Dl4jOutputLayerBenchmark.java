@@ -4,6 +4,10 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.culoss.dl4j.CulossSoftmaxCrossEntropy;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
+import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
+import org.nd4j.linalg.api.memory.enums.LearningPolicy;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -27,7 +31,9 @@ import org.openjdk.jmh.infra.Blackhole;
  * two calls), against what culoss's {@code FusedOutputLayer} asks of
  * {@code CulossSoftmaxCrossEntropy} (one {@code computeGradientAndScore}). Both on nd4j-native
  * arrays as the layer hands them over: pre-softmax scores and one-hot labels, row-major float.
- * Built only with {@code -Ppeers}.
+ * Each call runs inside an nd4j workspace, as the loss does in a DL4J training step (the step's
+ * working memory is a workspace reused from step to step): allocations come from memory already
+ * mapped, not from fresh pages. Built only with {@code -Ppeers}.
  *
  * <pre>
  * mvn -B -Ppeers -pl bench -am package -DskipTests
@@ -53,6 +59,8 @@ public class Dl4jOutputLayerBenchmark {
     private LossMCXENT dl4j;
     private CulossSoftmaxCrossEntropy culoss;
     private ActivationSoftmax softmax;
+    private final WorkspaceConfiguration workspace = WorkspaceConfiguration.builder()
+            .policyAllocation(AllocationPolicy.STRICT).policyLearning(LearningPolicy.FIRST_LOOP).build();
 
     @Setup
     public void setUp() {
@@ -75,13 +83,17 @@ public class Dl4jOutputLayerBenchmark {
     /** DL4J's OutputLayer step: computeGradient, then computeScore. */
     @Benchmark
     public void dl4jLossMcxent(Blackhole bh) {
-        bh.consume(dl4j.computeGradient(labels, preOutput, softmax, null));
-        bh.consume(dl4j.computeScore(labels, preOutput, softmax, null, false));
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(workspace, "dl4j")) {
+            bh.consume(dl4j.computeGradient(labels, preOutput, softmax, null));
+            bh.consume(dl4j.computeScore(labels, preOutput, softmax, null, false));
+        }
     }
 
     /** culoss's FusedOutputLayer step: one computeGradientAndScore. */
     @Benchmark
     public void culossFused(Blackhole bh) {
-        bh.consume(culoss.computeGradientAndScore(labels, preOutput, softmax, null, false));
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(workspace, "culoss")) {
+            bh.consume(culoss.computeGradientAndScore(labels, preOutput, softmax, null, false));
+        }
     }
 }

@@ -38,7 +38,7 @@ public final class Demo implements Callable<Integer> {
     Loss loss = Loss.ce;
 
     @Option(names = "--epochs", description = "Epochs of the side-by-side run (default: ${DEFAULT-VALUE}).")
-    int epochs = 5;
+    int epochs = 6;
 
     @Option(names = "--feature-epochs", description = "Epochs of each feature run; 0 skips the plots (default: ${DEFAULT-VALUE}).")
     int featureEpochs = 2;
@@ -61,6 +61,12 @@ public final class Demo implements Callable<Integer> {
 
     @Option(names = "--hidden", split = ",", description = "Hidden layer sizes (default: 256,128).")
     int[] hidden = {256, 128};
+
+    @Option(names = "--center-lambda", description = "Center loss's weight lambda (default: ${DEFAULT-VALUE}).")
+    double centerLambda = 1.0;
+
+    @Option(names = "--center-alpha", description = "Center loss's center step alpha (default: ${DEFAULT-VALUE}).")
+    double centerAlpha = 0.5;
 
     @Option(names = "--seed", description = "The seed of the weights and the shuffles (default: ${DEFAULT-VALUE}).")
     long seed = 12345;
@@ -115,8 +121,8 @@ public final class Demo implements Callable<Integer> {
     /** The culoss loss of the side-by-side run and its output layer; DL4J's peer layer, or null. */
     private Layer culossLayer(TimedLoss timed, int nIn) {
         return switch (loss) {
-            case center -> new CenterLossLayer.Builder(timed).nIn(nIn).nOut(Dataset.CLASSES).lambda(0.01).alpha(0.5)
-                    .build();
+            case center -> new CenterLossLayer.Builder(timed).nIn(nIn).nOut(Dataset.CLASSES).lambda(centerLambda)
+                    .alpha(centerAlpha).build();
             default -> new FusedOutputLayer.Builder(timed).nIn(nIn).nOut(Dataset.CLASSES).activation(Activation.SOFTMAX)
                     .build();
         };
@@ -126,7 +132,7 @@ public final class Demo implements Callable<Integer> {
         return switch (loss) {
             case ce -> new OutputLayer.Builder(timed).nIn(nIn).nOut(Dataset.CLASSES).activation(Activation.SOFTMAX).build();
             case center -> new org.deeplearning4j.nn.conf.layers.CenterLossOutputLayer.Builder(timed).nIn(nIn)
-                    .nOut(Dataset.CLASSES).activation(Activation.SOFTMAX).lambda(0.01).alpha(0.5).build();
+                    .nOut(Dataset.CLASSES).activation(Activation.SOFTMAX).lambda(centerLambda).alpha(centerAlpha).build();
             default -> null;
         };
     }
@@ -186,13 +192,13 @@ public final class Demo implements Callable<Integer> {
         TimedLoss focal = new TimedLoss(onBackend(new CulossSoftmaxFocal()));
         TimedLoss center = new TimedLoss(onBackend(new CulossSoftmaxCrossEntropy()));
         List<Run> runs = List.of(
-                new Run("softmax cross-entropy", "features-cross-entropy.png",
+                new Run("cross-entropy", "features-cross-entropy.png",
                         new FusedOutputLayer.Builder(ce).nIn(2).nOut(Dataset.CLASSES).build(), ce),
-                new Run("softmax focal loss (gamma 2)", "features-focal.png",
+                new Run("focal loss (gamma 2)", "features-focal.png",
                         new FusedOutputLayer.Builder(focal).nIn(2).nOut(Dataset.CLASSES).build(), focal),
-                new Run("center loss (lambda 0.01, alpha 0.5) + cross-entropy", "features-center.png",
-                        new CenterLossLayer.Builder(center).nIn(2).nOut(Dataset.CLASSES).lambda(0.01).alpha(0.5).build(),
-                        center));
+                new Run("center loss (lambda " + centerLambda + ") + cross-entropy", "features-center.png",
+                        new CenterLossLayer.Builder(center).nIn(2).nOut(Dataset.CLASSES).lambda(centerLambda)
+                                .alpha(centerAlpha).build(), center));
         String[] names = d.description().startsWith("Fashion") ? Dataset.FASHION_CLASSES
                 : new String[] {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
         for (Run r : runs) {
@@ -200,9 +206,9 @@ public final class Demo implements Callable<Integer> {
             List<Training.Epoch> epochs = Training.train(r.name(), net, r.timed(), d, featureEpochs, batch, seed,
                     !noProgress, e -> {});
             Training.Epoch lastEpoch = epochs.get(epochs.size() - 1);
-            Path png = FeaturePlot.write(out, r.file(), String.format("%s: test features, accuracy %.3f", r.name(),
+            Path png = FeaturePlot.write(out, r.file(), String.format("%s: test accuracy %.3f", r.name(),
                     lastEpoch.testAccuracy()), Training.features(net, hidden.length, d), d.testLabels(), names);
-            System.out.printf("%-52s test accuracy %.4f, train loss %.4f -> %s%n", r.name(), lastEpoch.testAccuracy(),
+            System.out.printf("%-42s test accuracy %.4f, train loss %.4f -> %s%n", r.name(), lastEpoch.testAccuracy(),
                     lastEpoch.trainLoss(), png);
         }
     }
