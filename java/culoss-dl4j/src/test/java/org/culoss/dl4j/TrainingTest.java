@@ -12,11 +12,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.bytedeco.javacpp.Loader;
 import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.deeplearning4j.optimize.listeners.ScoreIterationListener;
@@ -154,6 +156,32 @@ class TrainingTest {
         }
         MultiLayerConfiguration conf = net(new CenterLossLayer.Builder().nIn(16).nOut(OUT).lambda(0.25).alpha(0.1).build());
         assertEquals(conf, MultiLayerConfiguration.fromJson(conf.toJson()));
+    }
+
+    /** The score after each of STEPS full-batch steps of a one-hidden-layer ComputationGraph. */
+    static List<Double> trainGraph(Layer output, DataSet data) {
+        ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder().seed(1234).dataType(DataType.FLOAT)
+                .updater(new Sgd(0.1)).weightInit(WeightInit.XAVIER).graphBuilder().addInputs("in")
+                .addLayer("hidden", new DenseLayer.Builder().nIn(IN).nOut(16).activation(Activation.TANH).build(), "in")
+                .addLayer("out", output, "hidden").setOutputs("out").build();
+        ComputationGraph graph = new ComputationGraph(conf);
+        graph.init();
+        List<Double> scores = new ArrayList<>();
+        for (int s = 0; s < STEPS; s++) {
+            graph.fit(data);
+            scores.add(graph.score());
+        }
+        return scores;
+    }
+
+    @Test
+    void fusedOutputLayerWorksInAComputationGraph() {
+        DataSet data = task("classes");
+        List<Double> theirs = trainGraph(new OutputLayer.Builder(new LossMCXENT()).nIn(16).nOut(OUT)
+                .activation(Activation.SOFTMAX).build(), data);
+        List<Double> fused = trainGraph(new FusedOutputLayer.Builder(new CulossSoftmaxCrossEntropy()).nIn(16).nOut(OUT)
+                .build(), data);
+        assertSameCurve(theirs, fused, 1e-4, "FusedOutputLayer in a ComputationGraph");
     }
 
     /** Counts the calls a layer makes to its loss. */
