@@ -46,18 +46,24 @@ public final class CulossSoftmaxCrossEntropyLoss extends CulossLoss {
         if (label.getShape().equals(shape)) {
             loss.forwardBackwardProbs(x, c, floats(label), n, c, null, FloatBuffer.wrap(value), grad, c);
         } else {
-            if (label.size() != n)
-                throw new IllegalArgumentException(getName() + ": labels must be one class per example (" + n
-                        + ") or probabilities of the predictions' shape " + shape + ", got " + label.getShape());
-            int[] classes = label.toType(DataType.INT32, false).toIntArray();
-            for (int i = 0; i < n; i++) {
-                if (classes[i] < 0 || classes[i] >= c)
-                    throw new IllegalArgumentException(getName() + ": label " + i + " is " + classes[i]
-                            + ", not a class in [0, " + c + ")");
-            }
+            int[] classes = classIndices(this, label, n, c, shape);
             loss.forwardBackward(x, c, IntBuffer.wrap(classes), n, c, null, FloatBuffer.wrap(value), grad, c);
         }
         return value[0];
+    }
+
+    /** One class index per example, each checked to name a class. */
+    static int[] classIndices(CulossLoss who, NDArray label, int n, int c, Shape shape) {
+        if (label.size() != n)
+            throw new IllegalArgumentException(who.getName() + ": labels must be one class per example (" + n
+                    + ") or probabilities of the predictions' shape " + shape + ", got " + label.getShape());
+        int[] classes = label.toType(DataType.INT32, false).toIntArray();
+        for (int i = 0; i < n; i++) {
+            if (classes[i] < 0 || classes[i] >= c)
+                throw new IllegalArgumentException(who.getName() + ": label " + i + " is " + classes[i]
+                        + ", not a class in [0, " + c + ")");
+        }
+        return classes;
     }
 
     @Override

@@ -103,6 +103,30 @@ class MatchesDjlLossesTest {
         assertSame(new HingeLoss("hinge", 2, 0.5f), CulossElementwiseLoss.hinge(2f, 0.5f), signs, pred, 2e-6);
     }
 
+    /** Focal loss written with DJL's operators: DJL has none of its own. */
+    static final class DjlFocal extends Loss {
+        DjlFocal() {
+            super("focal written in DJL");
+        }
+
+        @Override
+        public NDArray evaluate(NDList label, NDList prediction) {
+            NDArray logp = prediction.singletonOrThrow().logSoftmax(-1);
+            NDArray picked = logp.get(new ai.djl.ndarray.index.NDIndex().addAllDim().addPickDim(label.singletonOrThrow()));
+            NDArray p = picked.exp();
+            return p.neg().add(1f).pow(2f).mul(picked).neg().mul(0.5f).mean();
+        }
+    }
+
+    @Test
+    void softmaxFocalIsTheFormulaInDjl() {
+        NDArray pred = gaussian(21, 5, 2);
+        int[] k = new int[21];
+        for (int i = 0; i < k.length; i++) k[i] = random.nextInt(5);
+        assertSame(new DjlFocal(), new CulossSoftmaxFocalLoss(2f, 0.5f), manager.create(k).toType(DataType.INT64, false),
+                pred, 5e-6);
+    }
+
     /** Plain gradient descent on a linear model: the loss after each step. */
     static List<Float> train(Loss loss, NDArray x, NDArray y, int classes) {
         NDArray w = manager.zeros(new Shape(x.getShape().get(1), classes));
