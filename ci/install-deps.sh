@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the build tools a fresh Debian machine lacks: JDK 17, Maven, CMake, g++, python3 (the
-# native resource check), nlohmann-json (the native conformance runner reads the reference cases).
+# native resource check), nlohmann-json (the native conformance runner reads the reference cases),
+# fontconfig and a font (the demo's plots).
 # nvcc is optional: without it libculoss.so is built as a "no device" library.
 set -euo pipefail
 missing=()
@@ -15,6 +16,9 @@ command -v python3 >/dev/null || missing+=(python3)
 # and its runtime, which holds libFuzzer; Debian 12's clang is 14, hence clang-16.
 command -v clang++-16 >/dev/null || missing+=(clang-16)
 compgen -G "/usr/lib/llvm-16/lib/clang/16/lib/linux/libclang_rt.fuzzer-x86_64.a" >/dev/null || missing+=(libclang-rt-16-dev)
+# The demo's plots (XChart through headless AWT) need fontconfig and a font.
+command -v fc-list >/dev/null || missing+=(fontconfig)
+compgen -G "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf" >/dev/null || missing+=(fonts-dejavu-core)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
