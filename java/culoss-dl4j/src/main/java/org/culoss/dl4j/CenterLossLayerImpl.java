@@ -54,26 +54,26 @@ public class CenterLossLayerImpl extends CenterLossOutputLayer {
         INDArray delta = scoreAndDelta.getSecond();
 
         // the center loss, its feature gradient and the centers' step, from culoss
-        INDArray features = NdArrays.rowMajorFloats(input);
+        FloatBuffer features = NdArrays.read(input);
         INDArray centers = params.get(CenterLossParamInitializer.CENTER_KEY);
-        int n = Math.toIntExact(features.size(0));
-        int d = Math.toIntExact(features.size(1));
+        int n = Math.toIntExact(input.size(0));
+        int d = Math.toIntExact(input.size(1));
         int c = Math.toIntExact(centers.size(0));
         IntBuffer classes = IntBuffer.wrap(ClassLabels.of(labels, c, "CenterLossLayer"));
         float[] centerValues = NdArrays.toFloats(centers);
         float[] intra = new float[1];
-        INDArray featureGrad = NdArrays.newRowMajor(n, d);
+        NdArrays.Output featureGrad = NdArrays.output(n, d);
         boolean gradientCheck = options().getGradientCheck();
         float[] centerStep = gradientCheck ? new float[centerValues.length] : centerValues.clone();
         CenterLoss loss = centerLoss();
-        loss.forwardBackward(NdArrays.view(features), classes, FloatBuffer.wrap(centerValues), n, d, c, null,
-                FloatBuffer.wrap(intra), NdArrays.view(featureGrad), gradientCheck ? FloatBuffer.wrap(centerStep) : null);
+        loss.forwardBackward(features, classes, FloatBuffer.wrap(centerValues), n, d, c, null,
+                FloatBuffer.wrap(intra), featureGrad.buffer, gradientCheck ? FloatBuffer.wrap(centerStep) : null);
         if (gradientCheck) {
             // DL4J's gradient-check form: alpha * dL/dc = alpha lambda sum (c_j - x_i)
             for (int k = 0; k < centerStep.length; k++) centerStep[k] *= (float) options().getAlpha();
         } else {
             // the paper's step, as the difference the update makes: c - c'
-            loss.updateCenters(NdArrays.view(features), classes, FloatBuffer.wrap(centerStep), n, d, c);
+            loss.updateCenters(features.duplicate(), classes, FloatBuffer.wrap(centerStep), n, d, c);
             for (int k = 0; k < centerStep.length; k++) centerStep[k] = centerValues[k] - centerStep[k];
         }
         kept.keep(scoreAndDelta.getFirst() + intra[0], input, labels, maskArray);
@@ -93,7 +93,7 @@ public class CenterLossLayerImpl extends CenterLossOutputLayer {
         INDArray epsilonNext = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, w.dataType(),
                 new long[] {w.size(0), delta.size(0)}, 'f');
         epsilonNext = w.mmuli(delta.transpose(), epsilonNext).transpose();
-        epsilonNext.addi(featureGrad.castTo(epsilonNext.dataType()));
+        epsilonNext.addi(featureGrad.array().castTo(epsilonNext.dataType()));
         weightNoiseParams.clear();
         return new Pair<>(gradient, epsilonNext);
     }

@@ -113,9 +113,9 @@ public abstract class CulossLossFunction implements ILossFunction {
     public INDArray computeScoreArray(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
         Batch b = batch(labels, preOutput, activationFn, mask, true, false);
         run(b);
-        INDArray scores = NdArrays.newRowMajor(b.n, 1);
-        NdArrays.view(scores).put(b.rowLoss);
-        return scores;
+        NdArrays.Output scores = NdArrays.output(b.n, 1);
+        scores.buffer.put(b.rowLoss);
+        return scores.array();
     }
 
     @Override
@@ -179,7 +179,7 @@ public abstract class CulossLossFunction implements ILossFunction {
         readMask(b, mask);
         b.wantRows = rows;
         if (rows) b.rowLoss = new float[b.n];
-        if (grad) b.grad = NdArrays.newRowMajor(b.n, b.c);
+        if (grad) b.grad = NdArrays.output(b.n, b.c);
         return b;
     }
 
@@ -210,7 +210,8 @@ public abstract class CulossLossFunction implements ILossFunction {
     }
 
     private static INDArray finishGradient(Batch b, INDArray preOutput, IActivation activationFn) {
-        return b.activationAfter ? activationFn.backprop(preOutput.dup(), b.grad).getFirst() : b.grad;
+        INDArray grad = b.grad.array();
+        return b.activationAfter ? activationFn.backprop(preOutput.dup(), grad).getFirst() : grad;
     }
 
     private static String activationName(Class<? extends IActivation> a) {
@@ -247,7 +248,7 @@ public abstract class CulossLossFunction implements ILossFunction {
         /** Out: the weighted total. */
         double total;
         /** Out, when set: the gradient with respect to {@link #x}, [n, c] row-major. */
-        INDArray grad;
+        NdArrays.Output grad;
 
         /** Row i's weight (mask) for the score and the gradient. */
         float rowWeight(int i) {

@@ -56,7 +56,7 @@ public final class CulossSoftmaxCrossEntropy extends RowLossFunction {
             return;
         }
         ClassLabels.checkRows(b.labels, b.c, describe());
-        FloatBuffer probs = NdArrays.view(NdArrays.rowMajorFloats(b.labels));
+        FloatBuffer probs = NdArrays.read(b.labels);
         int n = b.n, c = b.c;
         runRows(b, (x, ls, go, g) -> {
             if (g == null) l.forwardProbs(x, c, probs, n, c, ls);

@@ -64,9 +64,9 @@ abstract class ElementwiseLossFunction extends CulossLossFunction {
             throw new IllegalArgumentException(describe() + ": labels must have the output's shape [" + b.n + ", " + b.c
                     + "], got " + Arrays.toString(b.labels.shape()));
         int count = Math.multiplyExact(b.n, b.c);
-        FloatBuffer x = NdArrays.view(b.x);
-        FloatBuffer t = NdArrays.view(NdArrays.rowMajorFloats(b.labels));
-        FloatBuffer grad = b.grad == null ? null : NdArrays.view(b.grad);
+        FloatBuffer x = NdArrays.read(b.x);
+        FloatBuffer t = NdArrays.read(b.labels);
+        FloatBuffer grad = b.grad == null ? null : b.grad.buffer;
         float s = scale(b.c);
         if (!b.wantRows && b.rowWeights == null && b.elementMask == null) {
             // one value and the gradient, in one pass: the reduction is the kernel's

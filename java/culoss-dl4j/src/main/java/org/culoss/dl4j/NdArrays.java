@@ -6,11 +6,17 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * nd4j arrays as culoss's host buffers: a float matrix in row-major order, contiguous, is read and
- * written in place through a view of its native memory; any other layout or type is copied once
- * into one that is.
+ * nd4j arrays as culoss's host buffers. On nd4j's CPU backend (nd4j-native) a contiguous
+ * row-major float array is read and written in place through a view of its memory, and any other
+ * layout or type is copied once into one that is. On a backend whose arrays live elsewhere
+ * (nd4j-cuda) nothing is trusted to be a view: inputs are read with nd4j's own host copy and
+ * outputs are written to the heap and made into arrays by nd4j, so that nd4j knows where the
+ * current data is.
  */
 final class NdArrays {
+    /** nd4j's arrays are host memory that culoss may read and write in place. */
+    static volatile boolean inPlace = Nd4j.getEnvironment().isCPU();
+
     private NdArrays() {}
 
     /** {@code a} itself when it is a contiguous row-major float matrix, else such a copy of it. */
@@ -21,16 +27,57 @@ final class NdArrays {
         return copy;
     }
 
-    /** A new, uninitialised row-major float array of {@code shape}, for culoss to write. */
-    static INDArray newRowMajor(long... shape) {
-        return Nd4j.createUninitialized(DataType.FLOAT, shape, 'c');
+    /** The elements of {@code a} in row-major order, for culoss to read: in place where it can. */
+    static FloatBuffer read(INDArray a) {
+        return inPlace ? view(rowMajorFloats(a)) : FloatBuffer.wrap(toFloats(a));
+    }
+
+    /** The elements of {@code a} in row-major order, as a new array. */
+    static float[] toFloats(INDArray a) {
+        if (!inPlace) return a.isEmpty() ? new float[0] : Nd4j.toFlattened('c', a.castTo(DataType.FLOAT)).toFloatVector();
+        float[] out = new float[Math.toIntExact(a.length())];
+        view(rowMajorFloats(a)).get(out);
+        return out;
+    }
+
+    /** A new row-major float array for culoss to write, and the array nd4j gets. */
+    static Output output(long... shape) {
+        return new Output(shape);
+    }
+
+    /** An output: {@link #buffer} for culoss, then {@link #array} for nd4j. */
+    static final class Output {
+        private final long[] shape;
+        private final INDArray array;
+        private final float[] heap;
+        final FloatBuffer buffer;
+
+        private Output(long[] shape) {
+            this.shape = shape;
+            if (inPlace) {
+                array = Nd4j.createUninitialized(DataType.FLOAT, shape, 'c');
+                heap = null;
+                buffer = view(array);
+            } else {
+                long length = 1;
+                for (long s : shape) length = Math.multiplyExact(length, s);
+                array = null;
+                heap = new float[Math.toIntExact(length)];
+                buffer = FloatBuffer.wrap(heap);
+            }
+        }
+
+        /** The written values as an nd4j array (after culoss has written {@link #buffer}). */
+        INDArray array() {
+            return array != null ? array : Nd4j.create(heap, shape, 'c');
+        }
     }
 
     /**
-     * The native memory of a contiguous row-major float array as a direct buffer, positioned at
-     * the array's first element and limited to its last (no copy: culoss reads and writes it).
+     * The native memory of a contiguous row-major float array on nd4j's CPU backend as a direct
+     * buffer, positioned at the array's first element and limited to its last.
      */
-    static FloatBuffer view(INDArray a) {
+    private static FloatBuffer view(INDArray a) {
         if (a.dataType() != DataType.FLOAT || !isRowMajorContiguous(a))
             throw new IllegalStateException("not a contiguous row-major float array: " + a.shapeInfoToString());
         FloatBuffer all = a.data().asNioFloat();  // positioned at the array's offset
@@ -38,13 +85,6 @@ final class NdArrays {
         all.limit(Math.addExact(start, Math.toIntExact(a.length())));
         all.position(start);
         return all;
-    }
-
-    /** The elements of {@code a} in row-major order, as a new array. */
-    static float[] toFloats(INDArray a) {
-        float[] out = new float[Math.toIntExact(a.length())];
-        view(rowMajorFloats(a)).get(out);
-        return out;
     }
 
     private static boolean isRowMajorContiguous(INDArray a) {

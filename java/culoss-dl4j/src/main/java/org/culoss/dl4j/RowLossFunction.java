@@ -51,7 +51,7 @@ abstract class RowLossFunction extends CulossLossFunction {
             }
             gradOutput = FloatBuffer.wrap(w);
         }
-        call.run(NdArrays.view(b.x), FloatBuffer.wrap(loss), gradOutput, b.grad == null ? null : NdArrays.view(b.grad));
+        call.run(NdArrays.read(b.x), FloatBuffer.wrap(loss), gradOutput, b.grad == null ? null : b.grad.buffer);
         double total = 0;
         for (int i = 0; i < b.n; i++) {
             float li = b.rowWeights == null ? loss[i] : loss[i] * b.rowWeights[i];

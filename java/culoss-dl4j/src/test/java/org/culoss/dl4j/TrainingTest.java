@@ -213,6 +213,9 @@ class TrainingTest {
 
     @Test
     void fusedOutputLayerCallsTheLossOncePerStep() {
+        CountingLoss.both.set(0);
+        CountingLoss.gradient.set(0);
+        CountingLoss.score.set(0);
         DataSet data = task("classes");
         train(net(new FusedOutputLayer.Builder(new CountingLoss()).nIn(16).nOut(OUT).build()), data);
         assertEquals(STEPS, CountingLoss.both.get(), "fused calls");
