@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command (README): the Maven build and tests (java, emulated, and cuda when a GPU is
 # present), the native tests under AddressSanitizer+UBSan and ThreadSanitizer, and
-# ./culoss verify over the committed reference vectors (the README's command).
+# ./culoss verify over the committed reference vectors, the demo's launcher (the README's first
+# command; its training runs in Maven's DemoTest on a small copy of the data format).
 # Installs what it needs on a fresh Debian machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,7 +56,7 @@ step "./culoss info; ./culoss demo --help (the launcher reaches the demo's jar)"
 ./culoss info
 ./culoss demo --help
 
-# The README's command as a user runs it; every layout (arrays, heap buffers, unaligned and
+# The reference cases as a user runs them; every layout (arrays, heap buffers, unaligned and
 # byte-swapped direct buffers, backend memory) of every case already ran on both backends (the
 # emulated one included) in Maven's VerifierTest, and through the C API alone in the native
 # runner (emulated_conformance, under ASan).
