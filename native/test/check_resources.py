@@ -97,6 +97,8 @@ def compile_source(nvcc, includes, archs, source, workdir):
     # __launch_bounds__ from the PTX: ".entry NAME(" ... ".maxntid X, Y, Z" before the body
     for arch in archs:
         ptx = os.path.join(workdir, f"{stem}.compute_{arch}.ptx")
+        if len(archs) == 1 and not os.path.exists(ptx):
+            ptx = os.path.join(workdir, f"{stem}.ptx")  # nvcc's --keep name when there is one architecture
         text = open(ptx).read()
         for m in re.finditer(r"\.entry\s+(\S+)\s*\((.*?)\)([^{]*)\{", text, re.S):
             bounds = re.search(r"\.maxntid\s+(\d+),\s*(\d+),\s*(\d+)", m.group(3))
