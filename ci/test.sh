@@ -56,10 +56,10 @@ step "./culoss info; ./culoss demo --help (the launcher reaches the demo's jar)"
 ./culoss info
 ./culoss demo --help
 
-# The reference cases as a user runs them; every layout (arrays, heap buffers, unaligned and
-# byte-swapped direct buffers, backend memory) of every case already ran on both backends (the
-# emulated one included) in Maven's VerifierTest, and through the C API alone in the native
-# runner (emulated_conformance, under ASan).
+# The reference cases as a user runs them; every case already ran in Maven's VerifierTest in
+# every layout (arrays, heap buffers, unaligned and byte-swapped direct buffers, backend memory)
+# on the java backend and in one layout each, in turn, on the emulated one, and through the C API
+# alone in the native runner (emulated_conformance, under ASan).
 step "./culoss verify, java backend"
 ./culoss verify conformance --backend java
 
