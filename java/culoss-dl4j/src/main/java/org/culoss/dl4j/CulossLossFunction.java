@@ -7,7 +7,9 @@ import org.culoss.Culoss;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.lossfunctions.ILossFunction;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
@@ -17,8 +19,10 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * summed over the example's outputs; {@code average} divides by the minibatch; the gradient is
  * that of the sum, DL4J divides by the minibatch itself).
  *
- * <p>The arrays are read and the gradient written in place when they are contiguous row-major
- * float matrices (what a DL4J output layer hands over); anything else is copied once.
+ * <p>The arrays reach culoss as device buffers ({@link DeviceArrays}): in place on nd4j-native
+ * (the java and emulated backends) and on nd4j-cuda (the cuda backend), copied between host and
+ * GPU otherwise; an array that is not a contiguous row-major float matrix (what a DL4J output
+ * layer hands over) is first made one, once.
  * {@link #computeGradientAndScore} is one fused culoss call; DL4J's own {@code OutputLayer}
  * calls {@link #computeGradient} and {@link #computeScore} apart, which {@link FusedOutputLayer}
  * does not.
@@ -57,9 +61,16 @@ public abstract class CulossLossFunction implements ILossFunction {
         return (T) this;
     }
 
+    /**
+     * The backend of a loss not given one by {@link #onBackend}: the system property
+     * {@value #DEFAULT_BACKEND_PROPERTY} ({@code java}, {@code emulated} or {@code cuda}), else java.
+     */
+    public static final String DEFAULT_BACKEND_PROPERTY = "culoss.dl4j.backend";
+
     final Backend backend() {
-        if (backend == null || backend.equals("java")) return threads == null ? Culoss.java() : Culoss.java(threads);
-        return Culoss.backend(backend);
+        String name = backend != null ? backend : System.getProperty(DEFAULT_BACKEND_PROPERTY, "java");
+        if (name.equals("java")) return threads == null ? Culoss.java() : Culoss.java(threads);
+        return Culoss.backend(name);
     }
 
     // ---------------------------------------------------------------- what each loss supplies
@@ -113,9 +124,7 @@ public abstract class CulossLossFunction implements ILossFunction {
     public INDArray computeScoreArray(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
         Batch b = batch(labels, preOutput, activationFn, mask, true, false);
         run(b);
-        NdArrays.Output scores = NdArrays.output(b.n, 1);
-        scores.buffer.put(b.rowLoss);
-        return scores.array();
+        return Nd4j.create(b.rowLoss, new long[] {b.n, 1}, 'c');
     }
 
     @Override
@@ -179,7 +188,7 @@ public abstract class CulossLossFunction implements ILossFunction {
         readMask(b, mask);
         b.wantRows = rows;
         if (rows) b.rowLoss = new float[b.n];
-        if (grad) b.grad = NdArrays.output(b.n, b.c);
+        if (grad) b.grad = Nd4j.createUninitialized(DataType.FLOAT, new long[] {b.n, b.c}, 'c');
         return b;
     }
 
@@ -210,7 +219,7 @@ public abstract class CulossLossFunction implements ILossFunction {
     }
 
     private static INDArray finishGradient(Batch b, INDArray preOutput, IActivation activationFn) {
-        INDArray grad = b.grad.array();
+        INDArray grad = b.grad;
         return b.activationAfter ? activationFn.backprop(preOutput.dup(), grad).getFirst() : grad;
     }
 
@@ -248,7 +257,7 @@ public abstract class CulossLossFunction implements ILossFunction {
         /** Out: the weighted total. */
         double total;
         /** Out, when set: the gradient with respect to {@link #x}, [n, c] row-major. */
-        NdArrays.Output grad;
+        INDArray grad;
 
         /** Row i's weight (mask) for the score and the gradient. */
         float rowWeight(int i) {

@@ -1,9 +1,9 @@
 package org.culoss.dl4j;
 
-import java.nio.FloatBuffer;
-import java.util.Arrays;
+import org.culoss.DeviceBuffer;
 import org.culoss.Reduction;
 import org.culoss.SoftmaxCrossEntropy;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
 /**
@@ -56,11 +56,13 @@ public final class CulossSoftmaxCrossEntropy extends RowLossFunction {
             return;
         }
         ClassLabels.checkRows(b.labels, b.c, describe());
-        FloatBuffer probs = NdArrays.read(b.labels);
+        INDArray probs = NdArrays.rowMajorFloats(b.labels);
         int n = b.n, c = b.c;
-        runRows(b, (x, ls, go, g) -> {
-            if (g == null) l.forwardProbs(x, c, probs, n, c, ls);
-            else l.forwardBackwardProbs(x, c, probs, n, c, go, ls, g, c);
+        runRows(b, (m, x, ls, go, g) -> {
+            DeviceBuffer p = m.in(probs);
+            DeviceBuffer ws = m.workspace(l.workspaceBytesProbs(n, c));
+            if (g == null) l.forwardProbs(x, c, p, n, c, ls, ws);
+            else l.forwardBackwardProbs(x, c, p, n, c, go, ls, g, c, ws);
         });
     }
 

@@ -1,11 +1,14 @@
 package org.culoss.dl4j;
 
-import java.nio.FloatBuffer;
 import java.util.Arrays;
 import org.culoss.Backend;
+import org.culoss.DeviceBuffer;
 import org.culoss.ElementwiseLoss;
 import org.culoss.Reduction;
 import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The losses of one output against its label (MSE, L1, smooth L1, Huber, hinge, logistic,
@@ -64,28 +67,34 @@ abstract class ElementwiseLossFunction extends CulossLossFunction {
             throw new IllegalArgumentException(describe() + ": labels must have the output's shape [" + b.n + ", " + b.c
                     + "], got " + Arrays.toString(b.labels.shape()));
         int count = Math.multiplyExact(b.n, b.c);
-        FloatBuffer x = NdArrays.read(b.x);
-        FloatBuffer t = NdArrays.read(b.labels);
-        FloatBuffer grad = b.grad == null ? null : b.grad.buffer;
+        if (count == 0) return;  // nothing to compute: a zero total, an empty gradient
+        INDArray t = NdArrays.rowMajorFloats(b.labels);
         float s = scale(b.c);
         if (!b.wantRows && b.rowWeights == null && b.elementMask == null) {
             // one value and the gradient, in one pass: the reduction is the kernel's
-            float[] total = new float[1];
             ElementwiseLoss<?> l = loss(Reduction.SUM);
-            if (grad == null) l.forward(x, t, count, FloatBuffer.wrap(total));
-            else l.forwardBackward(x, t, count, FloatBuffer.wrap(new float[] {s}), FloatBuffer.wrap(total), grad);
-            b.total = (double) total[0] * s;
+            INDArray total = Nd4j.createUninitialized(DataType.FLOAT, 1);
+            try (DeviceArrays m = DeviceArrays.open(backend())) {
+                DeviceBuffer x = m.in(b.x), labels = m.in(t), ws = m.workspace(l.workspaceBytes(count));
+                if (b.grad == null) l.forward(x, labels, count, m.out(total), ws);
+                else l.forwardBackward(x, labels, count, m.in(Nd4j.createFromArray(s)), m.out(total), m.out(b.grad), ws);
+            }
+            b.total = (double) total.getFloat(0) * s;
             return;
         }
         float[] weights = elementWeights(b, s);
-        float[] loss = new float[count];
+        INDArray loss = Nd4j.createUninitialized(DataType.FLOAT, count);
         ElementwiseLoss<?> l = loss(Reduction.NONE);
-        if (grad == null) l.forward(x, t, count, FloatBuffer.wrap(loss));
-        else l.forwardBackward(x, t, count, FloatBuffer.wrap(weights), FloatBuffer.wrap(loss), grad);
+        try (DeviceArrays m = DeviceArrays.open(backend())) {
+            DeviceBuffer x = m.in(b.x), labels = m.in(t);
+            if (b.grad == null) l.forward(x, labels, count, m.out(loss), null);
+            else l.forwardBackward(x, labels, count, m.in(Nd4j.createFromArray(weights)), m.out(loss), m.out(b.grad), null);
+        }
+        float[] values = loss.toFloatVector();
         double total = 0;
         for (int i = 0; i < b.n; i++) {
             double row = 0;
-            for (int j = i * b.c, end = j + b.c; j < end; j++) row += (double) loss[j] * weights[j];
+            for (int j = i * b.c, end = j + b.c; j < end; j++) row += (double) values[j] * weights[j];
             if (b.rowLoss != null) b.rowLoss[i] = (float) row;
             total += row;
         }

@@ -6,12 +6,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * nd4j arrays as culoss's host buffers. On nd4j's CPU backend (nd4j-native) a contiguous
- * row-major float array is read and written in place through a view of its memory, and any other
- * layout or type is copied once into one that is. On a backend whose arrays live elsewhere
- * (nd4j-cuda) nothing is trusted to be a view: inputs are read with nd4j's own host copy and
- * outputs are written to the heap and made into arrays by nd4j, so that nd4j knows where the
- * current data is.
+ * nd4j arrays as culoss reads them: contiguous row-major float arrays ({@link #rowMajorFloats}),
+ * and, for what is computed on the host (masks, labels checked, the center-loss layer), host
+ * buffers and floats. On nd4j's CPU backend (nd4j-native) a host buffer is a view of the array's
+ * memory; on a backend whose arrays live elsewhere (nd4j-cuda) nothing is trusted to be a view:
+ * inputs are read with nd4j's own host copy and outputs are written to the heap and made into
+ * arrays by nd4j, so that nd4j knows where the current data is.
  */
 final class NdArrays {
     /** nd4j's arrays are host memory that culoss may read and write in place. */
@@ -87,7 +87,7 @@ final class NdArrays {
         return all;
     }
 
-    private static boolean isRowMajorContiguous(INDArray a) {
+    static boolean isRowMajorContiguous(INDArray a) {
         if (a.isEmpty()) return true;
         long[] shape = a.shape();
         long[] stride = a.stride();

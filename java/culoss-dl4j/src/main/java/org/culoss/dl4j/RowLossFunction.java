@@ -1,12 +1,12 @@
 package org.culoss.dl4j;
 
-import java.nio.FloatBuffer;
-import java.nio.IntBuffer;
-import java.util.Arrays;
+import org.culoss.DeviceBuffer;
 import org.culoss.RowLoss;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The losses over a row of class scores (softmax cross-entropy, softmax focal): labels are a
@@ -25,36 +25,39 @@ abstract class RowLossFunction extends CulossLossFunction {
         return ClassLabels.isColumn(b.labels, b.c);
     }
 
-    /** One culoss row call (reduction NONE): losses into {@code loss}, gradient into {@code grad} if not null. */
+    /**
+     * One culoss row call (reduction NONE) on device buffers: losses into {@code loss}, and the
+     * gradient into {@code grad} when it is not null, each row's scaled by {@code gradOutput}.
+     */
     interface RowCall {
-        void run(FloatBuffer x, FloatBuffer loss, FloatBuffer gradOutput, FloatBuffer grad);
+        void run(DeviceArrays m, DeviceBuffer x, DeviceBuffer loss, DeviceBuffer gradOutput, DeviceBuffer grad);
     }
 
     /** The class-index call of a row loss. */
     static RowCall withClasses(RowLoss<?> loss, int[] classes, int n, int c) {
-        IntBuffer targets = IntBuffer.wrap(classes);
-        return (x, l, go, g) -> {
-            if (g == null) loss.forward(x, c, targets, n, c, l);
-            else loss.forwardBackward(x, c, targets, n, c, go, l, g, c);
+        INDArray targets = Nd4j.createFromArray(classes);
+        return (m, x, l, go, g) -> {
+            DeviceBuffer t = m.in(targets);
+            DeviceBuffer ws = m.workspace(loss.workspaceBytes(n, c));
+            if (g == null) loss.forward(x, c, t, n, c, l, ws);
+            else loss.forwardBackward(x, c, t, n, c, go, l, g, c, ws);
         };
     }
 
     /** Runs one call, each row's loss and gradient scaled by its weight, and sums the weighted losses. */
-    static void runRows(Batch b, RowCall call) {
-        float[] loss = new float[b.n];
-        FloatBuffer gradOutput = null;
-        if (b.grad != null) {
-            float[] w = b.rowWeights;
-            if (w == null) {
-                w = new float[b.n];
-                Arrays.fill(w, 1f);
-            }
-            gradOutput = FloatBuffer.wrap(w);
+    void runRows(Batch b, RowCall call) {
+        if (b.n == 0) return;  // nothing to compute: a zero total, an empty gradient
+        INDArray loss = Nd4j.createUninitialized(DataType.FLOAT, b.n);
+        try (DeviceArrays m = DeviceArrays.open(backend())) {
+            DeviceBuffer gradOutput = null;
+            if (b.grad != null)
+                gradOutput = m.in(b.rowWeights == null ? Nd4j.ones(DataType.FLOAT, b.n) : Nd4j.createFromArray(b.rowWeights));
+            call.run(m, m.in(b.x), m.out(loss), gradOutput, b.grad == null ? null : m.out(b.grad));
         }
-        call.run(NdArrays.read(b.x), FloatBuffer.wrap(loss), gradOutput, b.grad == null ? null : b.grad.buffer);
+        float[] l = loss.toFloatVector();
         double total = 0;
         for (int i = 0; i < b.n; i++) {
-            float li = b.rowWeights == null ? loss[i] : loss[i] * b.rowWeights[i];
+            float li = b.rowWeights == null ? l[i] : l[i] * b.rowWeights[i];
             if (b.rowLoss != null) b.rowLoss[i] = li;
             total += li;
         }

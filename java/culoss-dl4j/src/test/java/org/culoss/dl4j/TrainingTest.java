@@ -24,6 +24,7 @@ import org.deeplearning4j.nn.weights.WeightInit;
 import org.deeplearning4j.optimize.listeners.ScoreIterationListener;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.deeplearning4j.util.ModelSerializer;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.common.primitives.Pair;
@@ -47,6 +48,7 @@ import org.nd4j.linalg.lossfunctions.impl.LossSparseMCXENT;
  * same network with DL4J's loss, step by step; {@link FusedOutputLayer} calls the loss once per
  * step; configurations and trained models survive DL4J's serialisation.
  */
+@Tag("training")  // left out of the emulated run (pom.xml): minutes on the emulator
 class TrainingTest {
     static final int N = 64;
     static final int IN = 12;
