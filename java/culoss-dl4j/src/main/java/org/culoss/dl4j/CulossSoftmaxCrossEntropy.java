@@ -52,13 +52,13 @@ public final class CulossSoftmaxCrossEntropy extends RowLossFunction {
     void run(Batch b) {
         SoftmaxCrossEntropy l = loss();
         if (classColumn(b)) {
-            runRows(b, withClasses(l, ClassLabels.fromColumn(b.labels, b.c, describe()), b.n, b.c));
+            runRows(b, l, withClasses(l, ClassLabels.fromColumn(b.labels, b.c, describe()), b.n, b.c));
             return;
         }
         ClassLabels.checkRows(b.labels, b.c, describe());
         INDArray probs = NdArrays.rowMajorFloats(b.labels);
         int n = b.n, c = b.c;
-        runRows(b, (m, x, ls, go, g) -> {
+        runRows(b, l, (m, x, ls, go, g) -> {
             DeviceBuffer p = m.in(probs);
             DeviceBuffer ws = m.workspace(l.workspaceBytesProbs(n, c));
             if (g == null) l.forwardProbs(x, c, p, n, c, ls, ws);

@@ -59,7 +59,8 @@ public final class CulossSoftmaxFocal extends RowLossFunction {
     @Override
     void run(Batch b) {
         int[] classes = ClassLabels.of(b.labels, b.c, describe());
-        runRows(b, withClasses(loss(), classes, b.n, b.c));
+        SoftmaxFocal l = loss();
+        runRows(b, l, withClasses(l, classes, b.n, b.c));
     }
 
     @Override

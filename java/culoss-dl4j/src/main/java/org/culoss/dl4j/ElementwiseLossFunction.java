@@ -74,7 +74,7 @@ abstract class ElementwiseLossFunction extends CulossLossFunction {
             // one value and the gradient, in one pass: the reduction is the kernel's
             ElementwiseLoss<?> l = loss(Reduction.SUM);
             INDArray total = Nd4j.createUninitialized(DataType.FLOAT, 1);
-            try (DeviceArrays m = DeviceArrays.open(backend())) {
+            try (DeviceArrays m = DeviceArrays.open(l.backend())) {
                 DeviceBuffer x = m.in(b.x), labels = m.in(t), ws = m.workspace(l.workspaceBytes(count));
                 if (b.grad == null) l.forward(x, labels, count, m.out(total), ws);
                 else l.forwardBackward(x, labels, count, m.in(Nd4j.createFromArray(s)), m.out(total), m.out(b.grad), ws);
@@ -85,7 +85,7 @@ abstract class ElementwiseLossFunction extends CulossLossFunction {
         float[] weights = elementWeights(b, s);
         INDArray loss = Nd4j.createUninitialized(DataType.FLOAT, count);
         ElementwiseLoss<?> l = loss(Reduction.NONE);
-        try (DeviceArrays m = DeviceArrays.open(backend())) {
+        try (DeviceArrays m = DeviceArrays.open(l.backend())) {
             DeviceBuffer x = m.in(b.x), labels = m.in(t);
             if (b.grad == null) l.forward(x, labels, count, m.out(loss), null);
             else l.forwardBackward(x, labels, count, m.in(Nd4j.createFromArray(weights)), m.out(loss), m.out(b.grad), null);

@@ -1,6 +1,7 @@
 package org.culoss.dl4j;
 
 import org.culoss.DeviceBuffer;
+import org.culoss.LossFunction;
 import org.culoss.RowLoss;
 import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
@@ -44,17 +45,20 @@ abstract class RowLossFunction extends CulossLossFunction {
         };
     }
 
-    /** Runs one call, each row's loss and gradient scaled by its weight, and sums the weighted losses. */
-    void runRows(Batch b, RowCall call) {
+    /**
+     * Runs one call of {@code loss} (whose backend the arrays are given to), each row's loss and
+     * gradient scaled by its weight, and sums the weighted losses.
+     */
+    static void runRows(Batch b, LossFunction loss, RowCall call) {
         if (b.n == 0) return;  // nothing to compute: a zero total, an empty gradient
-        INDArray loss = Nd4j.createUninitialized(DataType.FLOAT, b.n);
-        try (DeviceArrays m = DeviceArrays.open(backend())) {
+        INDArray losses = Nd4j.createUninitialized(DataType.FLOAT, b.n);
+        try (DeviceArrays m = DeviceArrays.open(loss.backend())) {
             DeviceBuffer gradOutput = null;
             if (b.grad != null)
                 gradOutput = m.in(b.rowWeights == null ? Nd4j.ones(DataType.FLOAT, b.n) : Nd4j.createFromArray(b.rowWeights));
-            call.run(m, m.in(b.x), m.out(loss), gradOutput, b.grad == null ? null : m.out(b.grad));
+            call.run(m, m.in(b.x), m.out(losses), gradOutput, b.grad == null ? null : m.out(b.grad));
         }
-        float[] l = loss.toFloatVector();
+        float[] l = losses.toFloatVector();
         double total = 0;
         for (int i = 0; i < b.n; i++) {
             float li = b.rowWeights == null ? l[i] : l[i] * b.rowWeights[i];

@@ -128,6 +128,27 @@ class MatchesDl4jLossesTest {
     }
 
     @Test
+    void aThreadCountOfItsOwnComputesTheSame() {
+        // Culoss.java(n) is a backend of its own: each path must hand its arrays to the loss's backend.
+        INDArray pre = gaussian(N, C, 2);
+        int[] k = classes(N, C);
+        INDArray column = Nd4j.create(DataType.FLOAT, N, 1);
+        for (int i = 0; i < N; i++) column.putScalar(i, k[i]);
+        INDArray y = gaussian(N, C, 1);
+        for (int threads : new int[] {1, 2}) {
+            assertSame(new LossMCXENT(), new CulossSoftmaxCrossEntropy().withThreads(threads), softLabels(N, C), pre,
+                    new ActivationSoftmax(), null, 2e-5);
+            assertSame(new LossSparseMCXENT(), new CulossSoftmaxCrossEntropy().withThreads(threads), column, pre,
+                    new ActivationSoftmax(), mask(N, 1), 2e-5);
+            assertClose(new CulossSoftmaxFocal().computeGradient(column, pre, new ActivationSoftmax(), null),
+                    new CulossSoftmaxFocal().withThreads(threads).computeGradient(column, pre, new ActivationSoftmax(), null),
+                    1e-6, "focal on " + threads + " threads");
+            for (INDArray m : new INDArray[] {null, mask(N, C)})
+                assertSame(new LossMSE(), new CulossMSE().withThreads(threads), y, pre, new ActivationIdentity(), m, 2e-5);
+        }
+    }
+
+    @Test
     void identityActivationReadsTheSameLogits() {
         INDArray pre = gaussian(N, C, 3);
         INDArray y = softLabels(N, C);
