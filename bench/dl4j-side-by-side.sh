@@ -11,11 +11,14 @@ commit=$(git rev-parse --short HEAD)
 [ -z "$(git status --porcelain --untracked-files=no)" ] || commit="$commit+uncommitted"
 out=bench/results/dl4j-$stamp
 mvn -B -q -Ppeers package -DskipTests -pl bench -am
+# The machine may be shared: its load average before and after goes into the table.
+load_before=$(cut -d' ' -f1 /proc/loadavg)
 java -jar bench/target/benchmarks.jar Dl4jOutputLayerBenchmark -rf json -rff "$out.json"
+load="$load_before before, $(cut -d' ' -f1 /proc/loadavg) after"
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
-/usr/bin/python3 - "$out.json" "$out.md" "$commit" "$cpu" "$(nproc)" <<'PY'
+/usr/bin/python3 - "$out.json" "$out.md" "$commit" "$cpu" "$(nproc)" "$load" <<'PY'
 import json, sys
-src, dst, commit, cpu, cores = sys.argv[1:]
+src, dst, commit, cpu, cores, load = sys.argv[1:]
 rows = {}
 for r in json.load(open(src)):
     p = r["params"]
@@ -26,7 +29,8 @@ with open(dst, "w") as f:
     f.write("# The loss's part of a DL4J training step: LossMCXENT against culoss (FusedOutputLayer)\n\n")
     f.write(f"Commit {commit}, {cpu}, {cores} cores, JMH (3 warmup and 5 measured iterations of 1 s, one fork),\n"
             "one run, side by side. DL4J 1.0.0-M2.1 on nd4j-native; culoss's pure-Java backend. Each call in an nd4j\n"
-            "workspace, as in a training step. Pre-softmax scores and one-hot labels, row-major float.\n\n"
+            "workspace, as in a training step. Pre-softmax scores and one-hot labels, row-major float.\n"
+            f"Load average (1 minute) {load}.\n\n"
             "- DL4J: `LossMCXENT.computeGradient` then `computeScore` with a softmax (what `OutputLayer` does per step);\n"
             "- culoss: `CulossSoftmaxCrossEntropy.computeGradientAndScore` (what `FusedOutputLayer` does per step).\n\n")
     f.write("| logits | threads | DL4J ms | culoss ms | culoss speedup |\n|---|---|---|---|---|\n")
