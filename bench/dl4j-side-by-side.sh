@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 stamp=$(date -u +%Y-%m-%d)
 commit=$(git rev-parse --short HEAD)
-[ -z "$(git status --porcelain --untracked-files=no)" ] || commit="$commit+uncommitted"
+[ -z "$(git status --porcelain --untracked-files=no -- . ":!bench/results")" ] || commit="$commit+uncommitted"  # its own earlier tables aside
 out=bench/results/dl4j-$stamp
 mvn -B -q -Ppeers package -DskipTests -pl bench -am
 # The machine may be shared: its load average before and after goes into the table.
