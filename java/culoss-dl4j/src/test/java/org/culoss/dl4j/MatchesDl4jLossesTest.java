@@ -53,6 +53,13 @@ class MatchesDl4jLossesTest {
         return k;
     }
 
+    /** Class indices as DL4J's sparse labels: a float column [n, 1]. */
+    static INDArray classColumn(int[] k) {
+        INDArray column = Nd4j.create(DataType.FLOAT, k.length, 1);
+        for (int i = 0; i < k.length; i++) column.putScalar(i, k[i]);
+        return column;
+    }
+
     INDArray softLabels(int n, int c) {
         INDArray e = Transforms.exp(gaussian(n, c, 1.5), false);
         return e.diviColumnVector(e.sum(true, 1));
@@ -115,8 +122,7 @@ class MatchesDl4jLossesTest {
     void classIndexLabelsAreLossSparseMcxent() {
         INDArray pre = gaussian(N, C, 2);
         int[] k = classes(N, C);
-        INDArray column = Nd4j.create(DataType.FLOAT, N, 1);
-        for (int i = 0; i < N; i++) column.putScalar(i, k[i]);
+        INDArray column = classColumn(k);
         assertSame(new LossSparseMCXENT(), new CulossSoftmaxCrossEntropy(), column, pre, new ActivationSoftmax(), null,
                 2e-5);
         assertSame(new LossSparseMCXENT(), new CulossSoftmaxCrossEntropy(), column, pre, new ActivationSoftmax(),
@@ -132,8 +138,7 @@ class MatchesDl4jLossesTest {
         // Culoss.java(n) is a backend of its own: each path must hand its arrays to the loss's backend.
         INDArray pre = gaussian(N, C, 2);
         int[] k = classes(N, C);
-        INDArray column = Nd4j.create(DataType.FLOAT, N, 1);
-        for (int i = 0; i < N; i++) column.putScalar(i, k[i]);
+        INDArray column = classColumn(k);
         INDArray y = gaussian(N, C, 1);
         for (int threads : new int[] {1, 2}) {
             assertSame(new LossMCXENT(), new CulossSoftmaxCrossEntropy().withThreads(threads), softLabels(N, C), pre,
