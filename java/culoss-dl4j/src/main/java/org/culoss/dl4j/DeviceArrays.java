@@ -1,5 +1,6 @@
 package org.culoss.dl4j;
 
+import java.lang.ref.Reference;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
@@ -28,6 +29,12 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 abstract class DeviceArrays implements AutoCloseable {
     final Backend backend;
+    /**
+     * Every array whose memory a buffer of this call points into: culoss holds an address, not the
+     * array, and an array nothing references may be collected and its memory freed (nd4j frees
+     * through the garbage collector) before the kernels that read it have run.
+     */
+    private final List<INDArray> held = new ArrayList<>();
 
     DeviceArrays(Backend backend) {
         this.backend = backend;
@@ -61,6 +68,18 @@ abstract class DeviceArrays implements AutoCloseable {
     @Override
     public abstract void close();
 
+    /** {@code a}, kept reachable until {@link #release}. */
+    final INDArray hold(INDArray a) {
+        held.add(a);
+        return a;
+    }
+
+    /** The end of the call's use of its arrays (after the work that reads them is ordered before any reuse). */
+    final void release() {
+        Reference.reachabilityFence(held);
+        held.clear();
+    }
+
     static void checkPlain(INDArray a) {
         boolean typed = a.dataType() == DataType.FLOAT || a.dataType() == DataType.INT;
         if (!typed || !NdArrays.isRowMajorContiguous(a))
@@ -82,7 +101,7 @@ abstract class DeviceArrays implements AutoCloseable {
             checkPlain(a);
             if (a.isEmpty()) return DeviceBuffer.wrap(backend, 0, 0, 0);
             // A view's data buffer is itself a view, whose address is the view's first element.
-            return DeviceBuffer.wrap(backend, a.data().addressPointer().address(), bytes(a), 0);
+            return DeviceBuffer.wrap(backend, hold(a).data().addressPointer().address(), bytes(a), 0);
         }
 
         @Override
@@ -92,7 +111,11 @@ abstract class DeviceArrays implements AutoCloseable {
 
         @Override
         public void close() {
-            backend.synchronize(0);  // the emulated backend queues its kernels on a stream of its own
+            try {
+                backend.synchronize(0);  // the emulated backend queues its kernels on a stream of its own
+            } finally {
+                release();
+            }
         }
     }
 

@@ -14,34 +14,36 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * nd4j-cuda arrays on culoss's cuda backend, with no copy: each array's device pointer from
  * nd4j's allocator, culoss's kernels queued on the stream of nd4j's context for this thread (so
  * they are ordered with nd4j's own ops, with no synchronisation), and the outputs registered as
- * written on the device, so that nd4j copies them to the host only when something reads them there.
+ * written on the device, so that nd4j copies them to the host only when something reads them there
+ * (nd4j's host copy waits for that stream first: {@code dbSyncToPrimary}).
  *
  * <p>Reached by reflection: nd4j-cuda (its native jar is about 600 MB, built for CUDA 11.6) is the
  * user's choice and is not a dependency of this module. The names are those of nd4j-cuda
  * 1.0.0-M2.1: {@code AtomicAllocator.getInstance().getFlowController().prepareAction(...)} for the
  * context (it moves each input to the device), {@code getPointer(array, context)},
- * {@code context.getOldStream()}, {@code registerActionAllWrite(context, outputs...)}; a test
- * resolves each against that version's classes.
+ * {@code context.getCublasStream()} (the {@code cudaStream_t} itself: {@code getOldStream()} is the
+ * address of the host variable that holds it, which nd4j's native calls dereference),
+ * {@code registerActionAllWrite(context, outputs...)}; a test resolves each against that version's
+ * classes.
  */
 final class Nd4jCudaArrays extends DeviceArrays {
     static final String ALLOCATOR = "org.nd4j.jita.allocator.impl.AtomicAllocator";
     static final String FLOW = "org.nd4j.jita.flow.FlowController";
     static final String CONTEXT = "org.nd4j.linalg.jcublas.context.CudaContext";
-    static final String STREAM = "org.nd4j.jita.allocator.pointers.cuda.cudaStream_t";
 
     /** The handles, resolved once. */
     static final class Handles {
         final MethodHandle getInstance, getFlowController, prepareAction, prepareActionAllWrite,
-                registerActionAllWrite, getPointer, getOldStream;
+                registerActionAllWrite, getPointer, getCublasStream;
 
         /** nd4j-cuda's classes, as {@code loader} finds them. */
         static Handles of(ClassLoader loader) throws ReflectiveOperationException {
             return new Handles(Class.forName(ALLOCATOR, false, loader), Class.forName(FLOW, false, loader),
-                    Class.forName(CONTEXT, false, loader), Class.forName(STREAM, false, loader));
+                    Class.forName(CONTEXT, false, loader));
         }
 
         /** Classes with nd4j-cuda's methods (a test gives stand-ins). */
-        Handles(Class<?> allocator, Class<?> flow, Class<?> context, Class<?> stream) throws ReflectiveOperationException {
+        Handles(Class<?> allocator, Class<?> flow, Class<?> context) throws ReflectiveOperationException {
             MethodHandles.Lookup l = MethodHandles.publicLookup();
             Class<?> arrays = INDArray[].class;
             getInstance = l.findStatic(allocator, "getInstance", MethodType.methodType(allocator));
@@ -54,8 +56,7 @@ final class Nd4jCudaArrays extends DeviceArrays {
             registerActionAllWrite = l.findVirtual(flow, "registerActionAllWrite",
                     MethodType.methodType(void.class, context, arrays)).asFixedArity();
             getPointer = l.findVirtual(allocator, "getPointer", MethodType.methodType(Pointer.class, INDArray.class, context));
-            if (!Pointer.class.isAssignableFrom(stream)) throw new ClassCastException(stream + " is not a JavaCPP Pointer");
-            getOldStream = l.findVirtual(context, "getOldStream", MethodType.methodType(stream));
+            getCublasStream = l.findVirtual(context, "getCublasStream", MethodType.methodType(Pointer.class));
         }
     }
 
@@ -100,26 +101,29 @@ final class Nd4jCudaArrays extends DeviceArrays {
         }
     }
 
-    /** The array itself when its device pointer is its first element, else a device copy (nd4j's). */
-    private static INDArray whole(INDArray a) {
-        checkPlain(a);
-        return a.offset() == 0 && a.data().offset() == 0 ? a : a.dup('c');
+    /** Whether nd4j's device pointer of {@code a} is its first element: not a view into a larger buffer. */
+    private static boolean whole(INDArray a) {
+        return a.offset() == 0 && a.data().offset() == 0;
     }
 
     private DeviceBuffer wrap(INDArray a) {
+        Pointer p, stream;
         try {
-            long address = ((Pointer) h.getPointer.invoke(allocator, a, context)).address();
-            long stream = ((Pointer) h.getOldStream.invoke(context)).address();
-            return DeviceBuffer.wrap(backend, address, bytes(a), stream);
+            p = (Pointer) h.getPointer.invoke(allocator, a, context);
+            stream = (Pointer) h.getCublasStream.invoke(context);
         } catch (Throwable e) {
             throw rethrow(e);
         }
+        if (p == null || p.isNull())
+            throw new IllegalStateException("nd4j-cuda gave no device pointer for " + a.shapeInfoToString());
+        return DeviceBuffer.wrap(backend, p.address(), bytes(a), stream == null ? 0 : stream.address());
     }
 
     @Override
     DeviceBuffer in(INDArray a) {
         if (a.isEmpty()) return DeviceBuffer.wrap(backend, 0, 0, 0);
-        INDArray w = whole(a);
+        checkPlain(a);
+        INDArray w = hold(whole(a) ? a : a.dup('c'));  // a view: a copy of it, on the device
         try {
             context = h.prepareAction.invoke(flow, (INDArray) null, new INDArray[] {w});  // moves it to the device
         } catch (Throwable e) {
@@ -131,7 +135,9 @@ final class Nd4jCudaArrays extends DeviceArrays {
     @Override
     DeviceBuffer out(INDArray a) {
         if (a.isEmpty()) return DeviceBuffer.wrap(backend, 0, 0, 0);
-        if (whole(a) != a) throw new IllegalStateException("an output must be a whole array: " + a.shapeInfoToString());
+        checkPlain(a);
+        if (!whole(a)) throw new IllegalStateException("an output must be a whole array: " + a.shapeInfoToString());
+        hold(a);
         try {
             context = h.prepareActionAllWrite.invoke(flow, new INDArray[] {a});
         } catch (Throwable e) {
@@ -143,11 +149,12 @@ final class Nd4jCudaArrays extends DeviceArrays {
 
     @Override
     public void close() {
-        if (written.isEmpty()) return;
         try {
-            h.registerActionAllWrite.invoke(flow, context, written.toArray(new INDArray[0]));
+            if (!written.isEmpty()) h.registerActionAllWrite.invoke(flow, context, written.toArray(new INDArray[0]));
         } catch (Throwable e) {
             throw rethrow(e);
+        } finally {
+            release();
         }
     }
 

@@ -25,7 +25,7 @@ class Nd4jCudaNamesTest {
                 getClass().getClassLoader())) {
             Nd4jCudaArrays.Handles h = Nd4jCudaArrays.Handles.of(loader);
             assertNotNull(h.getPointer);
-            assertNotNull(h.getOldStream);
+            assertNotNull(h.getCublasStream);
         }
     }
 

@@ -13,8 +13,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * Stand-ins for the four nd4j-cuda classes {@link Nd4jCudaArrays} calls, with the same methods,
  * over nd4j-native memory: an array's "device pointer" is its host memory. Each checks the
  * protocol nd4j-cuda needs: an array's pointer is asked for only after {@code prepareAction} (which
- * moves an input to the device) or {@code prepareActionAllWrite} (an output) named it, and an
- * output read after the call was registered as written (else nd4j would read a stale host copy).
+ * moves an input to the device) or {@code prepareActionAllWrite} (an output) named it, an output
+ * read after the call was registered as written (else nd4j would read a stale host copy), and the
+ * stream is the {@code cudaStream_t}, not the address of the variable that holds it.
  */
 final class StandInNd4jCuda {
     /** The culoss backend whose stream {@link Flow#registerActionAllWrite} waits for, as nd4j waits before a host read. */
@@ -31,7 +32,7 @@ final class StandInNd4jCuda {
 
     static Nd4jCudaArrays.Handles handles() {
         try {
-            return new Nd4jCudaArrays.Handles(Allocator.class, Flow.class, Context.class, Stream.class);
+            return new Nd4jCudaArrays.Handles(Allocator.class, Flow.class, Context.class);
         } catch (ReflectiveOperationException e) {
             throw new AssertionError(e);
         }
@@ -51,15 +52,24 @@ final class StandInNd4jCuda {
         return out;
     }
 
-    public static final class Stream extends Pointer {
-        Stream() {
-            address = 0;  // the default stream
-        }
-    }
-
+    /**
+     * As nd4j-cuda's: {@code getOldStream()} is a pointer to the host variable that holds the
+     * {@code cudaStream_t} (nd4j's native calls dereference it), {@code getCublasStream()} the
+     * stream itself. Here the stream is 0, the default one; taking the variable's address for the
+     * stream is a violation.
+     */
     public static final class Context {
-        public Stream getOldStream() {
-            return new Stream();
+        public Pointer getOldStream() {
+            violations.add("getOldStream() is the address of the variable that holds the stream, not the stream");
+            return new Pointer() {
+                {
+                    address = 0x1000;
+                }
+            };
+        }
+
+        public Pointer getCublasStream() {
+            return new Pointer();  // the default stream (address 0)
         }
     }
 
